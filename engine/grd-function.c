@@ -1,0 +1,356 @@
+/* grd-function.c: theano.function: a schedule of the nodes that the outputs and
+ * updates need, and calls that run it with simultaneous updates.
+ *
+ * This is the reference executor: every op's own kernel, one after another,
+ * freeing each intermediate value after its last use. */
+#include "grd-internal.h"
+#include "vulkan/grd-vulkan.h"
+
+#include <string.h>
+
+struct _GrdFunction {
+  GrdGraph  *graph;
+  GArray    *inputs;      /* GrdRef, variable nodes */
+  GArray    *outputs;     /* GrdRef */
+  GArray    *updates;     /* GrdUpdate */
+  GArray    *schedule;    /* gint: op nodes in evaluation order */
+  gint      *slot_base;   /* per node: index of its output 0 in the value array */
+  gint       n_slots;
+  gint      *last_use;    /* per slot: schedule position of its last reader */
+  gboolean  *keep;        /* per slot: an output or update value */
+  GrdBackend     backend;
+  GrdVkFunction *vk;      /* the compiled Vulkan function, when backend is Vulkan */
+};
+
+const char *
+grd_backend_name (GrdBackend backend)
+{
+  return backend == GRD_BACKEND_VULKAN ? "vulkan" : "cpu";
+}
+
+gboolean
+grd_backend_from_name (const char *name, GrdBackend *out)
+{
+  if (g_strcmp0 (name, "cpu") == 0)
+    *out = GRD_BACKEND_CPU;
+  else if (g_strcmp0 (name, "vulkan") == 0)
+    *out = GRD_BACKEND_VULKAN;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+check_ref (GrdGraph *g, GrdRef r, const char *what, gint i, GError **error)
+{
+  if (r.node < 0 || r.node >= grd_graph_n_nodes (g)
+      || r.output >= grd_graph_node (g, r.node)->n_outputs || r.output < 0) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "function: %s %d refers to no node output",
+                 what, i);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GrdRef
+resolve (GrdGraph *g, GrdRef r)
+{
+  GrdNode *n = grd_graph_node (g, r.node);
+  while (n->kind == GRD_NODE_GRAD) {
+    r = n->aliases[r.output];
+    n = grd_graph_node (g, r.node);
+  }
+  return r;
+}
+
+GrdFunction *
+grd_function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
+                  gint n_outputs, const GrdUpdate *updates, gint n_updates, GError **error)
+{
+  gint n = grd_graph_n_nodes (g);
+  g_autofree gint *input_pos = g_new (gint, MAX (n, 1));
+  for (gint i = 0; i < n; i++)
+    input_pos[i] = -1;
+  for (gint i = 0; i < n_inputs; i++) {
+    if (!check_ref (g, inputs[i], "input", i, error))
+      return NULL;
+    GrdNode *node = grd_graph_node (g, inputs[i].node);
+    if (node->kind != GRD_NODE_VARIABLE) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
+                   "function: input '%s' is not a variable (inputs must be variable nodes)",
+                   node->id);
+      return NULL;
+    }
+    if (input_pos[inputs[i].node] >= 0) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "function: input '%s' is given twice",
+                   node->id);
+      return NULL;
+    }
+    input_pos[inputs[i].node] = i;
+  }
+  g_autofree gboolean *is_updated = g_new0 (gboolean, MAX (n, 1));
+  g_autoptr (GArray) roots = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+  for (gint i = 0; i < n_outputs; i++) {
+    if (!check_ref (g, outputs[i], "output", i, error))
+      return NULL;
+    GrdRef r = resolve (g, outputs[i]);
+    g_array_append_val (roots, r);
+  }
+  g_autoptr (GArray) upd = g_array_new (FALSE, FALSE, sizeof (GrdUpdate));
+  for (gint i = 0; i < n_updates; i++) {
+    if (!check_ref (g, updates[i].shared, "update", i, error)
+        || !check_ref (g, updates[i].value, "update value", i, error))
+      return NULL;
+    GrdUpdate u = { updates[i].shared, resolve (g, updates[i].value) };
+    GrdNode *sn = grd_graph_node (g, u.shared.node);
+    if (sn->kind != GRD_NODE_SHARED) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
+                   "function: update of '%s': it is not a shared variable", sn->id);
+      return NULL;
+    }
+    if (is_updated[u.shared.node]) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
+                   "function: shared variable '%s' is updated twice", sn->id);
+      return NULL;
+    }
+    is_updated[u.shared.node] = TRUE;
+    GrdNode *vn = grd_graph_node (g, u.value.node);
+    const GrdType *st = &sn->types[0], *vt = &vn->types[u.value.output];
+    gboolean shape_ok = st->rank == vt->rank;
+    for (gint d = 0; shape_ok && d < st->rank; d++)
+      shape_ok = vt->dims[d] < 0 || vt->dims[d] == st->dims[d];
+    if (st->dtype != vt->dtype || !shape_ok) {
+      g_autofree char *want = grd_type_describe (st);
+      g_autofree char *got = grd_type_describe (vt);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE,
+                   "function: update of shared variable '%s' by node '%s': expected %s, got %s",
+                   sn->id, vn->id, want, got);
+      return NULL;
+    }
+    g_array_append_val (upd, u);
+    g_array_append_val (roots, u.value);
+  }
+
+  /* Mark what the roots need; every variable among them must be an input. */
+  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
+  for (guint i = 0; i < roots->len; i++)
+    needed[g_array_index (roots, GrdRef, i).node] = TRUE;
+  for (gint i = n - 1; i >= 0; i--) {
+    if (!needed[i])
+      continue;
+    GrdNode *node = grd_graph_node (g, i);
+    for (gint j = 0; j < node->n_inputs; j++)
+      needed[node->inputs[j].node] = TRUE;
+  }
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (needed[i] && node->kind == GRD_NODE_VARIABLE && input_pos[i] < 0) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
+                   "function: variable '%s' is needed by the outputs but is not an input",
+                   node->id);
+      return NULL;
+    }
+  }
+
+  GrdFunction *fn = g_new0 (GrdFunction, 1);
+  fn->graph = grd_graph_ref (g);
+  fn->inputs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+  g_array_append_vals (fn->inputs, inputs, n_inputs);
+  fn->outputs = g_array_copy (roots);
+  g_array_set_size (fn->outputs, n_outputs);
+  fn->updates = g_steal_pointer (&upd);
+  fn->schedule = g_array_new (FALSE, FALSE, sizeof (gint));
+  fn->slot_base = g_new (gint, MAX (n, 1));
+  for (gint i = 0; i < n; i++) {
+    fn->slot_base[i] = fn->n_slots;
+    fn->n_slots += grd_graph_node (g, i)->n_outputs;
+    if (needed[i] && grd_graph_node (g, i)->kind == GRD_NODE_OP)
+      g_array_append_val (fn->schedule, i);
+  }
+  fn->last_use = g_new0 (gint, MAX (fn->n_slots, 1));
+  fn->keep = g_new0 (gboolean, MAX (fn->n_slots, 1));
+  for (gint s = 0; s < fn->n_slots; s++)
+    fn->last_use[s] = -1;
+  for (guint p = 0; p < fn->schedule->len; p++) {
+    GrdNode *node = grd_graph_node (g, g_array_index (fn->schedule, gint, p));
+    for (gint j = 0; j < node->n_inputs; j++)
+      fn->last_use[fn->slot_base[node->inputs[j].node] + node->inputs[j].output] = p;
+  }
+  for (guint i = 0; i < roots->len; i++) {
+    GrdRef r = g_array_index (roots, GrdRef, i);
+    fn->keep[fn->slot_base[r.node] + r.output] = TRUE;
+  }
+  return fn;
+}
+
+GrdFunction *
+grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
+                     gint n_outputs, const GrdUpdate *updates, gint n_updates, GrdBackend backend,
+                     char **warning, GError **error)
+{
+  /* The CPU function checks the graph and the function first, for every back end. */
+  GrdFunction *fn = grd_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
+                                      error);
+  if (!fn || backend == GRD_BACKEND_CPU)
+    return fn;
+  g_autoptr (GError) vk_error = NULL;
+  fn->vk = grd_vk_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
+                                &vk_error);
+  if (fn->vk)
+    fn->backend = GRD_BACKEND_VULKAN;
+  else if (warning)
+    *warning = g_strdup_printf ("Vulkan is not available (%s); running on the CPU",
+                                vk_error->message);
+  return fn;
+}
+
+GrdBackend
+grd_function_backend (GrdFunction *fn)
+{
+  return fn->backend;
+}
+
+gboolean
+grd_function_sync (GrdFunction *fn, GError **error)
+{
+  return fn->vk ? grd_vk_function_sync (fn->vk, error) : TRUE;
+}
+
+void
+grd_function_free (GrdFunction *fn)
+{
+  if (!fn)
+    return;
+  if (fn->vk)
+    grd_vk_function_free (fn->vk);
+  grd_graph_unref (fn->graph);
+  g_array_unref (fn->inputs);
+  g_array_unref (fn->outputs);
+  g_array_unref (fn->updates);
+  g_array_unref (fn->schedule);
+  g_free (fn->slot_base);
+  g_free (fn->last_use);
+  g_free (fn->keep);
+  g_free (fn);
+}
+
+gint
+grd_function_n_inputs (GrdFunction *fn)
+{
+  return fn->inputs->len;
+}
+
+gint
+grd_function_n_outputs (GrdFunction *fn)
+{
+  return fn->outputs->len;
+}
+
+/* Lossless conversions only, as Theano refuses to downcast inputs silently. */
+static gboolean
+can_feed (GrdDType from, GrdDType to)
+{
+  if (from == to || from == GRD_DTYPE_BOOL)
+    return TRUE;
+  if (to == GRD_DTYPE_FLOAT64)
+    return TRUE;
+  if (to == GRD_DTYPE_INT64)
+    return from == GRD_DTYPE_INT32;
+  if (to == GRD_DTYPE_FLOAT32)
+    return FALSE;
+  return FALSE;
+}
+
+static void
+free_values (GrdTensor **values, gint n)
+{
+  for (gint i = 0; i < n; i++)
+    grd_tensor_unref (values[i]);
+  g_free (values);
+}
+
+gboolean
+grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
+{
+  if (fn->vk)
+    return grd_vk_function_call (fn->vk, inputs, outputs, error);
+  GrdGraph *g = fn->graph;
+  GrdTensor **values = g_new0 (GrdTensor *, MAX (fn->n_slots, 1));
+  for (guint i = 0; i < fn->inputs->len; i++) {
+    GrdRef r = g_array_index (fn->inputs, GrdRef, i);
+    GrdNode *node = grd_graph_node (g, r.node);
+    GrdTensor *in = inputs[i];
+    if (!in) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': no value given", node->id);
+      free_values (values, fn->n_slots);
+      return FALSE;
+    }
+    if (!can_feed (in->dtype, node->types[0].dtype) || !grd_type_accepts (&node->types[0], in)) {
+      g_autofree char *want = grd_type_describe (&node->types[0]);
+      g_autofree char *got = grd_tensor_describe (in);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': expected %s, got %s", node->id,
+                   want, got);
+      free_values (values, fn->n_slots);
+      return FALSE;
+    }
+    values[fn->slot_base[r.node]] = in->dtype == node->types[0].dtype
+                                        ? grd_tensor_ref (in)
+                                        : grd_tensor_cast (in, node->types[0].dtype);
+  }
+  gint n = grd_graph_n_nodes (g);
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (node->value)
+      values[fn->slot_base[i]] = grd_tensor_ref (node->value);
+  }
+  for (guint p = 0; p < fn->schedule->len; p++) {
+    gint i = g_array_index (fn->schedule, gint, p);
+    GrdNode *node = grd_graph_node (g, i);
+    GrdTensor *in[node->n_inputs + 1];
+    for (gint j = 0; j < node->n_inputs; j++)
+      in[j] = values[fn->slot_base[node->inputs[j].node] + node->inputs[j].output];
+    GrdTensor **out = values + fn->slot_base[i];
+    g_autoptr (GError) local = NULL;
+    if (!node->op->eval (node, in, out, &local)) {
+      g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_VALUE,
+                   "node '%s' (%s): %s", node->id, node->op->name,
+                   local ? local->message : "failed");
+      free_values (values, fn->n_slots);
+      return FALSE;
+    }
+    /* release what no later node reads */
+    for (gint j = 0; j < node->n_inputs; j++) {
+      gint s = fn->slot_base[node->inputs[j].node] + node->inputs[j].output;
+      if (fn->last_use[s] == (gint) p && !fn->keep[s] && grd_graph_node (g, node->inputs[j].node)->kind == GRD_NODE_OP)
+        g_clear_pointer (&values[s], grd_tensor_unref);
+    }
+  }
+  /* Updates: check every new value first so that a failure changes nothing. */
+  for (guint u = 0; u < fn->updates->len; u++) {
+    GrdUpdate *up = &g_array_index (fn->updates, GrdUpdate, u);
+    GrdNode *sn = grd_graph_node (g, up->shared.node);
+    GrdTensor *v = values[fn->slot_base[up->value.node] + up->value.output];
+    if (!grd_tensor_same_shape (v, sn->value)) {
+      g_autofree char *want = grd_tensor_describe (sn->value);
+      g_autofree char *got = grd_tensor_describe (v);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE,
+                   "update of shared variable '%s' by node '%s': expected %s, got %s", sn->id,
+                   grd_graph_node (g, up->value.node)->id, want, got);
+      free_values (values, fn->n_slots);
+      return FALSE;
+    }
+  }
+  for (guint o = 0; o < fn->outputs->len; o++) {
+    GrdRef r = g_array_index (fn->outputs, GrdRef, o);
+    outputs[o] = grd_tensor_ref (values[fn->slot_base[r.node] + r.output]);
+  }
+  for (guint u = 0; u < fn->updates->len; u++) {
+    GrdUpdate *up = &g_array_index (fn->updates, GrdUpdate, u);
+    GrdNode *sn = grd_graph_node (g, up->shared.node);
+    GrdTensor *v = values[fn->slot_base[up->value.node] + up->value.output];
+    grd_tensor_unref (sn->value);
+    sn->value = grd_tensor_ref (v);
+  }
+  free_values (values, fn->n_slots);
+  return TRUE;
+}

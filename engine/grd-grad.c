@@ -1,0 +1,196 @@
+/* grd-grad.c: reverse-mode differentiation that builds graphs, as theano.grad.
+ *
+ * The gradient of every node on a path from a `wrt` to the cost is built from
+ * its op's gradient rule, in reverse creation order (creation order is
+ * topological). The new nodes belong to the grad node, so the editor can show
+ * or hide them, and since they are ordinary op nodes, grad of grad works. */
+#include "grd-internal.h"
+
+#include <string.h>
+
+/* Removes the nodes from `len` on (a failed expansion leaves nothing behind). */
+static void
+graph_truncate (GrdGraph *g, guint len)
+{
+  for (guint i = len; i < g->nodes->len; i++)
+    g_hash_table_remove (g->by_id, grd_graph_node (g, i)->id);
+  g_ptr_array_set_size (g->nodes, len);
+}
+
+static gboolean
+expand (GrdGraph *g, GrdRef cost, const GrdRef *wrt, gint n_wrt, const GrdRef *consider_constant,
+        gint n_cc, GrdRef *grads, GError **error)
+{
+  gint n = cost.node + 1;  /* nodes past the cost cannot influence it */
+  g_autofree gboolean *from_wrt = g_new0 (gboolean, n);
+  g_autofree gboolean *to_cost = g_new0 (gboolean, n);
+  g_autofree gboolean *blocked = g_new0 (gboolean, n);
+  for (gint i = 0; i < n_cc; i++)
+    if (consider_constant[i].node < n)
+      blocked[consider_constant[i].node] = TRUE;
+  for (gint i = 0; i < n_wrt; i++)
+    if (wrt[i].node < n)
+      from_wrt[wrt[i].node] = TRUE;
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (blocked[i]) {
+      from_wrt[i] = FALSE;
+      continue;
+    }
+    for (gint j = 0; j < node->n_inputs && !from_wrt[i]; j++)
+      from_wrt[i] = from_wrt[node->inputs[j].node];
+  }
+  to_cost[cost.node] = TRUE;
+  for (gint i = n - 1; i >= 0; i--) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (!to_cost[i] || blocked[i])
+      continue;
+    for (gint j = 0; j < node->n_inputs; j++)
+      to_cost[node->inputs[j].node] = TRUE;
+  }
+
+  /* acc[i][k]: the gradient accumulated so far for output k of node i. */
+  g_autofree GrdRef **acc = g_new0 (GrdRef *, n);
+  g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
+  for (gint i = 0; i < n; i++) {
+    if (!(from_wrt[i] && to_cost[i]))
+      continue;
+    GrdNode *node = grd_graph_node (g, i);
+    acc[i] = g_new (GrdRef, node->n_outputs);
+    for (gint k = 0; k < node->n_outputs; k++)
+      acc[i][k] = GRD_REF_NONE;
+    g_ptr_array_add (owned, acc[i]);
+  }
+  if (acc[cost.node])
+    acc[cost.node][cost.output] =
+        grd_build_scalar (g, error, grd_graph_node (g, cost.node)->types[cost.output].dtype, 1.0);
+
+  for (gint i = cost.node; i >= 0 && !*error; i--) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (!acc[i] || node->kind != GRD_NODE_OP || blocked[i])
+      continue;
+    gboolean any = FALSE;
+    for (gint k = 0; k < node->n_outputs; k++)
+      any |= !grd_ref_is_none (acc[i][k]);
+    if (!any)
+      continue;
+    gboolean needed[node->n_inputs + 1];
+    GrdRef in_grads[node->n_inputs + 1];
+    gboolean any_needed = FALSE;
+    for (gint j = 0; j < node->n_inputs; j++) {
+      GrdNode *in = grd_graph_node (g, node->inputs[j].node);
+      needed[j] = acc[node->inputs[j].node] != NULL
+                  && grd_dtype_is_float (in->types[node->inputs[j].output].dtype);
+      any_needed |= needed[j];
+      in_grads[j] = GRD_REF_NONE;
+    }
+    if (!any_needed || !node->op->grad)
+      continue;
+    if (!node->op->grad (g, node, acc[i], needed, in_grads, error)) {
+      if (!*error)
+        g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "gradient rule failed");
+      g_prefix_error (error, "gradient of node '%s' (%s): ", node->id, node->op->name);
+      return FALSE;
+    }
+    for (gint j = 0; j < node->n_inputs; j++) {
+      if (!needed[j] || grd_ref_is_none (in_grads[j]))
+        continue;
+      GrdRef in = node->inputs[j];
+      GrdDType dt = grd_graph_node (g, in.node)->types[in.output].dtype;
+      GrdRef gj = grd_build_cast (g, error, in_grads[j], dt);
+      GrdRef *slot = &acc[in.node][in.output];
+      *slot = grd_ref_is_none (*slot) ? gj : grd_build (g, error, "add", NULL, 2, *slot, gj);
+    }
+  }
+  if (*error)
+    return FALSE;
+  for (gint i = 0; i < n_wrt; i++) {
+    GrdRef w = wrt[i];
+    GrdRef gr = (w.node < n && acc[w.node]) ? acc[w.node][w.output] : GRD_REF_NONE;
+    grads[i] = grd_ref_is_none (gr) ? grd_build_zeros_like (g, error, w) : gr;
+  }
+  return *error == NULL;
+}
+
+GrdRef
+grd_graph_grad (GrdGraph *g, const char *id, GrdRef cost, const GrdRef *wrt, gint n_wrt,
+                const GrdRef *consider_constant, gint n_cc, GrdRef *grads_out, GError **error)
+{
+  const char *shown = id ? id : "grad";
+  if (n_wrt < 1 || n_wrt > 1024) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "node '%s' (grad): expected 1 to 1024 wrt, got %d",
+                 shown, n_wrt);
+    return GRD_REF_NONE;
+  }
+  GrdRef c;
+  g_autofree GrdRef *w = g_new (GrdRef, n_wrt);
+  g_autofree GrdRef *cc = g_new (GrdRef, MAX (n_cc, 1));
+  /* Resolve through grad nodes, and check every reference. */
+  for (gint i = -1; i < n_wrt + n_cc; i++) {
+    GrdRef r = i < 0 ? cost : i < n_wrt ? wrt[i] : consider_constant[i - n_wrt];
+    const char *what = i < 0 ? "cost" : i < n_wrt ? "wrt" : "consider_constant";
+    if (r.node < 0 || r.node >= (gint) g->nodes->len
+        || r.output >= grd_graph_node (g, r.node)->n_outputs) {
+      if (error && !*error)
+        g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "node '%s' (grad): %s refers to no node",
+                     shown, what);
+      return GRD_REF_NONE;
+    }
+    GrdNode *rn = grd_graph_node (g, r.node);
+    if (rn->kind == GRD_NODE_GRAD)
+      r = rn->aliases[r.output];
+    if (i < 0)
+      c = r;
+    else if (i < n_wrt)
+      w[i] = r;
+    else
+      cc[i - n_wrt] = r;
+  }
+  const GrdType *ct = &grd_graph_node (g, c.node)->types[c.output];
+  if (ct->rank != 0 || !grd_dtype_is_float (ct->dtype)) {
+    g_autofree char *d = grd_type_describe (ct);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE,
+                 "node '%s' (grad): the cost '%s' must be a float scalar, it is %s", shown,
+                 grd_graph_node (g, c.node)->id, d);
+    return GRD_REF_NONE;
+  }
+  guint start = g->nodes->len;
+  GrdNode *gn;
+  {
+    /* add the grad node first so the nodes of the expansion can name it */
+    GrdRef self = grd_graph_variable (g, id, GRD_DTYPE_FLOAT64, 0, NULL, error);
+    if (grd_ref_is_none (self))
+      return GRD_REF_NONE;
+    gn = grd_graph_node (g, self.node);
+    gn->kind = GRD_NODE_GRAD;
+    g_free (gn->types);
+    gn->n_outputs = n_wrt;
+    gn->types = g_new0 (GrdType, n_wrt);
+    gn->aliases = g_new (GrdRef, n_wrt);
+    for (gint i = 0; i < n_wrt; i++) {
+      gn->types[i] = grd_graph_node (g, w[i].node)->types[w[i].output];
+      gn->aliases[i] = w[i];
+    }
+    gn->inputs = g_new (GrdRef, n_wrt + 1 + n_cc);
+    gn->inputs[0] = c;
+    memcpy (gn->inputs + 1, w, sizeof (GrdRef) * n_wrt);
+    memcpy (gn->inputs + 1 + n_wrt, cc, sizeof (GrdRef) * n_cc);
+    /* n_inputs stays 0: grad nodes are never evaluated, their aliases are. */
+  }
+  gint saved = g->building_grad;
+  g->building_grad = start;
+  g_autoptr (GError) local = NULL;
+  g_autofree GrdRef *grads = g_new0 (GrdRef, n_wrt);
+  gboolean ok = expand (g, c, w, n_wrt, cc, n_cc, grads, &local);
+  g->building_grad = saved;
+  if (!ok) {
+    graph_truncate (g, start);
+    g_set_error (error, GRD_ERROR, local->code, "node '%s' (grad): %s", shown, local->message);
+    return GRD_REF_NONE;
+  }
+  gn = grd_graph_node (g, start);
+  memcpy (gn->aliases, grads, sizeof (GrdRef) * n_wrt);
+  if (grads_out)
+    memcpy (grads_out, grads, sizeof (GrdRef) * n_wrt);
+  return (GrdRef) { (gint) start, 0 };
+}

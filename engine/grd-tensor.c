@@ -1,0 +1,204 @@
+/* grd-tensor.c: dense row-major arrays and their conversions. */
+#include "grd-internal.h"
+
+#include <math.h>
+#include <string.h>
+
+gint64
+grd_shape_size (gint rank, const gint64 *shape)
+{
+  gint64 n = 1;
+  for (gint i = 0; i < rank; i++)
+    n *= shape[i];
+  return n;
+}
+
+GrdTensor *
+grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
+{
+  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
+  GrdTensor *t = g_new0 (GrdTensor, 1);
+  t->ref_count = 1;
+  t->dtype = dtype;
+  t->rank = rank;
+  for (gint i = 0; i < rank; i++) {
+    g_return_val_if_fail (shape[i] >= 0, NULL);
+    t->shape[i] = shape[i];
+  }
+  t->size = grd_shape_size (rank, shape);
+  gsize bytes = MAX ((gsize) t->size * grd_dtype_size (dtype), 64);
+  bytes = (bytes + 63) & ~(gsize) 63;
+  t->data = g_aligned_alloc0 (bytes, 1, 64);
+  return t;
+}
+
+GrdTensor *
+grd_tensor_new_scalar (GrdDType dtype, double value)
+{
+  GrdTensor *t = grd_tensor_new (dtype, 0, NULL);
+  grd_tensor_set (t, 0, value);
+  return t;
+}
+
+GrdTensor *
+grd_tensor_new_from_doubles (GrdDType dtype, gint rank, const gint64 *shape, const double *values)
+{
+  GrdTensor *t = grd_tensor_new (dtype, rank, shape);
+  for (gint64 i = 0; i < t->size; i++)
+    grd_tensor_set (t, i, values[i]);
+  return t;
+}
+
+GrdTensor *
+grd_tensor_ref (GrdTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  g_atomic_int_inc (&t->ref_count);
+  return t;
+}
+
+void
+grd_tensor_unref (GrdTensor *t)
+{
+  if (t && g_atomic_int_dec_and_test (&t->ref_count)) {
+    g_aligned_free (t->data);
+    g_free (t);
+  }
+}
+
+GrdTensor *
+grd_tensor_copy (const GrdTensor *t)
+{
+  GrdTensor *c = grd_tensor_new (t->dtype, t->rank, t->shape);
+  memcpy (c->data, t->data, (gsize) t->size * grd_dtype_size (t->dtype));
+  return c;
+}
+
+double
+grd_tensor_get (const GrdTensor *t, gint64 i)
+{
+  switch (t->dtype) {
+  case GRD_DTYPE_BOOL: return ((const guint8 *) t->data)[i] ? 1.0 : 0.0;
+  case GRD_DTYPE_INT32: return ((const gint32 *) t->data)[i];
+  case GRD_DTYPE_INT64: return (double) ((const gint64 *) t->data)[i];
+  case GRD_DTYPE_FLOAT32: return ((const float *) t->data)[i];
+  case GRD_DTYPE_FLOAT64: return ((const double *) t->data)[i];
+  default: g_assert_not_reached ();
+  }
+}
+
+/* Float to integer as NumPy does on x86 for values in range; out of range and
+ * NaN give the minimum integer, as the hardware conversion does. */
+static gint64
+double_to_i64 (double v)
+{
+  if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0))
+    return G_MININT64;
+  return (gint64) v;
+}
+
+void
+grd_tensor_set (GrdTensor *t, gint64 i, double v)
+{
+  switch (t->dtype) {
+  case GRD_DTYPE_BOOL: ((guint8 *) t->data)[i] = v != 0.0; break;
+  case GRD_DTYPE_INT32:
+    ((gint32 *) t->data)[i] = (v >= -2147483648.0 && v < 2147483648.0) ? (gint32) v : G_MININT32;
+    break;
+  case GRD_DTYPE_INT64: ((gint64 *) t->data)[i] = double_to_i64 (v); break;
+  case GRD_DTYPE_FLOAT32: ((float *) t->data)[i] = (float) v; break;
+  case GRD_DTYPE_FLOAT64: ((double *) t->data)[i] = v; break;
+  default: g_assert_not_reached ();
+  }
+}
+
+GrdTensor *
+grd_tensor_cast (const GrdTensor *t, GrdDType dtype)
+{
+  GrdTensor *c = grd_tensor_new (dtype, t->rank, t->shape);
+  if (dtype == t->dtype) {
+    memcpy (c->data, t->data, (gsize) t->size * grd_dtype_size (dtype));
+    return c;
+  }
+  /* int64 to int32 wraps and int64 to int64 stays exact: go through integers
+   * where doubles would round. */
+  if (t->dtype == GRD_DTYPE_INT64 && dtype == GRD_DTYPE_INT32) {
+    for (gint64 i = 0; i < t->size; i++)
+      ((gint32 *) c->data)[i] = (gint32) (guint32) ((const gint64 *) t->data)[i];
+    return c;
+  }
+  if (t->dtype == GRD_DTYPE_INT64 && dtype == GRD_DTYPE_BOOL) {
+    for (gint64 i = 0; i < t->size; i++)
+      ((guint8 *) c->data)[i] = ((const gint64 *) t->data)[i] != 0;
+    return c;
+  }
+  if (t->dtype == GRD_DTYPE_INT64 && dtype == GRD_DTYPE_FLOAT32) {
+    for (gint64 i = 0; i < t->size; i++)
+      ((float *) c->data)[i] = (float) ((const gint64 *) t->data)[i];
+    return c;
+  }
+  for (gint64 i = 0; i < t->size; i++)
+    grd_tensor_set (c, i, grd_tensor_get (t, i));
+  return c;
+}
+
+gboolean
+grd_tensor_same_shape (const GrdTensor *a, const GrdTensor *b)
+{
+  if (a->rank != b->rank)
+    return FALSE;
+  for (gint i = 0; i < a->rank; i++)
+    if (a->shape[i] != b->shape[i])
+      return FALSE;
+  return TRUE;
+}
+
+static char *
+describe (GrdDType dtype, gint rank, const gint64 *dims)
+{
+  GString *s = g_string_new (grd_dtype_name (dtype));
+  g_string_append_c (s, '[');
+  for (gint i = 0; i < rank; i++) {
+    if (i)
+      g_string_append_c (s, ',');
+    if (dims[i] < 0)
+      g_string_append_c (s, '?');
+    else
+      g_string_append_printf (s, "%" G_GINT64_FORMAT, dims[i]);
+  }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+char *
+grd_tensor_describe (const GrdTensor *t)
+{
+  return describe (t->dtype, t->rank, t->shape);
+}
+
+char *
+grd_type_describe (const GrdType *type)
+{
+  return describe (type->dtype, type->rank, type->dims);
+}
+
+void
+grd_type_set (GrdType *type, GrdDType dtype, gint rank, const gint64 *dims)
+{
+  memset (type, 0, sizeof *type);
+  type->dtype = dtype;
+  type->rank = rank;
+  for (gint i = 0; i < rank; i++)
+    type->dims[i] = dims ? dims[i] : GRD_DIM_UNKNOWN;
+}
+
+gboolean
+grd_type_accepts (const GrdType *type, const GrdTensor *value)
+{
+  if (type->rank != value->rank)
+    return FALSE;
+  for (gint i = 0; i < type->rank; i++)
+    if (type->dims[i] >= 0 && type->dims[i] != value->shape[i])
+      return FALSE;
+  return TRUE;
+}

@@ -1,0 +1,2 @@
+/* grd-csv.c: placeholder */
+#include "../grd-internal.h"

@@ -1,0 +1,2 @@
+/* grd-document.c: placeholder */
+#include "../grd-internal.h"

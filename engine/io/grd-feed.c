@@ -1,0 +1,2 @@
+/* grd-feed.c: placeholder */
+#include "../grd-internal.h"

@@ -1,0 +1,2 @@
+/* grd-npy.c: placeholder */
+#include "../grd-internal.h"

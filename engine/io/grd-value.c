@@ -1,0 +1,2 @@
+/* grd-value.c: placeholder */
+#include "../grd-internal.h"

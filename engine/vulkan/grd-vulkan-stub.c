@@ -1,0 +1,28 @@
+/* grd-vulkan-stub.c: the Vulkan back end when Gradus is built without Vulkan. */
+#include "grd-vulkan.h"
+
+GrdVkFunction *
+grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
+                     gint n_outputs, const GrdUpdate *updates, gint n_updates, GError **error)
+{
+  g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+               "this build of Gradus has no Vulkan back end");
+  return NULL;
+}
+
+gboolean
+grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
+{
+  g_return_val_if_reached (FALSE);
+}
+
+gboolean
+grd_vk_function_sync (GrdVkFunction *fn, GError **error)
+{
+  g_return_val_if_reached (FALSE);
+}
+
+void
+grd_vk_function_free (GrdVkFunction *fn)
+{
+}

@@ -1,0 +1,9 @@
+/* test-function.c: placeholder until the function tests land. */
+#include "grad-check.h"
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  return g_test_run ();
+}

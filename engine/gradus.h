@@ -158,7 +158,8 @@ void        grd_graph_unref (GrdGraph *graph);
 
 /* `id` may be NULL: a unique id is made up. Ids must be unique and match
  * [A-Za-z_][A-Za-z0-9_.-]*. Each returns GRD_REF_NONE and sets error on failure;
- * an input that is GRD_REF_NONE makes the call fail too, so calls can be nested. */
+ * an input that is GRD_REF_NONE, or an error already set, makes the call fail
+ * too (keeping the first error), so calls can be nested. */
 GrdRef grd_graph_variable (GrdGraph *graph, const char *id, GrdDType dtype, gint rank,
                            const gint64 *dims, GError **error);
 GrdRef grd_graph_constant (GrdGraph *graph, const char *id, GrdTensor *value, GError **error);

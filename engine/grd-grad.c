@@ -117,6 +117,8 @@ grd_graph_grad (GrdGraph *g, const char *id, GrdRef cost, const GrdRef *wrt, gin
                 const GrdRef *consider_constant, gint n_cc, GrdRef *grads_out, GError **error)
 {
   const char *shown = id ? id : "grad";
+  if (error && *error)
+    return GRD_REF_NONE;
   if (n_wrt < 1 || n_wrt > 1024) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "node '%s' (grad): expected 1 to 1024 wrt, got %d",
                  shown, n_wrt);

@@ -120,6 +120,8 @@ GrdRef
 grd_graph_variable (GrdGraph *g, const char *id, GrdDType dtype, gint rank, const gint64 *dims,
                     GError **error)
 {
+  if (error && *error)
+    return GRD_REF_NONE;
   if (rank < 0 || rank > GRD_MAX_RANK) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "variable '%s': rank %d is not in 0..%d",
                  id ? id : "?", rank, GRD_MAX_RANK);
@@ -142,6 +144,8 @@ static GrdRef
 add_valued (GrdGraph *g, const char *id, GrdNodeKind kind, GrdTensor *value, GError **error)
 {
   g_return_val_if_fail (value != NULL, GRD_REF_NONE);
+  if (error && *error)
+    return GRD_REF_NONE;
   GrdNode *n = add_node (g, id, kind, 1, error);
   if (!n)
     return GRD_REF_NONE;
@@ -189,6 +193,8 @@ grd_graph_op (GrdGraph *g, const char *id, const char *opname, const GrdRef *inp
               const GrdAttrs *attrs, GError **error)
 {
   const char *shown = id ? id : opname;
+  if (error && *error)
+    return GRD_REF_NONE;  /* an earlier call of a nested expression failed */
   const GrdOpDef *op = grd_op_lookup (opname);
   if (!op) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "node '%s': unknown op '%s'", shown,

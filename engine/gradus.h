@@ -82,6 +82,9 @@ void       grd_tensor_set (GrdTensor *t, gint64 flat_index, double value);
 gboolean   grd_tensor_same_shape (const GrdTensor *a, const GrdTensor *b);
 /* "float32[3,4]" */
 char      *grd_tensor_describe (const GrdTensor *t);
+/* How many tensors are alive in the process: a debugging statistic (one
+ * atomic counter) that tests use to show that long runs do not leak. */
+gint64     grd_tensor_live_count (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdTensor, grd_tensor_unref)
 
@@ -256,6 +259,23 @@ gint         grd_function_n_outputs (GrdFunction *fn);
 gboolean     grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs,
                                 GError **error);
 
+/* The compiled form as text: one line per step (fused loops, BLAS calls, ops). */
+char        *grd_function_describe (GrdFunction *fn);
+
+/* A per-step profile of the calls since profiling was turned on. */
+typedef struct {
+  const char *label;      /* the graph nodes the step computes ("n3+n4+n5") */
+  const char *kind;       /* "fused", "gemm" or the op name */
+  guint64     calls;
+  double      total_us;
+  guint64     bytes;      /* bytes written over all calls */
+} GrdProfileEntry;
+
+void         grd_function_set_profiling (GrdFunction *fn, gboolean on);
+/* GrdProfileEntry per step, in schedule order; owned by fn; NULL for the
+ * reference executor (GRADUS_OPTIMIZER=none). */
+GArray      *grd_function_profile (GrdFunction *fn);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdFunction, grd_function_free)
 
 /* ---------------------------------------------------------------- values */
@@ -346,5 +366,13 @@ void    grd_random_seed (GrdRandom *rng, guint64 seed);
 guint64 grd_random_next (GrdRandom *rng);
 double  grd_random_uniform (GrdRandom *rng);      /* [0, 1) */
 double  grd_random_normal (GrdRandom *rng);       /* mean 0, std 1 */
+
+/* ---------------------------------------------------------------- Vulkan devices */
+
+/* One line per Vulkan device (index, name, kind, capabilities), the one
+ * Gradus would use marked "[selected]"; GRADUS_VULKAN_DEVICE (an index or a
+ * substring of the name) overrides the choice. Fails when there is no Vulkan
+ * loader or driver, or Gradus was built without Vulkan. Free the text. */
+char *grd_vulkan_describe_devices (GError **error);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
  * freeing each intermediate value after its last use. */
 #include "grd-internal.h"
 #include "vulkan/grd-vulkan.h"
+#include "compile/grd-exec.h"
 
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct _GrdFunction {
   gboolean  *keep;        /* per slot: an output or update value */
   GrdBackend     backend;
   GrdVkFunction *vk;      /* the compiled Vulkan function, when backend is Vulkan */
+  GrdExec       *exec;    /* the optimised CPU program; NULL runs the reference executor */
 };
 
 const char *
@@ -63,9 +65,26 @@ resolve (GrdGraph *g, GrdRef r)
   return r;
 }
 
+/* GRADUS_OPTIMIZER=none runs every function on the reference executor. */
+static guint
+default_passes (void)
+{
+  const char *env = g_getenv ("GRADUS_OPTIMIZER");
+  return g_strcmp0 (env, "none") == 0 ? 0 : GRD_PASS_ALL;
+}
+
 GrdFunction *
 grd_function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
                   gint n_outputs, const GrdUpdate *updates, gint n_updates, GError **error)
+{
+  return grd_function_new_with_passes (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
+                                       default_passes (), error);
+}
+
+GrdFunction *
+grd_function_new_with_passes (GrdGraph *g, const GrdRef *inputs, gint n_inputs,
+                              const GrdRef *outputs, gint n_outputs, const GrdUpdate *updates,
+                              gint n_updates, guint passes, GError **error)
 {
   gint n = grd_graph_n_nodes (g);
   g_autofree gint *input_pos = g_new (gint, MAX (n, 1));
@@ -180,7 +199,44 @@ grd_function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef
     GrdRef r = g_array_index (roots, GrdRef, i);
     fn->keep[fn->slot_base[r.node] + r.output] = TRUE;
   }
+  if (passes) {
+    GrdProgram *prog = grd_program_new (g, inputs, n_inputs, (GrdRef *) fn->outputs->data,
+                                        n_outputs, (GrdUpdate *) fn->updates->data, n_updates);
+    grd_program_optimize (prog, passes);
+    if (g_getenv ("GRADUS_DUMP_PROGRAM")) {
+      g_autofree char *text = grd_program_describe (prog);
+      g_printerr ("%s", text);
+    }
+    fn->exec = grd_exec_new (prog);
+  }
   return fn;
+}
+
+char *
+grd_function_describe (GrdFunction *fn)
+{
+  if (!fn->exec) {
+    GString *s = g_string_new ("reference executor:\n");
+    for (guint p = 0; p < fn->schedule->len; p++) {
+      GrdNode *node = grd_graph_node (fn->graph, g_array_index (fn->schedule, gint, p));
+      g_string_append_printf (s, "%s = %s\n", node->id, node->op->name);
+    }
+    return g_string_free (s, FALSE);
+  }
+  return grd_program_describe (grd_exec_program (fn->exec));
+}
+
+void
+grd_function_set_profiling (GrdFunction *fn, gboolean on)
+{
+  if (fn->exec)
+    grd_exec_set_profiling (fn->exec, on);
+}
+
+GArray *
+grd_function_profile (GrdFunction *fn)
+{
+  return fn->exec ? grd_exec_profile (fn->exec) : NULL;
 }
 
 GrdFunction *
@@ -223,6 +279,7 @@ grd_function_free (GrdFunction *fn)
     return;
   if (fn->vk)
     grd_vk_function_free (fn->vk);
+  grd_exec_free (fn->exec);
   grd_graph_unref (fn->graph);
   g_array_unref (fn->inputs);
   g_array_unref (fn->outputs);
@@ -296,6 +353,14 @@ grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **output
     values[fn->slot_base[r.node]] = in->dtype == node->types[0].dtype
                                         ? grd_tensor_ref (in)
                                         : grd_tensor_cast (in, node->types[0].dtype);
+  }
+  if (fn->exec) {
+    GrdTensor *args[fn->inputs->len + 1];
+    for (guint i = 0; i < fn->inputs->len; i++)
+      args[i] = values[fn->slot_base[g_array_index (fn->inputs, GrdRef, i).node]];
+    gboolean ok = grd_exec_call (fn->exec, args, outputs, error);
+    free_values (values, fn->n_slots);
+    return ok;
   }
   gint n = grd_graph_n_nodes (g);
   for (gint i = 0; i < n; i++) {

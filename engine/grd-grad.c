@@ -17,6 +17,68 @@ graph_truncate (GrdGraph *g, guint len)
   g_ptr_array_set_size (g->nodes, len);
 }
 
+/* Gradients of pairs whose naive chain rule overflows (softmax then
+ * crossentropy or log, log of sigmoid) are built in one step, straight to the
+ * inner node's input, as Theano's stabilising rewrites give them: they stay
+ * finite for logits of 1000. Applies when the inner node's only reader on the
+ * path is the outer one. Returns TRUE when it handled `outer`. */
+static gboolean
+stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
+             const gboolean *is_wrt, GError **error)
+{
+  GrdNode *outer = grd_graph_node (g, outer_index);
+  const char *name = outer->op->name;
+  gboolean cce = g_str_equal (name, "categorical_crossentropy"), is_log = g_str_equal (name, "log");
+  if (!(cce || is_log) || grd_ref_is_none (acc[outer_index][0]))
+    return FALSE;
+  GrdRef p = outer->inputs[0];
+  GrdNode *inner = grd_graph_node (g, p.node);
+  if (inner->kind != GRD_NODE_OP || readers[p.node] != 1 || !acc[p.node] || is_wrt[p.node])
+    return FALSE;
+  GrdRef x = inner->inputs[0];
+  if (!acc[x.node])
+    return TRUE;  /* nothing upstream needs a gradient */
+  GrdRef gz = acc[outer_index][0], gx = GRD_REF_NONE;
+  const char *iname = inner->op->name;
+  gint rank = inner->types[0].rank;
+  gint axis = rank - 1;
+  if (g_str_equal (iname, "softmax") && inner->attrs.has_axis) {
+    axis = inner->attrs.axes[0] < 0 ? inner->attrs.axes[0] + rank : inner->attrs.axes[0];
+  }
+  if (cce && g_str_equal (iname, "softmax") && axis == rank - 1
+      && !grd_dtype_is_float (grd_graph_ref_type (g, outer->inputs[1])->dtype)) {
+    /* d/dx crossentropy(softmax(x), t) = g * (softmax(x) - onehot(t)) */
+    GrdAttrs pat;
+    grd_attrs_init (&pat);
+    pat.n_pattern = rank;
+    for (gint d = 0; d < rank - 1; d++)
+      pat.pattern[d] = d;
+    pat.pattern[rank - 1] = -1;
+    GrdRef onehot = grd_build (g, error, "_onehot_like", NULL, 2, outer->inputs[1], p);
+    GrdRef diff = grd_build (g, error, "sub", NULL, 2, p, onehot);
+    gx = grd_build (g, error, "mul", NULL, 2, grd_build (g, error, "dimshuffle", &pat, 1, gz), diff);
+  } else if (is_log && g_str_equal (iname, "softmax")) {
+    /* d/dx log(softmax(x)) = g - softmax(x) * sum(g, axis) */
+    GrdAttrs at = grd_attrs_axis (axis, TRUE);
+    GrdRef sg = grd_build (g, error, "sum", &at, 1, gz);
+    gx = grd_build (g, error, "sub", NULL, 2, gz, grd_build (g, error, "mul", NULL, 2, p, sg));
+  } else if (is_log && g_str_equal (iname, "sigmoid")) {
+    /* d/dx log(sigmoid(x)) = g * sigmoid(-x) */
+    GrdRef s = grd_build (g, error, "sigmoid", NULL, 1, grd_build (g, error, "neg", NULL, 1, x));
+    gx = grd_build (g, error, "mul", NULL, 2, gz, s);
+  } else
+    return FALSE;
+  if (*error)
+    return TRUE;
+  GrdDType dt = grd_graph_node (g, x.node)->types[x.output].dtype;
+  gx = grd_build_reduce_to (g, error, grd_build_cast (g, error, gx, dt), x);
+  GrdRef *slot = &acc[x.node][x.output];
+  *slot = grd_ref_is_none (*slot) ? gx : grd_build (g, error, "add", NULL, 2, *slot, gx);
+  /* the inner node is done: its only reader fed x directly */
+  acc[p.node][p.output] = GRD_REF_NONE;
+  return TRUE;
+}
+
 static gboolean
 expand (GrdGraph *g, GrdRef cost, const GrdRef *wrt, gint n_wrt, const GrdRef *consider_constant,
         gint n_cc, GrdRef *grads, GError **error)
@@ -65,9 +127,24 @@ expand (GrdGraph *g, GrdRef cost, const GrdRef *wrt, gint n_wrt, const GrdRef *c
     acc[cost.node][cost.output] =
         grd_build_scalar (g, error, grd_graph_node (g, cost.node)->types[cost.output].dtype, 1.0);
 
+  /* on-path readers of each node, for the stable pairs below */
+  g_autofree gint *readers = g_new0 (gint, n);
+  g_autofree gboolean *is_wrt = g_new0 (gboolean, n);
+  for (gint i = 0; i < n_wrt; i++)
+    if (wrt[i].node < n)
+      is_wrt[wrt[i].node] = TRUE;
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (acc[i] && !blocked[i])
+      for (gint j = 0; j < node->n_inputs; j++)
+        readers[node->inputs[j].node]++;
+  }
+
   for (gint i = cost.node; i >= 0 && !*error; i--) {
     GrdNode *node = grd_graph_node (g, i);
     if (!acc[i] || node->kind != GRD_NODE_OP || blocked[i])
+      continue;
+    if (stable_pair (g, i, acc, readers, is_wrt, error))
       continue;
     gboolean any = FALSE;
     for (gint k = 0; k < node->n_outputs; k++)

@@ -49,6 +49,13 @@ struct _GrdOpDef {
                       const gboolean *needed, GrdRef *in_grads, GError **error);
 };
 
+/* grd_function_new with a chosen set of compiler passes (GrdPasses of
+ * compile/grd-program.h); 0 runs the reference executor. For tests. */
+GrdFunction *grd_function_new_with_passes (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                                           const GrdRef *outputs, gint n_outputs,
+                                           const GrdUpdate *updates, gint n_updates, guint passes,
+                                           GError **error);
+
 /* The op table: each ops/ file registers its ops in this order. */
 const GrdOpDef *grd_op_lookup (const char *name);
 
@@ -60,6 +67,7 @@ void grd_ops_register_linalg (GrdOpRegisterFunc add);
 void grd_ops_register_shape (GrdOpRegisterFunc add);
 void grd_ops_register_neural (GrdOpRegisterFunc add);
 void grd_ops_register_internal (GrdOpRegisterFunc add);
+void grd_ops_register_compiler (GrdOpRegisterFunc add);
 
 static inline GrdNode *
 grd_graph_node (GrdGraph *graph, gint index)
@@ -101,5 +109,65 @@ GrdRef grd_build_zeros_like (GrdGraph *graph, GError **error, GrdRef like);
 /* Gradient g of a broadcast result summed back to the runtime shape of `x`. */
 GrdRef grd_build_reduce_to (GrdGraph *graph, GError **error, GrdRef g, GrdRef x);
 GrdRef grd_build_cast (GrdGraph *graph, GError **error, GrdRef x, GrdDType dtype);
+
+/* ------------------------------------------------------------ io: values and JSON text */
+
+/* Reads a JSON shape (a list of at most GRD_MAX_RANK non-negative integers). */
+gboolean grd_json_shape (JsonNode *node, gint *rank, gint64 *shape, GError **error);
+/* Refuses, before anything is allocated, a value of more than 2^31 elements. */
+gboolean grd_shape_check_size (gint rank, const gint64 *shape, GrdDType dtype, GError **error);
+/* The shortest decimal that reads back to the same float32 (single) or
+ * float64, always with a '.' or an exponent; "nan", "inf", "-inf" unquoted. */
+void     grd_format_float (char buf[G_ASCII_DTOSTR_BUF_SIZE], double value, gboolean single);
+
+/* ------------------------------------------------------------ csv */
+
+/* A CSV table of numbers, kept as text until columns are asked for: fields
+ * separated by commas, "quoted" fields ("" inside is a quote), blank lines
+ * ignored, an optional header row naming the columns. */
+typedef struct _GrdCsv GrdCsv;
+
+/* `name` names the file in messages. */
+GrdCsv    *grd_csv_parse (const char *data, gsize length, const char *name, gboolean header,
+                          GError **error);
+GrdCsv    *grd_csv_load (const char *path, gboolean header, GError **error);
+void       grd_csv_free (GrdCsv *csv);
+gint       grd_csv_n_rows (GrdCsv *csv);
+gint       grd_csv_n_columns (GrdCsv *csv);
+/* Index of the header column of that name, or -1. */
+gint       grd_csv_find_column (GrdCsv *csv, const char *name);
+/* The columns as a [rows, n_columns] array, or a [rows] array when one_d.
+ * Errors name the file, line and column of a field that is not a number. */
+GrdTensor *grd_csv_columns (GrdCsv *csv, const gint *columns, gint n_columns, gboolean one_d,
+                            GrdDType dtype, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdCsv, grd_csv_free)
+
+/* ------------------------------------------------------------ elementwise op codes */
+
+/* One code per elementwise op of the catalogue, in catalogue order, for the
+ * fused-loop compiler and the GLSL generator. */
+typedef enum {
+  GRD_ELEM_ADD, GRD_ELEM_SUB, GRD_ELEM_MUL, GRD_ELEM_DIV, GRD_ELEM_POW, GRD_ELEM_MAXIMUM,
+  GRD_ELEM_MINIMUM, GRD_ELEM_NEG, GRD_ELEM_ABS, GRD_ELEM_SIGN, GRD_ELEM_SQUARE, GRD_ELEM_SQRT,
+  GRD_ELEM_RECIPROCAL,
+  GRD_ELEM_EXP, GRD_ELEM_LOG, GRD_ELEM_LOG1P, GRD_ELEM_EXPM1, GRD_ELEM_SIN, GRD_ELEM_COS,
+  GRD_ELEM_TANH, GRD_ELEM_SIGMOID, GRD_ELEM_SOFTPLUS, GRD_ELEM_RELU, GRD_ELEM_ERF,
+  GRD_ELEM_EQ, GRD_ELEM_NEQ, GRD_ELEM_LT, GRD_ELEM_LE, GRD_ELEM_GT, GRD_ELEM_GE, GRD_ELEM_AND,
+  GRD_ELEM_OR, GRD_ELEM_NOT, GRD_ELEM_SWITCH, GRD_ELEM_CLIP,
+  GRD_ELEM_FLOOR, GRD_ELEM_CEIL, GRD_ELEM_ROUND,
+  GRD_ELEM_CAST,
+  GRD_ELEM_N_CODES
+} GrdElemCode;
+
+/* The code of an elementwise op; -1 for every other op. */
+gint   grd_elementwise_code (const GrdOpDef *op);
+/* One element of op `code` computed in float64 (float32) arithmetic, exactly
+ * as the reference kernels compute float inputs; a, b, c are the inputs in
+ * order, unused ones are ignored. Comparisons and logic give 1 or 0, switch is
+ * a != 0 ? b : c, cast gives a (the caller converts). Integer and bool dtypes
+ * have rules of their own (wrap-around, integer pow, truncating casts). */
+double grd_elementwise_apply_f64 (gint code, double a, double b, double c);
+float  grd_elementwise_apply_f32 (gint code, float a, float b, float c);
 
 G_END_DECLS

@@ -38,6 +38,7 @@ get_table (void)
     grd_ops_register_shape (register_op);
     grd_ops_register_neural (register_op);
     grd_ops_register_internal (register_op);
+    grd_ops_register_compiler (register_op);
     table.names[table.n_names] = NULL;
     g_once_init_leave (&done, 1);
   }

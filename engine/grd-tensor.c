@@ -13,6 +13,15 @@ grd_shape_size (gint rank, const gint64 *shape)
   return n;
 }
 
+/* The one process-wide counter of the engine: live tensors, for leak tests. */
+static gint64 live_tensors;
+
+gint64
+grd_tensor_live_count (void)
+{
+  return __atomic_load_n (&live_tensors, __ATOMIC_RELAXED);
+}
+
 GrdTensor *
 grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
 {
@@ -29,6 +38,7 @@ grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
   gsize bytes = MAX ((gsize) t->size * grd_dtype_size (dtype), 64);
   bytes = (bytes + 63) & ~(gsize) 63;
   t->data = g_aligned_alloc0 (bytes, 1, 64);
+  __atomic_add_fetch (&live_tensors, 1, __ATOMIC_RELAXED);
   return t;
 }
 
@@ -63,6 +73,7 @@ grd_tensor_unref (GrdTensor *t)
   if (t && g_atomic_int_dec_and_test (&t->ref_count)) {
     g_aligned_free (t->data);
     g_free (t);
+    __atomic_sub_fetch (&live_tensors, 1, __ATOMIC_RELAXED);
   }
 }
 

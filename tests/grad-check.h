@@ -9,8 +9,8 @@ GrdTensor *grd_test_random (GrdDType dtype, gint rank, const gint64 *shape, doub
 /* A tensor from literal doubles. */
 GrdTensor *grd_test_tensor (GrdDType dtype, gint rank, const gint64 *shape, const double *values);
 
-/* Evaluates one op on constant inputs through a compiled function; aborts the
- * test on error. */
+/* Evaluates one op on constant inputs through the reference executor (the
+ * op's own kernel, no compiler passes); aborts the test on error. */
 GrdTensor *grd_test_eval_op (const char *op, const GrdAttrs *attrs, GrdTensor *const *inputs,
                              gint n_inputs);
 /* Same, but returns NULL and sets error when building or calling fails. */

@@ -1,0 +1,599 @@
+/* grd-fuse.c: elementwise fusion (the pass) and the fused loop (its executor).
+ *
+ * The pass groups elementwise instructions of one float dtype and one static
+ * shape into regions, with an optional full sum at the end, and replaces each
+ * region by one GRD_INSTR_FUSED instruction. The executor runs a region's
+ * register program over blocks of a few hundred elements that stay in L1:
+ * contiguous inputs and outputs are read and written in place, broadcast
+ * inputs are gathered per block, and large loops are split into a fixed
+ * number of chunks (so results never depend on the thread count). */
+#include "grd-fuse.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_REGION_OPS 96
+#define MAX_REGION_INPUTS 48
+
+void
+grd_fused_free (GrdFused *f)
+{
+  if (!f)
+    return;
+  g_array_unref (f->ops);
+  g_free (f->out_regs);
+  g_free (f->out_dtypes);
+  g_free (f->out_deps);
+  for (guint i = 0; i < f->originals->len; i++) {
+    GrdInstr *ins = &g_array_index (f->originals, GrdInstr, i);
+    g_free (ins->in);
+    g_free (ins->out);
+    g_free (ins->label);
+  }
+  g_array_unref (f->originals);
+  g_free (f);
+}
+
+char *
+grd_fused_describe (GrdFused *f)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < f->originals->len; i++) {
+    GrdInstr *ins = &g_array_index (f->originals, GrdInstr, i);
+    g_string_append_printf (s, "%s%s", i ? " " : "", ins->op->name);
+  }
+  if (f->reduce_sum)
+    g_string_append (s, " (sum fused)");
+  return g_string_free (s, FALSE);
+}
+
+/* ------------------------------------------------------------ the pass */
+
+typedef struct {
+  GrdDType dtype;
+  GrdType  type;         /* static shape of the loop */
+  gint     first_pos;
+  GArray  *members;      /* instruction indices, in order */
+  gint     reduce;       /* instruction index of the fused sum, or -1 */
+} Region;
+
+static gboolean
+dims_equal (const GrdType *a, const GrdType *b)
+{
+  if (a->rank != b->rank)
+    return FALSE;
+  for (gint i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* The float dtype the instruction computes in, or -1 if it cannot be fused. */
+static gint
+fusable_dtype (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP || ins->n_out != 1 || grd_elementwise_code (ins->op) < 0)
+    return -1;
+  GrdDType out = grd_program_value (prog, ins->out[0])->type.dtype;
+  gint f = grd_dtype_is_float (out) ? (gint) out : -1;
+  for (gint j = 0; j < ins->n_in; j++) {
+    GrdDType d = grd_program_value (prog, ins->in[j])->type.dtype;
+    if (d == GRD_DTYPE_BOOL)
+      continue;
+    if (!grd_dtype_is_float (d) || (f >= 0 && (gint) d != f))
+      return -1;
+    f = d;
+  }
+  if (out != GRD_DTYPE_BOOL && (gint) out != f)
+    return -1;
+  if (grd_elementwise_code (ins->op) == GRD_ELEM_CAST && out == GRD_DTYPE_BOOL)
+    return -1;
+  return f;
+}
+
+static void
+build_fused (GrdProgram *prog, Region *r, const gint *region_of, guint n_marked)
+{
+  GrdFused *f = g_new0 (GrdFused, 1);
+  f->dtype = r->dtype;
+  f->ops = g_array_new (FALSE, FALSE, sizeof (GrdFusedOp));
+  f->originals = g_array_new (FALSE, FALSE, sizeof (GrdInstr));
+  g_autoptr (GHashTable) reg_of = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr (GArray) inputs = g_array_new (FALSE, FALSE, sizeof (gint));
+  /* inputs: values read by members and produced outside */
+  for (guint m = 0; m < r->members->len; m++) {
+    GrdInstr *ins = grd_program_instr (prog, g_array_index (r->members, gint, m));
+    for (gint j = 0; j < ins->n_in; j++) {
+      gint v = ins->in[j];
+      GrdPValue *pv = grd_program_value (prog, v);
+      /* producers past n_marked are fused instructions made just now */
+      gboolean inside = pv->kind == GRD_PVALUE_TEMP && pv->producer >= 0
+                        && (guint) pv->producer < n_marked
+                        && region_of[pv->producer] == region_of[g_array_index (r->members, gint, 0)]
+                        && pv->producer != r->reduce;
+      if (!inside && !g_hash_table_contains (reg_of, GINT_TO_POINTER (v + 1))) {
+        g_hash_table_insert (reg_of, GINT_TO_POINTER (v + 1), GINT_TO_POINTER (inputs->len));
+        g_array_append_val (inputs, v);
+      }
+    }
+  }
+  f->n_in = inputs->len;
+  gint next = f->n_in;
+  g_autofree guint64 *deps = g_new0 (guint64, f->n_in + r->members->len + 1);
+  for (gint i = 0; i < f->n_in; i++)
+    deps[i] = G_GUINT64_CONSTANT (1) << i;
+  /* in-region uses of each member output, to find what must be stored */
+  g_autoptr (GHashTable) inner_uses = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint m = 0; m < r->members->len; m++) {
+    GrdInstr *ins = grd_program_instr (prog, g_array_index (r->members, gint, m));
+    GrdFusedOp op = { 0 };
+    op.code = grd_elementwise_code (ins->op);
+    guint8 regs[3] = { 0, 0, 0 };
+    guint64 d = 0;
+    for (gint j = 0; j < ins->n_in && j < 3; j++) {
+      regs[j] = GPOINTER_TO_INT (g_hash_table_lookup (reg_of, GINT_TO_POINTER (ins->in[j] + 1)));
+      d |= deps[regs[j]];
+      gpointer key = GINT_TO_POINTER (ins->in[j] + 1);
+      g_hash_table_insert (inner_uses, key,
+                           GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (inner_uses, key)) + 1));
+    }
+    op.a = regs[0];
+    op.b = regs[1];
+    op.c = regs[2];
+    op.dst = next++;
+    deps[op.dst] = d;
+    g_hash_table_insert (reg_of, GINT_TO_POINTER (ins->out[0] + 1), GINT_TO_POINTER (op.dst));
+    g_array_append_val (f->ops, op);
+  }
+  f->n_regs = next;
+  /* outputs: the fused sum first, then member values read outside the region */
+  g_autoptr (GArray) outs = g_array_new (FALSE, FALSE, sizeof (gint));
+  g_autoptr (GArray) out_regs = g_array_new (FALSE, FALSE, sizeof (gint));
+  if (r->reduce >= 0) {
+    GrdInstr *s = grd_program_instr (prog, r->reduce);
+    gint reg = GPOINTER_TO_INT (g_hash_table_lookup (reg_of, GINT_TO_POINTER (s->in[0] + 1)));
+    g_array_append_val (outs, s->out[0]);
+    g_array_append_val (out_regs, reg);
+    f->reduce_sum = TRUE;
+    gpointer key = GINT_TO_POINTER (s->in[0] + 1);
+    g_hash_table_insert (inner_uses, key,
+                         GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (inner_uses, key)) + 1));
+  }
+  for (guint m = 0; m < r->members->len; m++) {
+    GrdInstr *ins = grd_program_instr (prog, g_array_index (r->members, gint, m));
+    gint v = ins->out[0];
+    gint inner = GPOINTER_TO_INT (g_hash_table_lookup (inner_uses, GINT_TO_POINTER (v + 1)));
+    if (grd_program_value (prog, v)->n_uses > inner) {
+      gint reg = GPOINTER_TO_INT (g_hash_table_lookup (reg_of, GINT_TO_POINTER (v + 1)));
+      g_array_append_val (outs, v);
+      g_array_append_val (out_regs, reg);
+    }
+  }
+  f->n_out = outs->len;
+  f->out_regs = g_new (gint, MAX (f->n_out, 1));
+  f->out_dtypes = g_new (GrdDType, MAX (f->n_out, 1));
+  f->out_deps = g_new (guint64, MAX (f->n_out, 1));
+  for (gint k = 0; k < f->n_out; k++) {
+    f->out_regs[k] = g_array_index (out_regs, gint, k);
+    f->out_dtypes[k] = grd_program_value (prog, g_array_index (outs, gint, k))->type.dtype;
+    f->out_deps[k] = deps[f->out_regs[k]];
+  }
+  /* keep the originals for the fallback path, then retire them */
+  GString *label = g_string_new (NULL);
+  for (guint m = 0; m <= r->members->len; m++) {
+    gint idx = m < r->members->len ? g_array_index (r->members, gint, m) : r->reduce;
+    if (idx < 0)
+      continue;
+    GrdInstr *ins = grd_program_instr (prog, idx);
+    GrdInstr copy = *ins;
+    copy.in = g_memdup2 (ins->in, sizeof (gint) * MAX (ins->n_in, 1));
+    copy.out = g_memdup2 (ins->out, sizeof (gint) * MAX (ins->n_out, 1));
+    copy.label = g_strdup (ins->label);
+    g_array_append_val (f->originals, copy);
+    g_string_append_printf (label, "%s%s", label->len ? "+" : "", ins->label ? ins->label : ins->op->name);
+    ins->kind = GRD_INSTR_DEAD;
+  }
+  GrdInstr fused = { 0 };
+  fused.kind = GRD_INSTR_FUSED;
+  fused.fused = f;
+  fused.n_in = inputs->len;
+  fused.in = g_memdup2 (inputs->data, sizeof (gint) * MAX (inputs->len, 1));
+  fused.n_out = outs->len;
+  fused.out = g_memdup2 (outs->data, sizeof (gint) * MAX (outs->len, 1));
+  fused.label = g_string_free (label, FALSE);
+  grd_attrs_init (&fused.attrs);
+  for (gint k = 0; k < fused.n_out; k++)
+    grd_program_value (prog, fused.out[k])->producer = prog->instrs->len;
+  g_array_append_val (prog->instrs, fused);
+}
+
+gboolean
+grd_pass_fuse (GrdProgram *prog)
+{
+  guint n = prog->instrs->len;
+  if (n == 0)
+    return FALSE;
+  g_autofree gint *region_of = g_new (gint, n);
+  g_autoptr (GPtrArray) regions = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++) {
+    region_of[i] = -1;
+    GrdInstr *ins = grd_program_instr (prog, i);
+    /* a full sum of a region value read nowhere else ends that region */
+    if (ins->kind == GRD_INSTR_OP && g_str_equal (ins->op->name, "sum") && !ins->attrs.keepdims) {
+      GrdPValue *u = grd_program_value (prog, ins->in[0]);
+      gboolean all_axes = !ins->attrs.has_axis || ins->attrs.n_axes == u->type.rank;
+      if (all_axes && u->kind == GRD_PVALUE_TEMP && u->n_uses == 1 && region_of[u->producer] >= 0
+          && grd_program_value (prog, ins->out[0])->type.dtype == u->type.dtype) {
+        Region *r = g_ptr_array_index (regions, region_of[u->producer]);
+        if (r->reduce < 0 && (GrdDType) r->dtype == u->type.dtype) {
+          r->reduce = i;
+          region_of[i] = region_of[u->producer];
+          continue;
+        }
+      }
+    }
+    gint f = fusable_dtype (prog, ins);
+    if (f < 0)
+      continue;
+    const GrdType *ot = &grd_program_value (prog, ins->out[0])->type;
+    gint chosen = -1;
+    for (gint j = 0; j < ins->n_in && chosen < 0; j++) {
+      GrdPValue *u = grd_program_value (prog, ins->in[j]);
+      if (u->kind != GRD_PVALUE_TEMP || region_of[u->producer] < 0)
+        continue;
+      gint ri = region_of[u->producer];
+      Region *r = g_ptr_array_index (regions, ri);
+      if (u->producer == r->reduce || (gint) r->dtype != f || !dims_equal (&r->type, ot)
+          || r->members->len >= MAX_REGION_OPS)
+        continue;
+      /* joining must not make a cycle: every other input is computed before
+       * the region starts, or inside it */
+      gboolean ok = TRUE;
+      for (gint k = 0; k < ins->n_in && ok; k++) {
+        GrdPValue *w = grd_program_value (prog, ins->in[k]);
+        if (w->kind != GRD_PVALUE_TEMP)
+          continue;
+        gboolean inside = region_of[w->producer] == ri && w->producer != r->reduce;
+        ok = inside || w->producer < r->first_pos;
+      }
+      if (ok)
+        chosen = ri;
+    }
+    if (chosen < 0) {
+      Region *r = g_new0 (Region, 1);
+      r->dtype = f;
+      r->type = *ot;
+      r->first_pos = i;
+      r->members = g_array_new (FALSE, FALSE, sizeof (gint));
+      r->reduce = -1;
+      g_ptr_array_add (regions, r);
+      chosen = regions->len - 1;
+    }
+    Region *r = g_ptr_array_index (regions, chosen);
+    gint ii = i;
+    g_array_append_val (r->members, ii);
+    region_of[i] = chosen;
+  }
+  for (guint k = 0; k < regions->len; k++) {
+    Region *r = g_ptr_array_index (regions, k);
+    /* a region with more inputs than the dependency masks hold stays unfused */
+    g_autoptr (GHashTable) ins_set = g_hash_table_new (g_direct_hash, g_direct_equal);
+    for (guint m = 0; m < r->members->len; m++) {
+      GrdInstr *ins = grd_program_instr (prog, g_array_index (r->members, gint, m));
+      for (gint j = 0; j < ins->n_in; j++)
+        g_hash_table_add (ins_set, GINT_TO_POINTER (ins->in[j] + 1));
+    }
+    if (g_hash_table_size (ins_set) <= MAX_REGION_INPUTS)
+      build_fused (prog, r, region_of, n);
+    g_array_unref (r->members);
+    g_free (r);
+  }
+  return regions->len > 0;
+}
+
+/* ------------------------------------------------------------ the executor */
+
+#define BLOCK_F32 512
+#define BLOCK_F64 256
+#define BLOCKS_PER_CHUNK 32
+
+typedef struct {
+  GrdFused   *f;
+  GrdTensor *const *in;
+  GrdTensor **out;
+  gint        rank;
+  gint64      shape[GRD_MAX_RANK];
+  gint64      total;
+  gint64      strides[MAX_REGION_INPUTS][GRD_MAX_RANK];
+  gboolean    direct[MAX_REGION_INPUTS];   /* contiguous, full shape, register dtype */
+  gint        out_of_reg[256];             /* output index writing each register, -1 */
+  gint        block;
+  gint64      chunk;                       /* elements per task */
+  double     *partial;                     /* per task, fused sum */
+} Run;
+
+/* Gathers elements [o, o+len) of a broadcast input into d, as the register dtype. */
+static void
+gather (Run *run, gint i, gint64 o, gint len, void *d)
+{
+  GrdTensor *t = run->in[i];
+  const gint64 *st = run->strides[i];
+  gint rank = run->rank;
+  gint64 idx[GRD_MAX_RANK], src = 0, rem = o;
+  for (gint k = rank - 1; k >= 0; k--) {
+    idx[k] = rem % run->shape[k];
+    rem /= run->shape[k];
+    src += idx[k] * st[k];
+  }
+  gboolean f32 = run->f->dtype == GRD_DTYPE_FLOAT32;
+  for (gint e = 0; e < len; e++) {
+    double v;
+    switch (t->dtype) {
+    case GRD_DTYPE_FLOAT32: v = ((const float *) t->data)[src]; break;
+    case GRD_DTYPE_FLOAT64: v = ((const double *) t->data)[src]; break;
+    default: v = grd_tensor_get (t, src); break;
+    }
+    if (f32)
+      ((float *) d)[e] = (float) v;
+    else
+      ((double *) d)[e] = v;
+    for (gint k = rank - 1; k >= 0; k--) {
+      src += st[k];
+      if (++idx[k] < run->shape[k])
+        break;
+      src -= st[k] * run->shape[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+#define LOOP1(T, EXPR) do { const T *restrict A = a; T *restrict D = dst; \
+    for (gint i = 0; i < n; i++) { T x = A[i]; D[i] = (EXPR); } } while (0)
+#define LOOP2(T, EXPR) do { const T *restrict A = a, *restrict B = b; T *restrict D = dst; \
+    for (gint i = 0; i < n; i++) { T x = A[i], y = B[i]; D[i] = (EXPR); } } while (0)
+#define LOOP3(T, EXPR) do { const T *restrict A = a, *restrict B = b, *restrict C = c; T *restrict D = dst; \
+    for (gint i = 0; i < n; i++) { T x = A[i], y = B[i], z = C[i]; D[i] = (EXPR); } } while (0)
+
+static void
+op_f32 (gint code, float *dst, const float *a, const float *b, const float *c, gint n)
+{
+  switch (code) {
+  case GRD_ELEM_ADD: LOOP2 (float, x + y); break;
+  case GRD_ELEM_SUB: LOOP2 (float, x - y); break;
+  case GRD_ELEM_MUL: LOOP2 (float, x * y); break;
+  case GRD_ELEM_DIV: LOOP2 (float, x / y); break;
+  case GRD_ELEM_MAXIMUM: LOOP2 (float, (x >= y || x != x) ? x : y); break;
+  case GRD_ELEM_MINIMUM: LOOP2 (float, (x <= y || x != x) ? x : y); break;
+  case GRD_ELEM_NEG: LOOP1 (float, -x); break;
+  case GRD_ELEM_ABS: LOOP1 (float, fabsf (x)); break;
+  case GRD_ELEM_SIGN: LOOP1 (float, x > 0 ? 1.0f : x < 0 ? -1.0f : x); break;
+  case GRD_ELEM_SQUARE: LOOP1 (float, x * x); break;
+  case GRD_ELEM_SQRT: LOOP1 (float, sqrtf (x)); break;
+  case GRD_ELEM_RECIPROCAL: LOOP1 (float, 1.0f / x); break;
+  case GRD_ELEM_RELU: LOOP1 (float, x < 0 ? 0.0f : x); break;
+  case GRD_ELEM_EXP: grd_vec_exp_f32 (dst, a, n); break;
+  case GRD_ELEM_EXPM1: grd_vec_expm1_f32 (dst, a, n); break;
+  case GRD_ELEM_LOG: grd_vec_log_f32 (dst, a, n); break;
+  case GRD_ELEM_LOG1P: grd_vec_log1p_f32 (dst, a, n); break;
+  case GRD_ELEM_TANH: grd_vec_tanh_f32 (dst, a, n); break;
+  case GRD_ELEM_SIGMOID: grd_vec_sigmoid_f32 (dst, a, n); break;
+  case GRD_ELEM_SOFTPLUS: grd_vec_softplus_f32 (dst, a, n); break;
+  case GRD_ELEM_SIN: grd_vec_sin_f32 (dst, a, n); break;
+  case GRD_ELEM_COS: grd_vec_cos_f32 (dst, a, n); break;
+  case GRD_ELEM_EQ: LOOP2 (float, x == y); break;
+  case GRD_ELEM_NEQ: LOOP2 (float, x != y); break;
+  case GRD_ELEM_LT: LOOP2 (float, x < y); break;
+  case GRD_ELEM_LE: LOOP2 (float, x <= y); break;
+  case GRD_ELEM_GT: LOOP2 (float, x > y); break;
+  case GRD_ELEM_GE: LOOP2 (float, x >= y); break;
+  case GRD_ELEM_AND: LOOP2 (float, x != 0 && y != 0); break;
+  case GRD_ELEM_OR: LOOP2 (float, x != 0 || y != 0); break;
+  case GRD_ELEM_NOT: LOOP1 (float, x == 0); break;
+  case GRD_ELEM_SWITCH: LOOP3 (float, x != 0 ? y : z); break;
+  case GRD_ELEM_CAST: LOOP1 (float, x); break;
+  case GRD_ELEM_FLOOR: LOOP1 (float, floorf (x)); break;
+  case GRD_ELEM_CEIL: LOOP1 (float, ceilf (x)); break;
+  case GRD_ELEM_ROUND: LOOP1 (float, rintf (x)); break;
+  default:
+    /* pow, erf, clip...: the reference's scalar code, so the results match */
+    for (gint i = 0; i < n; i++)
+      dst[i] = grd_elementwise_apply_f32 (code, a[i], b ? b[i] : 0, c ? c[i] : 0);
+    break;
+  }
+}
+
+static void
+op_f64 (gint code, double *dst, const double *a, const double *b, const double *c, gint n)
+{
+  switch (code) {
+  case GRD_ELEM_ADD: LOOP2 (double, x + y); break;
+  case GRD_ELEM_SUB: LOOP2 (double, x - y); break;
+  case GRD_ELEM_MUL: LOOP2 (double, x * y); break;
+  case GRD_ELEM_DIV: LOOP2 (double, x / y); break;
+  case GRD_ELEM_NEG: LOOP1 (double, -x); break;
+  case GRD_ELEM_ABS: LOOP1 (double, fabs (x)); break;
+  case GRD_ELEM_SQUARE: LOOP1 (double, x * x); break;
+  case GRD_ELEM_SQRT: LOOP1 (double, sqrt (x)); break;
+  case GRD_ELEM_RECIPROCAL: LOOP1 (double, 1.0 / x); break;
+  case GRD_ELEM_RELU: LOOP1 (double, x < 0 ? 0.0 : x); break;
+  case GRD_ELEM_EQ: LOOP2 (double, x == y); break;
+  case GRD_ELEM_NEQ: LOOP2 (double, x != y); break;
+  case GRD_ELEM_LT: LOOP2 (double, x < y); break;
+  case GRD_ELEM_LE: LOOP2 (double, x <= y); break;
+  case GRD_ELEM_GT: LOOP2 (double, x > y); break;
+  case GRD_ELEM_GE: LOOP2 (double, x >= y); break;
+  case GRD_ELEM_SWITCH: LOOP3 (double, x != 0 ? y : z); break;
+  case GRD_ELEM_CAST: LOOP1 (double, x); break;
+  default:
+    /* float64 is the precise path: libm through the reference's own code */
+    for (gint i = 0; i < n; i++)
+      dst[i] = grd_elementwise_apply_f64 (code, a[i], b ? b[i] : 0, c ? c[i] : 0);
+    break;
+  }
+}
+
+static void
+run_chunk (gpointer data, gint task)
+{
+  Run *run = data;
+  GrdFused *f = run->f;
+  gsize es = grd_dtype_size (f->dtype);
+  gint bs = run->block;
+  /* per-task scratch: one block per register */
+  g_autofree char *scratch = g_malloc ((gsize) f->n_regs * bs * es + 64);
+  char *base = (char *) (((guintptr) scratch + 63) & ~(guintptr) 63);
+  void *regs[256];
+  gboolean filled[MAX_REGION_INPUTS] = { FALSE };
+  double sum = 0;
+  gint64 start = task * run->chunk, end = MIN (run->total, start + run->chunk);
+  for (gint64 o = start; o < end; o += bs) {
+    gint len = (gint) MIN ((gint64) bs, end - o);
+    for (gint i = 0; i < f->n_in; i++) {
+      GrdTensor *t = run->in[i];
+      if (run->direct[i])
+        regs[i] = (char *) t->data + o * es;
+      else {
+        regs[i] = base + (gsize) i * bs * es;
+        if (t->size == 1) {
+          /* a scalar: fill the block once per task */
+          if (!filled[i]) {
+            double v = grd_tensor_get (t, 0);
+            for (gint e = 0; e < bs; e++) {
+              if (f->dtype == GRD_DTYPE_FLOAT32)
+                ((float *) regs[i])[e] = (float) v;
+              else
+                ((double *) regs[i])[e] = v;
+            }
+            filled[i] = TRUE;
+          }
+        } else
+          gather (run, i, o, len, regs[i]);
+      }
+    }
+    for (guint k = 0; k < f->ops->len; k++) {
+      GrdFusedOp *op = &g_array_index (f->ops, GrdFusedOp, k);
+      gint oi = run->out_of_reg[op->dst];
+      if (oi >= 0 && !(f->reduce_sum && oi == 0) && f->out_dtypes[oi] == f->dtype)
+        regs[op->dst] = (char *) run->out[oi]->data + o * es;
+      else
+        regs[op->dst] = base + (gsize) op->dst * bs * es;
+      if (f->dtype == GRD_DTYPE_FLOAT32)
+        op_f32 (op->code, regs[op->dst], regs[op->a], regs[op->b], regs[op->c], len);
+      else
+        op_f64 (op->code, regs[op->dst], regs[op->a], regs[op->b], regs[op->c], len);
+    }
+    for (gint k = 0; k < f->n_out; k++) {
+      void *r = regs[f->out_regs[k]];
+      if (f->reduce_sum && k == 0) {
+        if (f->dtype == GRD_DTYPE_FLOAT32) {
+          /* eight float lanes, then double: vectorised and accurate */
+          float lanes[8] = { 0 };
+          const float *p = r;
+          gint e = 0;
+          for (; e + 8 <= len; e += 8)
+            for (gint l = 0; l < 8; l++)
+              lanes[l] += p[e + l];
+          double s = 0;
+          for (gint l = 0; l < 8; l++)
+            s += lanes[l];
+          for (; e < len; e++)
+            s += p[e];
+          sum += s;
+        } else {
+          const double *p = r;
+          for (gint e = 0; e < len; e++)
+            sum += p[e];
+        }
+      } else if (f->out_dtypes[k] == GRD_DTYPE_BOOL) {
+        guint8 *d = (guint8 *) run->out[k]->data + o;
+        for (gint e = 0; e < len; e++)
+          d[e] = f->dtype == GRD_DTYPE_FLOAT32 ? ((float *) r)[e] != 0 : ((double *) r)[e] != 0;
+      } else if (r != (char *) run->out[k]->data + o * es) {
+        /* an output register aliased to an input (cast of an input) */
+        memcpy ((char *) run->out[k]->data + o * es, r, (gsize) len * es);
+      }
+    }
+  }
+  if (run->partial)
+    run->partial[task] = sum;
+}
+
+static gboolean
+shape_of_deps (Run *run, GrdTensor *const *in, guint64 deps, gint *rank, gint64 *shape)
+{
+  GrdTensor *sel[MAX_REGION_INPUTS];
+  gint n = 0;
+  for (gint i = 0; i < run->f->n_in; i++)
+    if (deps & (G_GUINT64_CONSTANT (1) << i))
+      sel[n++] = in[i];
+  return grd_broadcast_shapes (sel, n, rank, shape, NULL);
+}
+
+gboolean
+grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fallback, GError **error)
+{
+  *fallback = FALSE;
+  Run run = { 0 };
+  run.f = f;
+  run.in = in;
+  run.out = out;
+  if (!grd_broadcast_shapes (in, f->n_in, &run.rank, run.shape, error))
+    return FALSE;
+  run.total = grd_shape_size (run.rank, run.shape);
+  /* every output must span the whole loop, else run the originals */
+  for (gint k = 0; k < f->n_out; k++) {
+    gint r;
+    gint64 s[GRD_MAX_RANK];
+    if (!shape_of_deps (&run, in, f->out_deps[k], &r, s) || r != run.rank
+        || memcmp (s, run.shape, sizeof (gint64) * r) != 0) {
+      *fallback = TRUE;
+      return FALSE;
+    }
+  }
+  for (gint i = 0; i < f->n_in; i++) {
+    run.direct[i] = in[i]->dtype == f->dtype && in[i]->size == run.total && in[i]->rank == run.rank
+                    && run.total > 0;
+    grd_broadcast_strides (in[i], run.rank, run.shape, run.strides[i]);
+  }
+  for (gint r = 0; r < 256; r++)
+    run.out_of_reg[r] = -1;
+  for (gint k = f->n_out - 1; k >= 0; k--) {
+    gboolean scalar = f->reduce_sum && k == 0;
+    GrdDType dt = f->out_dtypes[k];
+    gint rank = scalar ? 0 : run.rank;
+    GrdTensor *o = out[k];
+    if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == rank
+          && memcmp (o->shape, run.shape, sizeof (gint64) * rank) == 0)) {
+      grd_tensor_unref (o);
+      out[k] = grd_tensor_new (dt, rank, run.shape);
+    }
+    /* the first output wins a register read twice (a value that is both
+     * an output and summed) */
+    run.out_of_reg[f->out_regs[k]] = k;
+  }
+  if (f->reduce_sum)
+    for (gint k = 1; k < f->n_out; k++)
+      if (f->out_regs[k] == f->out_regs[0])
+        run.out_of_reg[f->out_regs[0]] = k;
+  run.block = f->dtype == GRD_DTYPE_FLOAT32 ? BLOCK_F32 : BLOCK_F64;
+  if (run.total < run.block)
+    run.block = MAX (8, (gint) ((run.total + 7) & ~7));
+  run.chunk = (gint64) run.block * BLOCKS_PER_CHUNK;
+  gint n_tasks = (gint) ((run.total + run.chunk - 1) / run.chunk);
+  double partial_small[16];
+  if (f->reduce_sum)
+    run.partial = n_tasks <= 16 ? partial_small : g_new0 (double, n_tasks);
+  if (n_tasks > 1)
+    grd_parallel_for (n_tasks, run_chunk, &run);
+  else if (n_tasks == 1)
+    run_chunk (&run, 0);
+  if (f->reduce_sum) {
+    double s = 0;
+    for (gint t = 0; t < n_tasks; t++)
+      s += run.partial[t];
+    grd_tensor_set (out[0], 0, s);
+    if (run.partial != partial_small)
+      g_free (run.partial);
+  }
+  return TRUE;
+}

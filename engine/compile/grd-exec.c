@@ -38,6 +38,7 @@ grd_exec_new (GrdProgram *prog)
     GrdProfileEntry *p = &g_array_index (e->profile, GrdProfileEntry, i);
     p->label = ins->label ? ins->label : "";
     p->kind = ins->kind == GRD_INSTR_FUSED ? "fused" : ins->kind == GRD_INSTR_GEMM ? "gemm" : ins->op->name;
+    /* label (node ids) may be NULL for instructions a pass made */
   }
   return e;
 }
@@ -170,6 +171,13 @@ run_instr (GrdExec *e, GrdInstr *ins, gboolean *named, GError **error)
     }
     break;
   }
+  case GRD_INSTR_KERNEL:
+    out[0] = reusable (e, ins->out[0]);
+    if (!ins->kernel (ins, in, out, error)) {
+      grd_tensor_unref (out[0]);
+      return FALSE;
+    }
+    break;
   case GRD_INSTR_GEMM:
     out[0] = reusable (e, ins->out[0]);
     if (!grd_kernel_gemm (ins, in, out, error)) {
@@ -230,7 +238,7 @@ grd_exec_call (GrdExec *e, GrdTensor *const *inputs, GrdTensor **outputs, GError
       }
       g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_VALUE, "node '%s' (%s): %s",
                    ins->label ? ins->label : "?",
-                   ins->kind == GRD_INSTR_OP ? ins->op->name : ins->kind == GRD_INSTR_GEMM ? "dot" : "fused",
+                   ins->op ? ins->op->name : ins->kind == GRD_INSTR_GEMM ? "dot" : "fused",
                    local ? local->message : "failed");
       return FALSE;
     }

@@ -207,6 +207,80 @@ build_fused (GrdProgram *prog, Region *r, const gint *region_of, guint n_marked)
   g_array_append_val (prog->instrs, fused);
 }
 
+/* Whether `ins` may join the union of regions `set` without making a cycle:
+ * every value the union and `ins` read is computed inside the union (not as
+ * its final sum) or before the union's first instruction. */
+static gboolean
+can_join (GrdProgram *prog, GPtrArray *regions, const gint *region_of, const gint *set, gint n_set,
+          GrdInstr *ins)
+{
+  gint first = G_MAXINT, n_reduce = 0, size = 1;
+  for (gint c = 0; c < n_set; c++) {
+    Region *r = g_ptr_array_index (regions, set[c]);
+    first = MIN (first, r->first_pos);
+    n_reduce += r->reduce >= 0;
+    size += r->members->len;
+  }
+  if (n_reduce > 1 || size > MAX_REGION_OPS)
+    return FALSE;
+  for (gint c = 0; c <= n_set; c++) {
+    GArray *members = c < n_set ? ((Region *) g_ptr_array_index (regions, set[c]))->members : NULL;
+    guint count = members ? members->len : 1;
+    for (guint m = 0; m < count; m++) {
+      GrdInstr *mi = members ? grd_program_instr (prog, g_array_index (members, gint, m)) : ins;
+      for (gint j = 0; j < mi->n_in; j++) {
+        GrdPValue *w = grd_program_value (prog, mi->in[j]);
+        if (w->kind != GRD_PVALUE_TEMP || w->producer < first)
+          continue;
+        gint rw = region_of[w->producer];
+        gboolean inside = FALSE;
+        for (gint k = 0; k < n_set; k++)
+          inside |= rw == set[k] && w->producer != ((Region *) g_ptr_array_index (regions, set[k]))->reduce;
+        if (!inside)
+          return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static gint
+compare_int (gconstpointer a, gconstpointer b)
+{
+  return *(const gint *) a - *(const gint *) b;
+}
+
+/* Moves every region of `set` into the one that starts first; returns it. */
+static gint
+merge_regions (GPtrArray *regions, gint *region_of, const gint *set, gint n_set)
+{
+  gint into = set[0];
+  for (gint c = 1; c < n_set; c++)
+    if (((Region *) g_ptr_array_index (regions, set[c]))->first_pos
+        < ((Region *) g_ptr_array_index (regions, into))->first_pos)
+      into = set[c];
+  Region *dst = g_ptr_array_index (regions, into);
+  for (gint c = 0; c < n_set; c++) {
+    if (set[c] == into)
+      continue;
+    Region *src = g_ptr_array_index (regions, set[c]);
+    for (guint m = 0; m < src->members->len; m++) {
+      gint idx = g_array_index (src->members, gint, m);
+      g_array_append_val (dst->members, idx);
+      region_of[idx] = into;
+    }
+    if (src->reduce >= 0) {
+      dst->reduce = src->reduce;
+      region_of[src->reduce] = into;
+    }
+    g_array_set_size (src->members, 0);
+    src->reduce = -1;
+  }
+  /* members in program order, which is an order of dependencies */
+  g_array_sort (dst->members, compare_int);
+  return into;
+}
+
 gboolean
 grd_pass_fuse (GrdProgram *prog)
 {
@@ -236,8 +310,9 @@ grd_pass_fuse (GrdProgram *prog)
     if (f < 0)
       continue;
     const GrdType *ot = &grd_program_value (prog, ins->out[0])->type;
-    gint chosen = -1;
-    for (gint j = 0; j < ins->n_in && chosen < 0; j++) {
+    /* the compatible regions that compute an input of this instruction */
+    gint cand[8], n_cand = 0;
+    for (gint j = 0; j < ins->n_in && n_cand < 8; j++) {
       GrdPValue *u = grd_program_value (prog, ins->in[j]);
       if (u->kind != GRD_PVALUE_TEMP || region_of[u->producer] < 0)
         continue;
@@ -246,19 +321,19 @@ grd_pass_fuse (GrdProgram *prog)
       if (u->producer == r->reduce || (gint) r->dtype != f || !dims_equal (&r->type, ot)
           || r->members->len >= MAX_REGION_OPS)
         continue;
-      /* joining must not make a cycle: every other input is computed before
-       * the region starts, or inside it */
-      gboolean ok = TRUE;
-      for (gint k = 0; k < ins->n_in && ok; k++) {
-        GrdPValue *w = grd_program_value (prog, ins->in[k]);
-        if (w->kind != GRD_PVALUE_TEMP)
-          continue;
-        gboolean inside = region_of[w->producer] == ri && w->producer != r->reduce;
-        ok = inside || w->producer < r->first_pos;
-      }
-      if (ok)
-        chosen = ri;
+      gboolean dup = FALSE;
+      for (gint c = 0; c < n_cand; c++)
+        dup |= cand[c] == ri;
+      if (!dup)
+        cand[n_cand++] = ri;
     }
+    /* first all of them merged with it, then each alone */
+    gint chosen = -1;
+    if (n_cand > 1 && can_join (prog, regions, region_of, cand, n_cand, ins))
+      chosen = merge_regions (regions, region_of, cand, n_cand);
+    for (gint c = 0; c < n_cand && chosen < 0; c++)
+      if (can_join (prog, regions, region_of, &cand[c], 1, ins))
+        chosen = cand[c];
     if (chosen < 0) {
       Region *r = g_new0 (Region, 1);
       r->dtype = f;
@@ -283,7 +358,7 @@ grd_pass_fuse (GrdProgram *prog)
       for (gint j = 0; j < ins->n_in; j++)
         g_hash_table_add (ins_set, GINT_TO_POINTER (ins->in[j] + 1));
     }
-    if (g_hash_table_size (ins_set) <= MAX_REGION_INPUTS)
+    if (r->members->len > 0 && g_hash_table_size (ins_set) <= MAX_REGION_INPUTS)
       build_fused (prog, r, region_of, n);
     g_array_unref (r->members);
     g_free (r);

@@ -293,6 +293,8 @@ grd_program_describe (GrdProgram *prog)
       g_string_append_printf (s, "%sv%d", k ? ", " : "", ins->out[k]);
     const char *name = ins->kind == GRD_INSTR_FUSED ? "fused"
                        : ins->kind == GRD_INSTR_GEMM ? "gemm" : ins->op->name;
+    if (ins->kind == GRD_INSTR_KERNEL)
+      g_string_append (s, "[fast] ");
     g_string_append_printf (s, " = %s(", name);
     for (gint j = 0; j < ins->n_in; j++) {
       GrdPValue *v = grd_program_value (prog, ins->in[j]);
@@ -349,4 +351,6 @@ grd_program_optimize (GrdProgram *prog, GrdPasses passes)
     grd_pass_fuse (prog);
     grd_program_sweep (prog);
   }
+  if (passes & GRD_PASS_KERNELS)
+    grd_pass_kernels (prog);
 }

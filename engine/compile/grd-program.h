@@ -30,14 +30,21 @@ typedef struct {
 
 typedef struct _GrdFused GrdFused;
 
+typedef struct _GrdInstr GrdInstr;
+/* A kernel of the compiler's own (grd-kernels.c): like an op's eval, but
+ * *out may hold last call's tensor to reuse. */
+typedef gboolean (*GrdKernelFunc) (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out,
+                                   GError **error);
+
 typedef enum {
   GRD_INSTR_OP,       /* the op's own kernel */
+  GRD_INSTR_KERNEL,   /* one of the compiler's kernels, for the op in `op` */
   GRD_INSTR_FUSED,    /* a fused elementwise program (grd-fuse.c) */
   GRD_INSTR_GEMM,     /* alpha * op(A) op(B) + beta * C through BLAS */
   GRD_INSTR_DEAD,     /* removed by a pass */
 } GrdInstrKind;
 
-typedef struct {
+struct _GrdInstr {
   GrdInstrKind    kind;
   const GrdOpDef *op;        /* GRD_INSTR_OP; also kept for profiles */
   GrdAttrs        attrs;
@@ -49,8 +56,9 @@ typedef struct {
   /* GRD_INSTR_GEMM: in = {A, B} or {A, B, C} */
   gboolean        trans_a, trans_b;
   double          alpha, beta;
+  GrdKernelFunc   kernel;    /* GRD_INSTR_KERNEL */
   char           *label;     /* the graph node(s) it computes, for profiles */
-} GrdInstr;
+};
 
 typedef struct {
   GrdGraph *graph;
@@ -106,6 +114,7 @@ gboolean grd_pass_simplify (GrdProgram *prog);
 gboolean grd_pass_stabilize (GrdProgram *prog);
 gboolean grd_pass_gemm (GrdProgram *prog);
 gboolean grd_pass_fuse (GrdProgram *prog);
+gboolean grd_pass_kernels (GrdProgram *prog);
 
 /* Which passes grd_program_optimize runs (all by default). */
 typedef enum {
@@ -115,7 +124,8 @@ typedef enum {
   GRD_PASS_STABILIZE = 1 << 3,
   GRD_PASS_GEMM = 1 << 4,
   GRD_PASS_FUSE = 1 << 5,
-  GRD_PASS_ALL = 0x3f,
+  GRD_PASS_KERNELS = 1 << 6,
+  GRD_PASS_ALL = 0x7f,
 } GrdPasses;
 
 void grd_program_optimize (GrdProgram *prog, GrdPasses passes);

@@ -31,6 +31,7 @@ exp_core (float x)
   const float log2e = 1.44269504088896341f;
   const float ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-06f;
   float xc = x > 88.7228f ? 88.7228f : (x < -87.3365f ? -87.3365f : x);
+  xc = x != x ? 0.0f : xc;   /* keeps the integer conversion below defined */
   float n = rintf (xc * log2e);
   float r = xc - n * ln2_hi - n * ln2_lo;
   float p = 1.0f / 5040.0f;
@@ -41,7 +42,7 @@ exp_core (float x)
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  float scale = bits_to_float (((gint32) n + 127) << 23);
+  float scale = bits_to_float ((gint32) ((guint32) ((gint32) n + 127) << 23));
   float y = p * scale;
   y = x > 88.7228f ? INFINITY : y;
   y = x < -87.3365f ? 0.0f : y;

@@ -1,0 +1,192 @@
+/* grd-kernels.c: the compiler's own kernels for hot ops, which write into
+ * reused buffers, use the vector maths and split rows across threads:
+ * softmax and log-softmax over the last axis, and gradient sums over the
+ * leading axes (_reduce_to of a bias). Each has a `match` that says whether
+ * an instruction fits it; the pass swaps the op's kernel for it. */
+#include "grd-exec.h"
+#include "grd-fuse.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A tensor of dtype/shape, reusing *out when nobody else holds it. */
+static GrdTensor *
+output_like (GrdTensor **out, GrdDType dtype, gint rank, const gint64 *shape)
+{
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == dtype && o->rank == rank
+        && memcmp (o->shape, shape, sizeof (gint64) * rank) == 0)) {
+    grd_tensor_unref (o);
+    o = grd_tensor_new (dtype, rank, shape);
+  }
+  *out = o;
+  return o;
+}
+
+/* ------------------------------------------------------------ softmax rows */
+
+typedef struct {
+  const GrdTensor *x;
+  GrdTensor       *y;
+  gint64           rows, cols, rows_per_task;
+  gboolean         log;
+} SoftmaxJob;
+
+static void
+softmax_rows_f32 (gpointer data, gint task)
+{
+  SoftmaxJob *j = data;
+  gint64 r0 = task * j->rows_per_task, r1 = MIN (j->rows, r0 + j->rows_per_task);
+  gint64 c = j->cols;
+  for (gint64 r = r0; r < r1; r++) {
+    const float *x = (const float *) j->x->data + r * c;
+    float *y = (float *) j->y->data + r * c;
+    float m = -INFINITY;
+    for (gint64 k = 0; k < c; k++)
+      m = x[k] > m ? x[k] : m;
+    if (isinf (m))
+      m = 0;  /* all -inf or an inf: the formula's own nan/inf */
+    for (gint64 k = 0; k < c; k++)
+      y[k] = x[k] - m;
+    double s = 0;
+    if (j->log) {
+      /* exp into y only to sum it; then recompute x - m - log(s) */
+      float buf[512];
+      for (gint64 k = 0; k < c; k += 512) {
+        gint n = (gint) MIN (512, c - k);
+        grd_vec_exp_f32 (buf, y + k, n);
+        for (gint e = 0; e < n; e++)
+          s += buf[e];
+      }
+      float ls = (float) log (s);
+      for (gint64 k = 0; k < c; k++)
+        y[k] = y[k] - ls;
+    } else {
+      for (gint64 k = 0; k < c; k += 4096)
+        grd_vec_exp_f32 (y + k, y + k, (gint) MIN (4096, c - k));
+      float lanes[8] = { 0 };
+      gint64 k = 0;
+      for (; k + 8 <= c; k += 8)
+        for (gint l = 0; l < 8; l++)
+          lanes[l] += y[k + l];
+      for (gint l = 0; l < 8; l++)
+        s += lanes[l];
+      for (; k < c; k++)
+        s += y[k];
+      float inv = (float) (1.0 / s);
+      for (k = 0; k < c; k++)
+        y[k] *= inv;
+    }
+  }
+}
+
+static gboolean
+softmax_fits (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP
+      || !(g_str_equal (ins->op->name, "softmax") || g_str_equal (ins->op->name, "log_softmax")))
+    return FALSE;
+  const GrdType *t = &grd_program_value (prog, ins->in[0])->type;
+  if (t->dtype != GRD_DTYPE_FLOAT32 || t->rank < 1)
+    return FALSE;
+  if (!ins->attrs.has_axis)
+    return TRUE;
+  return ins->attrs.n_axes == 1 && (ins->attrs.axes[0] == -1 || ins->attrs.axes[0] == t->rank - 1);
+}
+
+static gboolean
+softmax_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  const GrdTensor *x = in[0];
+  GrdTensor *y = output_like (out, x->dtype, x->rank, x->shape);
+  SoftmaxJob j = { x, y, 0, x->shape[x->rank - 1], 0, g_str_equal (ins->op->name, "log_softmax") };
+  if (x->size == 0)
+    return TRUE;
+  j.rows = x->size / j.cols;
+  /* about 64k elements a task: small inputs stay on this thread */
+  j.rows_per_task = MAX (1, 65536 / MAX (j.cols, 1));
+  gint n_tasks = (gint) ((j.rows + j.rows_per_task - 1) / j.rows_per_task);
+  grd_parallel_for (n_tasks, softmax_rows_f32, &j);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ sums over leading axes */
+
+static gboolean
+reduce_to_fits (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP || !g_str_equal (ins->op->name, "_reduce_to"))
+    return FALSE;
+  GrdDType dt = grd_program_value (prog, ins->in[0])->type.dtype;
+  return grd_dtype_is_float (dt);
+}
+
+static gboolean
+reduce_to_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  GrdTensor *g = in[0], *x = in[1];
+  gint lead = g->rank - x->rank;
+  /* the fast case: x is g's trailing axes, summed over the leading ones */
+  gboolean fast = lead >= 0;
+  for (gint d = 0; fast && d < x->rank; d++)
+    fast = x->shape[d] == g->shape[d + lead];
+  if (!fast) {
+    GrdNode fake = { 0 };
+    fake.op = ins->op;
+    fake.n_inputs = 2;
+    fake.n_outputs = 1;
+    GrdTensor *o = NULL;
+    if (!ins->op->eval (&fake, in, &o, error))
+      return FALSE;
+    grd_tensor_unref (*out);
+    *out = o;
+    return TRUE;
+  }
+  GrdTensor *o = output_like (out, g->dtype, x->rank, x->shape);
+  gint64 inner = o->size, outer = inner ? g->size / inner : 0;
+  g_autofree double *acc = g_new0 (double, MAX (inner, 1));
+  if (g->dtype == GRD_DTYPE_FLOAT32) {
+    const float *p = g->data;
+    for (gint64 r = 0; r < outer; r++)
+      for (gint64 k = 0; k < inner; k++)
+        acc[k] += p[r * inner + k];
+    for (gint64 k = 0; k < inner; k++)
+      ((float *) o->data)[k] = (float) acc[k];
+  } else {
+    const double *p = g->data;
+    for (gint64 r = 0; r < outer; r++)
+      for (gint64 k = 0; k < inner; k++)
+        acc[k] += p[r * inner + k];
+    memcpy (o->data, acc, (gsize) inner * sizeof (double));
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ the pass */
+
+typedef struct {
+  gboolean (*fits) (GrdProgram *prog, GrdInstr *ins);
+  GrdKernelFunc run;
+} KernelEntry;
+
+static const KernelEntry kernels[] = {
+  { softmax_fits, softmax_run },
+  { reduce_to_fits, reduce_to_run },
+};
+
+gboolean
+grd_pass_kernels (GrdProgram *prog)
+{
+  gboolean changed = FALSE;
+  for (guint i = 0; i < prog->instrs->len; i++) {
+    GrdInstr *ins = grd_program_instr (prog, i);
+    for (gsize k = 0; k < G_N_ELEMENTS (kernels); k++)
+      if (kernels[k].fits (prog, ins)) {
+        ins->kind = GRD_INSTR_KERNEL;
+        ins->kernel = kernels[k].run;
+        changed = TRUE;
+        break;
+      }
+  }
+  return changed;
+}

@@ -19,8 +19,7 @@ int gradus_cmd_check (int argc, char **argv);
 int gradus_cmd_bench (int argc, char **argv);
 int gradus_cmd_export (int argc, char **argv);
 
-/* `gradus check --devices`: the hook for the Vulkan back end to list the
- * devices it can use (cmd-devices.c). */
+/* `gradus check --devices`: the Vulkan devices (cmd-devices.c). */
 int gradus_cmd_devices (void);
 
 /* ------------------------------------------------------------ cli-common.c */

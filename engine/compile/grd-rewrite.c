@@ -210,12 +210,154 @@ grd_pass_constant_fold (GrdProgram *prog)
   return changed;
 }
 
+/* ------------------------------------------------------------ symbolic shapes
+ *
+ * Dims unknown when the graph is built get symbols, and ops propagate them,
+ * so that "this gradient already has x's shape" can be proved where the
+ * static types only say [?,512] (Theano's ShapeFeature does the same).
+ * A dim is its size when known, or a symbol: a value <= SYM_BASE. */
+
+#define SYM_BASE (-2)
+
+typedef struct {
+  gint64 *dims;   /* GRD_MAX_RANK per value */
+  gint64  next;   /* next fresh symbol */
+  gint    n;      /* values known; those made later have no symbols */
+} Shapes;
+
+static gint64 *
+sym_of (Shapes *sh, gint v)
+{
+  return sh->dims + (gsize) v * GRD_MAX_RANK;
+}
+
+static void
+sym_fresh (Shapes *sh, GrdProgram *prog, gint v)
+{
+  const GrdType *t = &grd_program_value (prog, v)->type;
+  gint64 *d = sym_of (sh, v);
+  for (gint k = 0; k < t->rank; k++)
+    d[k] = t->dims[k] >= 0 ? t->dims[k] : sh->next--;
+}
+
+static void
+sym_copy (Shapes *sh, gint to, gint from)
+{
+  memcpy (sym_of (sh, to), sym_of (sh, from), sizeof (gint64) * GRD_MAX_RANK);
+}
+
+static gboolean
+sym_equal (Shapes *sh, GrdProgram *prog, gint a, gint b)
+{
+  gint ra = grd_program_value (prog, a)->type.rank, rb = grd_program_value (prog, b)->type.rank;
+  return ra == rb && memcmp (sym_of (sh, a), sym_of (sh, b), sizeof (gint64) * ra) == 0;
+}
+
+static void
+sym_broadcast (Shapes *sh, GrdProgram *prog, GrdInstr *ins)
+{
+  gint rank = grd_program_value (prog, ins->out[0])->type.rank;
+  gint64 *o = sym_of (sh, ins->out[0]);
+  for (gint d = 0; d < rank; d++) {
+    gint64 known = 1, sym = 0;
+    gboolean mixed = FALSE;
+    for (gint j = 0; j < ins->n_in; j++) {
+      gint r = grd_program_value (prog, ins->in[j])->type.rank;
+      gint k = d - (rank - r);
+      if (k < 0)
+        continue;
+      gint64 v = sym_of (sh, ins->in[j])[k];
+      if (v >= 0) {
+        if (v != 1)
+          known = v;
+      } else if (sym == 0)
+        sym = v;
+      else if (sym != v)
+        mixed = TRUE;
+    }
+    o[d] = known != 1 ? known : sym == 0 ? 1 : mixed ? sh->next-- : sym;
+  }
+}
+
+static void
+sym_infer (Shapes *sh, GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->n_out != 1 || ins->kind != GRD_INSTR_OP) {
+    for (gint k = 0; k < ins->n_out; k++)
+      sym_fresh (sh, prog, ins->out[k]);
+    return;
+  }
+  const char *name = ins->op->name;
+  gint out = ins->out[0];
+  gint ra = ins->n_in > 0 ? grd_program_value (prog, ins->in[0])->type.rank : 0;
+  gint rb = ins->n_in > 1 ? grd_program_value (prog, ins->in[1])->type.rank : 0;
+  gint64 *o = sym_of (sh, out), *a = ins->n_in > 0 ? sym_of (sh, ins->in[0]) : NULL;
+  gint64 *b = ins->n_in > 1 ? sym_of (sh, ins->in[1]) : NULL;
+  if (grd_elementwise_code (ins->op) >= 0 || g_str_equal (name, "_broadcast_to"))
+    sym_broadcast (sh, prog, ins);
+  else if (g_str_equal (name, "softmax") || g_str_equal (name, "log_softmax"))
+    sym_copy (sh, out, ins->in[0]);
+  else if (g_str_equal (name, "_reduce_to") || g_str_equal (name, "_unreduce")
+           || g_str_equal (name, "_reshape_like") || g_str_equal (name, "_onehot_like"))
+    sym_copy (sh, out, ins->in[1]);
+  else if ((g_str_equal (name, "dot") || g_str_equal (name, "_dot_nt") || g_str_equal (name, "_dot_tn"))
+           && ra == 2 && rb == 2) {
+    gboolean ta = g_str_equal (name, "_dot_tn"), tb = g_str_equal (name, "_dot_nt");
+    o[0] = ta ? a[1] : a[0];
+    o[1] = tb ? b[0] : b[1];
+  } else if (g_str_equal (name, "dimshuffle")) {
+    for (gint d = 0; d < ins->attrs.n_pattern; d++)
+      o[d] = ins->attrs.pattern[d] < 0 ? 1 : a[ins->attrs.pattern[d]];
+  } else if (g_str_equal (name, "categorical_crossentropy") || g_str_equal (name, "_crossentropy_logits")) {
+    for (gint d = 0; d < ra - 1; d++)
+      o[d] = a[d];
+  } else if (g_str_equal (name, "sum") || g_str_equal (name, "mean") || g_str_equal (name, "max")
+             || g_str_equal (name, "min") || g_str_equal (name, "prod")) {
+    gboolean mask[GRD_MAX_RANK];
+    if (!grd_axes_mask (&ins->attrs, ra, mask, NULL)) {
+      sym_fresh (sh, prog, out);
+      return;
+    }
+    for (gint d = 0, k = 0; d < ra; d++)
+      if (!mask[d])
+        o[k++] = a[d];
+      else if (ins->attrs.keepdims)
+        o[k++] = 1;
+  } else if (g_str_equal (name, "transpose") && ra == grd_program_value (prog, out)->type.rank) {
+    for (gint d = 0; d < ra; d++)
+      o[d] = a[ins->attrs.n_perm ? ins->attrs.perm[d] : ra - 1 - d];
+  } else
+    sym_fresh (sh, prog, out);
+  /* a dim the static type knows is known, whatever the rule said */
+  const GrdType *t = &grd_program_value (prog, out)->type;
+  for (gint d = 0; d < t->rank; d++)
+    if (t->dims[d] >= 0)
+      o[d] = t->dims[d];
+}
+
+static Shapes
+shapes_new (GrdProgram *prog)
+{
+  Shapes sh = { g_new0 (gint64, (gsize) MAX (prog->values->len, 1) * GRD_MAX_RANK), SYM_BASE,
+                (gint) prog->values->len };
+  for (guint v = 0; v < prog->values->len; v++)
+    if (grd_program_value (prog, v)->kind != GRD_PVALUE_TEMP)
+      sym_fresh (&sh, prog, v);
+  for (guint i = 0; i < prog->instrs->len; i++) {
+    GrdInstr *ins = grd_program_instr (prog, i);
+    if (ins->kind != GRD_INSTR_DEAD)
+      sym_infer (&sh, prog, ins);
+  }
+  return sh;
+}
+
 /* ------------------------------------------------------------ algebraic clean-up */
 
 gboolean
 grd_pass_simplify (GrdProgram *prog)
 {
   gboolean changed = FALSE;
+  Shapes sh = shapes_new (prog);
   guint n = prog->instrs->len;
   for (guint i = 0; i < n; i++) {
     GrdInstr *ins = grd_program_instr (prog, i);
@@ -296,14 +438,11 @@ grd_pass_simplify (GrdProgram *prog)
           replacement = a;
       }
     } else if (g_str_equal (name, "_reduce_to") || g_str_equal (name, "_broadcast_to")) {
-      /* nothing to sum or broadcast when every dim of both inputs is known
-       * and equal (so the op could not fail at run time either) */
-      const GrdType *ta = &grd_program_value (prog, a)->type, *tb = &grd_program_value (prog, b)->type;
-      const GrdType *to = &grd_program_value (prog, out)->type;
-      gboolean known = same_type (ta, to) && ta->rank == tb->rank;
-      for (gint d = 0; known && d < to->rank; d++)
-        known = to->dims[d] >= 0 && tb->dims[d] == to->dims[d];
-      if (known)
+      /* nothing to sum or broadcast when both inputs provably have the
+       * result's shape (so the op could not fail at run time either) */
+      if (out < sh.n && a < sh.n && b < sh.n
+          && grd_program_value (prog, a)->type.dtype == grd_program_value (prog, out)->type.dtype
+          && sym_equal (&sh, prog, a, b) && sym_equal (&sh, prog, a, out))
         replacement = a;
     }
     if (replacement >= 0 && replacement != out) {
@@ -313,6 +452,7 @@ grd_pass_simplify (GrdProgram *prog)
       changed = TRUE;
     }
   }
+  g_free (sh.dims);
   return changed;
 }
 

@@ -14,13 +14,15 @@
 #define COMPILE_BUDGET_NS (2 * G_GINT64_CONSTANT (1000000000))
 
 static const char bench_usage[] =
-  "usage: gradus bench FILE [--steps N] [--warmup N] [--backend cpu|vulkan]\n"
+  "usage: gradus bench FILE [--steps N] [--warmup N] [--backend cpu|vulkan] [--profile]\n"
   "\n"
   "Prints one JSON object: compile_ms (the graph rebuilt from the file's JSON,\n"
   "gradients included, and compiled: median of up to 5 compiles; compile_ms_first\n"
   "is the first), call_us_median, call_us_min, call_us_mean over N calls\n"
   "(default 100) after the warm-up calls (default 3), steps and backend.\n"
-  "Feeds are prepared outside the timed calls.\n";
+  "Feeds are prepared outside the timed calls. --profile adds \"profile\": one\n"
+  "entry per compiled step (fused loop, BLAS call or op) with the graph nodes it\n"
+  "computes, calls, time and bytes written, slowest first.\n";
 
 /* The same clock as g_get_monotonic_time(), with nanoseconds: small graphs
  * are called in about a microsecond. */
@@ -54,6 +56,45 @@ append_number (GString *out, const char *key, double value)
                           g_ascii_formatd (buffer, sizeof buffer, "%.4f", value));
 }
 
+static gint
+compare_profile (gconstpointer a, gconstpointer b)
+{
+  const GrdProfileEntry *x = *(GrdProfileEntry *const *) a, *y = *(GrdProfileEntry *const *) b;
+  return (x->total_us < y->total_us) - (x->total_us > y->total_us);
+}
+
+/* "profile": [{"nodes", "kind", "calls", "us_per_call", "share", "bytes_per_call"}...],
+ * slowest first. The reference executor has none: an empty list. */
+static void
+append_profile (GString *out, GrdFunction *fn)
+{
+  GArray *prof = grd_function_profile (fn);
+  g_string_append (out, ", \"profile\": [");
+  if (prof) {
+    g_autoptr (GPtrArray) order = g_ptr_array_new ();
+    double total = 0;
+    for (guint i = 0; i < prof->len; i++) {
+      g_ptr_array_add (order, &g_array_index (prof, GrdProfileEntry, i));
+      total += g_array_index (prof, GrdProfileEntry, i).total_us;
+    }
+    g_ptr_array_sort (order, compare_profile);
+    for (guint i = 0; i < order->len; i++) {
+      GrdProfileEntry *p = g_ptr_array_index (order, i);
+      double calls = MAX (p->calls, 1);
+      g_string_append (out, i ? ", {\"nodes\": " : "{\"nodes\": ");
+      cli_append_json_string (out, p->label);
+      g_string_append (out, ", \"kind\": ");
+      cli_append_json_string (out, p->kind);
+      g_string_append_printf (out, ", \"calls\": %" G_GUINT64_FORMAT, p->calls);
+      append_number (out, "us_per_call", p->total_us / calls);
+      append_number (out, "share", total > 0 ? p->total_us / total : 0);
+      g_string_append_printf (out, ", \"bytes_per_call\": %" G_GUINT64_FORMAT "}",
+                              (guint64) (p->bytes / calls));
+    }
+  }
+  g_string_append_c (out, ']');
+}
+
 /* One call with fresh feeds; returns the time of the call alone, or -1. */
 static gint64
 timed_call (GrdFunction *fn, GPtrArray *feeds, gint64 step, GrdTensor **inputs,
@@ -84,6 +125,7 @@ gradus_cmd_bench (int argc, char **argv)
   const char *file = NULL;
   gint steps = DEFAULT_STEPS, warmup = DEFAULT_WARMUP;
   GrdBackend backend = GRD_BACKEND_CPU;
+  gboolean profile = FALSE;
   g_autoptr (GError) error = NULL;
 
   for (int i = 0; i < argc; i++) {
@@ -92,6 +134,8 @@ gradus_cmd_bench (int argc, char **argv)
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
       g_print ("%s", bench_usage);
       return CLI_EXIT_OK;
+    } else if (cli_flag (argv, i, "--profile")) {
+      profile = TRUE;
     } else if (cli_option (argc, argv, &i, "--steps", &value, &e)) {
       if (!e)
         cli_parse_count ("--steps", value, 1, &steps, &e);
@@ -170,6 +214,8 @@ gradus_cmd_bench (int argc, char **argv)
   g_autofree gint64 *call_ns = g_new (gint64, steps);
   double total = 0;
   for (gint step = 0; step < warmup + steps; step++) {
+    if (profile && step == warmup)
+      grd_function_set_profiling (fn, TRUE);
     gint64 t = timed_call (fn, feeds, step, inputs, outputs, &error);
     if (t < 0) {
       cli_error ("bench", file, "step %d: %s", step, error->message);
@@ -196,6 +242,8 @@ gradus_cmd_bench (int argc, char **argv)
   append_number (out, "call_us_min", call_ns[0] / 1e3);
   append_number (out, "call_us_mean", total / steps / 1e3);
   append_number (out, "call_us_max", call_ns[steps - 1] / 1e3);
+  if (profile)
+    append_profile (out, fn);
   g_string_append (out, "}\n");
   fputs (out->str, stdout);
   return fflush (stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;

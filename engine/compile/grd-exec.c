@@ -1,10 +1,12 @@
-/* grd-exec.c: the compiled function's calls.
+/* grd-exec.c: the compiled function's calls, and their memory plan.
  *
- * Every value has a slot that keeps its tensor from one call to the next, so
- * fused loops and BLAS calls write into the same memory every call (fresh
- * pages cost page faults: NOTES.md). A shared variable's old buffer, free
- * once its update has taken effect, is recycled for the next update: double
- * buffering, with no allocation in the steady state. */
+ * A value's buffer goes back to a pool right after its last reader, and the
+ * fused loops, BLAS calls and kernels that come later take their outputs from
+ * that pool (same dtype and number of elements), or write in place over an
+ * input that dies with them. The pool lives from call to call, so in the
+ * steady state nothing is allocated and no fresh page is touched (fresh pages
+ * cost page faults: NOTES.md). A shared variable's old buffer, free once its
+ * update has taken effect, joins the pool too: double buffering. */
 #include "grd-exec.h"
 #include "grd-fuse.h"
 
@@ -14,7 +16,10 @@
 struct _GrdExec {
   GrdProgram *prog;
   GrdTensor **slots;      /* per value id */
-  GPtrArray  *spare;      /* free buffers to recycle */
+  GPtrArray  *spare;      /* the pool of free buffers */
+  gint       *last_use;   /* per value: index of the last instruction reading it, -1 */
+  gboolean   *keep;       /* per value: must survive the call (output, update, not a temp) */
+  guint       pool_cap;   /* buffers the pool keeps: as many as the steps that can use them */
   gboolean    profiling;
   GArray     *profile;    /* GrdProfileEntry per instruction */
 };
@@ -31,6 +36,27 @@ grd_exec_new (GrdProgram *prog)
       e->slots[v] = grd_tensor_ref (pv->constant);
   }
   e->spare = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
+  e->last_use = g_new (gint, MAX (prog->values->len, 1));
+  e->keep = g_new0 (gboolean, MAX (prog->values->len, 1));
+  for (guint v = 0; v < prog->values->len; v++) {
+    e->last_use[v] = -1;
+    e->keep[v] = grd_program_value (prog, v)->kind != GRD_PVALUE_TEMP;
+  }
+  for (guint i = 0; i < prog->instrs->len; i++) {
+    GrdInstr *ins = grd_program_instr (prog, i);
+    for (gint j = 0; j < ins->n_in; j++)
+      e->last_use[ins->in[j]] = i;
+  }
+  for (guint i = 0; i < prog->instrs->len; i++) {
+    GrdInstr *ins = grd_program_instr (prog, i);
+    if (ins->kind != GRD_INSTR_OP)
+      e->pool_cap += ins->n_out;
+  }
+  e->pool_cap += prog->upd_values->len;
+  for (guint o = 0; o < prog->outputs->len; o++)
+    e->keep[g_array_index (prog->outputs, gint, o)] = TRUE;
+  for (guint u = 0; u < prog->upd_values->len; u++)
+    e->keep[g_array_index (prog->upd_values, gint, u)] = TRUE;
   e->profile = g_array_new (FALSE, TRUE, sizeof (GrdProfileEntry));
   g_array_set_size (e->profile, prog->instrs->len);
   for (guint i = 0; i < prog->instrs->len; i++) {
@@ -52,6 +78,8 @@ grd_exec_free (GrdExec *e)
     grd_tensor_unref (e->slots[v]);
   g_free (e->slots);
   g_ptr_array_unref (e->spare);
+  g_free (e->last_use);
+  g_free (e->keep);
   g_array_unref (e->profile);
   grd_program_free (e->prog);
   g_free (e);
@@ -81,23 +109,100 @@ grd_exec_profile (GrdExec *e)
   return e->profile;
 }
 
-/* The slot's tensor if nobody else holds it, else a spare of that exact
- * dtype and shape, else NULL (the kernel allocates). */
+/* A buffer for value v of `dtype` and `shape`: the slot's own if nobody
+ * else holds it, else one from the pool with as many elements (its shape is
+ * rewritten: we hold the only reference), else NULL (the kernel allocates). */
 static GrdTensor *
-reusable (GrdExec *e, gint v)
+take_buffer (GrdExec *e, gint v, GrdDType dtype, gint rank, const gint64 *shape)
 {
   GrdTensor *t = e->slots[v];
   if (t && t->ref_count == 1)
     return g_steal_pointer (&e->slots[v]);
   g_clear_pointer (&e->slots[v], grd_tensor_unref);
-  if (!t)
+  if (rank < 0)
     return NULL;
+  gint64 size = grd_shape_size (rank, shape);
   for (guint i = 0; i < e->spare->len; i++) {
     GrdTensor *s = g_ptr_array_index (e->spare, i);
-    if (s->dtype == t->dtype && grd_tensor_same_shape (s, t))
-      return g_ptr_array_steal_index_fast (e->spare, i);
+    if (s->dtype == dtype && s->size == size) {
+      s = g_ptr_array_steal_index (e->spare, i);
+      s->rank = rank;
+      memcpy (s->shape, shape, sizeof (gint64) * rank);
+      return s;
+    }
   }
   return NULL;
+}
+
+/* Into the pool; when it is full the oldest buffer goes, so buffers of the
+ * sizes still asked for stay and the pool never grows past its cap. */
+static void
+give_back (GrdExec *e, GrdTensor *t)
+{
+  if (!t || t->ref_count != 1 || e->pool_cap == 0) {
+    grd_tensor_unref (t);
+    return;
+  }
+  if (e->spare->len >= e->pool_cap)
+    g_ptr_array_remove_index (e->spare, 0);
+  g_ptr_array_add (e->spare, t);
+}
+
+/* The shape a fused loop, gemm or kernel will give its output k; rank -1
+ * when it cannot be told beforehand. */
+static gint
+predict_shape (GrdInstr *ins, GrdTensor *const *in, gint k, gint64 *shape)
+{
+  gint rank = -1;
+  switch (ins->kind) {
+  case GRD_INSTR_FUSED:
+    if (ins->fused->reduce_sum && k == 0)
+      return 0;
+    if (!grd_broadcast_shapes (in, ins->n_in, &rank, shape, NULL))
+      return -1;
+    return rank;
+  case GRD_INSTR_GEMM:
+    if (in[0]->rank != 2 || in[1]->rank != 2)
+      return -1;
+    shape[0] = ins->trans_a ? in[0]->shape[1] : in[0]->shape[0];
+    shape[1] = ins->trans_b ? in[1]->shape[0] : in[1]->shape[1];
+    return 2;
+  case GRD_INSTR_KERNEL: {
+    /* softmax keeps its input's shape; _reduce_to gives its second input's */
+    const GrdTensor *like = g_str_equal (ins->op->name, "_reduce_to") ? in[1] : in[0];
+    memcpy (shape, like->shape, sizeof (gint64) * like->rank);
+    return like->rank;
+  }
+  default:
+    return -1;
+  }
+}
+
+/* Output k of a fused loop may overwrite input j when j dies here, is a
+ * temporary nobody else holds, has the output's dtype and shape, and the
+ * loop reads it only before the op that writes the output. */
+static gint
+in_place_input (GrdExec *e, GrdInstr *ins, gint index, GrdTensor *const *in, gint k, gint rank,
+                const gint64 *shape)
+{
+  GrdFused *f = ins->fused;
+  if (f->reduce_sum && k == 0)
+    return -1;
+  for (gint j = 0; j < ins->n_in; j++) {
+    gint v = ins->in[j];
+    GrdTensor *t = in[j];
+    if (e->keep[v] || e->last_use[v] != index || !t || t->ref_count != 1 || t != e->slots[v]
+        || t->dtype != f->out_dtypes[k] || t->rank != rank
+        || memcmp (t->shape, shape, sizeof (gint64) * rank) != 0 || !grd_fused_in_place_ok (f, j, k))
+      continue;
+    /* the same value twice among the inputs cannot be overwritten */
+    gboolean twice = FALSE;
+    for (gint m = 0; m < ins->n_in; m++)
+      twice |= m != j && ins->in[m] == v;
+    if (!twice)
+      return j;
+  }
+  return -1;
 }
 
 static gboolean
@@ -131,7 +236,7 @@ run_originals (GrdExec *e, GrdFused *f, GError **error)
 /* *named is set when the error message already names the node (one of a
  * fused region's own instructions failed). */
 static gboolean
-run_instr (GrdExec *e, GrdInstr *ins, gboolean *named, GError **error)
+run_instr (GrdExec *e, GrdInstr *ins, gint index, gboolean *named, GError **error)
 {
   GrdTensor *in[ins->n_in + 1];
   for (gint j = 0; j < ins->n_in; j++)
@@ -155,13 +260,30 @@ run_instr (GrdExec *e, GrdInstr *ins, gboolean *named, GError **error)
     break;
   }
   case GRD_INSTR_FUSED: {
-    for (gint k = 0; k < ins->n_out; k++)
-      out[k] = reusable (e, ins->out[k]);
+    gint stolen[ins->n_out + 1];
+    for (gint k = 0; k < ins->n_out; k++) {
+      stolen[k] = -1;
+      gint64 shape[GRD_MAX_RANK];
+      gint rank = predict_shape (ins, in, k, shape);
+      gint j = rank >= 0 ? in_place_input (e, ins, index, in, k, rank, shape) : -1;
+      if (j >= 0) {
+        /* the input's slot hands its buffer to the output */
+        stolen[k] = j;
+        out[k] = g_steal_pointer (&e->slots[ins->in[j]]);
+        grd_tensor_unref (e->slots[ins->out[k]]);
+        e->slots[ins->out[k]] = NULL;
+      } else
+        out[k] = take_buffer (e, ins->out[k], ins->fused->out_dtypes[k], rank, shape);
+    }
     gboolean fallback = FALSE;
     g_autoptr (GError) local = NULL;
     if (!grd_fused_run (ins->fused, in, out, &fallback, &local)) {
-      for (gint k = 0; k < ins->n_out; k++)
-        grd_tensor_unref (out[k]);
+      for (gint k = 0; k < ins->n_out; k++) {
+        if (stolen[k] >= 0)
+          e->slots[ins->in[stolen[k]]] = out[k];   /* the input again, for the originals */
+        else
+          grd_tensor_unref (out[k]);
+      }
       /* shapes that do not fit the loop, or an error: the original
        * instructions compute the values, or find which node fails */
       if (run_originals (e, ins->fused, error))
@@ -172,25 +294,31 @@ run_instr (GrdExec *e, GrdInstr *ins, gboolean *named, GError **error)
     break;
   }
   case GRD_INSTR_KERNEL:
-    out[0] = reusable (e, ins->out[0]);
-    if (!ins->kernel (ins, in, out, error)) {
+  case GRD_INSTR_GEMM: {
+    gint64 shape[GRD_MAX_RANK];
+    gint rank = predict_shape (ins, in, 0, shape);
+    out[0] = take_buffer (e, ins->out[0], grd_program_value (e->prog, ins->out[0])->type.dtype, rank,
+                          shape);
+    gboolean ok = ins->kind == GRD_INSTR_GEMM ? grd_kernel_gemm (ins, in, out, error)
+                                              : ins->kernel (ins, in, out, error);
+    if (!ok) {
       grd_tensor_unref (out[0]);
       return FALSE;
     }
     break;
-  case GRD_INSTR_GEMM:
-    out[0] = reusable (e, ins->out[0]);
-    if (!grd_kernel_gemm (ins, in, out, error)) {
-      grd_tensor_unref (out[0]);
-      return FALSE;
-    }
-    break;
+  }
   default:
     g_assert_not_reached ();
   }
   for (gint k = 0; k < ins->n_out; k++) {
     grd_tensor_unref (e->slots[ins->out[k]]);
     e->slots[ins->out[k]] = out[k];
+  }
+  /* values read for the last time go back to the pool */
+  for (gint j = 0; j < ins->n_in; j++) {
+    gint v = ins->in[j];
+    if (!e->keep[v] && e->last_use[v] == index && e->slots[v])
+      give_back (e, g_steal_pointer (&e->slots[v]));
   }
   return TRUE;
 }
@@ -218,10 +346,7 @@ grd_exec_call (GrdExec *e, GrdTensor *const *inputs, GrdTensor **outputs, GError
       GrdTensor *old = e->slots[v];
       if (old != now) {
         /* the buffer the last update replaced: recycle it */
-        if (old && old->ref_count == 1 && e->spare->len < 64)
-          g_ptr_array_add (e->spare, old);
-        else
-          grd_tensor_unref (old);
+        give_back (e, old);
         e->slots[v] = grd_tensor_ref (now);
       }
     }
@@ -231,7 +356,7 @@ grd_exec_call (GrdExec *e, GrdTensor *const *inputs, GrdTensor **outputs, GError
     gint64 t0 = e->profiling ? now_ns () : 0;
     g_autoptr (GError) local = NULL;
     gboolean named = FALSE;
-    if (!run_instr (e, ins, &named, &local)) {
+    if (!run_instr (e, ins, i, &named, &local)) {
       if (named) {
         g_propagate_error (error, g_steal_pointer (&local));
         return FALSE;

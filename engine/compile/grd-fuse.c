@@ -34,6 +34,20 @@ grd_fused_free (GrdFused *f)
   g_free (f);
 }
 
+gboolean
+grd_fused_in_place_ok (GrdFused *f, gint j, gint k)
+{
+  gint last_read = -1, writer = -1;
+  for (guint i = 0; i < f->ops->len; i++) {
+    GrdFusedOp *op = &g_array_index (f->ops, GrdFusedOp, i);
+    if (op->a == j || op->b == j || op->c == j)
+      last_read = i;
+    if (op->dst == f->out_regs[k] && writer < 0)
+      writer = i;
+  }
+  return writer >= 0 && last_read < writer;
+}
+
 char *
 grd_fused_describe (GrdFused *f)
 {

@@ -28,6 +28,9 @@ struct _GrdFused {
 };
 
 void  grd_fused_free (GrdFused *fused);
+/* Whether output k may be written over input j: every op that reads j comes
+ * before the op that writes k (so no block reads j after k's write). */
+gboolean grd_fused_in_place_ok (GrdFused *fused, gint j, gint k);
 char *grd_fused_describe (GrdFused *fused);
 
 /* Runs the fused loop over the broadcast shape of `in`; fills out[] (new

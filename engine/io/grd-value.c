@@ -321,6 +321,71 @@ fans (const GrdTensor *t, double *fan_in, double *fan_out)
   }
 }
 
+/* Drawn init values, by their parameters: the one documented cache of the
+ * value code. The editor and `gradus bench` rebuild documents from JSON on
+ * every edit or compile, and drawing a 784x512 glorot matrix again each time
+ * would dwarf compiling. Values are immutable once made (nothing in the
+ * engine writes into a tensor that another holds), so sharing them is safe.
+ * At most INIT_CACHE_BYTES are kept; the oldest go first. */
+#define INIT_CACHE_BYTES (256u << 20)
+
+typedef struct {
+  GMutex      lock;
+  GHashTable *by_key;   /* key -> GrdTensor */
+  GQueue      order;    /* keys, oldest first */
+  gsize       bytes;
+} InitCache;
+
+static InitCache *
+init_cache (void)
+{
+  static gsize once = 0;
+  static InitCache cache;
+  if (g_once_init_enter (&once)) {
+    g_mutex_init (&cache.lock);
+    cache.by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) grd_tensor_unref);
+    g_queue_init (&cache.order);
+    g_once_init_leave (&once, 1);
+  }
+  return &cache;
+}
+
+static GrdTensor *
+init_cache_lookup (const char *key)
+{
+  InitCache *c = init_cache ();
+  g_mutex_lock (&c->lock);
+  GrdTensor *t = g_hash_table_lookup (c->by_key, key);
+  if (t)
+    grd_tensor_ref (t);
+  g_mutex_unlock (&c->lock);
+  return t;
+}
+
+static void
+init_cache_insert (const char *key, GrdTensor *t)
+{
+  gsize bytes = (gsize) t->size * grd_dtype_size (t->dtype);
+  if (bytes > INIT_CACHE_BYTES / 4)
+    return;
+  InitCache *c = init_cache ();
+  g_mutex_lock (&c->lock);
+  if (!g_hash_table_contains (c->by_key, key)) {
+    while (c->bytes + bytes > INIT_CACHE_BYTES && !g_queue_is_empty (&c->order)) {
+      char *old = g_queue_pop_head (&c->order);
+      GrdTensor *ot = g_hash_table_lookup (c->by_key, old);
+      c->bytes -= (gsize) ot->size * grd_dtype_size (ot->dtype);
+      g_hash_table_remove (c->by_key, old);   /* frees old */
+    }
+    char *k = g_strdup (key);
+    g_hash_table_insert (c->by_key, k, grd_tensor_ref (t));
+    g_queue_push_tail (&c->order, k);
+    c->bytes += bytes;
+  }
+  g_mutex_unlock (&c->lock);
+}
+
 static GrdTensor *
 from_init (JsonObject *o, GrdDType dtype, GError **error)
 {
@@ -342,6 +407,14 @@ from_init (JsonObject *o, GrdDType dtype, GError **error)
   if (!get_number (o, "low", 0.0, &low, error) || !get_number (o, "high", 1.0, &high, error)
       || !get_number (o, "mean", 0.0, &mean, error) || !get_number (o, "std", 1.0, &std, error))
     return NULL;
+  g_autoptr (GString) key = g_string_new (NULL);
+  g_string_append_printf (key, "%s|%s|%" G_GINT64_FORMAT "|%.17g|%.17g|%.17g|%.17g|", kind ? kind : "",
+                          grd_dtype_name (dtype), seed, low, high, mean, std);
+  for (gint d = 0; d < rank; d++)
+    g_string_append_printf (key, "%" G_GINT64_FORMAT ",", shape[d]);
+  GrdTensor *cached = init_cache_lookup (key->str);
+  if (cached)
+    return cached;
   g_autoptr (GrdTensor) t = grd_tensor_new (dtype, rank, shape);
   GrdRandom rng;
   grd_random_seed (&rng, (guint64) seed);
@@ -367,6 +440,7 @@ from_init (JsonObject *o, GrdDType dtype, GError **error)
                  "\"init\" must be \"zeros\", \"ones\", \"uniform\", \"normal\" or \"glorot_uniform\"");
     return NULL;
   }
+  init_cache_insert (key->str, t);
   return g_steal_pointer (&t);
 }
 

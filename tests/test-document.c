@@ -174,7 +174,8 @@ test_reverse_order (void)
 {
   g_autofree char *text = read_data ("linreg.gradus", NULL);
   g_autoptr (JsonNode) root = parse (text);
-  JsonArray *nodes = json_object_get_array_member (json_node_get_object (root), "nodes");
+  /* keep the original array alive: replacing the member below drops it */
+  g_autoptr (JsonArray) nodes = json_array_ref (json_object_get_array_member (json_node_get_object (root), "nodes"));
   JsonArray *rev = json_array_new ();
   for (gint i = json_array_get_length (nodes) - 1; i >= 0; i--)
     json_array_add_element (rev, json_node_copy (json_array_get_element (nodes, i)));

@@ -93,6 +93,13 @@ b_gemm (GrdGraph *g, const GrdRef *v, GError **e)
 }
 
 /* an elementwise tree with broadcast operands ending in a sum */
+/* a scaled product: gemm's alpha */
+static GrdRef
+b_gemm_scale (GrdGraph *g, const GrdRef *v, GError **e)
+{
+  return grd_op2 (g, "mul", c (g, 0.25, F64, e), grd_op2 (g, "dot", v[0], v[1], e), e);
+}
+
 static GrdRef
 b_fused_sum (GrdGraph *g, const GrdRef *v, GError **e)
 {
@@ -128,6 +135,7 @@ static const Case cases[] = {
   { "logsumexp", b_logsumexp, 1, F64, { { 2, 3, 5 } }, "logsumexp", NULL },
   { "transposes", b_transposes, 1, F64, { { 2, 3, 4 } }, NULL, "transpose" },
   { "gemm-bias", b_gemm, 3, F64, { { 2, 4, 3 }, { 2, 4, 5 }, { 1, 5 } }, "beta=1", "transpose" },
+  { "gemm-scale", b_gemm_scale, 2, F64, { { 2, 3, 4 }, { 2, 4, 2 } }, "alpha=0.25", "mul" },
   { "fused-sum", b_fused_sum, 3, F32, { { 2, 40, 50 }, { 1, 50 }, { 2, 40, 1 } }, "(sum fused)", NULL },
   { "fused-vecmath", b_fused_vecmath, 1, F32, { { 1, 3000 } }, "fused", NULL },
   { "softmax-f32", b_softmax_f32, 1, F32, { { 2, 70, 33 } }, "[fast]", NULL },

@@ -60,7 +60,35 @@ grd_pass_gemm (GrdProgram *prog)
   }
   if (!changed)
     return FALSE;
-  /* uses changed: recount before looking for bias additions */
+  /* uses changed: recount before looking for scales and bias additions */
+  grd_program_sweep (prog);
+  /* c * (A B) with a scalar constant c: gemm's alpha */
+  for (guint i = 0; i < prog->instrs->len; i++) {
+    GrdInstr *mul = grd_program_instr (prog, i);
+    if (mul->kind != GRD_INSTR_OP || !g_str_equal (mul->op->name, "mul"))
+      continue;
+    for (gint s = 0; s < 2; s++) {
+      GrdPValue *pv = grd_program_value (prog, mul->in[s]);
+      GrdPValue *cv = grd_program_value (prog, mul->in[1 - s]);
+      if (pv->kind != GRD_PVALUE_TEMP || pv->n_uses != 1 || cv->kind != GRD_PVALUE_CONSTANT
+          || cv->constant->size != 1 || cv->type.rank > 2 || cv->type.dtype != pv->type.dtype)
+        continue;
+      GrdInstr *gm = grd_program_instr (prog, pv->producer);
+      const GrdType *ot = &grd_program_value (prog, mul->out[0])->type;
+      if (gm->kind != GRD_INSTR_GEMM || gm->n_in != 2 || ot->rank != 2 || ot->dtype != pv->type.dtype)
+        continue;
+      gm->alpha *= grd_tensor_get (cv->constant, 0);
+      gint old = gm->out[0];
+      gm->out[0] = mul->out[0];
+      grd_program_value (prog, mul->out[0])->producer = pv->producer;
+      char *label = g_strdup_printf ("%s+%s", gm->label, mul->label);
+      g_free (gm->label);
+      gm->label = label;
+      mul->kind = GRD_INSTR_DEAD;
+      grd_program_value (prog, old)->n_uses = 0;
+      break;
+    }
+  }
   grd_program_sweep (prog);
   for (guint i = 0; i < prog->instrs->len; i++) {
     GrdInstr *add = grd_program_instr (prog, i);

@@ -94,6 +94,8 @@ gboolean grd_axes_mask (const GrdAttrs *attrs, gint rank, gboolean *mask, GError
 gboolean grd_axis_single (const GrdAttrs *attrs, gint rank, gint fallback, gint *axis,
                           GError **error);
 gint64   grd_shape_size (gint rank, const gint64 *shape);
+/* "[3,?,4]" (unknown dims as '?') */
+char    *grd_dims_describe (gint rank, const gint64 *dims);
 void     grd_type_set (GrdType *type, GrdDType dtype, gint rank, const gint64 *dims);
 
 /* ------------------------------------------------------------ graph builder */

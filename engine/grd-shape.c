@@ -3,22 +3,6 @@
 
 #include <string.h>
 
-static char *
-dims_text (gint rank, const gint64 *dims)
-{
-  GString *s = g_string_new ("[");
-  for (gint i = 0; i < rank; i++) {
-    if (i)
-      g_string_append_c (s, ',');
-    if (dims[i] < 0)
-      g_string_append_c (s, '?');
-    else
-      g_string_append_printf (s, "%" G_GINT64_FORMAT, dims[i]);
-  }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 gboolean
 grd_broadcast_types (const GrdType *in, gint n_in, gint rank_out, gint64 *dims_out, GError **error)
 {
@@ -39,7 +23,7 @@ grd_broadcast_types (const GrdType *in, gint n_in, gint rank_out, gint64 *dims_o
         if (known != 1 && known != v) {
           g_autoptr (GString) msg = g_string_new ("shapes ");
           for (gint j = 0; j < n_in; j++) {
-            g_autofree char *t = dims_text (in[j].rank, in[j].dims);
+            g_autofree char *t = grd_dims_describe (in[j].rank, in[j].dims);
             g_string_append_printf (msg, "%s%s", j ? " and " : "", t);
           }
           g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "%s do not broadcast (axis %d: %"
@@ -73,7 +57,7 @@ grd_broadcast_shapes (GrdTensor *const *in, gint n_in, gint *rank_out, gint64 *s
       if (size != 1 && size != v) {
         g_autoptr (GString) msg = g_string_new ("shapes ");
         for (gint j = 0; j < n_in; j++) {
-          g_autofree char *t = dims_text (in[j]->rank, in[j]->shape);
+          g_autofree char *t = grd_dims_describe (in[j]->rank, in[j]->shape);
           g_string_append_printf (msg, "%s%s", j ? " and " : "", t);
         }
         g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "%s do not broadcast", msg->str);

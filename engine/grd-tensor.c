@@ -164,11 +164,10 @@ grd_tensor_same_shape (const GrdTensor *a, const GrdTensor *b)
   return TRUE;
 }
 
-static char *
-describe (GrdDType dtype, gint rank, const gint64 *dims)
+char *
+grd_dims_describe (gint rank, const gint64 *dims)
 {
-  GString *s = g_string_new (grd_dtype_name (dtype));
-  g_string_append_c (s, '[');
+  GString *s = g_string_new ("[");
   for (gint i = 0; i < rank; i++) {
     if (i)
       g_string_append_c (s, ',');
@@ -179,6 +178,13 @@ describe (GrdDType dtype, gint rank, const gint64 *dims)
   }
   g_string_append_c (s, ']');
   return g_string_free (s, FALSE);
+}
+
+static char *
+describe (GrdDType dtype, gint rank, const gint64 *dims)
+{
+  g_autofree char *d = grd_dims_describe (rank, dims);
+  return g_strconcat (grd_dtype_name (dtype), d, NULL);
 }
 
 char *

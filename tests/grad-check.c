@@ -118,6 +118,21 @@ void
 grd_test_verify_grad_build (GrdTestBuild build, gpointer data, GrdTensor *const *inputs,
                             gint n_inputs, guint64 seed)
 {
+  grd_test_verify_grad_full (build, data, inputs, n_inputs, seed, FALSE);
+}
+
+void
+grd_test_verify_grad_unknown_dims (const char *op, const GrdAttrs *attrs, GrdTensor *const *inputs,
+                                   gint n_inputs)
+{
+  OpBuild b = { op, attrs, n_inputs };
+  grd_test_verify_grad_full (build_op, &b, inputs, n_inputs, g_str_hash (op) + 1, TRUE);
+}
+
+void
+grd_test_verify_grad_full (GrdTestBuild build, gpointer data, GrdTensor *const *inputs,
+                           gint n_inputs, guint64 seed, gboolean unknown_dims)
+{
   g_autoptr (GError) error = NULL;
   g_autoptr (GrdGraph) g = grd_graph_new ();
   GrdRef vars[16], wrt[16];
@@ -127,7 +142,8 @@ grd_test_verify_grad_build (GrdTestBuild build, gpointer data, GrdTensor *const 
   for (gint i = 0; i < n_inputs; i++) {
     GrdDType dt = grd_dtype_is_float (inputs[i]->dtype) ? GRD_DTYPE_FLOAT64 : inputs[i]->dtype;
     vals[i] = grd_tensor_cast (inputs[i], dt);
-    vars[i] = grd_graph_variable (g, NULL, dt, vals[i]->rank, vals[i]->shape, &error);
+    vars[i] = grd_graph_variable (g, NULL, dt, vals[i]->rank, unknown_dims ? NULL : vals[i]->shape,
+                                  &error);
     g_assert_no_error (error);
     if (grd_dtype_is_float (dt)) {
       wrt_index[n_wrt] = i;
@@ -168,6 +184,10 @@ grd_test_verify_grad_build (GrdTestBuild build, gpointer data, GrdTensor *const 
     gint k = wrt_index[w];
     GrdTensor *sym = res[w + 1];
     g_assert_cmpint (sym->dtype, ==, GRD_DTYPE_FLOAT64);
+    const GrdType *gt = grd_graph_ref_type (g, grads[w]);
+    g_assert_cmpint (gt->rank, ==, vals[k]->rank);
+    for (gint d = 0; unknown_dims && d < gt->rank; d++)
+      g_assert_cmpint (gt->dims[d], ==, GRD_DIM_UNKNOWN);
     g_assert_true (grd_tensor_same_shape (sym, vals[k]));
     for (gint64 e = 0; e < vals[k]->size; e++) {
       const double eps = 1e-7;

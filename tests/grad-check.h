@@ -33,6 +33,13 @@ typedef GrdRef (*GrdTestBuild) (GrdGraph *graph, const GrdRef *vars, gpointer da
  * and relative. The inputs are converted to float64 (integer ones stay). */
 void grd_test_verify_grad_build (GrdTestBuild build, gpointer data, GrdTensor *const *inputs,
                                  gint n_inputs, guint64 seed);
+/* The same with every input's dims unknown when the graph is built (gradients
+ * then depend on shapes known only at run time). */
+void grd_test_verify_grad_full (GrdTestBuild build, gpointer data, GrdTensor *const *inputs,
+                                gint n_inputs, guint64 seed, gboolean unknown_dims);
+void grd_test_verify_grad_unknown_dims (const char *op, const GrdAttrs *attrs,
+                                        GrdTensor *const *inputs, gint n_inputs);
+
 /* The same for one op. */
 void grd_test_verify_grad (const char *op, const GrdAttrs *attrs, GrdTensor *const *inputs,
                            gint n_inputs);

@@ -15,22 +15,6 @@
 #include <cblas.h>
 #include <string.h>
 
-static char *
-dims_text (gint rank, const gint64 *dims)
-{
-  GString *s = g_string_new ("[");
-  for (gint i = 0; i < rank; i++) {
-    if (i)
-      g_string_append_c (s, ',');
-    if (dims[i] < 0)
-      g_string_append_c (s, '?');
-    else
-      g_string_append_printf (s, "%" G_GINT64_FORMAT, dims[i]);
-  }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* The matrix-product view of two operands: a is m×k (or its transpose when
  * ta), b is k×n (or its transpose when tb); ka and kb the contracted lengths. */
 typedef struct {
@@ -73,7 +57,7 @@ static void
 set_not_aligned (GError **error, gint ra, const gint64 *a, gint rb, const gint64 *b,
                  const MatView *v)
 {
-  g_autofree char *sa = dims_text (ra, a), *sb = dims_text (rb, b);
+  g_autofree char *sa = grd_dims_describe (ra, a), *sb = grd_dims_describe (rb, b);
   g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE,
                "shapes %s and %s not aligned: %" G_GINT64_FORMAT " (dim %d) != %"
                G_GINT64_FORMAT " (dim %d)", sa, sb, v->ka, v->ia, v->kb, v->ib);

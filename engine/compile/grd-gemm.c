@@ -24,6 +24,22 @@ is_matrix_transpose (GrdInstr *t)
   return t->attrs.n_perm == 0 || (t->attrs.n_perm == 2 && t->attrs.perm[0] == 1 && t->attrs.perm[1] == 0);
 }
 
+/* The gemm at index `g` now computes what `consumer` (its only reader)
+ * computed: it takes over the consumer's value, which retires. */
+static void
+absorb (GrdProgram *prog, gint g, GrdInstr *consumer)
+{
+  GrdInstr *gm = grd_program_instr (prog, g);
+  gint old = gm->out[0];
+  gm->out[0] = consumer->out[0];
+  grd_program_value (prog, consumer->out[0])->producer = g;
+  char *label = g_strdup_printf ("%s+%s", gm->label, consumer->label);
+  g_free (gm->label);
+  gm->label = label;
+  consumer->kind = GRD_INSTR_DEAD;
+  grd_program_value (prog, old)->n_uses = 0;
+}
+
 gboolean
 grd_pass_gemm (GrdProgram *prog)
 {
@@ -78,14 +94,7 @@ grd_pass_gemm (GrdProgram *prog)
       if (gm->kind != GRD_INSTR_GEMM || gm->n_in != 2 || ot->rank != 2 || ot->dtype != pv->type.dtype)
         continue;
       gm->alpha *= grd_tensor_get (cv->constant, 0);
-      gint old = gm->out[0];
-      gm->out[0] = mul->out[0];
-      grd_program_value (prog, mul->out[0])->producer = pv->producer;
-      char *label = g_strdup_printf ("%s+%s", gm->label, mul->label);
-      g_free (gm->label);
-      gm->label = label;
-      mul->kind = GRD_INSTR_DEAD;
-      grd_program_value (prog, old)->n_uses = 0;
+      absorb (prog, pv->producer, mul);
       break;
     }
   }
@@ -114,15 +123,7 @@ grd_pass_gemm (GrdProgram *prog)
       gm->in[2] = c;
       gm->n_in = 3;
       gm->beta = 1.0;
-      /* the gemm now computes the addition's value */
-      gint old = gm->out[0];
-      gm->out[0] = add->out[0];
-      grd_program_value (prog, add->out[0])->producer = pv->producer;
-      char *label = g_strdup_printf ("%s+%s", gm->label, add->label);
-      g_free (gm->label);
-      gm->label = label;
-      add->kind = GRD_INSTR_DEAD;
-      grd_program_value (prog, old)->n_uses = 0;
+      absorb (prog, pv->producer, add);
       break;
     }
   }

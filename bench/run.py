@@ -105,8 +105,8 @@ def torch_suite(torch, reps, threads):
         loss = (a * x + b - t) ** 2
         loss.backward()
         with torch.no_grad():
-            a -= 0.01 * a.grad
-            b -= 0.01 * b.grad
+            a.sub_(0.01 * a.grad)
+            b.sub_(0.01 * b.grad)
             a.grad = None
             b.grad = None
         return loss

@@ -26,3 +26,11 @@ void
 grd_vk_function_free (GrdVkFunction *fn)
 {
 }
+
+char *
+grd_vulkan_describe_devices (GError **error)
+{
+  g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+               "this build of Gradus has no Vulkan back end");
+  return NULL;
+}

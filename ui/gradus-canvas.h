@@ -1,0 +1,44 @@
+/* gradus-canvas.h: the node canvas: draws the document's scene, pans, zooms,
+ * selects, moves and wires nodes. Every edit goes through the model. */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "gradus-doc-model.h"
+#include "gradus-scene.h"
+
+G_BEGIN_DECLS
+
+#define GRADUS_TYPE_CANVAS (gradus_canvas_get_type ())
+G_DECLARE_FINAL_TYPE (GradusCanvas, gradus_canvas, GRADUS, CANVAS, GtkWidget)
+
+GtkWidget      *gradus_canvas_new (GradusDocModel *model);
+void            gradus_canvas_set_model (GradusCanvas *self, GradusDocModel *model);
+GradusDocModel *gradus_canvas_get_model (GradusCanvas *self);
+GradusScene    *gradus_canvas_get_scene (GradusCanvas *self);
+
+/* Selected ids in file order (NULL-terminated; free with g_strfreev). */
+GStrv           gradus_canvas_dup_selection (GradusCanvas *self);
+void            gradus_canvas_set_selection (GradusCanvas *self, const char *const *ids);
+void            gradus_canvas_select_all (GradusCanvas *self);
+
+double          gradus_canvas_get_zoom (GradusCanvas *self);
+/* Zooms keeping graph point under widget point (wx, wy) fixed. */
+void            gradus_canvas_zoom_at (GradusCanvas *self, double factor, double wx, double wy);
+void            gradus_canvas_zoom_to_fit (GradusCanvas *self);
+void            gradus_canvas_zoom_reset (GradusCanvas *self);
+/* The graph point at the centre of the view. */
+void            gradus_canvas_get_view_centre (GradusCanvas *self, double *x, double *y);
+void            gradus_canvas_widget_to_graph (GradusCanvas *self, double wx, double wy,
+                                               double *gx, double *gy);
+
+/* Gradient graphs of grad nodes, shown beside the forward graph. */
+void            gradus_canvas_set_gradient_shown (GradusCanvas *self, const char *grad_id,
+                                                  gboolean shown);
+gboolean        gradus_canvas_get_gradient_shown (GradusCanvas *self, const char *grad_id);
+
+/* Connects as a wire dropped on a port would; on refusal emits "message" with
+ * the reason and returns FALSE. */
+gboolean        gradus_canvas_connect (GradusCanvas *self, const char *source_ref,
+                                       const char *target, gint slot);
+
+G_END_DECLS

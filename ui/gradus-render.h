@@ -1,0 +1,27 @@
+/* gradus-render.h: draws a scene with Cairo and Pango; the canvas widget and
+ * the PNG/SVG/PDF export share it. */
+#pragma once
+
+#include <cairo.h>
+#include "gradus-scene.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gboolean dark;
+  /* Part of the graph to draw, in graph coordinates; w <= 0 draws everything. */
+  double   clip_x, clip_y, clip_w, clip_h;
+  /* A wire being dragged: from (x0, y0) to (x1, y1); `wire` FALSE when none. */
+  gboolean wire;
+  double   wire_x0, wire_y0, wire_x1, wire_y1;
+} GradusRenderOptions;
+
+/* Draws in graph coordinates: the caller sets the transform. */
+void gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions *options);
+
+/* Renders a whole scene on a white (or dark) page to `format` ("png", "svg",
+ * "pdf") at `path`. `scale` multiplies the PNG's pixels (HiDPI). */
+gboolean gradus_render_to_file (GradusScene *scene, const char *format, const char *path,
+                                double scale, gboolean dark, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,1036 @@
+/* gradus-window.c: an editor window.
+ *
+ * The window owns one document model and wires the canvas, the palette and
+ * the inspector to it. Every user action is a win.* GAction, so keyboard
+ * shortcuts, menus, buttons and tests all go through the same code. */
+#include "gradus-window.h"
+#include "gradus-render.h"
+#include "gradus-ui-private.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+struct _GradusWindow {
+  AdwApplicationWindow parent_instance;
+  GradusDocModel *model;
+  GtkWidget      *canvas;
+  GtkWidget      *palette;
+  GtkWidget      *inspector;
+  GtkWidget      *title;
+  GtkWidget      *toasts;
+  GMenu          *recent_menu;
+  char           *last_message;
+  char           *autosave_id;
+  char           *autosave_path;
+  guint           autosave_source;
+  guint           autosaved_hash;
+  gboolean        close_confirmed;
+};
+
+G_DEFINE_FINAL_TYPE (GradusWindow, gradus_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* ------------------------------------------------------------ helpers */
+
+void
+gradus_window_message (GradusWindow *self, const char *text)
+{
+  g_free (self->last_message);
+  self->last_message = g_strdup (text);
+  AdwToast *toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 6);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), toast);
+}
+
+const char *
+gradus_window_get_last_message (GradusWindow *self)
+{
+  return self->last_message;
+}
+
+GradusDocModel *
+gradus_window_get_model (GradusWindow *self)
+{
+  return self->model;
+}
+
+GradusCanvas *
+gradus_window_get_canvas (GradusWindow *self)
+{
+  return GRADUS_CANVAS (self->canvas);
+}
+
+GradusPalette *
+gradus_window_get_palette (GradusWindow *self)
+{
+  return GRADUS_PALETTE (self->palette);
+}
+
+GradusInspector *
+gradus_window_get_inspector (GradusWindow *self)
+{
+  return GRADUS_INSPECTOR (self->inspector);
+}
+
+static void
+update_title (GradusWindow *self)
+{
+  g_autofree char *title = gradus_doc_model_dup_title (self->model);
+  gboolean modified = gradus_doc_model_get_modified (self->model);
+  g_autofree char *shown = modified ? g_strdup_printf ("• %s", title) : g_strdup (title);
+  adw_window_title_set_title (ADW_WINDOW_TITLE (self->title), shown);
+  const char *path = gradus_doc_model_get_path (self->model);
+  g_autofree char *nice = NULL;
+  if (path && g_str_has_prefix (path, g_get_home_dir ()))
+    nice = g_strconcat ("~", path + strlen (g_get_home_dir ()), NULL);
+  adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->title),
+                                 nice ? nice : path ? path : "Not saved yet");
+  gtk_window_set_title (GTK_WINDOW (self), shown);
+}
+
+static void
+update_actions (GradusWindow *self)
+{
+  GAction *a = g_action_map_lookup_action (G_ACTION_MAP (self), "undo");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (a), gradus_doc_model_can_undo (self->model));
+  a = g_action_map_lookup_action (G_ACTION_MAP (self), "redo");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (a), gradus_doc_model_can_redo (self->model));
+  update_title (self);
+}
+
+static void
+selection_changed (GradusWindow *self)
+{
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (GRADUS_CANVAS (self->canvas));
+  guint n = g_strv_length (sel);
+  gradus_inspector_set_node (GRADUS_INSPECTOR (self->inspector), n == 1 ? sel[0] : NULL, n);
+}
+
+static void
+canvas_message (GradusWindow *self, const char *text)
+{
+  gradus_window_message (self, text);
+}
+
+static void
+add_recent (const char *path)
+{
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+  if (uri)
+    gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+}
+
+/* ------------------------------------------------------------ files */
+
+char *
+gradus_autosave_dir (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "gradus", "autosave", NULL);
+}
+
+static void
+remove_autosave (GradusWindow *self)
+{
+  if (!self->autosave_path)
+    return;
+  g_unlink (self->autosave_path);
+  g_autofree char *meta = g_strconcat (self->autosave_path, ".source", NULL);
+  g_unlink (meta);
+  g_clear_pointer (&self->autosave_path, g_free);
+}
+
+const char *
+gradus_window_autosave_now (GradusWindow *self)
+{
+  if (!gradus_doc_model_get_modified (self->model))
+    return NULL;
+  g_autofree char *dir = gradus_autosave_dir ();
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return NULL;
+  if (!self->autosave_path)
+    self->autosave_path = g_strdup_printf ("%s/%s.gradus", dir, self->autosave_id);
+  gsize len;
+  g_autofree char *data = gradus_doc_model_to_data (self->model, &len);
+  /* Nothing new since the last autosave: leave the disk alone. */
+  guint hash = g_str_hash (data);
+  if (hash == self->autosaved_hash && g_file_test (self->autosave_path, G_FILE_TEST_EXISTS))
+    return self->autosave_path;
+  if (!g_file_set_contents_full (self->autosave_path, data, len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                 0600, NULL))
+    return NULL;
+  self->autosaved_hash = hash;
+  /* Which file the work belongs to, for the offer to restore it. */
+  g_autofree char *meta = g_strconcat (self->autosave_path, ".source", NULL);
+  const char *path = gradus_doc_model_get_path (self->model);
+  g_file_set_contents (meta, path ? path : "", -1, NULL);
+  return self->autosave_path;
+}
+
+static gboolean
+autosave_tick (gpointer data)
+{
+  GradusWindow *self = data;
+  if (gradus_doc_model_get_modified (self->model))
+    gradus_window_autosave_now (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+load_model (GradusWindow *self)
+{
+  gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
+  gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
+  update_actions (self);
+}
+
+gboolean
+gradus_window_open_path (GradusWindow *self, const char *path, GError **error)
+{
+  if (!gradus_doc_model_load_file (self->model, path, error))
+    return FALSE;
+  remove_autosave (self);
+  add_recent (path);
+  load_model (self);
+  return TRUE;
+}
+
+gboolean
+gradus_window_restore (GradusWindow *self, const char *autosave, const char *original,
+                       GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len;
+  if (!g_file_get_contents (autosave, &data, &len, error))
+    return FALSE;
+  if (!gradus_doc_model_load_data (self->model, data, len, original && *original ? original : NULL, error))
+    return FALSE;
+  gradus_doc_model_set_modified (self->model, TRUE);
+  load_model (self);
+  return TRUE;
+}
+
+gboolean
+gradus_window_save_to (GradusWindow *self, const char *path, GError **error)
+{
+  if (!gradus_doc_model_save (self->model, path, error))
+    return FALSE;
+  remove_autosave (self);
+  add_recent (path);
+  update_title (self);
+  return TRUE;
+}
+
+gboolean
+gradus_window_export_to (GradusWindow *self, const char *path, const char *format, GError **error)
+{
+  if (g_str_equal (format, "dot")) {
+    GrdDocument *doc = gradus_doc_model_get_document (self->model);
+    if (!doc) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s", gradus_doc_model_get_build_error (self->model));
+      return FALSE;
+    }
+    g_autofree char *dot = grd_document_to_dot (doc);
+    return g_file_set_contents_full (path, dot, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  }
+  g_autoptr (GHashTable) expanded = gradus_ui_expanded_grads (self->model);
+  g_autoptr (GradusScene) scene = gradus_scene_new (self->model, expanded, NULL);
+  return gradus_render_to_file (scene, format, path, 2.0, FALSE, error);
+}
+
+gboolean
+gradus_window_screenshot (GradusWindow *self, const char *path, GError **error)
+{
+  GtkWidget *w = GTK_WIDGET (self);
+  int width = gtk_widget_get_width (w), height = gtk_widget_get_height (w);
+  if (width <= 0 || height <= 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window is not shown yet");
+    return FALSE;
+  }
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (w);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+  if (!node || !renderer) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "nothing to render");
+    return FALSE;
+  }
+  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node,
+                                                                &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s", path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ dialogs */
+
+static void
+open_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+    g_autofree char *path = g_file_get_path (file);
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.open-path", "s", path);
+  }
+  g_object_unref (dialog);
+}
+
+static GtkFileFilter *
+gradus_filter (void)
+{
+  GtkFileFilter *f = gtk_file_filter_new ();
+  gtk_file_filter_set_name (f, "Gradus graphs");
+  gtk_file_filter_add_pattern (f, "*.gradus");
+  return f;
+}
+
+static void
+action_open (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  GtkFileChooserNative *d = gtk_file_chooser_native_new ("Open Graph", GTK_WINDOW (self),
+                                                         GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), gradus_filter ());
+  g_signal_connect (d, "response", G_CALLBACK (open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+}
+
+static gboolean
+is_blank (GradusWindow *self)
+{
+  return gradus_doc_model_n_nodes (self->model) == 0 && !gradus_doc_model_get_modified (self->model)
+         && !gradus_doc_model_get_path (self->model);
+}
+
+static void
+action_open_path (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  const char *path = g_variant_get_string (p, NULL);
+  GradusWindow *target = self;
+  /* A window with work in it keeps it: the file opens in a new window. */
+  if (!is_blank (self)) {
+    target = gradus_window_new (gtk_window_get_application (GTK_WINDOW (self)));
+    gtk_window_present (GTK_WINDOW (target));
+  }
+  g_autoptr (GError) error = NULL;
+  if (!gradus_window_open_path (target, path, &error))
+    gradus_window_message (target, error->message);
+}
+
+static void save_as_then (GradusWindow *self, gboolean close_after);
+
+static void
+save_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
+{
+  gboolean close_after = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "close-after"));
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+    g_autofree char *path = g_file_get_path (file);
+    if (!g_str_has_suffix (path, ".gradus")) {
+      char *p = g_strconcat (path, ".gradus", NULL);
+      g_free (path);
+      path = p;
+    }
+    g_autoptr (GError) error = NULL;
+    if (!gradus_window_save_to (self, path, &error))
+      gradus_window_message (self, error->message);
+    else if (close_after) {
+      self->close_confirmed = TRUE;
+      gtk_window_close (GTK_WINDOW (self));
+    }
+  }
+  g_object_unref (dialog);
+}
+
+static void
+save_as_then (GradusWindow *self, gboolean close_after)
+{
+  GtkFileChooserNative *d = gtk_file_chooser_native_new ("Save Graph", GTK_WINDOW (self),
+                                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), gradus_filter ());
+  g_autofree char *title = gradus_doc_model_dup_title (self->model);
+  g_autofree char *name = g_strconcat (title, ".gradus", NULL);
+  g_strdelimit (name, "/\\:", '-');
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), name);
+  g_object_set_data (G_OBJECT (d), "close-after", GINT_TO_POINTER (close_after));
+  g_signal_connect (d, "response", G_CALLBACK (save_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+}
+
+static gboolean
+save_or_ask (GradusWindow *self, gboolean close_after)
+{
+  const char *path = gradus_doc_model_get_path (self->model);
+  if (!path) {
+    save_as_then (self, close_after);
+    return FALSE;
+  }
+  g_autoptr (GError) error = NULL;
+  if (!gradus_window_save_to (self, path, &error)) {
+    gradus_window_message (self, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+action_save (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  save_or_ask (data, FALSE);
+}
+
+static void
+action_save_as (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  save_as_then (data, FALSE);
+}
+
+static void
+action_save_to (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!gradus_window_save_to (data, g_variant_get_string (p, NULL), &error))
+    gradus_window_message (data, error->message);
+}
+
+static void
+export_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
+{
+  const char *format = g_object_get_data (G_OBJECT (dialog), "format");
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+    g_autofree char *path = g_file_get_path (file);
+    g_autoptr (GError) error = NULL;
+    if (!gradus_window_export_to (self, path, format, &error))
+      gradus_window_message (self, error->message);
+    else {
+      g_autofree char *msg = g_strdup_printf ("Exported to %s", path);
+      gradus_window_message (self, msg);
+    }
+  }
+  g_object_unref (dialog);
+}
+
+static void
+action_export (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  const char *format = g_variant_get_string (p, NULL);
+  g_autofree char *up = g_ascii_strup (format, -1);
+  g_autofree char *title = g_strdup_printf ("Export as %s", up);
+  GtkFileChooserNative *d = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
+                                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+  g_autofree char *base = gradus_doc_model_dup_title (self->model);
+  g_autofree char *name = g_strdup_printf ("%s.%s", base, format);
+  g_strdelimit (name, "/\\:", '-');
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), name);
+  g_object_set_data_full (G_OBJECT (d), "format", g_strdup (format), g_free);
+  g_signal_connect (d, "response", G_CALLBACK (export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+}
+
+static void
+action_export_to (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  /* "FORMAT:PATH", for scripts and tests. */
+  const char *s = g_variant_get_string (p, NULL);
+  const char *colon = strchr (s, ':');
+  if (!colon)
+    return;
+  g_autofree char *format = g_strndup (s, colon - s);
+  g_autoptr (GError) error = NULL;
+  if (!gradus_window_export_to (data, colon + 1, format, &error))
+    gradus_window_message (data, error->message);
+}
+
+/* ------------------------------------------------------------ edit actions */
+
+static void
+action_undo (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  g_autofree char *label = g_strdup (gradus_doc_model_undo_label (self->model));
+  if (gradus_doc_model_undo (self->model) && label) {
+    g_free (self->last_message);
+    self->last_message = g_strdup_printf ("Undone: %s", label);
+  }
+}
+
+static void
+action_redo (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  gradus_doc_model_redo (GRADUS_WINDOW (data)->model);
+}
+
+static void
+action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  g_autofree char *kind = NULL, *op = NULL;
+  if (!gradus_palette_parse (g_variant_get_string (p, NULL), &kind, &op)) {
+    g_autofree char *msg = g_strdup_printf ("Unknown node kind or op '%s'", g_variant_get_string (p, NULL));
+    gradus_window_message (self, msg);
+    return;
+  }
+  double cx, cy;
+  gradus_canvas_get_view_centre (GRADUS_CANVAS (self->canvas), &cx, &cy);
+  /* Nodes added one after another at the centre would hide each other. */
+  guint n = gradus_doc_model_n_nodes (self->model);
+  double ox = (n % 5) * 24.0, oy = (n % 5) * 24.0;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = gradus_doc_model_add_node (self->model, kind, op, cx - 80 + ox, cy - 40 + oy, &error);
+  if (!id) {
+    gradus_window_message (self, error->message);
+    return;
+  }
+  const char *ids[] = { id, NULL };
+  gradus_canvas_set_selection (GRADUS_CANVAS (self->canvas), ids);
+  gtk_widget_grab_focus (self->canvas);
+}
+
+static void
+action_connect (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  /* "SOURCE_REF TARGET SLOT": what dragging a wire does, from the keyboard or a test. */
+  GradusWindow *self = data;
+  g_auto (GStrv) parts = g_strsplit (g_variant_get_string (p, NULL), " ", 3);
+  if (g_strv_length (parts) != 3) {
+    gradus_window_message (self, "connect takes \"SOURCE TARGET SLOT\"");
+    return;
+  }
+  gradus_canvas_connect (GRADUS_CANVAS (self->canvas), parts[0], parts[1], atoi (parts[2]));
+}
+
+static void
+action_delete (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (GRADUS_CANVAS (self->canvas));
+  gradus_doc_model_remove_nodes (self->model, (const char *const *) sel);
+}
+
+static void
+action_select_all (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  gradus_canvas_select_all (GRADUS_CANVAS (GRADUS_WINDOW (data)->canvas));
+}
+
+static void
+action_duplicate (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (GRADUS_CANVAS (self->canvas));
+  g_auto (GStrv) added = gradus_doc_model_duplicate (self->model, (const char *const *) sel);
+  if (added)
+    gradus_canvas_set_selection (GRADUS_CANVAS (self->canvas), (const char *const *) added);
+}
+
+static gboolean
+copy_selection (GradusWindow *self)
+{
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (GRADUS_CANVAS (self->canvas));
+  if (!sel[0])
+    return FALSE;
+  g_autofree char *text = gradus_doc_model_copy_nodes (self->model, (const char *const *) sel);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
+  return TRUE;
+}
+
+static void
+action_copy (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  copy_selection (data);
+}
+
+static void
+action_cut (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  if (copy_selection (data))
+    action_delete (a, p, data);
+}
+
+static void
+paste_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (GradusWindow) self = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), res, &error);
+  if (!text) {
+    gradus_window_message (self, error ? error->message : "The clipboard is empty");
+    return;
+  }
+  g_auto (GStrv) added = gradus_doc_model_paste (self->model, text, 30, 30, &error);
+  if (!added) {
+    gradus_window_message (self, error->message);
+    return;
+  }
+  gradus_canvas_set_selection (GRADUS_CANVAS (self->canvas), (const char *const *) added);
+}
+
+static void
+action_paste (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (self)), NULL, paste_done,
+                                 g_object_ref (self));
+}
+
+static void
+action_zoom_in (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GtkWidget *c = GRADUS_WINDOW (data)->canvas;
+  gradus_canvas_zoom_at (GRADUS_CANVAS (c), 1.25, gtk_widget_get_width (c) / 2.0, gtk_widget_get_height (c) / 2.0);
+}
+
+static void
+action_zoom_out (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GtkWidget *c = GRADUS_WINDOW (data)->canvas;
+  gradus_canvas_zoom_at (GRADUS_CANVAS (c), 0.8, gtk_widget_get_width (c) / 2.0, gtk_widget_get_height (c) / 2.0);
+}
+
+static void
+action_zoom_fit (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  gradus_canvas_zoom_to_fit (GRADUS_CANVAS (GRADUS_WINDOW (data)->canvas));
+}
+
+static void
+action_zoom_reset (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  gradus_canvas_zoom_reset (GRADUS_CANVAS (GRADUS_WINDOW (data)->canvas));
+}
+
+static void
+action_auto_layout (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  gradus_doc_model_auto_layout (self->model);
+  gradus_canvas_zoom_to_fit (GRADUS_CANVAS (self->canvas));
+}
+
+/* The grad node the gradient actions apply to: the selected one, or the
+ * only one in the graph. */
+static char *
+target_grad (GradusWindow *self)
+{
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (GRADUS_CANVAS (self->canvas));
+  char *only = NULL;
+  guint n_grads = 0;
+  for (guint i = 0; i < gradus_doc_model_n_nodes (self->model); i++) {
+    JsonObject *o = gradus_doc_model_node_at (self->model, i);
+    const char *kind = o ? json_object_get_string_member_with_default (o, "kind", "") : "";
+    const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
+    if (!id || !g_str_equal (kind, "grad"))
+      continue;
+    if (g_strv_contains ((const char *const *) sel, id)) {
+      g_free (only);
+      return g_strdup (id);
+    }
+    if (n_grads++ == 0)
+      only = g_strdup (id);
+  }
+  if (n_grads == 1)
+    return only;
+  g_free (only);
+  return NULL;
+}
+
+static void
+set_gradient (GradusWindow *self, int how)   /* 1 show, 0 hide, -1 toggle */
+{
+  g_autofree char *id = target_grad (self);
+  if (!id) {
+    gradus_window_message (self, "Select a grad node to show its gradient graph");
+    return;
+  }
+  GradusCanvas *c = GRADUS_CANVAS (self->canvas);
+  gboolean show = how < 0 ? !gradus_canvas_get_gradient_shown (c, id) : how;
+  const char *err = gradus_doc_model_node_error (self->model, id);
+  if (show && err) {
+    g_autofree char *msg = g_strdup_printf ("No gradient graph yet: %s", err);
+    gradus_window_message (self, msg);
+    return;
+  }
+  gradus_canvas_set_gradient_shown (c, id, show);
+  if (show)
+    gradus_canvas_zoom_to_fit (c);
+}
+
+static void
+action_toggle_gradient (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  set_gradient (data, -1);
+}
+
+static void
+action_show_gradient (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  set_gradient (data, 1);
+}
+
+static void
+action_hide_gradient (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  set_gradient (data, 0);
+}
+
+static void
+action_focus_search (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  GradusWindow *self = data;
+  gtk_widget_grab_focus (gradus_palette_get_search_entry (GRADUS_PALETTE (self->palette)));
+}
+
+static void
+action_close (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  gtk_window_close (GTK_WINDOW (data));
+}
+
+static const GActionEntry win_actions[] = {
+  { "open", action_open },
+  { "open-path", action_open_path, "s" },
+  { "save", action_save },
+  { "save-as", action_save_as },
+  { "save-to", action_save_to, "s" },
+  { "export", action_export, "s" },
+  { "export-to", action_export_to, "s" },
+  { "undo", action_undo },
+  { "redo", action_redo },
+  { "add-node", action_add_node, "s" },
+  { "connect", action_connect, "s" },
+  { "delete", action_delete },
+  { "select-all", action_select_all },
+  { "duplicate", action_duplicate },
+  { "copy", action_copy },
+  { "cut", action_cut },
+  { "paste", action_paste },
+  { "zoom-in", action_zoom_in },
+  { "zoom-out", action_zoom_out },
+  { "zoom-fit", action_zoom_fit },
+  { "zoom-reset", action_zoom_reset },
+  { "auto-layout", action_auto_layout },
+  { "toggle-gradient", action_toggle_gradient },
+  { "show-gradient", action_show_gradient },
+  { "hide-gradient", action_hide_gradient },
+  { "focus-search", action_focus_search },
+  { "close", action_close },
+};
+
+/* ------------------------------------------------------------ closing */
+
+static gboolean
+close_later (gpointer data)
+{
+  gtk_window_close (data);
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+close_response (AdwMessageDialog *dialog, const char *response, GradusWindow *self)
+{
+  /* Close after the dialog has finished its response: it is our transient
+   * child and must not be destroyed with us while it still runs. */
+  if (g_str_equal (response, "discard")) {
+    self->close_confirmed = TRUE;
+    remove_autosave (self);
+    g_idle_add (close_later, g_object_ref (self));
+  } else if (g_str_equal (response, "save")) {
+    if (save_or_ask (self, TRUE)) {
+      self->close_confirmed = TRUE;
+      g_idle_add (close_later, g_object_ref (self));
+    }
+  }
+}
+
+static gboolean
+close_request (GtkWindow *window)
+{
+  GradusWindow *self = GRADUS_WINDOW (window);
+  if (self->close_confirmed || !gradus_doc_model_get_modified (self->model)) {
+    remove_autosave (self);
+    return GTK_WINDOW_CLASS (gradus_window_parent_class)->close_request (window);
+  }
+  g_autofree char *title = gradus_doc_model_dup_title (self->model);
+  GtkWidget *d = adw_message_dialog_new (window, "Save Changes?", NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (d),
+                                  "“%s” has unsaved changes. Changes that are not saved are lost.", title);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (d), "cancel", "_Cancel", "discard",
+                                    "_Discard", "save", "_Save", NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (d), "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (d), "save", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (d), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (d), "cancel");
+  g_signal_connect (d, "response", G_CALLBACK (close_response), self);
+  gtk_window_present (GTK_WINDOW (d));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ building */
+
+static gboolean
+file_dropped (GtkDropTarget *target, const GValue *value, double x, double y, GradusWindow *self)
+{
+  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
+  gboolean any = FALSE;
+  for (GSList *l = files; l; l = l->next) {
+    g_autofree char *path = g_file_get_path (l->data);
+    if (path) {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.open-path", "s", path);
+      any = TRUE;
+    }
+  }
+  g_slist_free (files);
+  return any;
+}
+
+static void
+fill_recent (GradusWindow *self)
+{
+  g_menu_remove_all (self->recent_menu);
+  GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
+  guint n = 0;
+  for (GList *l = items; l && n < 8; l = l->next) {
+    const char *uri = gtk_recent_info_get_uri (l->data);
+    g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
+    if (!path || !g_str_has_suffix (path, ".gradus") || !g_file_test (path, G_FILE_TEST_EXISTS))
+      continue;
+    g_autofree char *base = g_path_get_basename (path);
+    g_autofree char *action = g_strdup_printf ("win.open-path");
+    GMenuItem *item = g_menu_item_new (base, NULL);
+    g_menu_item_set_action_and_target_value (item, action, g_variant_new_string (path));
+    g_menu_append_item (self->recent_menu, item);
+    g_object_unref (item);
+    n++;
+  }
+  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
+}
+
+/* Examples: data/examples in the source tree while developing, the
+ * installed data directory otherwise; GRADUS_EXAMPLES_DIR overrides both. */
+static char *
+examples_dir (void)
+{
+  const char *env = g_getenv ("GRADUS_EXAMPLES_DIR");
+  if (env && g_file_test (env, G_FILE_TEST_IS_DIR))
+    return g_strdup (env);
+  g_autofree char *src = g_build_filename (GRADUS_SOURCE_DIR, "data", "examples", NULL);
+  if (g_file_test (src, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&src);
+  return g_build_filename (GRADUS_DATA_DIR, "examples", NULL);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_ascii_strcasecmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static GMenu *
+examples_menu (void)
+{
+  GMenu *menu = g_menu_new ();
+  g_autofree char *dir = examples_dir ();
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (d && (name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".gradus"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++) {
+    g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
+    g_autofree char *label = g_strndup (names->pdata[i], strlen (names->pdata[i]) - 7);
+    GMenuItem *item = g_menu_item_new (label, NULL);
+    g_menu_item_set_action_and_target_value (item, "win.open-path", g_variant_new_string (path));
+    g_menu_append_item (menu, item);
+    g_object_unref (item);
+  }
+  if (names->len == 0)
+    g_menu_append (menu, "No examples found", "win.none");
+  return menu;
+}
+
+static GMenuModel *
+primary_menu (GradusWindow *self)
+{
+  GMenu *menu = g_menu_new ();
+  GMenu *files = g_menu_new ();
+  g_menu_append (files, "_New Window", "app.new");
+  g_menu_append (files, "_Open…", "win.open");
+  g_menu_append_submenu (files, "Open _Recent", G_MENU_MODEL (self->recent_menu));
+  g_autoptr (GMenu) examples = examples_menu ();
+  g_menu_append_submenu (files, "_Examples", G_MENU_MODEL (examples));
+  g_menu_append (files, "Save _As…", "win.save-as");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (files));
+  g_object_unref (files);
+  GMenu *view = g_menu_new ();
+  g_menu_append (view, "Show or Hide _Gradient Graph", "win.toggle-gradient");
+  g_menu_append (view, "_Arrange Nodes", "win.auto-layout");
+  g_menu_append (view, "Zoom to _Fit", "win.zoom-fit");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (view));
+  g_object_unref (view);
+  GMenu *help = g_menu_new ();
+  g_menu_append (help, "_Keyboard Shortcuts", "app.shortcuts");
+  g_menu_append (help, "_About Gradus", "app.about");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (help));
+  g_object_unref (help);
+  return G_MENU_MODEL (menu);
+}
+
+static GMenuModel *
+export_menu (void)
+{
+  GMenu *menu = g_menu_new ();
+  g_menu_append (menu, "Picture (_PNG)…", "win.export::png");
+  g_menu_append (menu, "Vector (_SVG)…", "win.export::svg");
+  g_menu_append (menu, "_Document (PDF)…", "win.export::pdf");
+  g_menu_append (menu, "Graphviz (_DOT)…", "win.export::dot");
+  return G_MENU_MODEL (menu);
+}
+
+static GtkWidget *
+icon_button (const char *icon, const char *action, const char *tooltip)
+{
+  GtkWidget *b = gtk_button_new_from_icon_name (icon);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (b), action);
+  gtk_widget_set_tooltip_text (b, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  return b;
+}
+
+static void
+add_canvas_shortcut (GtkShortcutController *sc, const char *accel, const char *action)
+{
+  gtk_shortcut_controller_add_shortcut (sc, gtk_shortcut_new (gtk_shortcut_trigger_parse_string (accel),
+                                                              gtk_named_action_new (action)));
+}
+
+static void
+gradus_window_dispose (GObject *object)
+{
+  GradusWindow *self = GRADUS_WINDOW (object);
+  g_clear_handle_id (&self->autosave_source, g_source_remove);
+  g_clear_object (&self->model);
+  g_clear_object (&self->recent_menu);
+  G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);
+}
+
+static void
+gradus_window_finalize (GObject *object)
+{
+  GradusWindow *self = GRADUS_WINDOW (object);
+  g_free (self->last_message);
+  g_free (self->autosave_id);
+  g_free (self->autosave_path);
+  G_OBJECT_CLASS (gradus_window_parent_class)->finalize (object);
+}
+
+static void
+gradus_window_class_init (GradusWindowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = gradus_window_dispose;
+  G_OBJECT_CLASS (klass)->finalize = gradus_window_finalize;
+  GTK_WINDOW_CLASS (klass)->close_request = close_request;
+}
+
+static void
+gradus_window_init (GradusWindow *self)
+{
+  self->model = gradus_doc_model_new ();
+  self->autosave_id = g_uuid_string_random ();
+  self->recent_menu = g_menu_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  gtk_window_set_default_size (GTK_WINDOW (self), 1280, 800);
+
+  GtkWidget *header = adw_header_bar_new ();
+  self->title = adw_window_title_new ("Gradus", NULL);
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), self->title);
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-new-symbolic", "app.new", "New graph (Ctrl+N)"));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-open-symbolic", "win.open", "Open a graph (Ctrl+O)"));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-save-symbolic", "win.save", "Save (Ctrl+S)"));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-save-as-symbolic", "win.save-as", "Save as (Ctrl+Shift+S)"));
+
+  GtkWidget *menu = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "open-menu-symbolic");
+  g_autoptr (GMenuModel) pm = primary_menu (self);
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu), pm);
+  gtk_menu_button_set_primary (GTK_MENU_BUTTON (menu), TRUE);
+  gtk_widget_set_tooltip_text (menu, "Main menu (F10)");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL, "Main menu", -1);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), menu);
+  GtkWidget *export = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (export), "document-send-symbolic");
+  g_autoptr (GMenuModel) em = export_menu ();
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), em);
+  gtk_widget_set_tooltip_text (export, "Export the canvas (Ctrl+E: PNG)");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (export), GTK_ACCESSIBLE_PROPERTY_LABEL, "Export", -1);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), export);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("zoom-fit-best-symbolic", "win.zoom-fit", "Zoom to fit (Ctrl+0)"));
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("edit-redo-symbolic", "win.redo", "Redo (Ctrl+Shift+Z)"));
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("edit-undo-symbolic", "win.undo", "Undo (Ctrl+Z)"));
+
+  self->palette = gradus_palette_new ();
+  gtk_widget_set_size_request (self->palette, 200, -1);
+  self->canvas = gradus_canvas_new (NULL);
+  self->inspector = gradus_inspector_new ();
+  gtk_widget_set_size_request (self->inspector, 280, -1);
+
+  GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  gtk_paned_set_start_child (GTK_PANED (inner), self->canvas);
+  gtk_paned_set_end_child (GTK_PANED (inner), self->inspector);
+  gtk_paned_set_resize_end_child (GTK_PANED (inner), FALSE);
+  gtk_paned_set_shrink_end_child (GTK_PANED (inner), FALSE);
+  GtkWidget *outer = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  gtk_paned_set_start_child (GTK_PANED (outer), self->palette);
+  gtk_paned_set_end_child (GTK_PANED (outer), inner);
+  gtk_paned_set_resize_start_child (GTK_PANED (outer), FALSE);
+  gtk_paned_set_shrink_start_child (GTK_PANED (outer), FALSE);
+  gtk_widget_set_vexpand (outer, TRUE);
+
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), outer);
+  self->toasts = adw_toast_overlay_new ();
+  adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (self->toasts), box);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), self->toasts);
+
+  /* Edit keys act on the canvas only, so that they keep their meaning in text fields. */
+  GtkEventController *sc = gtk_shortcut_controller_new ();
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "Delete|BackSpace", "win.delete");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "<Control>c", "win.copy");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "<Control>x", "win.cut");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "<Control>v", "win.paste");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "<Control>a", "win.select-all");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "<Control>d", "win.duplicate");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "plus|equal", "win.zoom-in");
+  add_canvas_shortcut (GTK_SHORTCUT_CONTROLLER (sc), "minus", "win.zoom-out");
+  gtk_widget_add_controller (self->canvas, sc);
+
+  g_signal_connect_swapped (self->canvas, "selection-changed", G_CALLBACK (selection_changed), self);
+  g_signal_connect_swapped (self->canvas, "message", G_CALLBACK (canvas_message), self);
+  g_signal_connect_swapped (self->model, "changed", G_CALLBACK (update_actions), self);
+  g_signal_connect_swapped (self->model, "notify::modified", G_CALLBACK (update_title), self);
+  g_signal_connect_swapped (self->model, "notify::path", G_CALLBACK (update_title), self);
+
+  GtkDropTarget *dt = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (dt, "drop", G_CALLBACK (file_dropped), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (dt));
+
+  fill_recent (self);
+  g_signal_connect_object (gtk_recent_manager_get_default (), "changed", G_CALLBACK (fill_recent),
+                           self, G_CONNECT_SWAPPED);
+  self->autosave_source = g_timeout_add_seconds (5, autosave_tick, self);
+  load_model (self);
+}
+
+GradusWindow *
+gradus_window_new (GtkApplication *app)
+{
+  return g_object_new (GRADUS_TYPE_WINDOW, "application", app, NULL);
+}

@@ -1,0 +1,87 @@
+/* gradus-run-panel.h: the run panel: feeds, steps, back end, Run / Pause /
+ * Step / Reset, progress, plots of the outputs and shared variables, the NaN
+ * guard and the profile of the last run.
+ *
+ * Actions (group "run", inserted on the panel): run.run, run.pause, run.step,
+ * run.reset, and the stateful run.nan-guard.
+ *
+ * Signals:
+ *   "finished" (GradusRunEnd end)         a run or step ended (and its values are
+ *                                         in the series)
+ *   "nan-found" (const char *node, gint64 call)  the NaN guard stopped a run; node
+ *                                         is the first op node that produced a
+ *                                         non-finite value ("" if none was found)
+ *   "running-changed" (gboolean running)
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+#include "gradus.h"
+#include "gradus-run-worker.h"
+
+G_BEGIN_DECLS
+
+#define GRADUS_TYPE_RUN_PANEL (gradus_run_panel_get_type ())
+G_DECLARE_FINAL_TYPE (GradusRunPanel, gradus_run_panel, GRADUS, RUN_PANEL, GtkBox)
+
+GtkWidget  *gradus_run_panel_new (void);
+
+/* Builds the document from `root` (copied) and compiles its function at once.
+ * Errors show in the panel; returns FALSE then (the panel stays usable). A
+ * running run is stopped first. `path` resolves data-set paths; may be NULL. */
+gboolean    gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root,
+                                           const char *path);
+/* The message shown for the last compile or run error, or NULL. */
+const char *gradus_run_panel_get_error (GradusRunPanel *self);
+
+/* Starts n_steps calls (n_steps <= 0: the steps field). FALSE if it cannot
+ * start (running already, nothing compiled). */
+gboolean    gradus_run_panel_run (GradusRunPanel *self, gint64 n_steps);
+/* Stops after the current call; returns at once ("finished" follows). */
+void        gradus_run_panel_pause (GradusRunPanel *self);
+/* One call. */
+gboolean    gradus_run_panel_step (GradusRunPanel *self);
+/* Shared variables back to the file's values, call count to 0, plots cleared. */
+void        gradus_run_panel_reset (GradusRunPanel *self);
+gboolean    gradus_run_panel_is_running (GradusRunPanel *self);
+
+void        gradus_run_panel_set_steps (GradusRunPanel *self, gint64 steps);
+gint64      gradus_run_panel_get_steps (GradusRunPanel *self);
+gboolean    gradus_run_panel_set_backend (GradusRunPanel *self, GrdBackend backend);
+GrdBackend  gradus_run_panel_get_backend (GradusRunPanel *self);
+/* The back end the compiled function really runs on (Vulkan falls back to the
+ * CPU where no device is found; the panel then says why). */
+GrdBackend  gradus_run_panel_get_active_backend (GradusRunPanel *self);
+void        gradus_run_panel_set_nan_guard (GradusRunPanel *self, gboolean on);
+/* Replaces the feed of `input` by this JSON (a value or a data set) and
+ * rebuilds the feeds; NULL goes back to the file's feed. */
+gboolean    gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, const char *json,
+                                       GError **error);
+
+/* Calls made since the document was set or reset. */
+gint64      gradus_run_panel_get_n_calls (GradusRunPanel *self);
+/* The stored values of a scalar series: "out:N", an output reference of the
+ * file's function ("mse", "g:0") or a shared variable's id. NULL for unknown
+ * names and for values that are not scalars. Owned by the panel. */
+GArray     *gradus_run_panel_get_series (GradusRunPanel *self, const char *name);
+/* The latest value of any output or shared variable (borrowed), or NULL. */
+GrdTensor  *gradus_run_panel_get_latest (GradusRunPanel *self, const char *name);
+/* Series names, outputs ("out:N") then shared ids, NULL-terminated (free with
+ * g_strfreev). */
+GStrv       gradus_run_panel_list_series (GradusRunPanel *self);
+/* The plot widgets, in panel order (borrowed GradusPlot*). */
+GPtrArray  *gradus_run_panel_get_plots (GradusRunPanel *self);
+/* Profile rows of the last run: GradusProfileRow, sorted by time, owned. */
+typedef struct {
+  char   *nodes;
+  char   *kind;
+  double  us_per_call;
+  double  share;   /* of the total time, 0..1 */
+} GradusProfileRow;
+GArray     *gradus_run_panel_get_profile (GradusRunPanel *self);
+/* The "run" actions, for a window that wants them (shortcuts): insert it on
+ * the window as "run" too. Borrowed. */
+GActionGroup *gradus_run_panel_get_action_group (GradusRunPanel *self);
+
+G_END_DECLS

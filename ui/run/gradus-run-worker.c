@@ -1,0 +1,354 @@
+/* gradus-run-worker.c: the run panel's calls, on a thread of their own.
+ *
+ * The thread appends each call's values to a pending batch under a lock and
+ * queues one idle callback while none is queued: however fast the calls, the
+ * main thread gets at most one batch per main-loop turn. Tensors that are not
+ * scalars are copied only every few tens of milliseconds (and after the last
+ * call), as the plots show only their latest value. */
+#include "gradus-run-worker.h"
+
+#include <math.h>
+
+/* How often the latest non-scalar values are copied for the main thread. */
+#define LATEST_INTERVAL_US 30000
+
+struct _GradusRunWorker {
+  gint               ref_count;   /* atomic: owner, thread, queued idles */
+  GradusRunSetup     setup;       /* arrays are our copies */
+  GradusRunBatchFunc on_batch;
+  GradusRunDoneFunc  on_done;
+  gpointer           user_data;
+  gboolean           detached;    /* main thread only: no more callbacks */
+  gint               stop;        /* atomic */
+  GThread           *thread;
+  gint               n_slots;
+
+  GMutex             lock;        /* guards what follows */
+  GradusRunBatch    *pending;
+  gboolean           batch_queued;
+  GradusRunResult    result;
+};
+
+static GradusRunWorker *
+worker_ref (GradusRunWorker *w)
+{
+  g_atomic_int_inc (&w->ref_count);
+  return w;
+}
+
+static void
+batch_free (GradusRunBatch *batch)
+{
+  if (!batch)
+    return;
+  for (gint i = 0; i < batch->n_slots; i++) {
+    g_array_unref (batch->scalars[i]);
+    if (batch->latest[i])
+      grd_tensor_unref (batch->latest[i]);
+  }
+  g_free (batch->scalars);
+  g_free (batch->latest);
+  g_free (batch);
+}
+
+static GradusRunBatch *
+batch_new (gint n_slots, gint64 first_step)
+{
+  GradusRunBatch *batch = g_new0 (GradusRunBatch, 1);
+  batch->n_slots = n_slots;
+  batch->first_step = first_step;
+  batch->scalars = g_new0 (GArray *, MAX (n_slots, 1));
+  batch->latest = g_new0 (GrdTensor *, MAX (n_slots, 1));
+  for (gint i = 0; i < n_slots; i++)
+    batch->scalars[i] = g_array_new (FALSE, FALSE, sizeof (double));
+  return batch;
+}
+
+static void
+worker_unref (gpointer data)
+{
+  GradusRunWorker *w = data;
+  if (!g_atomic_int_dec_and_test (&w->ref_count))
+    return;
+  batch_free (w->pending);
+  g_clear_error (&w->result.error);
+  g_free (w->result.nan_node);
+  g_free ((gpointer) w->setup.inputs);
+  g_free ((gpointer) w->setup.roots);
+  g_free ((gpointer) w->setup.shared);
+  g_mutex_clear (&w->lock);
+  g_free (w);
+}
+
+gboolean
+gradus_run_tensor_is_finite (const GrdTensor *t)
+{
+  if (!t)
+    return TRUE;
+  if (t->dtype == GRD_DTYPE_FLOAT32) {
+    const float *p = t->data;
+    for (gint64 i = 0; i < t->size; i++)
+      if (!isfinite (p[i]))
+        return FALSE;
+  } else if (t->dtype == GRD_DTYPE_FLOAT64) {
+    const double *p = t->data;
+    for (gint64 i = 0; i < t->size; i++)
+      if (!isfinite (p[i]))
+        return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- main thread side */
+
+static void
+deliver_pending (GradusRunWorker *w)
+{
+  g_mutex_lock (&w->lock);
+  GradusRunBatch *batch = g_steal_pointer (&w->pending);
+  w->batch_queued = FALSE;
+  g_mutex_unlock (&w->lock);
+  if (batch && !w->detached && w->on_batch)
+    w->on_batch (batch, w->user_data);
+  batch_free (batch);
+}
+
+static gboolean
+deliver_batch_idle (gpointer data)
+{
+  deliver_pending (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_done_idle (gpointer data)
+{
+  GradusRunWorker *w = data;
+  deliver_pending (w);
+  if (!w->detached && w->on_done)
+    w->on_done (&w->result, w->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---------------------------------------------------------------- NaN probe */
+
+char *
+gradus_run_find_non_finite_node (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                                 GrdTensor *const *input_values, const GrdRef *roots, gint n_roots,
+                                 const GrdRef *shared, gint n_shared,
+                                 GrdTensor *const *shared_values, GError **error)
+{
+  gint n = grd_graph_n_nodes (graph);
+  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
+  g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (gint));
+  for (gint i = 0; i < n_roots; i++)
+    if (!grd_ref_is_none (roots[i]))
+      g_array_append_val (stack, roots[i].node);
+  /* The nodes the function computes: everything its outputs and updates read. */
+  while (stack->len > 0) {
+    gint node = g_array_index (stack, gint, stack->len - 1);
+    g_array_set_size (stack, stack->len - 1);
+    if (node < 0 || node >= n || needed[node])
+      continue;
+    needed[node] = TRUE;
+    if (grd_graph_node_kind (graph, node) == GRD_NODE_GRAD) {
+      for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
+        GrdRef r = grd_graph_grad_output (graph, node, k);
+        if (!grd_ref_is_none (r))
+          g_array_append_val (stack, r.node);
+      }
+    } else {
+      for (gint i = 0; i < grd_graph_node_n_inputs (graph, node); i++) {
+        GrdRef r = grd_graph_node_input (graph, node, i);
+        if (!grd_ref_is_none (r))
+          g_array_append_val (stack, r.node);
+      }
+    }
+  }
+  /* Graph order is an order of evaluation: a node's inputs come before it. */
+  g_autoptr (GArray) outputs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+  for (gint node = 0; node < n; node++) {
+    if (!needed[node] || grd_graph_node_kind (graph, node) != GRD_NODE_OP)
+      continue;
+    for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
+      const GrdType *type = grd_graph_node_type (graph, node, k);
+      if (type && grd_dtype_is_float (type->dtype)) {
+        GrdRef r = { node, k };
+        g_array_append_val (outputs, r);
+      }
+    }
+  }
+  if (outputs->len == 0)
+    return NULL;
+
+  /* Put the shared values of before the call back for the probe. */
+  g_autofree GrdTensor **after = g_new0 (GrdTensor *, MAX (n_shared, 1));
+  gboolean ok = TRUE;
+  for (gint i = 0; i < n_shared; i++) {
+    after[i] = grd_tensor_ref (grd_graph_get_value (graph, shared[i]));
+    if (ok && shared_values && shared_values[i])
+      ok = grd_graph_set_value (graph, shared[i], shared_values[i], error);
+  }
+  char *found = NULL;
+  if (ok) {
+    g_autoptr (GrdFunction) probe = grd_function_new (graph, inputs, n_inputs,
+                                                      (GrdRef *) outputs->data, outputs->len,
+                                                      NULL, 0, error);
+    g_autofree GrdTensor **values = g_new0 (GrdTensor *, outputs->len);
+    if (probe && grd_function_call (probe, input_values, values, error)) {
+      for (guint i = 0; i < outputs->len; i++) {
+        if (!found && !gradus_run_tensor_is_finite (values[i])) {
+          GrdRef r = g_array_index (outputs, GrdRef, i);
+          found = g_strdup (grd_graph_node_id (graph, r.node));
+        }
+        grd_tensor_unref (values[i]);
+      }
+    }
+  }
+  for (gint i = 0; i < n_shared; i++) {
+    grd_graph_set_value (graph, shared[i], after[i], NULL);
+    grd_tensor_unref (after[i]);
+  }
+  return found;
+}
+
+/* ---------------------------------------------------------------- the thread */
+
+static void
+queue_batch_locked (GradusRunWorker *w)
+{
+  if (!w->batch_queued) {
+    w->batch_queued = TRUE;
+    g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, deliver_batch_idle, worker_ref (w), worker_unref);
+  }
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  GradusRunWorker *w = data;
+  const GradusRunSetup *s = &w->setup;
+  gint n_in = s->n_inputs, n_out = grd_function_n_outputs (s->fn), n_sh = s->n_shared;
+  g_autofree GrdTensor **inputs = g_new0 (GrdTensor *, MAX (n_in, 1));
+  g_autofree GrdTensor **outputs = g_new0 (GrdTensor *, MAX (n_out, 1));
+  g_autofree GrdTensor **before = g_new0 (GrdTensor *, MAX (n_sh, 1));
+  g_autofree GrdTensor **values = g_new0 (GrdTensor *, MAX (w->n_slots, 1));
+  GradusRunResult result = { .end = GRADUS_RUN_COMPLETED, .nan_slot = -1, .nan_step = -1 };
+  gint64 t0 = g_get_monotonic_time (), last_latest = G_MININT64 / 2;
+
+  for (gint64 i = 0; i < s->n_steps; i++) {
+    if (g_atomic_int_get (&w->stop)) {
+      result.end = GRADUS_RUN_PAUSED;
+      break;
+    }
+    gint64 step = s->first_step + i;
+    GError *error = NULL;
+    for (gint j = 0; j < n_in && !error; j++)
+      inputs[j] = grd_feed_next (g_ptr_array_index (s->feeds, j), step, &error);
+    for (gint j = 0; j < n_sh && s->nan_guard && !error; j++)
+      before[j] = grd_tensor_copy (grd_graph_get_value (s->graph, s->shared[j]));
+    if (!error && grd_function_call (s->fn, inputs, outputs, &error))
+      grd_function_sync (s->fn, &error);
+    if (error) {
+      g_prefix_error (&error, "call %" G_GINT64_FORMAT ": ", step);
+      result.end = GRADUS_RUN_FAILED;
+      result.error = error;
+    } else {
+      result.n_calls++;
+      for (gint j = 0; j < n_out; j++)
+        values[j] = outputs[j];
+      for (gint j = 0; j < n_sh; j++)
+        values[n_out + j] = grd_graph_get_value (s->graph, s->shared[j]);
+      if (s->nan_guard)
+        for (gint j = 0; j < w->n_slots && result.nan_slot < 0; j++)
+          if (!gradus_run_tensor_is_finite (values[j])) {
+            result.nan_slot = j;
+            result.nan_step = step;
+          }
+      gint64 now = g_get_monotonic_time ();
+      gboolean copy_latest = i == s->n_steps - 1 || result.nan_slot >= 0
+                             || g_atomic_int_get (&w->stop) || now - last_latest >= LATEST_INTERVAL_US;
+      if (copy_latest)
+        last_latest = now;
+
+      g_mutex_lock (&w->lock);
+      if (!w->pending)
+        w->pending = batch_new (w->n_slots, step);
+      w->pending->n_calls++;
+      for (gint j = 0; j < w->n_slots; j++) {
+        GrdTensor *v = values[j];
+        if (v && v->size == 1) {
+          double x = grd_tensor_get (v, 0);
+          g_array_append_val (w->pending->scalars[j], x);
+        }
+        if (copy_latest && v) {
+          if (w->pending->latest[j])
+            grd_tensor_unref (w->pending->latest[j]);
+          w->pending->latest[j] = j < n_out ? grd_tensor_ref (v) : grd_tensor_copy (v);
+        }
+      }
+      queue_batch_locked (w);
+      g_mutex_unlock (&w->lock);
+
+      if (result.nan_slot >= 0) {
+        result.end = GRADUS_RUN_NON_FINITE;
+        result.nan_node = gradus_run_find_non_finite_node (s->graph, s->inputs, s->n_inputs,
+                                                           inputs, s->roots, s->n_roots, s->shared,
+                                                           n_sh, before, NULL);
+      }
+    }
+    for (gint j = 0; j < n_in; j++)
+      g_clear_pointer (&inputs[j], grd_tensor_unref);
+    for (gint j = 0; j < n_out; j++)
+      g_clear_pointer (&outputs[j], grd_tensor_unref);
+    for (gint j = 0; j < n_sh; j++)
+      g_clear_pointer (&before[j], grd_tensor_unref);
+    if (result.end != GRADUS_RUN_COMPLETED)
+      break;
+  }
+  result.seconds = (g_get_monotonic_time () - t0) / 1e6;
+
+  g_mutex_lock (&w->lock);
+  w->result = result;
+  g_mutex_unlock (&w->lock);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, deliver_done_idle, worker_ref (w), worker_unref);
+  worker_unref (w);
+  return NULL;
+}
+
+GradusRunWorker *
+gradus_run_worker_start (const GradusRunSetup *setup, GradusRunBatchFunc on_batch,
+                         GradusRunDoneFunc on_done, gpointer user_data)
+{
+  GradusRunWorker *w = g_new0 (GradusRunWorker, 1);
+  w->ref_count = 1;
+  w->setup = *setup;
+  w->setup.inputs = g_memdup2 (setup->inputs, sizeof (GrdRef) * MAX (setup->n_inputs, 0));
+  w->setup.roots = g_memdup2 (setup->roots, sizeof (GrdRef) * MAX (setup->n_roots, 0));
+  w->setup.shared = g_memdup2 (setup->shared, sizeof (GrdRef) * MAX (setup->n_shared, 0));
+  w->on_batch = on_batch;
+  w->on_done = on_done;
+  w->user_data = user_data;
+  w->n_slots = grd_function_n_outputs (setup->fn) + setup->n_shared;
+  w->result.nan_slot = -1;
+  g_mutex_init (&w->lock);
+  w->thread = g_thread_new ("gradus-run", worker_main, worker_ref (w));
+  return w;
+}
+
+void
+gradus_run_worker_pause (GradusRunWorker *worker)
+{
+  g_atomic_int_set (&worker->stop, 1);
+}
+
+void
+gradus_run_worker_free (GradusRunWorker *worker)
+{
+  if (!worker)
+    return;
+  worker->detached = TRUE;
+  g_atomic_int_set (&worker->stop, 1);
+  g_thread_join (g_steal_pointer (&worker->thread));
+  worker_unref (worker);
+}

@@ -332,36 +332,41 @@ grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **output
   if (fn->vk)
     return grd_vk_function_call (fn->vk, inputs, outputs, error);
   GrdGraph *g = fn->graph;
-  GrdTensor **values = g_new0 (GrdTensor *, MAX (fn->n_slots, 1));
-  for (guint i = 0; i < fn->inputs->len; i++) {
+  /* check and convert the inputs (references: no copy unless converted) */
+  guint n_in = fn->inputs->len;
+  GrdTensor *args[n_in + 1];
+  args[n_in] = NULL;
+  for (guint i = 0; i < n_in; i++) {
     GrdRef r = g_array_index (fn->inputs, GrdRef, i);
     GrdNode *node = grd_graph_node (g, r.node);
     GrdTensor *in = inputs[i];
-    if (!in) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': no value given", node->id);
-      free_values (values, fn->n_slots);
+    gboolean ok = in && can_feed (in->dtype, node->types[0].dtype)
+                  && grd_type_accepts (&node->types[0], in);
+    if (!ok) {
+      if (!in)
+        g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': no value given", node->id);
+      else {
+        g_autofree char *want = grd_type_describe (&node->types[0]);
+        g_autofree char *got = grd_tensor_describe (in);
+        g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': expected %s, got %s",
+                     node->id, want, got);
+      }
+      for (guint k = 0; k < i; k++)
+        grd_tensor_unref (args[k]);
       return FALSE;
     }
-    if (!can_feed (in->dtype, node->types[0].dtype) || !grd_type_accepts (&node->types[0], in)) {
-      g_autofree char *want = grd_type_describe (&node->types[0]);
-      g_autofree char *got = grd_tensor_describe (in);
-      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': expected %s, got %s", node->id,
-                   want, got);
-      free_values (values, fn->n_slots);
-      return FALSE;
-    }
-    values[fn->slot_base[r.node]] = in->dtype == node->types[0].dtype
-                                        ? grd_tensor_ref (in)
-                                        : grd_tensor_cast (in, node->types[0].dtype);
+    args[i] = in->dtype == node->types[0].dtype ? grd_tensor_ref (in)
+                                                : grd_tensor_cast (in, node->types[0].dtype);
   }
   if (fn->exec) {
-    GrdTensor *args[fn->inputs->len + 1];
-    for (guint i = 0; i < fn->inputs->len; i++)
-      args[i] = values[fn->slot_base[g_array_index (fn->inputs, GrdRef, i).node]];
     gboolean ok = grd_exec_call (fn->exec, args, outputs, error);
-    free_values (values, fn->n_slots);
+    for (guint i = 0; i < n_in; i++)
+      grd_tensor_unref (args[i]);
     return ok;
   }
+  GrdTensor **values = g_new0 (GrdTensor *, MAX (fn->n_slots, 1));
+  for (guint i = 0; i < n_in; i++)
+    values[fn->slot_base[g_array_index (fn->inputs, GrdRef, i).node]] = args[i];
   gint n = grd_graph_n_nodes (g);
   for (gint i = 0; i < n; i++) {
     GrdNode *node = grd_graph_node (g, i);

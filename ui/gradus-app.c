@@ -34,6 +34,10 @@ static const Accel accels[] = {
   { "win.zoom-in", { "<Control>plus", "<Control>equal" }, "Zoom in (or Ctrl and scroll, or pinch)", "View" },
   { "win.zoom-out", { "<Control>minus" }, "Zoom out", "View" },
   { "app.shortcuts", { "<Control>question" }, "Keyboard shortcuts", "View" },
+  { "run.run", { "F5" }, "Run the function", "Running" },
+  { "run.pause", { "F6" }, "Pause the run", "Running" },
+  { "run.step", { "F7" }, "One call", "Running" },
+  { "run.reset", { "F8" }, "Reset the shared variables", "Running" },
 };
 
 /* Keys that work on the canvas only (they keep their meaning in text fields). */
@@ -113,11 +117,13 @@ gradus_ui_shortcuts_window (void)
   GString *ui = g_string_new ("<interface><object class='GtkShortcutsWindow' id='w'>"
                               "<property name='modal'>1</property>"
                               "<child><object class='GtkShortcutsSection'>"
-                              "<property name='section-name'>main</property>\n");
+                              "<property name='section-name'>main</property>"
+                              "<property name='max-height'>40</property>\n");
   append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "Files");
   append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "Editing");
   append_shortcuts (ui, canvas_keys, G_N_ELEMENTS (canvas_keys), "Canvas");
   append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "View");
+  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "Running");
   g_string_append (ui, "</object></child></object></interface>");
   g_autoptr (GtkBuilder) b = gtk_builder_new_from_string (ui->str, ui->len);
   g_string_free (ui, TRUE);

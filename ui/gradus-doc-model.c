@@ -1483,6 +1483,34 @@ gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *v
   return TRUE;
 }
 
+JsonNode *
+gradus_doc_model_get_feed (GradusDocModel *self, const char *id)
+{
+  JsonObject *run = object_member (root_object (self), "run", FALSE);
+  JsonObject *feeds = run ? object_member (run, "feeds", FALSE) : NULL;
+  return feeds ? json_object_get_member (feeds, id) : NULL;
+}
+
+gboolean
+gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed, GError **error)
+{
+  g_autoptr (JsonNode) owned = feed;
+  JsonObject *o = gradus_doc_model_get_node (self, id);
+  if (!o || g_strcmp0 (node_string (o, "kind"), "variable") != 0) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s is not a variable: only inputs are fed", id);
+    return FALSE;
+  }
+  begin_edit (self);
+  JsonObject *feeds = object_member (object_member (root_object (self), "run", TRUE), "feeds", TRUE);
+  if (owned)
+    json_object_set_member (feeds, id, g_steal_pointer (&owned));
+  else
+    json_object_remove_member (feeds, id);
+  g_autofree char *label = g_strdup_printf ("Change the feed of %s", id);
+  commit_edit (self, label);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------ undo */
 
 gboolean

@@ -92,6 +92,12 @@ const char  *gradus_doc_model_get_update (GradusDocModel *self, const char *id);
 gboolean     gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *value_ref,
                                           GError **error);
 
+/* run.feeds.<id>: what the run panel and `gradus run` feed input `id` (borrowed), or NULL. */
+JsonNode    *gradus_doc_model_get_feed (GradusDocModel *self, const char *id);
+/* Sets (takes `feed`) or with NULL removes the feed of variable `id`. */
+gboolean     gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed,
+                                        GError **error);
+
 gboolean     gradus_doc_model_can_undo (GradusDocModel *self);
 gboolean     gradus_doc_model_can_redo (GradusDocModel *self);
 gboolean     gradus_doc_model_undo (GradusDocModel *self);

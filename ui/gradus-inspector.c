@@ -169,6 +169,12 @@ gradus_inspector_apply (GradusInspector *self, const char *key, const char *text
                                              g_str_equal (t, "true") || g_str_equal (t, "1"), error);
   if (g_str_equal (key, "update"))
     return gradus_doc_model_set_update (self->model, id, t, error);
+  if (g_str_equal (key, "feed")) {
+    JsonNode *f = *t ? parse_text (t, FALSE, error) : NULL;
+    if (*t && !f)
+      return FALSE;
+    return gradus_doc_model_set_feed (self->model, id, f, error);
+  }
   if (g_str_has_prefix (key, "cell:")) {
     gint row = -1, col = 0;
     if (sscanf (key + 5, "%d,%d", &row, &col) != 2)
@@ -474,6 +480,17 @@ rebuild (GradusInspector *self)
 
   /* The node's part in the file's function (theano.function inputs, outputs, updates). */
   gtk_box_append (GTK_BOX (self->box), heading ("Function"));
+  if (g_str_equal (kind, "variable")) {
+    GtkWidget *fg = gtk_grid_new ();
+    gtk_grid_set_column_spacing (GTK_GRID (fg), 8);
+    gint frow = 0;
+    g_autofree char *feed = node_to_text (gradus_doc_model_get_feed (self->model, self->node_id));
+    add_row (GTK_GRID (fg), &frow, "Fed with",
+             make_entry (self, "feed", feed,
+                         "What each call feeds this input (run.feeds): a value such as 1.5 or [1, 2], "
+                         "or a data set such as {\"csv\": \"iris.csv\", \"columns\": [0, 1], \"batch\": 16}"));
+    gtk_box_append (GTK_BOX (self->box), fg);
+  }
   if (g_str_equal (kind, "variable"))
     gtk_box_append (GTK_BOX (self->box),
                     make_check (self, "function.inputs", "Input of the function",
@@ -547,6 +564,11 @@ node_state (GradusInspector *self)
                           gradus_doc_model_in_function (self->model, "inputs", self->node_id),
                           gradus_doc_model_in_function (self->model, "outputs", self->node_id),
                           gradus_doc_model_get_update (self->model, self->node_id));
+  JsonNode *feed = gradus_doc_model_get_feed (self->model, self->node_id);
+  if (feed) {
+    g_autofree char *f = json_to_string (feed, FALSE);
+    g_string_append_printf (state, "\n%s", f);
+  }
   GrdDocument *doc = gradus_doc_model_get_document (self->model);
   GrdGraph *graph = doc ? grd_document_graph (doc) : NULL;
   gint idx = graph ? grd_graph_find (graph, self->node_id) : -1;

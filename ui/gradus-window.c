@@ -5,6 +5,7 @@
  * shortcuts, menus, buttons and tests all go through the same code. */
 #include "gradus-window.h"
 #include "gradus-render.h"
+#include "gradus-run-panel.h"
 #include "gradus-ui-private.h"
 
 #include <glib/gstdio.h>
@@ -16,6 +17,8 @@ struct _GradusWindow {
   GtkWidget      *canvas;
   GtkWidget      *palette;
   GtkWidget      *inspector;
+  GtkWidget      *run_panel;
+  guint           run_sync_id;
   GtkWidget      *title;
   GtkWidget      *toasts;
   GMenu          *recent_menu;
@@ -119,6 +122,56 @@ add_recent (const char *path)
     gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
 }
 
+/* ------------------------------------------------------------ run panel */
+
+static gboolean
+sync_run_panel (gpointer data)
+{
+  GradusWindow *self = data;
+  self->run_sync_id = 0;
+  GradusRunPanel *run = GRADUS_RUN_PANEL (self->run_panel);
+  /* A running function keeps its document; the panel takes the edit when it stops. */
+  if (gradus_run_panel_is_running (run))
+    return G_SOURCE_REMOVE;
+  gradus_run_panel_set_document (run, gradus_doc_model_get_root (self->model),
+                                 gradus_doc_model_get_path (self->model));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_run_sync (GradusWindow *self)
+{
+  /* Edits come in bursts (typing, dragging): compile once they settle. */
+  g_clear_handle_id (&self->run_sync_id, g_source_remove);
+  self->run_sync_id = g_timeout_add (250, sync_run_panel, self);
+}
+
+static void
+run_running_changed (GradusRunPanel *run, gboolean running, GradusWindow *self)
+{
+  if (!running)
+    queue_run_sync (self);
+}
+
+static void
+run_nan_found (GradusRunPanel *run, const char *node, gint64 call, GradusWindow *self)
+{
+  g_autofree char *msg = node && *node
+    ? g_strdup_printf ("Call %" G_GINT64_FORMAT " made a NaN or infinity: first in %s", call, node)
+    : g_strdup_printf ("Call %" G_GINT64_FORMAT " made a NaN or infinity", call);
+  gradus_window_message (self, msg);
+  if (node && *node && gradus_doc_model_get_node (self->model, node)) {
+    const char *ids[] = { node, NULL };
+    gradus_canvas_set_selection (GRADUS_CANVAS (self->canvas), ids);
+  }
+}
+
+GtkWidget *
+gradus_window_get_run_panel (GradusWindow *self)
+{
+  return self->run_panel;
+}
+
 /* ------------------------------------------------------------ files */
 
 char *
@@ -180,6 +233,7 @@ load_model (GradusWindow *self)
   gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
   gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
   update_actions (self);
+  queue_run_sync (self);
 }
 
 gboolean
@@ -916,6 +970,7 @@ gradus_window_dispose (GObject *object)
 {
   GradusWindow *self = GRADUS_WINDOW (object);
   g_clear_handle_id (&self->autosave_source, g_source_remove);
+  g_clear_handle_id (&self->run_sync_id, g_source_remove);
   g_clear_object (&self->model);
   g_clear_object (&self->recent_menu);
   G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);
@@ -981,8 +1036,26 @@ gradus_window_init (GradusWindow *self)
   self->inspector = gradus_inspector_new ();
   gtk_widget_set_size_request (self->inspector, 280, -1);
 
+  /* The canvas above the run panel. */
+  self->run_panel = gradus_run_panel_new ();
+  GtkWidget *vpaned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
+  gtk_paned_set_start_child (GTK_PANED (vpaned), self->canvas);
+  /* Scrolled, so that its row of controls never makes the window wider than the screen. */
+  GtkWidget *run_scroll = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (run_scroll), self->run_panel);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (run_scroll), TRUE);
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (run_scroll), 120);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (run_scroll), 280);
+  gtk_paned_set_end_child (GTK_PANED (vpaned), run_scroll);
+  gtk_paned_set_resize_end_child (GTK_PANED (vpaned), FALSE);
+  gtk_paned_set_shrink_end_child (GTK_PANED (vpaned), TRUE);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "run",
+                                  gradus_run_panel_get_action_group (GRADUS_RUN_PANEL (self->run_panel)));
+  g_signal_connect (self->run_panel, "running-changed", G_CALLBACK (run_running_changed), self);
+  g_signal_connect (self->run_panel, "nan-found", G_CALLBACK (run_nan_found), self);
+
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  gtk_paned_set_start_child (GTK_PANED (inner), self->canvas);
+  gtk_paned_set_start_child (GTK_PANED (inner), vpaned);
   gtk_paned_set_end_child (GTK_PANED (inner), self->inspector);
   gtk_paned_set_resize_end_child (GTK_PANED (inner), FALSE);
   gtk_paned_set_shrink_end_child (GTK_PANED (inner), FALSE);
@@ -1015,6 +1088,7 @@ gradus_window_init (GradusWindow *self)
   g_signal_connect_swapped (self->canvas, "selection-changed", G_CALLBACK (selection_changed), self);
   g_signal_connect_swapped (self->canvas, "message", G_CALLBACK (canvas_message), self);
   g_signal_connect_swapped (self->model, "changed", G_CALLBACK (update_actions), self);
+  g_signal_connect_swapped (self->model, "changed", G_CALLBACK (queue_run_sync), self);
   g_signal_connect_swapped (self->model, "notify::modified", G_CALLBACK (update_title), self);
   g_signal_connect_swapped (self->model, "notify::path", G_CALLBACK (update_title), self);
 

@@ -18,6 +18,8 @@ GradusDocModel  *gradus_window_get_model (GradusWindow *self);
 GradusCanvas    *gradus_window_get_canvas (GradusWindow *self);
 GradusPalette   *gradus_window_get_palette (GradusWindow *self);
 GradusInspector *gradus_window_get_inspector (GradusWindow *self);
+/* The run panel under the canvas (a GradusRunPanel, ui/run/). */
+GtkWidget       *gradus_window_get_run_panel (GradusWindow *self);
 
 gboolean gradus_window_open_path (GradusWindow *self, const char *path, GError **error);
 gboolean gradus_window_save_to (GradusWindow *self, const char *path, GError **error);

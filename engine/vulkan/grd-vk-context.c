@@ -2,7 +2,13 @@
  *
  * One context per process, made on first use: devices are slow to open, and
  * the kernel caches live with it. Memory comes in a few large blocks that are
- * sub-allocated first-fit (each buffer its own VkBuffer bound into a block). */
+ * sub-allocated first-fit (each buffer its own VkBuffer bound into a block).
+ *
+ * Environment: GRADUS_VULKAN_DEVICE picks a device by index or name
+ * substring; GRADUS_VULKAN_VALIDATION=1 enables the Khronos validation layer
+ * with synchronisation validation and counts its messages (tests fail on any);
+ * GRADUS_VULKAN_STAGING=1 takes the staging path of discrete GPUs even where
+ * memory could be mapped. */
 #include "grd-vk-private.h"
 
 #include <string.h>
@@ -309,7 +315,8 @@ choose_memory (GrdVkContext *ctx, GError **error)
   VkPhysicalDeviceMemoryProperties mp;
   vkGetPhysicalDeviceMemoryProperties (ctx->physical, &mp);
   /* The largest device-local heap holds the buffers; map it directly when one
-   * of its types is also host-visible (lavapipe, unified memory). */
+   * of its types is also host-visible and cached (lavapipe, unified memory).
+   * A discrete GPU's uncached BAR window is slow to read back: staging there. */
   gint heap = -1;
   for (guint32 h = 0; h < mp.memoryHeapCount; h++)
     if ((mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
@@ -317,7 +324,8 @@ choose_memory (GrdVkContext *ctx, GError **error)
       heap = h;
   const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
                                      | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  gint t = find_memory_type (&mp, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | host, heap);
+  gint t = find_memory_type (&mp, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | host
+                                   | VK_MEMORY_PROPERTY_HOST_CACHED_BIT, heap);
   /* GRADUS_VULKAN_STAGING=1 takes the staging path even where memory could be
    * mapped, so that it is tested on lavapipe too */
   if (t >= 0 && g_strcmp0 (g_getenv ("GRADUS_VULKAN_STAGING"), "1") != 0) {

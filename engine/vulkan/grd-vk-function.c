@@ -8,7 +8,9 @@
  * shapes, buffers come from a per-slot pool kept across calls, and all steps
  * are recorded into one command buffer with a barrier wherever a dispatch
  * reads what an earlier one wrote. Shared variables stay on the device;
- * updates swap buffers after the call. */
+ * updates swap buffers after the call. While the leaves keep their shapes, a
+ * call replays the dispatches recorded by the last one.
+ * GRADUS_VULKAN_PROFILE=1 prints how long each call took to record and to run. */
 #include "grd-vk-private.h"
 
 #include <math.h>
@@ -68,7 +70,22 @@ struct _GrdVkFunction {
   gboolean     *dirty;     /* per node: the device copy is newer than node->value */
   gboolean     *needed;    /* per node */
   gboolean      int64, float64;
+  /* The dispatches of the last call, replayed while the leaves keep their
+   * shapes (then every shape, kernel and parameter is the same): a call then
+   * costs no GLSL text, hashing or cache look-ups. */
+  GArray       *replay;       /* Replay */
+  GArray       *replay_temps; /* VkDeviceSize: sizes of the temporary buffers */
+  GByteArray   *replay_key;   /* the leaves' shapes it was recorded for */
 };
+
+/* One recorded dispatch: bindings as slots (>= 0) or temporaries (-1 - i). */
+typedef struct {
+  GrdVkKernel *kernel;
+  gint         n, n_out;
+  gint         src[GRD_VK_MAX_BINDINGS];
+  guint32      push[GRD_VK_PUSH_WORDS];
+  guint32      gx, gy;
+} Replay;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -357,6 +374,7 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
   fn->seen = g_new0 (GrdTensor *, MAX (n, 1));
   fn->dirty = g_new0 (gboolean, MAX (n, 1));
   fn->needed = g_new0 (gboolean, MAX (n, 1));
+  fn->replay_temps = g_array_new (FALSE, FALSE, sizeof (VkDeviceSize));
 
   /* The same resolution and schedule as the CPU function (whose checks ran). */
   for (gint i = 0; i < n_outputs; i++) {
@@ -442,6 +460,17 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
       grd_vk_function_free (fn);
       return NULL;
     }
+    /* these kernels index with int64 whatever their dtypes */
+    gboolean wants_int64 = kind == K_ONE_HOT || !strcmp (node->op->name, "argmax")
+                           || !strcmp (node->op->name, "argmin")
+                           || !strcmp (node->op->name, "categorical_crossentropy");
+    if (wants_int64 && !ctx->has_int64) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                   "node '%s' (%s): the Vulkan device has no shaderInt64", node->id,
+                   node->op->name);
+      grd_vk_function_free (fn);
+      return NULL;
+    }
     if (kind != K_FUSED)
       continue;
     gint s = fn->slot_base[i];
@@ -451,6 +480,35 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
       group_of[i] = group_of[r];
     else
       group_of[i] = i;
+  }
+  /* A group reading more values than a kernel can bind runs unfused. */
+  for (guint p = 0; p < fn->schedule->len; p++) {
+    gint root = g_array_index (fn->schedule, gint, p);
+    if (group_of[root] != root)
+      continue;
+    g_autoptr (GArray) leaves = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+    for (guint q = 0; q <= p; q++) {
+      gint i = g_array_index (fn->schedule, gint, q);
+      if (group_of[i] != root)
+        continue;
+      GrdNode *node = node_at (fn, i);
+      for (gint j = 0; j < node->n_inputs; j++) {
+        GrdRef r = node->inputs[j];
+        if (group_of[r.node] == root && node_at (fn, r.node)->kind == GRD_NODE_OP)
+          continue;
+        guint k;
+        for (k = 0; k < leaves->len && !grd_ref_equal (g_array_index (leaves, GrdRef, k), r); k++)
+          ;
+        if (k == leaves->len)
+          g_array_append_val (leaves, r);
+      }
+    }
+    if (leaves->len + 1 > GRD_VK_MAX_BINDINGS)
+      for (guint q = 0; q <= p; q++) {
+        gint i = g_array_index (fn->schedule, gint, q);
+        if (group_of[i] == root)
+          group_of[i] = i;
+      }
   }
   for (guint p = 0; p < fn->schedule->len; p++) {
     gint i = g_array_index (fn->schedule, gint, p);
@@ -477,12 +535,24 @@ grd_vk_function_free (GrdVkFunction *fn)
   if (!fn)
     return;
   gint n = grd_graph_n_nodes (fn->graph);
+  /* the graph outlives the function: updates not yet synced go back now */
+  for (gint i = 0; i < n; i++)
+    if (fn->dirty[i]) {
+      g_autoptr (GError) error = NULL;
+      if (!grd_vk_function_sync (fn, &error))
+        g_warning ("shared variables could not be read back from the Vulkan device: %s",
+                   error->message);
+      break;
+    }
   for (gint s = 0; s < fn->n_slots; s++)
     value_drop (&fn->values[s]);
   for (gint i = 0; i < n; i++)
     if (fn->seen[i])
       grd_tensor_unref (fn->seen[i]);
   g_free (fn->values);
+  g_clear_pointer (&fn->replay, g_array_unref);
+  g_array_unref (fn->replay_temps);
+  g_clear_pointer (&fn->replay_key, g_byte_array_unref);
   g_free (fn->seen);
   g_free (fn->dirty);
   g_free (fn->needed);
@@ -503,7 +573,30 @@ typedef struct {
   VkCommandBuffer cmd;
   GPtrArray      *written;  /* VkBuffer written since the last barrier */
   GPtrArray      *temps;    /* GrdVkBuffer* for this submission only */
+  GArray         *record;   /* Replay, when recording; NULL otherwise */
+  gboolean        record_ok;
+  GrdRef          prefer[GRD_VK_MAX_BINDINGS * 2]; /* slots to match buffers against first */
+  gint            n_prefer;
 } Rec;
+
+/* The slot (>= 0) or temporary (-1 - i) that holds `buf` in this call. */
+static gint
+buffer_source (Rec *r, GrdVkBuffer *buf)
+{
+  GrdVkFunction *fn = r->fn;
+  for (gint i = 0; i < r->n_prefer; i++) {
+    gint s = fn->slot_base[r->prefer[i].node] + r->prefer[i].output;
+    if (fn->values[s].buf == buf)
+      return s;
+  }
+  for (guint t = 0; t < r->temps->len; t++)
+    if (r->temps->pdata[t] == buf)
+      return -1 - (gint) t;
+  for (gint s = 0; s < fn->n_slots; s++)
+    if (fn->values[s].buf == buf)
+      return s;
+  return G_MININT;
+}
 
 static void
 barrier (VkCommandBuffer cmd, VkPipelineStageFlags src, VkAccessFlags src_access,
@@ -552,6 +645,15 @@ dispatch_n (Rec *r, GrdVkKernel *k, GrdVkBuffer *const *bufs, gint n, gint n_out
   vkCmdDispatch (r->cmd, gx, gy, 1);
   for (gint i = n - n_out; i < n; i++)
     g_ptr_array_add (r->written, (gpointer) bufs[i]->buffer);
+  if (r->record) {
+    Replay rp = { .kernel = k, .n = n, .n_out = n_out, .gx = gx, .gy = gy };
+    memcpy (rp.push, words, sizeof words);
+    for (gint i = 0; i < n; i++) {
+      rp.src[i] = buffer_source (r, bufs[i]);
+      r->record_ok &= rp.src[i] != G_MININT;
+    }
+    g_array_append_val (r->record, rp);
+  }
 }
 
 /* The usual case: the last binding is the one written. */
@@ -1758,8 +1860,8 @@ align_up (VkDeviceSize v)
 }
 
 static gboolean
-run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, GPtrArray *host_tensors,
-                GError **error)
+run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, gboolean replay,
+                GPtrArray *host_tensors, GError **error)
 {
   GrdVkContext *ctx = fn->ctx;
   g_mutex_lock (&ctx->lock);
@@ -1806,10 +1908,39 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, GPtrArray *host
   {
     Rec rec = { .fn = fn, .cmd = ctx->cmd, .written = g_ptr_array_new (), .temps = temps };
     gboolean good = TRUE;
+    if (steps && replay) {
+      for (guint t = 0; good && t < fn->replay_temps->len; t++) {
+        GrdVkBuffer *b = grd_vk_buffer_new (ctx, g_array_index (fn->replay_temps, VkDeviceSize, t),
+                                            error);
+        good = b != NULL;
+        if (b)
+          g_ptr_array_add (temps, b);
+      }
+      for (guint d = 0; good && d < fn->replay->len; d++) {
+        Replay *rp = &g_array_index (fn->replay, Replay, d);
+        GrdVkBuffer *bufs[GRD_VK_MAX_BINDINGS];
+        for (gint i = 0; i < rp->n; i++)
+          bufs[i] = rp->src[i] >= 0 ? fn->values[rp->src[i]].buf : temps->pdata[-1 - rp->src[i]];
+        dispatch_n (&rec, rp->kernel, bufs, rp->n, rp->n_out, rp->push, GRD_VK_PUSH_WORDS, rp->gx,
+                    rp->gy);
+      }
+      steps = NULL;
+    } else if (steps) {
+      rec.record = g_array_new (FALSE, FALSE, sizeof (Replay));
+      rec.record_ok = TRUE;
+    }
     for (guint i = 0; good && steps && i < steps->len; i++) {
       Step *st = &g_array_index (steps, Step, i);
       GrdNode *node = node_at (fn, st->node);
       g_autoptr (GError) local = NULL;
+      rec.n_prefer = 0;
+      if (st->kind == K_FUSED)
+        for (guint k = 0; k < st->leaves->len; k++)
+          rec.prefer[rec.n_prefer++] = g_array_index (st->leaves, GrdRef, k);
+      else
+        for (gint k = 0; k < node->n_inputs && k < GRD_VK_MAX_BINDINGS; k++)
+          rec.prefer[rec.n_prefer++] = node->inputs[k];
+      rec.prefer[rec.n_prefer++] = (GrdRef) { st->node, 0 };
       switch (st->kind) {
       case K_FUSED: good = step_fused (&rec, st, &local); break;
       case K_ALIAS: break;
@@ -1833,6 +1964,19 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, GPtrArray *host
                      local ? local->message : "failed");
     }
     g_ptr_array_unref (rec.written);
+    if (rec.record) {
+      /* kept for the next calls when every binding was recognised */
+      g_clear_pointer (&fn->replay, g_array_unref);
+      g_array_set_size (fn->replay_temps, 0);
+      if (good && rec.record_ok) {
+        fn->replay = g_steal_pointer (&rec.record);
+        for (guint t = 0; t < temps->len; t++) {
+          VkDeviceSize size = ((GrdVkBuffer *) temps->pdata[t])->size;
+          g_array_append_val (fn->replay_temps, size);
+        }
+      }
+      g_clear_pointer (&rec.record, g_array_unref);
+    }
     if (!good) {
       vkEndCommandBuffer (ctx->cmd);
       goto out;
@@ -1939,6 +2083,7 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
   transfers_init (&tr);
   gboolean ok = FALSE;
   g_autoptr (GPtrArray) host = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
+  g_autoptr (GByteArray) key = NULL;
   gint n = grd_graph_n_nodes (fn->graph);
 
   for (guint i = 0; i < fn->inputs->len; i++) {
@@ -2018,8 +2163,24 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
   }
   for (guint o = 0; o < fn->outputs->len; o++)
     g_ptr_array_add (tr.down, slot (fn, g_array_index (fn->outputs, GrdRef, o)));
-  if (!run_submission (fn, &tr, fn->steps, host, error))
+  /* the leaves' shapes decide every other shape: the same ones replay the last call */
+  key = g_byte_array_new ();
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = node_at (fn, i);
+    if (!fn->needed[i] || node->kind == GRD_NODE_OP || node->kind == GRD_NODE_GRAD)
+      continue;
+    Value *v = &fn->values[fn->slot_base[i]];
+    g_byte_array_append (key, (const guint8 *) &v->rank, sizeof v->rank);
+    g_byte_array_append (key, (const guint8 *) v->shape, sizeof (gint64) * v->rank);
+  }
+  gboolean replay = fn->replay && fn->replay_key && fn->replay_key->len == key->len
+                    && memcmp (fn->replay_key->data, key->data, key->len) == 0;
+  if (!run_submission (fn, &tr, fn->steps, replay, host, error))
     goto out;
+  if (!replay) {
+    g_clear_pointer (&fn->replay_key, g_byte_array_unref);
+    fn->replay_key = g_steal_pointer (&key);
+  }
   for (guint o = 0; o < fn->outputs->len; o++)
     outputs[o] = grd_tensor_ref (host->pdata[o]);
   /* Updates: every new buffer first, then the swap. */
@@ -2073,7 +2234,7 @@ grd_vk_function_sync (GrdVkFunction *fn, GError **error)
   gboolean ok = TRUE;
   if (which->len > 0) {
     g_autoptr (GPtrArray) host = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
-    ok = run_submission (fn, &tr, NULL, host, error);
+    ok = run_submission (fn, &tr, NULL, FALSE, host, error);
     for (guint k = 0; ok && k < which->len; k++) {
       gint i = g_array_index (which, gint, k);
       GrdNode *node = node_at (fn, i);

@@ -2,7 +2,8 @@
  *
  * Generated GLSL is compiled with glslang's C interface. The SPIR-V is kept
  * under $XDG_CACHE_HOME/gradus/spirv/<sha256 of the source>.spv, so a graph
- * compiles once per machine; pipelines are kept in memory by source text. */
+ * compiles once per machine; pipelines are kept in memory by source text.
+ * GRADUS_VULKAN_DUMP=1 prints the body of every kernel met for the first time. */
 #include "grd-vk-private.h"
 
 #include <glslang/Include/glslang_c_interface.h>

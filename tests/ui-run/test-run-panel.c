@@ -246,8 +246,25 @@ test_example (gconstpointer data)
   check_against (&f, lines, data);
   /* One plot per kind of value at least, and a profile of the run. */
   g_assert_cmpuint (gradus_run_panel_get_plots (f.panel)->len, >, 0);
+  GArray *profile = gradus_run_panel_get_profile (f.panel);
   if (!g_getenv ("GRADUS_OPTIMIZER"))
-    g_assert_cmpuint (gradus_run_panel_get_profile (f.panel)->len, >, 0);
+    g_assert_cmpuint (profile->len, >, 0);
+  double share = 0;
+  for (guint i = 0; i < profile->len; i++) {
+    GradusProfileRow *row = &g_array_index (profile, GradusProfileRow, i);
+    g_assert_cmpfloat (row->us_per_call, >=, 0);
+    /* Sorted by time per call, the slowest first. */
+    if (i > 0)
+      g_assert_cmpfloat (row->us_per_call, <=, g_array_index (profile, GradusProfileRow, i - 1).us_per_call);
+    share += row->share;
+  }
+  if (profile->len > 0) {
+    GradusProfileRow *top = &g_array_index (profile, GradusProfileRow, 0);
+    g_test_message ("%s: %u profile rows; slowest: %s (%s) %.2f us per call, %.0f %%",
+                    (const char *) data, profile->len, top->nodes, top->kind, top->us_per_call,
+                    top->share * 100);
+    g_assert_cmpfloat_with_epsilon (share, 1.0, 1e-9);
+  }
   fixture_close (&f);
 }
 
@@ -320,6 +337,36 @@ test_pause (void)
   g_assert_cmpuint (gradus_run_panel_get_series (f.panel, "mse")->len, ==, n + 1);
   g_assert_cmpuint (gradus_run_panel_get_series (f.panel, "b")->len, ==, n + 1);
   g_assert_cmpint (f.n_finished, ==, 2);
+  fixture_close (&f);
+}
+
+/* A fast run redraws its plots per frame, not per call. */
+static void
+test_redraws (void)
+{
+  g_autofree char *path = example_path ("primer-3-linear-regression.gradus");
+  Fixture f;
+  fixture_open_file (&f, path);
+  GradusPlot *plot = g_ptr_array_index (gradus_run_panel_get_plots (f.panel), 0);
+  /* Let the window draw once first. */
+  gint64 until = g_get_monotonic_time () + 300000;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+  guint draws0 = gradus_plot_get_n_draws (plot);
+  gint64 t0 = g_get_monotonic_time ();
+  const gint64 calls = 200000;
+  g_assert_cmpint (run_steps (&f, calls), ==, GRADUS_RUN_COMPLETED);
+  until = g_get_monotonic_time () + 100000;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+  double seconds = (g_get_monotonic_time () - t0) / 1e6;
+  guint draws = gradus_plot_get_n_draws (plot) - draws0;
+  g_test_message ("%" G_GINT64_FORMAT " calls in %.2f s: %u redraws of the plot", calls, seconds,
+                  draws);
+  g_assert_cmpuint (draws, >=, 1);
+  /* At most one per frame (60 Hz, with room), far fewer than calls. */
+  g_assert_cmpfloat (draws, <=, seconds * 75 + 5);
+  g_assert_cmpuint (gradus_run_panel_get_series (f.panel, "mse")->len, ==, calls);
   fixture_close (&f);
 }
 
@@ -431,6 +478,60 @@ test_nan_in_shared (void)
   const char *message = gradus_run_panel_get_error (f.panel);
   g_assert_nonnull (strstr (message, "shared variable 'w'"));
   g_assert_true (isfinite (g_array_index (gradus_run_panel_get_series (f.panel, "out"), double, 2)));
+  fixture_close (&f);
+}
+
+/* ---------------------------------------------------------------- live values */
+
+static double
+value_of (GHashTable *values, const char *key)
+{
+  GrdTensor *t = g_hash_table_lookup (values, key);
+  if (!t)
+    g_error ("no value for %s", key);
+  g_assert_cmpint (t->size, ==, 1);
+  return grd_tensor_get (t, 0);
+}
+
+/* Every node's value for the last call, for the canvas: consistent with the
+ * plotted series and with the gradient worked out by hand. */
+static void
+test_node_values (void)
+{
+  g_autofree char *path = example_path ("primer-3-linear-regression.gradus");
+  Fixture f;
+  fixture_open_file (&f, path);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (gradus_run_panel_dup_node_values (f.panel, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpint (run_steps (&f, 10), ==, GRADUS_RUN_COMPLETED);
+  gint64 call = -1;
+  g_autoptr (GHashTable) values = gradus_run_panel_dup_node_values (f.panel, &call, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (values);
+  g_assert_cmpint (call, ==, 9);
+  GArray *a = gradus_run_panel_get_series (f.panel, "a");
+  GArray *b = gradus_run_panel_get_series (f.panel, "b");
+  GArray *mse = gradus_run_panel_get_series (f.panel, "mse");
+  /* Before call 9, a and b were the values after call 8. */
+  double a8 = g_array_index (a, double, 8), b8 = g_array_index (b, double, 8);
+  g_assert_cmpfloat (value_of (values, "a"), ==, a8);
+  g_assert_cmpfloat (value_of (values, "b"), ==, b8);
+  g_assert_cmpfloat (value_of (values, "x"), ==, 1.0);
+  g_assert_cmpfloat (value_of (values, "two"), ==, 2.0);
+  double err = a8 * 1.0 + b8 - 5.0;
+  g_assert_cmpfloat_with_epsilon (value_of (values, "err"), err, 1e-12);
+  g_assert_cmpfloat_with_epsilon (value_of (values, "mse"), g_array_index (mse, double, 9), 1e-12);
+  g_assert_cmpfloat_with_epsilon (value_of (values, "g:0"), 2 * err * 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (value_of (values, "g:1"), 2 * err, 1e-12);
+  g_assert_cmpfloat_with_epsilon (value_of (values, "a_next"), g_array_index (a, double, 9), 1e-12);
+  /* The panel's state is untouched: the next call goes on from a[9]. */
+  g_assert_cmpfloat (grd_tensor_get (gradus_run_panel_get_latest (f.panel, "a"), 0), ==,
+                     g_array_index (a, double, 9));
+  g_assert_cmpint (run_steps (&f, 1), ==, GRADUS_RUN_COMPLETED);
+  g_autoptr (GPtrArray) lines = gradus_run_lines (path, 11);
+  check_against (&f, lines, "after reading node values");
   fixture_close (&f);
 }
 
@@ -653,6 +754,26 @@ test_feed_override (void)
   }
   g_assert_cmpfloat_with_epsilon (g_array_index (gradus_run_panel_get_series (f.panel, "a"),
                                                  double, 4), a, 1e-12);
+
+  /* An edit of the same file (set_document again) keeps the edited feed and
+   * the typed steps, and starts from the file's shared values. */
+  gradus_run_panel_set_steps (f.panel, 7);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  g_assert_true (gradus_run_panel_set_document (f.panel, json_parser_get_root (parser), path));
+  g_assert_cmpint (gradus_run_panel_get_steps (f.panel), ==, 7);
+  g_assert_cmpint (gradus_run_panel_get_n_calls (f.panel), ==, 0);
+  activate (&f, "run.step");
+  g_assert_cmpint (wait_finished (&f), ==, GRADUS_RUN_COMPLETED);
+  g_assert_cmpfloat (g_array_index (gradus_run_panel_get_series (f.panel, "mse"), double, 0), ==,
+                     16.0);
+  /* Another file starts from its own feeds. */
+  g_assert_true (gradus_run_panel_set_document (f.panel, json_parser_get_root (parser), NULL));
+  g_assert_cmpint (gradus_run_panel_get_steps (f.panel), ==, 10);
+  activate (&f, "run.step");
+  g_assert_cmpint (wait_finished (&f), ==, GRADUS_RUN_COMPLETED);
+  g_assert_cmpfloat (g_array_index (gradus_run_panel_get_series (f.panel, "mse"), double, 0), ==,
+                     36.0);
   fixture_close (&f);
 }
 
@@ -703,8 +824,10 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/ui/run/step-and-reset", test_step_and_reset);
   g_test_add_func ("/ui/run/pause", test_pause);
+  g_test_add_func ("/ui/run/redraws", test_redraws);
   g_test_add_func ("/ui/run/nan-guard", test_nan_guard);
   g_test_add_func ("/ui/run/nan-in-shared", test_nan_in_shared);
+  g_test_add_func ("/ui/run/node-values", test_node_values);
   g_test_add_data_func ("/ui/run/memory/primer-3", "primer-3-linear-regression.gradus",
                         test_memory);
   g_test_add_data_func ("/ui/run/memory/xor-mlp", "xor-mlp.gradus", test_memory);

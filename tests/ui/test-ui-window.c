@@ -5,6 +5,7 @@
  * save, reopen and compare, show the gradient graph, export, autosave. */
 #include "gradus-window.h"
 #include "gradus-ui-private.h"
+#include "gradus-run-panel.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -190,6 +191,25 @@ test_build_save_reopen (void)
   scene = gradus_canvas_get_scene (gradus_window_get_canvas (w));
   g_assert_cmpuint (scene->groups->len, ==, 0);
   g_assert_cmpuint (scene->nodes->len, ==, 15);
+
+  /* The run panel under the canvas follows the edits: one call from the window's
+   * run.step action gives the squared error (-1 * 1 + 0 - 5)^2 = 36. */
+  GradusRunPanel *run = GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
+  spin (400);
+  /* The graph has no run.feeds yet: the panel says so until it is given some. */
+  g_assert_nonnull (gradus_run_panel_get_error (run));
+  /* Feeds are set in the inspector, as run.feeds of the file. */
+  inspect (w, "x", "feed", "1");
+  inspect (w, "t", "feed", "5.0");
+  spin (400);
+  if (gradus_run_panel_get_error (run))
+    g_error ("run panel: %s", gradus_run_panel_get_error (run));
+  act (w, "run.step", NULL);
+  SPIN_UNTIL (gradus_run_panel_get_n_calls (run) == 1 && !gradus_run_panel_is_running (run));
+  GArray *series = gradus_run_panel_get_series (run, "mse");
+  g_assert_nonnull (series);
+  g_assert_cmpuint (series->len, ==, 1);
+  g_assert_cmpfloat_with_epsilon (g_array_index (series, double, 0), 36.0, 1e-9);
 
   g_autofree char *path = g_build_filename (tmpdir, "linreg.gradus", NULL);
   act (w, "win.save-to", path);

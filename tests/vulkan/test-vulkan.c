@@ -526,6 +526,54 @@ test_fusion (void)
   parity_full (g, ins, 2, v, outs, 3, NULL, 0, 2, 20);
   grd_tensor_unref (v[0]);
   grd_tensor_unref (v[1]);
+
+  /* more leaves than a kernel binds: the chain runs unfused, still right */
+  g_autoptr (GrdGraph) g2 = grd_graph_new ();
+  GrdRef xs[20], acc = GRD_REF_NONE;
+  GrdTensor *vals[20];
+  gint64 m = 33;
+  for (gint i = 0; i < 20; i++) {
+    g_autofree char *id = g_strdup_printf ("x%d", i);
+    xs[i] = grd_graph_variable (g2, id, GRD_DTYPE_FLOAT32, 1, dims, &e);
+    vals[i] = rnd (GRD_DTYPE_FLOAT32, 1, &m, -1, 1);
+    acc = i == 0 ? xs[0] : grd_op2 (g2, "add", acc, grd_op1 (g2, "sin", xs[i], &e), &e);
+  }
+  g_assert_no_error (e);
+  parity_full (g2, xs, 20, vals, &acc, 1, NULL, 0, 1, 10);
+  for (gint i = 0; i < 20; i++)
+    grd_tensor_unref (vals[i]);
+}
+
+/* One function called with changing shapes: each call matches the CPU. */
+static void
+test_shapes_change (void)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) e = NULL;
+  gint64 d[] = { GRD_DIM_UNKNOWN, GRD_DIM_UNKNOWN };
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 2, d, &e);
+  GrdRef y = grd_op1 (g, "softmax", grd_op2 (g, "mul", x, x, &e), &e);
+  GrdRef s = grd_op1 (g, "sum", y, &e);
+  GrdRef outs[] = { y, s };
+  GrdFunction *cpu = grd_function_new (g, &x, 1, outs, 2, NULL, 0, &e);
+  GrdFunction *vk = grd_function_new_on (g, &x, 1, outs, 2, NULL, 0, GRD_BACKEND_VULKAN, NULL, &e);
+  g_assert_no_error (e);
+  static const gint64 sizes[][2] = { { 4, 300 }, { 7, 5 }, { 7, 5 }, { 4, 300 }, { 1, 1 } };
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++) {
+    g_autoptr (GrdTensor) v = rnd (GRD_DTYPE_FLOAT32, 2, sizes[k], -2, 2);
+    GrdTensor *oc[2], *ov[2];
+    g_assert_true (grd_function_call (cpu, &v, oc, &e));
+    g_assert_true (grd_function_call (vk, &v, ov, &e));
+    g_assert_no_error (e);
+    for (gint o = 0; o < 2; o++) {
+      grd_test_assert_close (ov[o], oc[o], 1e-4, 1e-5);
+      grd_tensor_unref (oc[o]);
+      grd_tensor_unref (ov[o]);
+    }
+  }
+  grd_function_free (cpu);
+  grd_function_free (vk);
+  assert_no_validation_messages ();
 }
 
 /* Softmax regression trained with gradients: outputs and shared variables
@@ -610,7 +658,15 @@ test_update_error (void)
     g_assert_cmpfloat_with_epsilon (grd_tensor_get (now, i),
                                     grd_tensor_get (s0, i) + grd_tensor_get (ok, 0), 1e-6);
   grd_tensor_unref (out[0]);
+  /* one more call, then no sync: freeing the function writes the value back */
+  g_autoptr (GrdTensor) before = grd_tensor_copy (grd_graph_get_value (g, s));
+  g_assert_true (grd_function_call (vk, &ok, out, &e));
+  grd_tensor_unref (out[0]);
   grd_function_free (vk);
+  now = grd_graph_get_value (g, s);
+  for (gint i = 0; i < 3; i++)
+    g_assert_cmpfloat_with_epsilon (grd_tensor_get (now, i),
+                                    grd_tensor_get (before, i) + grd_tensor_get (ok, 0), 1e-6);
   assert_no_validation_messages ();
 }
 
@@ -811,6 +867,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vulkan/shape", test_shape);
   g_test_add_func ("/vulkan/large", test_large);
   g_test_add_func ("/vulkan/fusion", test_fusion);
+  g_test_add_func ("/vulkan/shapes-change", test_shapes_change);
   g_test_add_func ("/vulkan/updates", test_updates);
   g_test_add_func ("/vulkan/update-error", test_update_error);
   g_test_add_func ("/vulkan/no-device", test_no_device);

@@ -37,6 +37,7 @@ struct _GradusPlot {
   double         hover_x, hover_y;
   gboolean       dragging;
   double         drag_x0, drag_x1;
+  guint          n_draws;
 };
 
 G_DEFINE_FINAL_TYPE (GradusPlot, gradus_plot, GTK_TYPE_WIDGET)
@@ -614,6 +615,7 @@ gradus_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (w <= 0 || h <= 0)
     return;
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  self->n_draws++;
   gradus_plot_draw (self, cr, w, h);
   cairo_destroy (cr);
 }
@@ -781,6 +783,12 @@ gradus_plot_add_series (GradusPlot *self, const char *name, GArray *values)
   s->values = g_array_ref (values);
   g_ptr_array_add (self->series, s);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+gradus_plot_get_n_draws (GradusPlot *self)
+{
+  return self->n_draws;
 }
 
 guint

@@ -30,6 +30,8 @@ void     gradus_plot_set_value (GradusPlot *self, const GrdTensor *value);
 /* New data: redraws at the next frame (at most once per frame however often
  * this is called). */
 void     gradus_plot_changed (GradusPlot *self);
+/* How many times the widget has drawn itself (tests: redraws follow frames, not calls). */
+guint    gradus_plot_get_n_draws (GradusPlot *self);
 
 void     gradus_plot_set_log_scale (GradusPlot *self, gboolean log_scale);
 gboolean gradus_plot_get_log_scale (GradusPlot *self);

@@ -1,11 +1,12 @@
 /* gradus-run-demo.c: the run panel alone in a window on one graph file.
  *
- *   gradus-run-demo FILE [--steps N] [--run] [--screenshot OUT.png]
+ *   gradus-run-demo FILE [--steps N] [--run] [--size WxH] [--screenshot OUT.png]
  *
  * --run starts a run at once; --screenshot waits for the run (if any) to end,
  * writes the window as PNG and quits. */
 #include "gradus-run-panel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,18 +71,22 @@ main (int argc, char **argv)
   Demo demo = { 0 };
   const char *file = NULL;
   gint64 steps = 0;
+  int width = 1000, height = 800;
   for (int i = 1; i < argc; i++) {
     if (strcmp (argv[i], "--steps") == 0 && i + 1 < argc)
       steps = g_ascii_strtoll (argv[++i], NULL, 10);
     else if (strcmp (argv[i], "--screenshot") == 0 && i + 1 < argc)
       demo.screenshot = argv[++i];
+    else if (strcmp (argv[i], "--size") == 0 && i + 1 < argc)
+      sscanf (argv[++i], "%dx%d", &width, &height);
     else if (strcmp (argv[i], "--run") == 0)
       demo.run = TRUE;
     else
       file = argv[i];
   }
   if (!file) {
-    g_printerr ("usage: gradus-run-demo FILE [--steps N] [--run] [--screenshot OUT.png]\n");
+    g_printerr ("usage: gradus-run-demo FILE [--steps N] [--run] [--size WxH] "
+                "[--screenshot OUT.png]\n");
     return 2;
   }
   gtk_init ();
@@ -93,7 +98,7 @@ main (int argc, char **argv)
   }
   demo.window = gtk_window_new ();
   gtk_window_set_title (GTK_WINDOW (demo.window), "Gradus run panel");
-  gtk_window_set_default_size (GTK_WINDOW (demo.window), 900, 760);
+  gtk_window_set_default_size (GTK_WINDOW (demo.window), width, height);
   demo.panel = gradus_run_panel_new ();
   gtk_window_set_child (GTK_WINDOW (demo.window), demo.panel);
   g_signal_connect (demo.panel, "finished", G_CALLBACK (on_finished), &demo);

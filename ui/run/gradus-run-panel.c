@@ -47,6 +47,9 @@ struct _GradusRunPanel {
   GArray             *profile;       /* GradusProfileRow */
 
   GradusRunWorker    *worker;
+  GrdTensor         **last_inputs;   /* the last call's inputs (n inputs) */
+  GrdTensor         **last_shared;   /* ... and shared values before it (n shared) */
+  gint64              last_step;
   gint64              run_target;
   gint64              run_done;
   gint64              run_start_us;
@@ -63,6 +66,7 @@ struct _GradusRunPanel {
   GtkWidget          *plots_box;
   GtkWidget          *profile_grid;
   gboolean            updating_backend;
+  gint                file_steps;    /* run.steps of the document last set */
 };
 
 G_DEFINE_FINAL_TYPE (GradusRunPanel, gradus_run_panel, GTK_TYPE_BOX)
@@ -173,9 +177,22 @@ stop_worker (GradusRunPanel *self)
 }
 
 static void
+clear_last_call (GradusRunPanel *self)
+{
+  for (guint i = 0; self->last_inputs && i < self->inputs->len; i++)
+    g_clear_pointer (&self->last_inputs[i], grd_tensor_unref);
+  for (guint i = 0; self->last_shared && i < self->shared->len; i++)
+    g_clear_pointer (&self->last_shared[i], grd_tensor_unref);
+  g_clear_pointer (&self->last_inputs, g_free);
+  g_clear_pointer (&self->last_shared, g_free);
+  self->last_step = -1;
+}
+
+static void
 clear_document (GradusRunPanel *self)
 {
   stop_worker (self);
+  clear_last_call (self);
   g_clear_pointer (&self->fn, grd_function_free);
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
   g_clear_pointer (&self->doc, grd_document_free);
@@ -560,6 +577,16 @@ build_document (GradusRunPanel *self)
     self->fn = compile_function (self, &error);
     if (self->fn) {
       collect_shared (self);
+      /* Feed edits for inputs that are gone; then, if the edits no longer fit
+       * the inputs, the file's feeds. */
+      GHashTableIter iter;
+      gpointer key;
+      g_hash_table_iter_init (&iter, self->overrides);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!g_ptr_array_find_with_equal_func (self->input_ids, key, g_str_equal, NULL))
+          g_hash_table_iter_remove (&iter);
+      if (g_hash_table_size (self->overrides) > 0 && !rebuild_feeds (self, NULL))
+        g_hash_table_remove_all (self->overrides);
       if (rebuild_feeds (self, &error))
         set_status (self, FALSE, "Ready: %u inputs, %d outputs, %u shared variables",
                     self->inputs->len, self->n_outputs, self->shared->len);
@@ -675,6 +702,17 @@ static void
 on_done (const GradusRunResult *result, gpointer user_data)
 {
   GradusRunPanel *self = user_data;
+  GrdTensor **inputs, **shared;
+  gint64 last = gradus_run_worker_take_last_call (self->worker, &inputs, &shared);
+  if (last >= 0) {
+    clear_last_call (self);
+    self->last_inputs = inputs;
+    self->last_shared = shared;
+    self->last_step = last;
+  } else {
+    g_free (inputs);
+    g_free (shared);
+  }
   gradus_run_worker_free (g_steal_pointer (&self->worker));
   double rate = result->seconds > 0 ? result->n_calls / result->seconds : 0;
   if (rate > 0) {
@@ -791,15 +829,21 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), FALSE);
   stop_worker (self);
   g_clear_pointer (&self->root, json_node_unref);
+  self->root = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_copy (root) : NULL;
+  /* A new file starts from its own feeds; an edit of the same one keeps the
+   * feeds edited in the panel (build_document drops those that no longer fit). */
+  gboolean new_file = g_strcmp0 (path, self->path) != 0;
+  if (new_file)
+    g_hash_table_remove_all (self->overrides);
   g_free (self->path);
   self->path = g_strdup (path);
-  self->root = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_copy (root) : NULL;
-  /* Overrides of inputs that no longer exist would fail the feeds. */
-  g_hash_table_remove_all (self->overrides);
   gboolean ok = build_document (self);
-  if (self->doc)
-    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin),
-                               grd_document_run_steps (self->doc, 1));
+  /* The steps field follows the file's run.steps for a new file or when that
+   * changes, and keeps what the user typed otherwise. */
+  gint file_steps = self->doc ? grd_document_run_steps (self->doc, 1) : -1;
+  if (self->doc && (new_file || file_steps != self->file_steps))
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
+  self->file_steps = file_steps;
   if (!self->root)
     set_status (self, FALSE, "No document");
   return ok;
@@ -994,6 +1038,27 @@ gradus_run_panel_get_profile (GradusRunPanel *self)
   return self->profile;
 }
 
+GHashTable *
+gradus_run_panel_dup_node_values (GradusRunPanel *self, gint64 *call, GError **error)
+{
+  g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), NULL);
+  if (self->worker || !self->doc || self->last_step < 0 || !self->last_inputs) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                 self->worker ? "values are shown when the run stops" : "no call made yet");
+    return NULL;
+  }
+  if (call)
+    *call = self->last_step;
+  /* A Vulkan function keeps its shared values on the device: bring them home
+   * so that the graph's own values are put back as they are. */
+  if (self->fn)
+    grd_function_sync (self->fn, NULL);
+  return gradus_run_eval_nodes (grd_document_graph (self->doc), (GrdRef *) self->inputs->data,
+                                self->inputs->len, self->last_inputs,
+                                (GrdRef *) self->shared->data, self->shared->len,
+                                self->last_shared, error);
+}
+
 GActionGroup *
 gradus_run_panel_get_action_group (GradusRunPanel *self)
 {
@@ -1060,6 +1125,7 @@ static void
 gradus_run_panel_finalize (GObject *object)
 {
   GradusRunPanel *self = GRADUS_RUN_PANEL (object);
+  clear_last_call (self);
   g_clear_pointer (&self->fn, grd_function_free);
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
   g_clear_pointer (&self->doc, grd_document_free);
@@ -1125,6 +1191,8 @@ gradus_run_panel_init (GradusRunPanel *self)
   g_array_set_clear_func (self->profile, profile_row_clear);
   self->nan_guard = TRUE;
   self->backend = GRD_BACKEND_CPU;
+  self->last_step = -1;
+  self->file_steps = -1;
 
   self->actions = g_simple_action_group_new ();
   const GActionEntry entries[] = {

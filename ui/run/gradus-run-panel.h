@@ -80,6 +80,14 @@ typedef struct {
   double  share;   /* of the total time, 0..1 */
 } GradusProfileRow;
 GArray     *gradus_run_panel_get_profile (GradusRunPanel *self);
+/* Live values for the canvas: every node output of the last call, computed
+ * again from that call's inputs and the shared values before it (so the
+ * outputs equal the plotted values of that call). Keys: "id" (output 0),
+ * "id:k", and grad outputs "g:k"; values GrdTensor* (the table owns them).
+ * `call` receives the call number. NULL (with error) while running or before
+ * the first call. */
+GHashTable *gradus_run_panel_dup_node_values (GradusRunPanel *self, gint64 *call,
+                                              GError **error);
 /* The "run" actions, for a window that wants them (shortcuts): insert it on
  * the window as "run" too. Borrowed. */
 GActionGroup *gradus_run_panel_get_action_group (GradusRunPanel *self);

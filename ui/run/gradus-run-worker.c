@@ -27,7 +27,18 @@ struct _GradusRunWorker {
   GradusRunBatch    *pending;
   gboolean           batch_queued;
   GradusRunResult    result;
+  /* The thread's until the done callback, the main thread's after. */
+  GrdTensor        **last_inputs;
+  GrdTensor        **last_shared;
+  gint64             last_step;
 };
+
+static void
+free_tensors (GrdTensor **tensors, gint n)
+{
+  for (gint i = 0; tensors && i < n; i++)
+    g_clear_pointer (&tensors[i], grd_tensor_unref);
+}
 
 static GradusRunWorker *
 worker_ref (GradusRunWorker *w)
@@ -73,6 +84,10 @@ worker_unref (gpointer data)
   batch_free (w->pending);
   g_clear_error (&w->result.error);
   g_free (w->result.nan_node);
+  free_tensors (w->last_inputs, w->setup.n_inputs);
+  free_tensors (w->last_shared, w->setup.n_shared);
+  g_free (w->last_inputs);
+  g_free (w->last_shared);
   g_free ((gpointer) w->setup.inputs);
   g_free ((gpointer) w->setup.roots);
   g_free ((gpointer) w->setup.shared);
@@ -130,21 +145,55 @@ deliver_done_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* ---------------------------------------------------------------- NaN probe */
+/* ---------------------------------------------------------------- node values */
 
-char *
-gradus_run_find_non_finite_node (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
-                                 GrdTensor *const *input_values, const GrdRef *roots, gint n_roots,
-                                 const GrdRef *shared, gint n_shared,
-                                 GrdTensor *const *shared_values, GError **error)
+/* Which nodes can be computed from these inputs: variables that are inputs,
+ * constants, shared variables, and ops (and grad nodes) whose inputs can. */
+static gboolean *
+computable_nodes (GrdGraph *graph, const GrdRef *inputs, gint n_inputs)
 {
   gint n = grd_graph_n_nodes (graph);
-  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
+  gboolean *ok = g_new0 (gboolean, MAX (n, 1));
+  /* Graph order is an order of evaluation: a node's inputs come before it. */
+  for (gint node = 0; node < n; node++) {
+    switch (grd_graph_node_kind (graph, node)) {
+    case GRD_NODE_VARIABLE:
+      for (gint i = 0; i < n_inputs; i++)
+        ok[node] = ok[node] || inputs[i].node == node;
+      break;
+    case GRD_NODE_CONSTANT:
+    case GRD_NODE_SHARED:
+      ok[node] = TRUE;
+      break;
+    case GRD_NODE_OP:
+      ok[node] = TRUE;
+      for (gint i = 0; i < grd_graph_node_n_inputs (graph, node); i++) {
+        GrdRef r = grd_graph_node_input (graph, node, i);
+        ok[node] = ok[node] && r.node >= 0 && r.node < node && ok[r.node];
+      }
+      break;
+    case GRD_NODE_GRAD:
+      ok[node] = TRUE;
+      for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
+        GrdRef r = grd_graph_grad_output (graph, node, k);
+        ok[node] = ok[node] && r.node >= 0 && r.node < n && (r.node < node ? ok[r.node] : TRUE);
+      }
+      break;
+    }
+  }
+  return ok;
+}
+
+/* The nodes the function computes: everything its outputs and updates read. */
+static gboolean *
+needed_nodes (GrdGraph *graph, const GrdRef *roots, gint n_roots)
+{
+  gint n = grd_graph_n_nodes (graph);
+  gboolean *needed = g_new0 (gboolean, MAX (n, 1));
   g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (gint));
   for (gint i = 0; i < n_roots; i++)
     if (!grd_ref_is_none (roots[i]))
       g_array_append_val (stack, roots[i].node);
-  /* The nodes the function computes: everything its outputs and updates read. */
   while (stack->len > 0) {
     gint node = g_array_index (stack, gint, stack->len - 1);
     g_array_set_size (stack, stack->len - 1);
@@ -165,23 +214,16 @@ gradus_run_find_non_finite_node (GrdGraph *graph, const GrdRef *inputs, gint n_i
       }
     }
   }
-  /* Graph order is an order of evaluation: a node's inputs come before it. */
-  g_autoptr (GArray) outputs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
-  for (gint node = 0; node < n; node++) {
-    if (!needed[node] || grd_graph_node_kind (graph, node) != GRD_NODE_OP)
-      continue;
-    for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
-      const GrdType *type = grd_graph_node_type (graph, node, k);
-      if (type && grd_dtype_is_float (type->dtype)) {
-        GrdRef r = { node, k };
-        g_array_append_val (outputs, r);
-      }
-    }
-  }
-  if (outputs->len == 0)
-    return NULL;
+  return needed;
+}
 
-  /* Put the shared values of before the call back for the probe. */
+/* Computes the op node outputs `refs` with these inputs and the shared
+ * values `shared_values` (the graph's own are put back afterwards). */
+static GPtrArray *
+eval_refs (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, GrdTensor *const *input_values,
+           const GrdRef *shared, gint n_shared, GrdTensor *const *shared_values, GArray *refs,
+           GError **error)
+{
   g_autofree GrdTensor **after = g_new0 (GrdTensor *, MAX (n_shared, 1));
   gboolean ok = TRUE;
   for (gint i = 0; i < n_shared; i++) {
@@ -189,27 +231,124 @@ gradus_run_find_non_finite_node (GrdGraph *graph, const GrdRef *inputs, gint n_i
     if (ok && shared_values && shared_values[i])
       ok = grd_graph_set_value (graph, shared[i], shared_values[i], error);
   }
-  char *found = NULL;
+  GPtrArray *values = NULL;
   if (ok) {
     g_autoptr (GrdFunction) probe = grd_function_new (graph, inputs, n_inputs,
-                                                      (GrdRef *) outputs->data, outputs->len,
+                                                      (GrdRef *) refs->data, refs->len,
                                                       NULL, 0, error);
-    g_autofree GrdTensor **values = g_new0 (GrdTensor *, outputs->len);
-    if (probe && grd_function_call (probe, input_values, values, error)) {
-      for (guint i = 0; i < outputs->len; i++) {
-        if (!found && !gradus_run_tensor_is_finite (values[i])) {
-          GrdRef r = g_array_index (outputs, GrdRef, i);
-          found = g_strdup (grd_graph_node_id (graph, r.node));
-        }
-        grd_tensor_unref (values[i]);
-      }
+    g_autofree GrdTensor **out = g_new0 (GrdTensor *, MAX (refs->len, 1));
+    if (probe && grd_function_call (probe, input_values, out, error)) {
+      values = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
+      for (guint i = 0; i < refs->len; i++)
+        g_ptr_array_add (values, out[i]);
     }
   }
   for (gint i = 0; i < n_shared; i++) {
     grd_graph_set_value (graph, shared[i], after[i], NULL);
     grd_tensor_unref (after[i]);
   }
-  return found;
+  return values;
+}
+
+char *
+gradus_run_find_non_finite_node (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                                 GrdTensor *const *input_values, const GrdRef *roots, gint n_roots,
+                                 const GrdRef *shared, gint n_shared,
+                                 GrdTensor *const *shared_values, GError **error)
+{
+  gint n = grd_graph_n_nodes (graph);
+  g_autofree gboolean *needed = needed_nodes (graph, roots, n_roots);
+  g_autoptr (GArray) refs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+  for (gint node = 0; node < n; node++) {
+    if (!needed[node] || grd_graph_node_kind (graph, node) != GRD_NODE_OP)
+      continue;
+    for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
+      const GrdType *type = grd_graph_node_type (graph, node, k);
+      if (type && grd_dtype_is_float (type->dtype)) {
+        GrdRef r = { node, k };
+        g_array_append_val (refs, r);
+      }
+    }
+  }
+  if (refs->len == 0)
+    return NULL;
+  g_autoptr (GPtrArray) values = eval_refs (graph, inputs, n_inputs, input_values, shared,
+                                            n_shared, shared_values, refs, error);
+  /* In graph order, the first op whose value is not finite made it. */
+  for (guint i = 0; values && i < values->len; i++)
+    if (!gradus_run_tensor_is_finite (g_ptr_array_index (values, i)))
+      return g_strdup (grd_graph_node_id (graph, g_array_index (refs, GrdRef, i).node));
+  return NULL;
+}
+
+static char *
+ref_key (GrdGraph *graph, gint node, gint output)
+{
+  const char *id = grd_graph_node_id (graph, node);
+  return output == 0 ? g_strdup (id) : g_strdup_printf ("%s:%d", id, output);
+}
+
+GHashTable *
+gradus_run_eval_nodes (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                       GrdTensor *const *input_values, const GrdRef *shared, gint n_shared,
+                       GrdTensor *const *shared_values, GError **error)
+{
+  gint n = grd_graph_n_nodes (graph);
+  g_autofree gboolean *ok = computable_nodes (graph, inputs, n_inputs);
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) grd_tensor_unref);
+  g_autoptr (GArray) refs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+  for (gint node = 0; node < n; node++)
+    if (ok[node] && grd_graph_node_kind (graph, node) == GRD_NODE_OP)
+      for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
+        GrdRef r = { node, k };
+        g_array_append_val (refs, r);
+      }
+  if (refs->len > 0) {
+    g_autoptr (GPtrArray) values = eval_refs (graph, inputs, n_inputs, input_values, shared,
+                                              n_shared, shared_values, refs, error);
+    if (!values) {
+      g_hash_table_unref (table);
+      return NULL;
+    }
+    for (guint i = 0; i < refs->len; i++) {
+      GrdRef r = g_array_index (refs, GrdRef, i);
+      g_hash_table_insert (table, ref_key (graph, r.node, r.output),
+                           grd_tensor_ref (g_ptr_array_index (values, i)));
+    }
+  }
+  /* Inputs, constants and shared variables (as they were for this call). */
+  for (gint i = 0; i < n_inputs; i++)
+    if (input_values[i])
+      g_hash_table_insert (table, ref_key (graph, inputs[i].node, 0),
+                           grd_tensor_ref (input_values[i]));
+  for (gint node = 0; node < n; node++) {
+    GrdNodeKind kind = grd_graph_node_kind (graph, node);
+    if (kind == GRD_NODE_CONSTANT || kind == GRD_NODE_SHARED) {
+      GrdTensor *v = grd_graph_get_value (graph, (GrdRef) { node, 0 });
+      for (gint i = 0; kind == GRD_NODE_SHARED && i < n_shared; i++)
+        if (shared[i].node == node && shared_values && shared_values[i])
+          v = shared_values[i];
+      if (v)
+        g_hash_table_insert (table, ref_key (graph, node, 0), grd_tensor_ref (v));
+    }
+  }
+  /* Grad node outputs ("g:0") are the values of the nodes they point to. */
+  for (gint node = 0; node < n; node++) {
+    if (grd_graph_node_kind (graph, node) != GRD_NODE_GRAD)
+      continue;
+    for (gint k = 0; k < grd_graph_node_n_outputs (graph, node); k++) {
+      GrdRef r = grd_graph_grad_output (graph, node, k);
+      if (grd_ref_is_none (r))
+        continue;
+      g_autofree char *target = ref_key (graph, r.node, r.output);
+      GrdTensor *v = g_hash_table_lookup (table, target);
+      if (v)
+        g_hash_table_insert (table, g_strdup_printf ("%s:%d", grd_graph_node_id (graph, node), k),
+                             grd_tensor_ref (v));
+    }
+  }
+  return table;
 }
 
 /* ---------------------------------------------------------------- the thread */
@@ -245,7 +384,9 @@ worker_main (gpointer data)
     GError *error = NULL;
     for (gint j = 0; j < n_in && !error; j++)
       inputs[j] = grd_feed_next (g_ptr_array_index (s->feeds, j), step, &error);
-    for (gint j = 0; j < n_sh && s->nan_guard && !error; j++)
+    /* The shared values before the call: for the NaN probe and for the
+     * values of every node of the last call (the canvas's live values). */
+    for (gint j = 0; j < n_sh && !error; j++)
       before[j] = grd_tensor_copy (grd_graph_get_value (s->graph, s->shared[j]));
     if (!error && grd_function_call (s->fn, inputs, outputs, &error))
       grd_function_sync (s->fn, &error);
@@ -297,6 +438,16 @@ worker_main (gpointer data)
                                                            n_sh, before, NULL);
       }
     }
+    if (!result.error) {
+      /* Keep this call's inputs and shared values as the last call's. */
+      free_tensors (w->last_inputs, n_in);
+      free_tensors (w->last_shared, n_sh);
+      for (gint j = 0; j < n_in; j++)
+        w->last_inputs[j] = g_steal_pointer (&inputs[j]);
+      for (gint j = 0; j < n_sh; j++)
+        w->last_shared[j] = g_steal_pointer (&before[j]);
+      w->last_step = step;
+    }
     for (gint j = 0; j < n_in; j++)
       g_clear_pointer (&inputs[j], grd_tensor_unref);
     for (gint j = 0; j < n_out; j++)
@@ -331,6 +482,9 @@ gradus_run_worker_start (const GradusRunSetup *setup, GradusRunBatchFunc on_batc
   w->user_data = user_data;
   w->n_slots = grd_function_n_outputs (setup->fn) + setup->n_shared;
   w->result.nan_slot = -1;
+  w->last_inputs = g_new0 (GrdTensor *, MAX (setup->n_inputs, 1));
+  w->last_shared = g_new0 (GrdTensor *, MAX (setup->n_shared, 1));
+  w->last_step = -1;
   g_mutex_init (&w->lock);
   w->thread = g_thread_new ("gradus-run", worker_main, worker_ref (w));
   return w;
@@ -340,6 +494,17 @@ void
 gradus_run_worker_pause (GradusRunWorker *worker)
 {
   g_atomic_int_set (&worker->stop, 1);
+}
+
+gint64
+gradus_run_worker_take_last_call (GradusRunWorker *worker, GrdTensor ***inputs,
+                                  GrdTensor ***shared)
+{
+  *inputs = g_steal_pointer (&worker->last_inputs);
+  *shared = g_steal_pointer (&worker->last_shared);
+  worker->last_inputs = g_new0 (GrdTensor *, MAX (worker->setup.n_inputs, 1));
+  worker->last_shared = g_new0 (GrdTensor *, MAX (worker->setup.n_shared, 1));
+  return worker->last_step;
 }
 
 void

@@ -64,6 +64,11 @@ GradusRunWorker *gradus_run_worker_start (const GradusRunSetup *setup,
                                           GradusRunDoneFunc on_done, gpointer user_data);
 /* Asks the thread to stop after the current call; returns at once. */
 void             gradus_run_worker_pause (GradusRunWorker *worker);
+/* After the done callback: the inputs and the shared values before the call
+ * (arrays of n_inputs and n_shared new references, free both) of the last call
+ * made, and its call number (-1 when none was made). */
+gint64           gradus_run_worker_take_last_call (GradusRunWorker *worker, GrdTensor ***inputs,
+                                                   GrdTensor ***shared);
 /* Stops the thread, waits for it, and drops callbacks not yet run. After the
  * done callback this returns at once. */
 void             gradus_run_worker_free (GradusRunWorker *worker);
@@ -76,6 +81,13 @@ char *gradus_run_find_non_finite_node (GrdGraph *graph, const GrdRef *inputs, gi
                                        GrdTensor *const *input_values, const GrdRef *roots,
                                        gint n_roots, const GrdRef *shared, gint n_shared,
                                        GrdTensor *const *shared_values, GError **error);
+
+/* The value of every node output that these inputs can compute, for these
+ * shared values: keys "id" (output 0) and "id:k", grad outputs "g:k" too;
+ * values are new references. The graph's shared values are restored. */
+GHashTable *gradus_run_eval_nodes (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                                   GrdTensor *const *input_values, const GrdRef *shared,
+                                   gint n_shared, GrdTensor *const *shared_values, GError **error);
 
 gboolean gradus_run_tensor_is_finite (const GrdTensor *t);
 

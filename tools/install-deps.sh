@@ -9,6 +9,7 @@ PACKAGES="
   libglib2.0-dev libjson-glib-dev libopenblas-dev
   libgtk-4-dev libadwaita-1-dev
   xvfb xauth dbus-x11 at-spi2-core
+  libxtst6
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools
   vulkan-validationlayers
   python3 python3-numpy

@@ -246,7 +246,7 @@ can_join (GrdProgram *prog, GPtrArray *regions, const gint *region_of, const gin
         GrdPValue *w = grd_program_value (prog, mi->in[j]);
         if (w->kind != GRD_PVALUE_TEMP || w->producer < first)
           continue;
-        gint rw = region_of[w->producer];
+        gint rw = w->producer < (gint) prog->instrs->len ? region_of[w->producer] : -1;
         gboolean inside = FALSE;
         for (gint k = 0; k < n_set; k++)
           inside |= rw == set[k] && w->producer != ((Region *) g_ptr_array_index (regions, set[k]))->reduce;
@@ -295,6 +295,17 @@ merge_regions (GPtrArray *regions, gint *region_of, const gint *set, gint n_set)
   return into;
 }
 
+/* The region of the instruction that computes v, or -1; only instructions
+ * before `i` have been placed yet. */
+static gint
+region_of_value (GrdProgram *prog, const gint *region_of, gint v, guint i)
+{
+  GrdPValue *pv = grd_program_value (prog, v);
+  if (pv->kind != GRD_PVALUE_TEMP || pv->producer < 0 || (guint) pv->producer >= i)
+    return -1;
+  return region_of[pv->producer];
+}
+
 gboolean
 grd_pass_fuse (GrdProgram *prog)
 {
@@ -302,6 +313,8 @@ grd_pass_fuse (GrdProgram *prog)
   if (n == 0)
     return FALSE;
   g_autofree gint *region_of = g_new (gint, n);
+  for (guint i = 0; i < n; i++)
+    region_of[i] = -1;
   g_autoptr (GPtrArray) regions = g_ptr_array_new ();
   for (guint i = 0; i < n; i++) {
     region_of[i] = -1;
@@ -310,12 +323,13 @@ grd_pass_fuse (GrdProgram *prog)
     if (ins->kind == GRD_INSTR_OP && g_str_equal (ins->op->name, "sum") && !ins->attrs.keepdims) {
       GrdPValue *u = grd_program_value (prog, ins->in[0]);
       gboolean all_axes = !ins->attrs.has_axis || ins->attrs.n_axes == u->type.rank;
-      if (all_axes && u->kind == GRD_PVALUE_TEMP && u->n_uses == 1 && region_of[u->producer] >= 0
+      gint ru = region_of_value (prog, region_of, ins->in[0], i);
+      if (all_axes && u->n_uses == 1 && ru >= 0
           && grd_program_value (prog, ins->out[0])->type.dtype == u->type.dtype) {
-        Region *r = g_ptr_array_index (regions, region_of[u->producer]);
+        Region *r = g_ptr_array_index (regions, ru);
         if (r->reduce < 0 && (GrdDType) r->dtype == u->type.dtype) {
           r->reduce = i;
-          region_of[i] = region_of[u->producer];
+          region_of[i] = ru;
           continue;
         }
       }
@@ -328,9 +342,9 @@ grd_pass_fuse (GrdProgram *prog)
     gint cand[8], n_cand = 0;
     for (gint j = 0; j < ins->n_in && n_cand < 8; j++) {
       GrdPValue *u = grd_program_value (prog, ins->in[j]);
-      if (u->kind != GRD_PVALUE_TEMP || region_of[u->producer] < 0)
+      gint ri = region_of_value (prog, region_of, ins->in[j], i);
+      if (ri < 0)
         continue;
-      gint ri = region_of[u->producer];
       Region *r = g_ptr_array_index (regions, ri);
       if (u->producer == r->reduce || (gint) r->dtype != f || !dims_equal (&r->type, ot)
           || r->members->len >= MAX_REGION_OPS)

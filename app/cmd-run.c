@@ -206,10 +206,16 @@ gradus_cmd_run (int argc, char **argv)
   }
 
   int status = CLI_EXIT_OK;
+  GrdBackend running = grd_function_backend (fn);
   for (gint step = 0; step < steps && status == CLI_EXIT_OK; step++) {
     for (gint i = 0; i < n_inputs && !error; i++)
       inputs[i] = grd_feed_next (g_ptr_array_index (feeds, i), step, &error);
     if (!error && grd_function_call (fn, inputs, outputs, &error)) {
+      if (grd_function_backend (fn) != running) {
+        /* the device failed during this call, which the CPU redid */
+        running = grd_function_backend (fn);
+        cli_error ("run", file, "warning: step %d: %s", step, grd_function_fallback_reason (fn));
+      }
       gboolean show = print == PRINT_EVERY || (print == PRINT_LAST && step == steps - 1);
       if (show && grd_function_sync (fn, &error)) {
         g_string_truncate (line, 0);

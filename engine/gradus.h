@@ -32,6 +32,7 @@ typedef enum {
   GRD_ERROR_IO,          /* file could not be read or written */
   GRD_ERROR_VALUE,       /* a fed value that does not fit its variable */
   GRD_ERROR_UNSUPPORTED, /* a back end that cannot run this graph */
+  GRD_ERROR_DEVICE,      /* a device that failed mid-run (Vulkan device lost) */
 } GrdErrorCode;
 
 /* ---------------------------------------------------------------- dtypes */
@@ -245,6 +246,10 @@ GrdFunction *grd_function_new_on (GrdGraph *graph, const GrdRef *inputs, gint n_
                                   const GrdUpdate *updates, gint n_updates, GrdBackend backend,
                                   char **warning, GError **error);
 GrdBackend   grd_function_backend (GrdFunction *fn);
+/* Why a function created for Vulkan runs on the CPU: no device when it was
+ * made, or a device lost during a call (the call is then redone on the CPU
+ * from the shared values of the last sync). NULL while it runs where asked. */
+const char  *grd_function_fallback_reason (GrdFunction *fn);
 /* Back ends that keep shared variables on a device write them back into the
  * graph here; grd_graph_get_value() shows the values as of the last sync. The
  * CPU back end is always in sync. */

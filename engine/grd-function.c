@@ -22,6 +22,8 @@ struct _GrdFunction {
   GrdBackend     backend;
   GrdVkFunction *vk;      /* the compiled Vulkan function, when backend is Vulkan */
   GrdExec       *exec;    /* the optimised CPU program; NULL runs the reference executor */
+  char          *fallback_reason;
+  gint64         n_vk_calls;
 };
 
 const char *
@@ -254,9 +256,12 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
                                 &vk_error);
   if (fn->vk)
     fn->backend = GRD_BACKEND_VULKAN;
-  else if (warning)
-    *warning = g_strdup_printf ("Vulkan is not available (%s); running on the CPU",
-                                vk_error->message);
+  else {
+    fn->fallback_reason = g_strdup_printf ("Vulkan is not available (%s); running on the CPU",
+                                           vk_error->message);
+    if (warning)
+      *warning = g_strdup (fn->fallback_reason);
+  }
   return fn;
 }
 
@@ -264,6 +269,40 @@ GrdBackend
 grd_function_backend (GrdFunction *fn)
 {
   return fn->backend;
+}
+
+const char *
+grd_function_fallback_reason (GrdFunction *fn)
+{
+  return fn->fallback_reason;
+}
+
+/* A Vulkan call; when the device fails (or GRADUS_VULKAN_FAIL_AT_CALL=N
+ * simulates that at call N, for tests), the function moves to the CPU for
+ * good and returns FALSE with *moved set, for the caller to redo the call. */
+static gboolean
+call_vulkan (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, gboolean *moved,
+             GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  const char *fail_at = g_getenv ("GRADUS_VULKAN_FAIL_AT_CALL");
+  if (fail_at && g_ascii_strtoll (fail_at, NULL, 10) == fn->n_vk_calls++)
+    g_set_error (&local, GRD_ERROR, GRD_ERROR_DEVICE, "vkQueueSubmit failed (device lost, simulated)");
+  else if (grd_vk_function_call (fn->vk, inputs, outputs, &local))
+    return TRUE;
+  if (local->code != GRD_ERROR_DEVICE) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  /* whatever the device still gives back is kept; the rest is as last synced */
+  grd_vk_function_sync (fn->vk, NULL);
+  g_clear_pointer (&fn->vk, grd_vk_function_free);
+  fn->backend = GRD_BACKEND_CPU;
+  g_free (fn->fallback_reason);
+  fn->fallback_reason = g_strdup_printf ("the Vulkan device failed (%s); running on the CPU from "
+                                         "the shared values of the last sync", local->message);
+  *moved = TRUE;
+  return FALSE;
 }
 
 gboolean
@@ -280,6 +319,7 @@ grd_function_free (GrdFunction *fn)
   if (fn->vk)
     grd_vk_function_free (fn->vk);
   grd_exec_free (fn->exec);
+  g_free (fn->fallback_reason);
   grd_graph_unref (fn->graph);
   g_array_unref (fn->inputs);
   g_array_unref (fn->outputs);
@@ -329,8 +369,13 @@ free_values (GrdTensor **values, gint n)
 gboolean
 grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
 {
-  if (fn->vk)
-    return grd_vk_function_call (fn->vk, inputs, outputs, error);
+  if (fn->vk) {
+    gboolean moved = FALSE;
+    if (call_vulkan (fn, inputs, outputs, &moved, error))
+      return TRUE;
+    if (!moved)
+      return FALSE;
+  }
   GrdGraph *g = fn->graph;
   /* check and convert the inputs (references: no copy unless converted) */
   guint n_in = fn->inputs->len;

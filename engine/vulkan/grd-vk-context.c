@@ -37,7 +37,8 @@ grd_vk_check (VkResult r, const char *what, GError **error)
 {
   if (r == VK_SUCCESS)
     return TRUE;
-  g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "%s failed (VkResult %d%s)", what, r,
+  g_set_error (error, GRD_ERROR, r == VK_ERROR_DEVICE_LOST ? GRD_ERROR_DEVICE : GRD_ERROR_UNSUPPORTED,
+               "%s failed (VkResult %d%s)", what, r,
                r == VK_ERROR_DEVICE_LOST ? ", device lost"
                : r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? ", out of device memory"
                : r == VK_ERROR_INCOMPATIBLE_DRIVER ? ", no Vulkan driver"

@@ -190,6 +190,24 @@ def vulkan_backend_or_fallback():
     assert abs(got["a"] - ref[1]) < 1e-5 and abs(got["b"] - ref[2]) < 1e-5, got
 
 
+@test
+def vulkan_device_lost_mid_run():
+    # a device failing at call 4 (simulated): a warning naming the file and the
+    # step, and the run goes on on the CPU with the same numbers
+    path = example("primer-3-linear-regression.gradus")
+    env = dict(os.environ, GRADUS_VULKAN_FAIL_AT_CALL="4")
+    p = subprocess.run([GRADUS, "run", path, "--backend", "vulkan"], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    lines = [json.loads(line) for line in p.stdout.splitlines()]
+    assert len(lines) == 10, p.stdout
+    for got, ref in zip(lines, primer3_reference()):
+        assert abs(got["outputs"][0] - ref[0]) < 1e-9 and abs(got["shared"]["a"] - ref[1]) < 1e-9, got
+    if "Vulkan is not available" not in p.stderr:
+        warnings = [line for line in p.stderr.splitlines() if "device failed" in line]
+        assert len(warnings) == 1 and warnings[0].startswith(path) and "step 4" in warnings[0], p.stderr
+
+
 # ------------------------------------------------------------------ errors
 
 

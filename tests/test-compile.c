@@ -198,6 +198,33 @@ test_rewrite_case (gconstpointer data)
 }
 
 static void
+test_softmax_special_values (void)
+{
+  /* the fast softmax rows agree with the reference on -inf, inf and NaN */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef x = grd_graph_variable (g, "x", F32, 2, NULL, &error);
+  GrdRef outs[2] = { grd_op1 (g, "softmax", x, &error), grd_op1 (g, "log_softmax", x, &error) };
+  g_autoptr (GrdFunction) fast = grd_function_new (g, &x, 1, outs, 2, NULL, 0, &error);
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, &x, 1, outs, 2, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_autofree char *text = grd_function_describe (fast);
+  g_assert_nonnull (strstr (text, "[fast]"));
+  gint64 s[] = { 5, 3 };
+  double v[] = { 1, 2, 3,   -INFINITY, 0, 1,   -INFINITY, -INFINITY, -INFINITY,
+                 INFINITY, 0, 1,   NAN, 0, 1 };
+  g_autoptr (GrdTensor) t = grd_test_tensor (F32, 2, s, v);
+  GrdTensor *a[2], *b[2];
+  g_assert_true (grd_function_call (fast, &t, a, &error));
+  g_assert_true (grd_function_call (ref, &t, b, &error));
+  for (gint k = 0; k < 2; k++) {
+    grd_test_assert_close (a[k], b[k], 1e-6, 1e-7);
+    grd_tensor_unref (a[k]);
+    grd_tensor_unref (b[k]);
+  }
+}
+
+static void
 test_merge_counts (void)
 {
   /* two equal subexpressions and two equal constants leave one of each */
@@ -394,6 +421,7 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &cases[i], test_rewrite_case);
   }
   g_test_add_func ("/engine/compile/merge-counts", test_merge_counts);
+  g_test_add_func ("/engine/compile/softmax-special-values", test_softmax_special_values);
   g_test_add_func ("/engine/compile/stable-crossentropy", test_stable_crossentropy);
   g_test_add_func ("/engine/compile/fused-fallback-shapes", test_fused_fallback_shapes);
   g_test_add_func ("/engine/compile/thread-count-independence", test_thread_count_independence);

@@ -50,6 +50,10 @@ void grd_vec_sigmoid_f32 (float *d, const float *a, gint n);
 void grd_vec_softplus_f32 (float *d, const float *a, gint n);
 void grd_vec_sin_f32 (float *d, const float *a, gint n);
 void grd_vec_cos_f32 (float *d, const float *a, gint n);
+/* max of a[0..n) (-inf when empty; NaN elements are skipped) */
+float  grd_vec_max_f32 (const float *a, gint n);
+/* d = exp(a - shift); returns the sum of d */
+double grd_vec_exp_shift_sum_f32 (float *d, const float *a, float shift, gint n);
 
 /* ------------------------------------------------------------ threads */
 

@@ -41,40 +41,18 @@ softmax_rows_f32 (gpointer data, gint task)
   for (gint64 r = r0; r < r1; r++) {
     const float *x = (const float *) j->x->data + r * c;
     float *y = (float *) j->y->data + r * c;
-    float m = -INFINITY;
-    for (gint64 k = 0; k < c; k++)
-      m = x[k] > m ? x[k] : m;
+    float m = grd_vec_max_f32 (x, (gint) c);
     if (isinf (m))
-      m = 0;  /* all -inf or an inf: the formula's own nan/inf */
-    for (gint64 k = 0; k < c; k++)
-      y[k] = x[k] - m;
-    double s = 0;
+      m = 0;  /* all -inf or an inf: the formula's own nan/inf (a NaN spreads by itself) */
+    /* one pass for exp(x - max) and its sum, one to scale */
+    double s = grd_vec_exp_shift_sum_f32 (y, x, m, (gint) c);
     if (j->log) {
-      /* exp into y only to sum it; then recompute x - m - log(s) */
-      float buf[512];
-      for (gint64 k = 0; k < c; k += 512) {
-        gint n = (gint) MIN (512, c - k);
-        grd_vec_exp_f32 (buf, y + k, n);
-        for (gint e = 0; e < n; e++)
-          s += buf[e];
-      }
       float ls = (float) log (s);
       for (gint64 k = 0; k < c; k++)
-        y[k] = y[k] - ls;
+        y[k] = (x[k] - m) - ls;
     } else {
-      for (gint64 k = 0; k < c; k += 4096)
-        grd_vec_exp_f32 (y + k, y + k, (gint) MIN (4096, c - k));
-      float lanes[8] = { 0 };
-      gint64 k = 0;
-      for (; k + 8 <= c; k += 8)
-        for (gint l = 0; l < 8; l++)
-          lanes[l] += y[k + l];
-      for (gint l = 0; l < 8; l++)
-        s += lanes[l];
-      for (; k < c; k++)
-        s += y[k];
       float inv = (float) (1.0 / s);
-      for (k = 0; k < c; k++)
+      for (gint64 k = 0; k < c; k++)
         y[k] *= inv;
     }
   }

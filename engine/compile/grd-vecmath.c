@@ -73,6 +73,47 @@ expm1_core (float x)
   return fabsf (x) < 0.5f ? p : big;
 }
 
+float
+grd_vec_max_f32 (const float *restrict a, gint n)
+{
+  /* eight lanes, so the loop vectorises without reassociating floats; NaN
+   * is not propagated here: callers that care check it */
+  float lanes[8];
+  for (gint l = 0; l < 8; l++)
+    lanes[l] = -INFINITY;
+  gint i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (gint l = 0; l < 8; l++)
+      lanes[l] = a[i + l] > lanes[l] ? a[i + l] : lanes[l];
+  float m = -INFINITY;
+  for (gint l = 0; l < 8; l++)
+    m = lanes[l] > m ? lanes[l] : m;
+  for (; i < n; i++)
+    m = a[i] > m ? a[i] : m;
+  return m;
+}
+
+double
+grd_vec_exp_shift_sum_f32 (float *restrict d, const float *restrict a, float shift, gint n)
+{
+  float lanes[8] = { 0 };
+  gint i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (gint l = 0; l < 8; l++) {
+      float e = exp_core (a[i + l] - shift);
+      d[i + l] = e;
+      lanes[l] += e;
+    }
+  double s = 0;
+  for (gint l = 0; l < 8; l++)
+    s += lanes[l];
+  for (; i < n; i++) {
+    d[i] = exp_core (a[i] - shift);
+    s += d[i];
+  }
+  return s;
+}
+
 void
 grd_vec_expm1_f32 (float *restrict d, const float *restrict a, gint n)
 {

@@ -6,6 +6,7 @@
  * the background for a selection box; middle drag, space and drag, or scroll
  * to pan; ctrl and scroll, or pinch, to zoom about the pointer. */
 #include "gradus-canvas.h"
+#include "gradus-live.h"
 #include "gradus-palette.h"
 #include "gradus-render.h"
 #include "gradus-ui-private.h"
@@ -42,6 +43,15 @@ struct _GradusCanvas {
   gboolean        space_held;
   double          zoom_begin;
   double          scroll_acc;
+
+  /* Live values of the run panel's last call, and the graph they belong to. */
+  GHashTable     *live;
+  gint64          live_call;
+  char           *live_signature;
+  double          hover_gx, hover_gy;   /* NAN when the pointer is away */
+  char           *hover_text;
+  char           *nan_node;
+  char           *nan_text;
 };
 
 enum { SIG_SELECTION_CHANGED, SIG_MESSAGE, N_SIGNALS };
@@ -76,6 +86,134 @@ save_view (GradusCanvas *self)
     gradus_doc_model_set_view (self->model, self->ox, self->oy, self->zoom);
 }
 
+/* ------------------------------------------------------------ live values */
+
+/* The document without its "ui" object: moving nodes or the view keeps the
+ * values, any other edit makes them stale. */
+static char *
+graph_signature (GradusDocModel *model)
+{
+  JsonNode *root = model ? gradus_doc_model_get_root (model) : NULL;
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  JsonObject *o = json_node_get_object (root);
+  GString *sig = g_string_new (NULL);
+  g_autoptr (GList) members = json_object_get_members (o);
+  for (GList *l = members; l; l = l->next) {
+    if (g_str_equal (l->data, "ui"))
+      continue;
+    g_autofree char *text = json_to_string (json_object_get_member (o, l->data), FALSE);
+    g_string_append_printf (sig, "%s=%s;", (const char *) l->data, text);
+  }
+  return g_string_free (sig, FALSE);
+}
+
+static void
+clear_live (GradusCanvas *self)
+{
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  g_clear_pointer (&self->live_signature, g_free);
+  g_clear_pointer (&self->nan_node, g_free);
+  g_clear_pointer (&self->nan_text, g_free);
+}
+
+/* The hovered wire and its value, or -1. */
+static gint
+hover_edge (GradusCanvas *self, char **ref, GrdTensor **value)
+{
+  if (!self->live || isnan (self->hover_gx) || self->mode != MODE_NONE)
+    return -1;
+  GradusScene *scene = gradus_canvas_get_scene (self);
+  if (!scene)
+    return -1;
+  /* A few pixels on screen, whatever the zoom. */
+  gint e = gradus_scene_hit_edge (scene, self->hover_gx, self->hover_gy, 6 / self->zoom);
+  if (e < 0)
+    return -1;
+  g_autofree char *r = gradus_scene_edge_source_ref (scene, e);
+  GrdTensor *v = g_hash_table_lookup (self->live, r);
+  if (!v)
+    return -1;
+  if (ref)
+    *ref = g_steal_pointer (&r);
+  if (value)
+    *value = v;
+  return e;
+}
+
+static void
+update_hover (GradusCanvas *self)
+{
+  g_autofree char *ref = NULL;
+  GrdTensor *value = NULL;
+  gboolean had_card = self->hover_text != NULL;
+  g_clear_pointer (&self->hover_text, g_free);
+  if (hover_edge (self, &ref, &value) >= 0)
+    self->hover_text = gradus_live_card_text (ref, value);
+  /* The card follows the pointer; nothing to redraw while it is off the wires. */
+  if (had_card || self->hover_text)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+gradus_canvas_set_live_values (GradusCanvas *self, GHashTable *values, gint64 call)
+{
+  g_return_if_fail (GRADUS_IS_CANVAS (self));
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  g_free (self->live_signature);
+  self->live_signature = graph_signature (self->model);
+  if (values) {
+    self->live = g_hash_table_ref (values);
+    self->live_call = call;
+  }
+  update_hover (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+GHashTable *
+gradus_canvas_get_live_values (GradusCanvas *self)
+{
+  return self->live;
+}
+
+void
+gradus_canvas_hover_at (GradusCanvas *self, double gx, double gy)
+{
+  self->hover_gx = gx;
+  self->hover_gy = gy;
+  update_hover (self);
+}
+
+const char *
+gradus_canvas_get_hover_text (GradusCanvas *self)
+{
+  return self->hover_text;
+}
+
+void
+gradus_canvas_set_nan_badge (GradusCanvas *self, const char *id, gint64 call)
+{
+  g_clear_pointer (&self->nan_node, g_free);
+  g_clear_pointer (&self->nan_text, g_free);
+  if (id && *id) {
+    self->nan_node = g_strdup (id);
+    self->nan_text = g_strdup_printf ("NaN at call %" G_GINT64_FORMAT, call);
+    if (!self->live) {
+      g_free (self->live_signature);
+      self->live_signature = graph_signature (self->model);
+    }
+  }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const char *
+gradus_canvas_get_nan_badge (GradusCanvas *self, const char **node)
+{
+  if (node)
+    *node = self->nan_node;
+  return self->nan_text;
+}
+
 static void
 model_changed (GradusCanvas *self)
 {
@@ -91,7 +229,13 @@ model_changed (GradusCanvas *self)
     }
   g_clear_pointer (&self->expanded, g_hash_table_unref);
   self->expanded = gradus_ui_expanded_grads (self->model);
+  if (self->live || self->nan_node) {
+    g_autofree char *sig = graph_signature (self->model);
+    if (g_strcmp0 (sig, self->live_signature) != 0)
+      clear_live (self);
+  }
   invalidate (self);
+  update_hover (self);
   if (sel_changed)
     g_signal_emit (self, signals[SIG_SELECTION_CHANGED], 0);
 }
@@ -111,6 +255,7 @@ gradus_canvas_set_model (GradusCanvas *self, GradusDocModel *model)
     g_signal_handlers_disconnect_by_func (self->model, node_renamed, self);
     g_clear_object (&self->model);
   }
+  clear_live (self);
   self->model = g_object_ref (model);
   self->changed_id = g_signal_connect_swapped (model, "changed", G_CALLBACK (model_changed), self);
   g_signal_connect (model, "node-renamed", G_CALLBACK (node_renamed), self);
@@ -362,7 +507,34 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_fill (cr);
     }
   }
+  if (self->nan_node) {
+    gint bn = gradus_scene_find (scene, self->nan_node);
+    if (bn >= 0) {
+      GradusSceneNode *sn = scene->nodes->pdata[bn];
+      gradus_live_draw_badge (cr, sn->x + 6, sn->y - 4, self->nan_text);
+    }
+  }
+  g_autofree char *hover_ref = NULL;
+  GrdTensor *hover_value = NULL;
+  gint he = hover_edge (self, &hover_ref, &hover_value);
+  if (he >= 0) {
+    /* The hovered wire, outlined, so that it is clear which one the card is about. */
+    double px, py;
+    gradus_scene_edge_point (scene, he, 0, &px, &py);
+    cairo_move_to (cr, px, py);
+    for (gint i = 1; i <= 24; i++) {
+      gradus_scene_edge_point (scene, he, i / 24.0, &px, &py);
+      cairo_line_to (cr, px, py);
+    }
+    cairo_set_source_rgba (cr, 0.21, 0.52, 0.89, 0.8);
+    cairo_set_line_width (cr, 4);
+    cairo_stroke (cr);
+  }
   cairo_identity_matrix (cr);
+  if (he >= 0)
+    gradus_live_draw_card (cr, (self->hover_gx - self->ox) * self->zoom + 16,
+                           (self->hover_gy - self->oy) * self->zoom + 16, w, h, hover_ref,
+                           hover_value, dark);
   if (self->mode == MODE_RUBBER) {
     double x = MIN (self->start_wx, self->start_wx + self->drag_dx);
     double y = MIN (self->start_wy, self->start_wy + self->drag_dy);
@@ -678,6 +850,18 @@ motion (GtkEventControllerMotion *c, double x, double y, GradusCanvas *self)
 {
   self->pointer_x = x;
   self->pointer_y = y;
+  if (self->live) {
+    double gx, gy;
+    gradus_canvas_widget_to_graph (self, x, y, &gx, &gy);
+    gradus_canvas_hover_at (self, gx, gy);
+  }
+}
+
+static void
+motion_leave (GtkEventControllerMotion *c, GradusCanvas *self)
+{
+  if (!isnan (self->hover_gx))
+    gradus_canvas_hover_at (self, NAN, NAN);
 }
 
 static gboolean
@@ -812,6 +996,8 @@ gradus_canvas_finalize (GObject *object)
   g_clear_pointer (&self->expanded, g_hash_table_unref);
   g_free (self->wire_ref);
   g_free (self->wire_target);
+  clear_live (self);
+  g_free (self->hover_text);
   G_OBJECT_CLASS (gradus_canvas_parent_class)->finalize (object);
 }
 
@@ -849,6 +1035,7 @@ gradus_canvas_init (GradusCanvas *self)
   self->selection = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->expanded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->zoom = 1;
+  self->hover_gx = self->hover_gy = NAN;
   gtk_widget_set_focusable (w, TRUE);
   gtk_widget_set_has_tooltip (w, TRUE);
   gtk_widget_set_overflow (w, GTK_OVERFLOW_HIDDEN);
@@ -872,6 +1059,7 @@ gradus_canvas_init (GradusCanvas *self)
 
   GtkEventController *m = gtk_event_controller_motion_new ();
   g_signal_connect (m, "motion", G_CALLBACK (motion), self);
+  g_signal_connect (m, "leave", G_CALLBACK (motion_leave), self);
   gtk_widget_add_controller (w, m);
 
   GtkEventController *s = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);

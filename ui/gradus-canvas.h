@@ -41,4 +41,23 @@ gboolean        gradus_canvas_get_gradient_shown (GradusCanvas *self, const char
 gboolean        gradus_canvas_connect (GradusCanvas *self, const char *source_ref,
                                        const char *target, gint slot);
 
+/* Live values of the last call (gradus_run_panel_dup_node_values()): keys
+ * "id", "id:k", grad outputs "g:k", values GrdTensor*. The canvas keeps a
+ * reference to the table; NULL clears. An edit of the graph (not of positions
+ * or the view) clears them, as it does the NaN badge. */
+void            gradus_canvas_set_live_values (GradusCanvas *self, GHashTable *values,
+                                               gint64 call);
+/* Borrowed; NULL when none. */
+GHashTable     *gradus_canvas_get_live_values (GradusCanvas *self);
+/* Hovers the pointer at graph point (gx, gy), as a motion event would; a NAN
+ * coordinate leaves. */
+void            gradus_canvas_hover_at (GradusCanvas *self, double gx, double gy);
+/* What the hover card shows now (the wire's reference, then
+ * gradus_live_describe()), or NULL when no card is shown. Borrowed. */
+const char     *gradus_canvas_get_hover_text (GradusCanvas *self);
+/* The red "NaN at call N" badge on node `id`; NULL removes it. */
+void            gradus_canvas_set_nan_badge (GradusCanvas *self, const char *id, gint64 call);
+/* The badge's text and node, or NULL when none. Borrowed. */
+const char     *gradus_canvas_get_nan_badge (GradusCanvas *self, const char **node);
+
 G_END_DECLS

@@ -69,6 +69,7 @@ text_at (cairo_t *cr, PangoLayout *layout, const char *text, const char *font, d
   cairo_new_path (cr);
 }
 
+/* gradus_scene_edge_point() follows the same curve, for the wire hit test. */
 static void
 wire_path (cairo_t *cr, double x0, double y0, double x1, double y1)
 {

@@ -481,3 +481,71 @@ gradus_scene_hit_port (GradusScene *scene, double x, double y, gboolean *output,
   }
   return -1;
 }
+
+/* ------------------------------------------------------------ wires */
+
+void
+gradus_scene_edge_point (GradusScene *scene, guint edge, double t, double *x, double *y)
+{
+  const GradusSceneEdge *e = &g_array_index (scene->edges, GradusSceneEdge, edge);
+  double x0, y0, x1, y1;
+  gradus_scene_port_pos (scene, e->from, TRUE, e->from_port, &x0, &y0);
+  gradus_scene_port_pos (scene, e->to, e->to_output, e->to_port, &x1, &y1);
+  if (e->to_output) {
+    /* Drawn as a straight dashed hint. */
+    *x = x0 + t * (x1 - x0);
+    *y = y0 + t * (y1 - y0);
+    return;
+  }
+  /* The cubic Bezier of gradus-render.c's wire_path(). */
+  double dx = MAX (40.0, fabs (x1 - x0) / 2);
+  double cx0 = x0 + dx, cy0 = y0, cx1 = x1 - dx, cy1 = y1;
+  double u = 1 - t;
+  double b0 = u * u * u, b1 = 3 * u * u * t, b2 = 3 * u * t * t, b3 = t * t * t;
+  *x = b0 * x0 + b1 * cx0 + b2 * cx1 + b3 * x1;
+  *y = b0 * y0 + b1 * cy0 + b2 * cy1 + b3 * y1;
+}
+
+static double
+segment_distance (double px, double py, double ax, double ay, double bx, double by)
+{
+  double vx = bx - ax, vy = by - ay;
+  double len2 = vx * vx + vy * vy;
+  double t = len2 > 0 ? CLAMP (((px - ax) * vx + (py - ay) * vy) / len2, 0, 1) : 0;
+  double qx = ax + t * vx - px, qy = ay + t * vy - py;
+  return sqrt (qx * qx + qy * qy);
+}
+
+gint
+gradus_scene_hit_edge (GradusScene *scene, double x, double y, double tolerance)
+{
+  /* The curve as 24 segments: close enough to the drawn wire for a pointer. */
+  const gint n_seg = 24;
+  gint best = -1;
+  double best_d = tolerance;
+  for (guint e = 0; e < scene->edges->len; e++) {
+    double ax, ay;
+    gradus_scene_edge_point (scene, e, 0, &ax, &ay);
+    for (gint i = 1; i <= n_seg; i++) {
+      double bx, by;
+      gradus_scene_edge_point (scene, e, (double) i / n_seg, &bx, &by);
+      double d = segment_distance (x, y, ax, ay, bx, by);
+      if (d <= best_d) {
+        best_d = d;
+        best = e;
+      }
+      ax = bx, ay = by;
+    }
+  }
+  return best;
+}
+
+char *
+gradus_scene_edge_source_ref (GradusScene *scene, guint edge)
+{
+  const GradusSceneEdge *e = &g_array_index (scene->edges, GradusSceneEdge, edge);
+  const GradusSceneNode *n = scene->nodes->pdata[e->from];
+  if (n->kind == GRD_NODE_GRAD || e->from_port > 0)
+    return g_strdup_printf ("%s:%d", n->id, e->from_port);
+  return g_strdup (n->id);
+}

@@ -61,6 +61,14 @@ gint         gradus_scene_hit_node (GradusScene *scene, double x, double y);
 gint         gradus_scene_hit_port (GradusScene *scene, double x, double y, gboolean *output,
                                     gint *port);
 
+/* Wires: the point at t (0..1) along edge `edge`, on the curve the renderer
+ * draws; the edge whose wire passes within `tolerance` of (x, y) (the nearest),
+ * or -1; the output reference the wire carries ("id", "id:k", grad "g:k"). */
+void         gradus_scene_edge_point (GradusScene *scene, guint edge, double t, double *x,
+                                      double *y);
+gint         gradus_scene_hit_edge (GradusScene *scene, double x, double y, double tolerance);
+char        *gradus_scene_edge_source_ref (GradusScene *scene, guint edge);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GradusScene, gradus_scene_free)
 
 G_END_DECLS

@@ -163,7 +163,24 @@ run_nan_found (GradusRunPanel *run, const char *node, gint64 call, GradusWindow 
   if (node && *node && gradus_doc_model_get_node (self->model, node)) {
     const char *ids[] = { node, NULL };
     gradus_canvas_set_selection (GRADUS_CANVAS (self->canvas), ids);
+    gradus_canvas_set_nan_badge (GRADUS_CANVAS (self->canvas), node, call);
   }
+}
+
+/* The values of the call that just ended go on the canvas's wires. */
+static void
+run_finished (GradusRunPanel *run, gint end, GradusWindow *self)
+{
+  GradusCanvas *canvas = GRADUS_CANVAS (self->canvas);
+  gint64 call = 0;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) values = gradus_run_panel_dup_node_values (run, &call, &error);
+  if (!values)
+    g_debug ("window: no live values: %s", error->message);
+  gradus_canvas_set_live_values (canvas, values, call);
+  /* A run that ended well has no NaN to point at any more. */
+  if (end != GRADUS_RUN_NON_FINITE)
+    gradus_canvas_set_nan_badge (canvas, NULL, 0);
 }
 
 GtkWidget *
@@ -1053,6 +1070,7 @@ gradus_window_init (GradusWindow *self)
                                   gradus_run_panel_get_action_group (GRADUS_RUN_PANEL (self->run_panel)));
   g_signal_connect (self->run_panel, "running-changed", G_CALLBACK (run_running_changed), self);
   g_signal_connect (self->run_panel, "nan-found", G_CALLBACK (run_nan_found), self);
+  g_signal_connect (self->run_panel, "finished", G_CALLBACK (run_finished), self);
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);

@@ -3,6 +3,7 @@
 #include "grd-internal.h"
 
 #include <math.h>
+#include <string.h>
 
 GrdTensor *
 grd_test_random (GrdDType dtype, gint rank, const gint64 *shape, double lo, double hi, guint64 seed)
@@ -92,6 +93,15 @@ grd_test_assert_close (const GrdTensor *got, const GrdTensor *want, double rtol,
   for (gint64 i = 0; i < want->size; i++)
     w[i] = grd_tensor_get (want, i);
   grd_test_assert_tensor (got, want->dtype, want->rank, want->shape, w, rtol, atol);
+}
+
+void
+grd_test_assert_error_names (GError *error, gint code, const char *node, const char *what)
+{
+  g_assert_nonnull (error);
+  g_assert_error (error, GRD_ERROR, code);
+  if (!strstr (error->message, node) || (what && !strstr (error->message, what)))
+    g_error ("message '%s' should name %s and say '%s'", error->message, node, what ? what : "");
 }
 
 typedef struct {

@@ -23,6 +23,10 @@ void grd_test_assert_tensor (const GrdTensor *got, GrdDType dtype, gint rank, co
                              const double *want, double rtol, double atol);
 void grd_test_assert_close (const GrdTensor *got, const GrdTensor *want, double rtol, double atol);
 
+/* Asserts a GRD_ERROR of `code` whose message names `node` and, when not
+ * NULL, contains `what`. */
+void grd_test_assert_error_names (GError *error, gint code, const char *node, const char *what);
+
 /* Builds the expression under test from variables for every input. */
 typedef GrdRef (*GrdTestBuild) (GrdGraph *graph, const GrdRef *vars, gpointer data,
                                 GError **error);

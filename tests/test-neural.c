@@ -7,15 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-static void
-assert_error_names (GError *error, gint code, const char *node, const char *what)
-{
-  g_assert_nonnull (error);
-  g_assert_error (error, GRD_ERROR, code);
-  if (!strstr (error->message, node) || (what && !strstr (error->message, what)))
-    g_error ("message '%s' should name %s and say '%s'", error->message, node, what ? what : "");
-}
-
 /* Naive reference: log(sum(exp(x))) over the axes in mask of a row-major
  * tensor, by visiting every (output, input) pair; no max shift (small inputs). */
 static void
@@ -103,11 +94,11 @@ test_softmax (void)
   g_autoptr (GrdTensor) sc = grd_tensor_new_scalar (GRD_DTYPE_FLOAT32, 1);
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("softmax", NULL, &sc, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", NULL);
   g_clear_error (&error);
   GrdAttrs bad = grd_attrs_axis (3, FALSE);
   g_assert_null (grd_test_try_op ("log_softmax", &bad, &x, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", "axis 3");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", "axis 3");
 }
 
 static void
@@ -184,7 +175,7 @@ test_logsumexp (void)
   rep.axes[0] = 1, rep.axes[1] = -2;
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("logsumexp", &rep, &x, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "repeated");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "repeated");
 }
 
 /* ------------------------------------------------------------ crossentropies, one_hot */
@@ -266,17 +257,17 @@ test_categorical_crossentropy (void)
   g_autoptr (GrdTensor) tbad = grd_test_tensor (GRD_DTYPE_INT32, 1, s, tv);
   GrdTensor *inb[] = { p, tbad };
   g_assert_false (grd_function_call (fn, inb, &yu, &error));
-  assert_error_names (error, GRD_ERROR_VALUE, "'cce'", "4");
+  grd_test_assert_error_names (error, GRD_ERROR_VALUE, "'cce'", "4");
   g_clear_error (&error);
   GrdTensor *inw[] = { p, p3 };
   g_assert_null (grd_test_try_op ("categorical_crossentropy", NULL, inw, 2, &error));
-  assert_error_names (error, GRD_ERROR_TYPE, "'under_test'", "targets");
+  grd_test_assert_error_names (error, GRD_ERROR_TYPE, "'under_test'", "targets");
   g_clear_error (&error);
   gint64 s2[] = { 2 };
   g_autoptr (GrdTensor) t2 = grd_test_tensor (GRD_DTYPE_INT32, 1, s2, tv);
   GrdTensor *ins[] = { p, t2 };
   g_assert_null (grd_test_try_op ("categorical_crossentropy", NULL, ins, 2, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", NULL);
 }
 
 static void
@@ -309,7 +300,7 @@ test_binary_crossentropy (void)
   GrdTensor *inw[] = { p, t4 };
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("binary_crossentropy", NULL, inw, 2, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", NULL);
 }
 
 static void
@@ -335,16 +326,16 @@ test_one_hot (void)
   a.depth = 3;
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("one_hot", &a, &idx, 1, &error));
-  assert_error_names (error, GRD_ERROR_VALUE, "'under_test'", "3");
+  grd_test_assert_error_names (error, GRD_ERROR_VALUE, "'under_test'", "3");
   g_clear_error (&error);
   a.depth = 0;
   g_assert_null (grd_test_try_op ("one_hot", &a, &idx, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", "depth");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", "depth");
   g_clear_error (&error);
   a.depth = 4;
   g_autoptr (GrdTensor) f = grd_tensor_cast (idx, GRD_DTYPE_FLOAT32);
   g_assert_null (grd_test_try_op ("one_hot", &a, &f, 1, &error));
-  assert_error_names (error, GRD_ERROR_TYPE, "'under_test'", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_TYPE, "'under_test'", NULL);
 }
 
 /* ------------------------------------------------------------ gradients */

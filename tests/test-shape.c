@@ -51,15 +51,6 @@ eval_unknown (const char *op, const GrdAttrs *attrs, GrdTensor *const *inputs, g
 }
 
 
-static void
-assert_error_names (GError *error, gint code, const char *node, const char *what)
-{
-  g_assert_nonnull (error);
-  g_assert_error (error, GRD_ERROR, code);
-  if (!strstr (error->message, node) || (what && !strstr (error->message, what)))
-    g_error ("message '%s' should name %s and say '%s'", error->message, node, what ? what : "");
-}
-
 /* ------------------------------------------------------------ transpose */
 
 static void
@@ -101,7 +92,7 @@ test_transpose (void)
   bad.perm[0] = 0, bad.perm[1] = 0, bad.perm[2] = 1;
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("transpose", &bad, &x, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "perm");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "perm");
 }
 
 /* Shapes big enough for the tiled copy (ragged tiles, stacked planes, 8-,
@@ -197,22 +188,22 @@ test_reshape_errors (void)
   a.shape[0] = 4, a.shape[1] = -1;
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("reshape", &a, &x, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", "6 elements");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'under_test'", "6 elements");
   g_assert_nonnull (strstr (error->message, "[4,-1]"));
   g_clear_error (&error);
   /* ... and when the call shows it, with unknown dims */
   g_assert_null (eval_unknown ("reshape", &a, &x, 1, NULL, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'node_u'", "6 elements");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'node_u'", "6 elements");
   g_clear_error (&error);
   /* two -1 */
   a.shape[0] = -1;
   g_assert_null (grd_test_try_op ("reshape", &a, &x, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "-1");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "-1");
   g_clear_error (&error);
   /* no -1, sizes differ, dims unknown: the call says so */
   a.shape[0] = 5, a.shape[1] = 1;
   g_assert_null (eval_unknown ("reshape", &a, &x, 1, NULL, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "node_u", "[5,1]");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "node_u", "[5,1]");
 }
 
 static void
@@ -251,7 +242,7 @@ test_flatten (void)
   a.ndim = 4;
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("flatten", &a, &x, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "ndim");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "ndim");
 }
 
 /* ------------------------------------------------------------ dimshuffle */
@@ -325,20 +316,20 @@ test_dimshuffle_errors (void)
   GrdAttrs a = pattern (1, p);
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("dimshuffle", &a, &m, 1, &error));
-  assert_error_names (error, GRD_ERROR_TYPE, "'under_test'", "axis 0");
+  grd_test_assert_error_names (error, GRD_ERROR_TYPE, "'under_test'", "axis 0");
   g_clear_error (&error);
   /* so is dropping an axis of unknown size */
   g_assert_null (eval_unknown ("dimshuffle", &a, &m, 1, NULL, &error));
-  assert_error_names (error, GRD_ERROR_TYPE, "'node_u'", "broadcastable");
+  grd_test_assert_error_names (error, GRD_ERROR_TYPE, "'node_u'", "broadcastable");
   g_clear_error (&error);
   /* an axis used twice, an axis out of range */
   gint p2[] = { 0, 0 }, p3[] = { 0, 1, 2 };
   GrdAttrs a2 = pattern (2, p2), a3 = pattern (3, p3);
   g_assert_null (grd_test_try_op ("dimshuffle", &a2, &m, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "pattern");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "pattern");
   g_clear_error (&error);
   g_assert_null (grd_test_try_op ("dimshuffle", &a3, &m, 1, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "pattern");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "pattern");
 }
 
 /* ------------------------------------------------------------ concatenate, stack */
@@ -380,10 +371,10 @@ test_concatenate (void)
   grd_test_assert_tensor (yu, GRD_DTYPE_FLOAT64, 2, s26, want, 0, 0);
   /* shapes that do not fit: at build time, and at the call */
   g_assert_null (grd_test_try_op ("concatenate", NULL, in, 3, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "axis 1");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "axis 1");
   g_clear_error (&error);
   g_assert_null (eval_unknown ("concatenate", NULL, in, 3, NULL, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "node_u", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "node_u", NULL);
 }
 
 static void
@@ -422,16 +413,16 @@ test_stack (void)
   GrdAttrs bad = grd_attrs_axis (3, FALSE);
   g_autoptr (GError) error = NULL;
   g_assert_null (grd_test_try_op ("stack", &bad, in, 2, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "axis 3");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", "axis 3");
   g_clear_error (&error);
   gint64 s32[] = { 3, 2 };
   g_autoptr (GrdTensor) c = arange (GRD_DTYPE_FLOAT32, 2, s32);
   GrdTensor *in2[] = { a, c };
   g_assert_null (grd_test_try_op ("stack", NULL, in2, 2, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "under_test", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "under_test", NULL);
   g_clear_error (&error);
   g_assert_null (eval_unknown ("stack", NULL, in2, 2, NULL, &error));
-  assert_error_names (error, GRD_ERROR_SHAPE, "node_u", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "node_u", NULL);
 }
 
 /* ------------------------------------------------------------ slice */
@@ -511,11 +502,11 @@ test_slice (void)
   gint64 zero[] = { 0, 3, 0 };
   GrdAttrs az = slice_attrs (1, zero);
   g_assert_true (grd_ref_is_none (grd_graph_op (g, "bad", "slice", &v, 1, &az, &error)));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'bad'", "step");
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'bad'", "step");
   g_clear_error (&error);
   GrdAttrs a3 = slice_attrs (3, slice_cases[0].bes);
   g_assert_true (grd_ref_is_none (grd_graph_op (g, "bad", "slice", &v, 1, &a3, &error)));
-  assert_error_names (error, GRD_ERROR_SHAPE, "'bad'", NULL);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "'bad'", NULL);
 }
 
 /* ------------------------------------------------------------ take */
@@ -582,18 +573,18 @@ test_take_errors (void)
   g_autoptr (GError) error = NULL;
   /* at run time, naming the node and the index */
   g_assert_null (grd_test_try_op ("take", NULL, in, 2, &error));
-  assert_error_names (error, GRD_ERROR_VALUE, "'under_test'", "index 4");
+  grd_test_assert_error_names (error, GRD_ERROR_VALUE, "'under_test'", "index 4");
   g_clear_error (&error);
   iv[1] = -5;
   g_autoptr (GrdTensor) idx2 = ints (GRD_DTYPE_INT64, 1, is, iv);
   GrdTensor *in2[] = { x, idx2 };
   g_assert_null (grd_test_try_op ("take", NULL, in2, 2, &error));
-  assert_error_names (error, GRD_ERROR_VALUE, "'under_test'", "index -5");
+  grd_test_assert_error_names (error, GRD_ERROR_VALUE, "'under_test'", "index -5");
   g_clear_error (&error);
   /* float indices are a type error */
   GrdTensor *in3[] = { x, x };
   g_assert_null (grd_test_try_op ("take", NULL, in3, 2, &error));
-  assert_error_names (error, GRD_ERROR_TYPE, "under_test", "int");
+  grd_test_assert_error_names (error, GRD_ERROR_TYPE, "under_test", "int");
 }
 
 /* ------------------------------------------------------------ gradients */

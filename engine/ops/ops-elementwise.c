@@ -410,45 +410,32 @@ convert (GrdTensor *t, GrdDType dtype)
 
 /* ------------------------------------------------------------ scalar apply */
 
-double
-grd_elementwise_apply_f64 (gint code, double a, double b, double c)
-{
-  typedef double T;
-  switch (code) {
-#define CASE(NAME, EXPR) case GRD_ELEM_##NAME: return (T) (EXPR);
-  FLOAT_UNARY (CASE)
-  FLOAT_BINARY (CASE)
-  COMPARE (CASE)
-  CASE (CLIP, FLOAT_CLIP)
-#undef CASE
-  case GRD_ELEM_AND: return a != 0 && b != 0;
-  case GRD_ELEM_OR: return a != 0 || b != 0;
-  case GRD_ELEM_NOT: return a == 0;
-  case GRD_ELEM_SWITCH: return a != 0 ? b : c;
-  case GRD_ELEM_CAST: return a;
-  default: g_return_val_if_reached (NAN);
+/* One scalar apply function per float type, from the same expression lists. */
+#define DEFINE_APPLY(NAME, TYPE)                                                \
+  TYPE                                                                          \
+  NAME (gint code, TYPE a, TYPE b, TYPE c)                                      \
+  {                                                                             \
+    typedef TYPE T;                                                             \
+    switch (code) {                                                             \
+    FLOAT_UNARY (APPLY_CASE)                                                    \
+    FLOAT_BINARY (APPLY_CASE)                                                   \
+    COMPARE (APPLY_CASE)                                                        \
+    APPLY_CASE (CLIP, FLOAT_CLIP)                                               \
+    case GRD_ELEM_AND: return a != 0 && b != 0;                                 \
+    case GRD_ELEM_OR: return a != 0 || b != 0;                                  \
+    case GRD_ELEM_NOT: return a == 0;                                           \
+    case GRD_ELEM_SWITCH: return a != 0 ? b : c;                                \
+    case GRD_ELEM_CAST: return a;                                               \
+    default: g_return_val_if_reached (NAN);                                     \
+    }                                                                           \
   }
-}
+#define APPLY_CASE(NAME, EXPR) case GRD_ELEM_##NAME: return (T) (EXPR);
 
-float
-grd_elementwise_apply_f32 (gint code, float a, float b, float c)
-{
-  typedef float T;
-  switch (code) {
-#define CASE(NAME, EXPR) case GRD_ELEM_##NAME: return (T) (EXPR);
-  FLOAT_UNARY (CASE)
-  FLOAT_BINARY (CASE)
-  COMPARE (CASE)
-  CASE (CLIP, FLOAT_CLIP)
-#undef CASE
-  case GRD_ELEM_AND: return a != 0 && b != 0;
-  case GRD_ELEM_OR: return a != 0 || b != 0;
-  case GRD_ELEM_NOT: return a == 0;
-  case GRD_ELEM_SWITCH: return a != 0 ? b : c;
-  case GRD_ELEM_CAST: return a;
-  default: g_return_val_if_reached (NAN);
-  }
-}
+DEFINE_APPLY (grd_elementwise_apply_f64, double)
+DEFINE_APPLY (grd_elementwise_apply_f32, float)
+
+#undef APPLY_CASE
+#undef DEFINE_APPLY
 
 /* ------------------------------------------------------------ broadcasting loop */
 

@@ -64,7 +64,6 @@ grd_exec_new (GrdProgram *prog)
     GrdProfileEntry *p = &g_array_index (e->profile, GrdProfileEntry, i);
     p->label = ins->label ? ins->label : "";
     p->kind = ins->kind == GRD_INSTR_FUSED ? "fused" : ins->kind == GRD_INSTR_GEMM ? "gemm" : ins->op->name;
-    /* label (node ids) may be NULL for instructions a pass made */
   }
   return e;
 }

@@ -320,7 +320,8 @@ GrdDocument *grd_document_new_from_json (JsonNode *root, const char *path, GrdDo
                                          GError **error);
 /* Lenient documents: the message of the node's error, or NULL. */
 const char  *grd_document_node_error (GrdDocument *doc, const char *id);
-/* Ids of nodes in error (lenient documents), in file order. */
+/* Ids of nodes in error (lenient documents), in file order; owned by the
+ * document: do not free or unref it. */
 GPtrArray   *grd_document_error_ids (GrdDocument *doc);
 void         grd_document_free (GrdDocument *doc);
 const char  *grd_document_path (GrdDocument *doc);

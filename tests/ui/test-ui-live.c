@@ -7,26 +7,15 @@
 #include "gradus-live.h"
 #include "gradus-run-panel.h"
 
+#include "ui-test-util.h"
+
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 static char *tmpdir;
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-#define SPIN_UNTIL(cond)                                             \
-  G_STMT_START {                                                     \
-    gint64 _end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;     \
-    while (!(cond) && g_get_monotonic_time () < _end)                \
-      g_main_context_iteration (NULL, FALSE);                        \
-  } G_STMT_END
+#define SPIN_UNTIL(cond) UI_TEST_SPIN_UNTIL (cond, 10)
 
 static GradusWindow *
 open_window (const char *path)
@@ -42,7 +31,7 @@ open_window (const char *path)
   GradusRunPanel *run = GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
   SPIN_UNTIL (gradus_run_panel_get_steps (run) > 0 && gradus_run_panel_get_n_calls (run) == 0
               && gradus_run_panel_get_action_group (run) != NULL);
-  spin (400);
+  ui_test_spin (400);
   g_assert_null (gradus_run_panel_get_error (run));
   return w;
 }
@@ -156,7 +145,7 @@ hover_edge_mid (GradusCanvas *c, gint e)
   gradus_scene_edge_point (gradus_canvas_get_scene (c), e, 0.5, &mx, &my);
   /* Within the tolerance, a little off the curve. */
   gradus_canvas_hover_at (c, mx + 1, my - 1.5 / gradus_canvas_get_zoom (c));
-  spin (30);
+  ui_test_spin (30);
 }
 
 /* The mse `gradus run --steps 3` prints for step 2. */
@@ -197,7 +186,7 @@ test_hover_mse (void)
                 && gradus_canvas_get_live_values (c) != NULL);
     g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, i);
   }
-  spin (50);
+  ui_test_spin (50);
   g_assert_nonnull (gradus_canvas_get_live_values (c));
 
   /* Reference: a naive loop of the primer's gradient descent, and the CLI. */
@@ -242,7 +231,7 @@ test_hover_mse (void)
   e = edge_from (gradus_canvas_get_scene (c), "mse");
   hover_edge_mid (c, e);
   gtk_widget_queue_draw (GTK_WIDGET (c));
-  spin (200);
+  ui_test_spin (200);
   g_autofree char *png = g_build_filename (tmpdir, "live-values.png", NULL);
   g_autoptr (GError) error = NULL;
   g_assert_true (gradus_window_screenshot (w, png, &error));
@@ -258,7 +247,7 @@ test_hover_mse (void)
 
   /* The gradient graph's wires: keys are the engine's generated ids. */
   gradus_canvas_set_gradient_shown (c, "g", TRUE);
-  spin (30);
+  ui_test_spin (30);
   g_assert_nonnull (gradus_canvas_get_live_values (c));
   scene = gradus_canvas_get_scene (c);
   gint derived = -1;
@@ -281,7 +270,7 @@ test_hover_mse (void)
   /* Moving a node keeps the values; an edit of the graph clears them. */
   const char *ids[] = { "lr", NULL };
   gradus_doc_model_move_nodes (gradus_window_get_model (w), ids, 5, 5);
-  spin (10);
+  ui_test_spin (10);
   g_assert_nonnull (gradus_canvas_get_live_values (c));
   JsonObject *lr = gradus_doc_model_get_node (gradus_window_get_model (w), "lr");
   g_assert_nonnull (lr);
@@ -289,12 +278,12 @@ test_hover_mse (void)
   g_autoptr (GError) e2 = NULL;
   g_assert_true (gradus_inspector_apply (gradus_window_get_inspector (w), "value", "0.02", &e2));
   g_assert_no_error (e2);
-  spin (10);
+  ui_test_spin (10);
   g_assert_null (gradus_canvas_get_live_values (c));
   g_assert_null (gradus_canvas_get_hover_text (c));
 
   gtk_window_destroy (GTK_WINDOW (w));
-  spin (20);
+  ui_test_spin (20);
 }
 
 /* From tests/ui-run/test-run-panel.c: w goes 2.5, 1.5, 0.5, -0.5, so
@@ -329,7 +318,7 @@ test_nan_badge (void)
   const char *badge = gradus_canvas_get_nan_badge (c, &node);
   g_assert_cmpstr (badge, ==, "NaN at call 3");
   g_assert_cmpstr (node, ==, "lw");
-  spin (50);
+  ui_test_spin (50);
   /* The values of call 3: lw = log(-0.5), a NaN the card counts. */
   g_assert_nonnull (gradus_canvas_get_live_values (c));
   GradusScene *scene = gradus_canvas_get_scene (c);
@@ -351,12 +340,12 @@ test_nan_badge (void)
   g_autoptr (GError) error = NULL;
   g_assert_true (gradus_inspector_apply (gradus_window_get_inspector (w), "value", "4", &error));
   g_assert_no_error (error);
-  spin (10);
+  ui_test_spin (10);
   g_assert_null (gradus_canvas_get_nan_badge (c, NULL));
   g_assert_null (gradus_canvas_get_live_values (c));
 
   gtk_window_destroy (GTK_WINDOW (w));
-  spin (20);
+  ui_test_spin (20);
 }
 
 int

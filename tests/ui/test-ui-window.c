@@ -7,26 +7,14 @@
 #include "gradus-ui-private.h"
 #include "gradus-run-panel.h"
 
+#include "ui-test-util.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 
 static char *tmpdir;
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-/* Iterates the main loop until `cond` holds or 5 s pass. */
-#define SPIN_UNTIL(cond)                                             \
-  G_STMT_START {                                                     \
-    gint64 _end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;      \
-    while (!(cond) && g_get_monotonic_time () < _end)                \
-      g_main_context_iteration (NULL, FALSE);                        \
-  } G_STMT_END
+#define SPIN_UNTIL(cond) UI_TEST_SPIN_UNTIL (cond, 5)
 
 static GradusWindow *
 new_window (void)
@@ -35,7 +23,7 @@ new_window (void)
   gtk_window_set_default_size (GTK_WINDOW (w), 1200, 800);
   gtk_window_present (GTK_WINDOW (w));
   SPIN_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (w)));
-  spin (50);
+  ui_test_spin (50);
   return w;
 }
 
@@ -43,7 +31,7 @@ static void
 close_window (GradusWindow *w)
 {
   gtk_window_destroy (GTK_WINDOW (w));
-  spin (20);
+  ui_test_spin (20);
 }
 
 static void
@@ -53,7 +41,7 @@ act (GradusWindow *w, const char *action, const char *param)
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (w), action, "s", param));
   else
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (w), action, NULL));
-  spin (5);
+  ui_test_spin (5);
 }
 
 /* Adds a node from the palette the way a double-click does; returns its id. */
@@ -81,7 +69,7 @@ inspect (GradusWindow *w, const char *id, const char *key, const char *text)
   g_autoptr (GError) error = NULL;
   g_assert_true (gradus_inspector_apply (gradus_window_get_inspector (w), key, text, &error));
   g_assert_no_error (error);
-  spin (5);
+  ui_test_spin (5);
 }
 
 static void
@@ -195,13 +183,13 @@ test_build_save_reopen (void)
   /* The run panel under the canvas follows the edits: one call from the window's
    * run.step action gives the squared error (-1 * 1 + 0 - 5)^2 = 36. */
   GradusRunPanel *run = GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
-  spin (400);
+  ui_test_spin (400);
   /* The graph has no run.feeds yet: the panel says so until it is given some. */
   g_assert_nonnull (gradus_run_panel_get_error (run));
   /* Feeds are set in the inspector, as run.feeds of the file. */
   inspect (w, "x", "feed", "1");
   inspect (w, "t", "feed", "5.0");
-  spin (400);
+  ui_test_spin (400);
   if (gradus_run_panel_get_error (run))
     g_error ("run panel: %s", gradus_run_panel_get_error (run));
   act (w, "run.step", NULL);
@@ -441,7 +429,7 @@ test_palette (void)
     g_assert_nonnull (strstr (soft[i], "soft"));
   /* Enter in the search box adds the first match at the view centre. */
   g_signal_emit_by_name (gradus_palette_get_search_entry (pal), "activate");
-  spin (5);
+  ui_test_spin (5);
   GradusDocModel *m = gradus_window_get_model (w);
   g_assert_cmpuint (gradus_doc_model_n_nodes (m), ==, 1);
   JsonObject *o = gradus_doc_model_node_at (m, 0);
@@ -512,7 +500,7 @@ test_export_and_screenshot (void)
   /* With a node in the inspector, as a user would look at it. */
   const char *sel[] = { "a", NULL };
   gradus_canvas_set_selection (gradus_window_get_canvas (w), sel);
-  spin (200);
+  ui_test_spin (200);
   const char *keep = g_getenv ("GRADUS_KEEP_SCREENSHOT");
   g_autofree char *shot = keep ? g_strdup (keep) : g_build_filename (tmpdir, "window.png", NULL);
   g_autoptr (GError) error = NULL;
@@ -575,7 +563,7 @@ test_canvas_view (void)
   GradusWindow *w = new_window ();
   act (w, "win.open-path", example_path ());
   GradusCanvas *c = gradus_window_get_canvas (w);
-  spin (50);
+  ui_test_spin (50);
   /* Zoom about a point keeps the graph point under it. */
   double gx0, gy0, gx1, gy1;
   gradus_canvas_widget_to_graph (c, 100, 80, &gx0, &gy0);
@@ -634,17 +622,17 @@ test_close_unsaved (void)
   g_autofree char *x = add (w, "variable");
   /* Unsaved work: closing asks first and keeps the window. */
   act (w, "win.close", NULL);
-  spin (50);
+  ui_test_spin (50);
   AdwMessageDialog *d = find_dialog ();
   g_assert_nonnull (d);
   g_assert_false (gone);
   adw_message_dialog_response (d, "cancel");
-  spin (20);
+  ui_test_spin (20);
   g_assert_false (gone);
   g_assert_cmpuint (gradus_doc_model_n_nodes (gradus_window_get_model (w)), ==, 1);
   /* Discarding closes it. */
   act (w, "win.close", NULL);
-  spin (50);
+  ui_test_spin (50);
   d = find_dialog ();
   g_assert_nonnull (d);
   adw_message_dialog_response (d, "discard");
@@ -667,7 +655,7 @@ test_shortcuts_window (void)
   GtkWindow *sw = gradus_ui_shortcuts_window ();
   g_assert_true (GTK_IS_SHORTCUTS_WINDOW (sw));
   gtk_window_present (sw);
-  spin (50);
+  ui_test_spin (50);
   guint n = 0;
   count_shortcuts (GTK_WIDGET (sw), &n);
   /* Files, editing, canvas and view shortcuts, and the pinch gesture. */

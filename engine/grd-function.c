@@ -246,7 +246,8 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
                      gint n_outputs, const GrdUpdate *updates, gint n_updates, GrdBackend backend,
                      char **warning, GError **error)
 {
-  /* The CPU function checks the graph and the function first, for every back end. */
+  /* The CPU function checks the graph and the function first, for every back end;
+   * it is also what runs if the Vulkan device is lost during a call. */
   GrdFunction *fn = grd_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
                                       error);
   if (!fn || backend == GRD_BACKEND_CPU)

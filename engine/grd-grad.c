@@ -36,17 +36,27 @@ stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
   if (inner->kind != GRD_NODE_OP || readers[p.node] != 1 || !acc[p.node] || is_wrt[p.node])
     return FALSE;
   GrdRef x = inner->inputs[0];
-  if (!acc[x.node])
-    return TRUE;  /* nothing upstream needs a gradient */
-  GrdRef gz = acc[outer_index][0], gx = GRD_REF_NONE;
   const char *iname = inner->op->name;
   gint rank = inner->types[0].rank;
   gint axis = rank - 1;
   if (g_str_equal (iname, "softmax") && inner->attrs.has_axis) {
     axis = inner->attrs.axes[0] < 0 ? inner->attrs.axes[0] + rank : inner->attrs.axes[0];
   }
-  if (cce && g_str_equal (iname, "softmax") && axis == rank - 1
-      && !grd_dtype_is_float (grd_graph_ref_type (g, outer->inputs[1])->dtype)) {
+  gboolean cce_softmax = cce && g_str_equal (iname, "softmax") && axis == rank - 1
+                         && !grd_dtype_is_float (grd_graph_ref_type (g, outer->inputs[1])->dtype);
+  gboolean log_softmax = is_log && g_str_equal (iname, "softmax");
+  gboolean log_sigmoid = is_log && g_str_equal (iname, "sigmoid");
+  /* Decide that the pair is ours only once the inner op is known to be one of
+   * the three: claiming any other pair would drop its gradient (issue 9). */
+  if (!(cce_softmax || log_softmax || log_sigmoid))
+    return FALSE;
+  if (!acc[x.node]) {
+    /* nothing upstream needs a gradient: the inner node has one input */
+    acc[p.node][p.output] = GRD_REF_NONE;
+    return TRUE;
+  }
+  GrdRef gz = acc[outer_index][0], gx = GRD_REF_NONE;
+  if (cce_softmax) {
     /* d/dx crossentropy(softmax(x), t) = g * (softmax(x) - onehot(t)) */
     GrdAttrs pat;
     grd_attrs_init (&pat);
@@ -57,17 +67,16 @@ stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
     GrdRef onehot = grd_build (g, error, "_onehot_like", NULL, 2, outer->inputs[1], p);
     GrdRef diff = grd_build (g, error, "sub", NULL, 2, p, onehot);
     gx = grd_build (g, error, "mul", NULL, 2, grd_build (g, error, "dimshuffle", &pat, 1, gz), diff);
-  } else if (is_log && g_str_equal (iname, "softmax")) {
+  } else if (log_softmax) {
     /* d/dx log(softmax(x)) = g - softmax(x) * sum(g, axis) */
     GrdAttrs at = grd_attrs_axis (axis, TRUE);
     GrdRef sg = grd_build (g, error, "sum", &at, 1, gz);
     gx = grd_build (g, error, "sub", NULL, 2, gz, grd_build (g, error, "mul", NULL, 2, p, sg));
-  } else if (is_log && g_str_equal (iname, "sigmoid")) {
+  } else {
     /* d/dx log(sigmoid(x)) = g * sigmoid(-x) */
     GrdRef s = grd_build (g, error, "sigmoid", NULL, 1, grd_build (g, error, "neg", NULL, 1, x));
     gx = grd_build (g, error, "mul", NULL, 2, gz, s);
-  } else
-    return FALSE;
+  }
   if (*error)
     return TRUE;
   GrdDType dt = grd_graph_node (g, x.node)->types[x.output].dtype;

@@ -424,9 +424,12 @@ grd_pass_simplify (GrdProgram *prog)
       }
     } else if (g_str_equal (name, "reshape") || g_str_equal (name, "_reshape_like")
                || g_str_equal (name, "flatten")) {
-      /* a reshape of a reshape reshapes the original */
+      /* a reshape of a reshape reshapes the original; not a flatten that
+       * keeps leading axes: those are its input's, not the original's */
       GrdInstr *p = producer (prog, a);
-      if (p && (is_op (p, "reshape") || is_op (p, "_reshape_like") || is_op (p, "flatten"))) {
+      gboolean by_size = !g_str_equal (name, "flatten") || ins->attrs.ndim == 1;
+      if (by_size && p
+          && (is_op (p, "reshape") || is_op (p, "_reshape_like") || is_op (p, "flatten"))) {
         gint in2[2] = { p->in[0], b };
         g_autoptr (GError) e = NULL;
         replacement = grd_program_add_op (prog, name, &ins->attrs, in2, ins->n_in, &e);

@@ -89,6 +89,9 @@ typedef struct {
 typedef enum {
   RG_PASS,
   RG_REJECT,         /* not checkable here: non-finite, a kink within the step, ... */
+  RG_FLIP,           /* programs differ only where a discrete op (argmax, a comparison,
+                      * rounding, a cast to an integer) reads computed floats: the
+                      * rounding of a near tie decided it; counted, not a mismatch */
   RG_FAIL_GRAD,      /* grad against finite differences */
   RG_FAIL_GRAD2,     /* grad of grad against finite differences */
   RG_FAIL_OPT,       /* optimised CPU against the reference executor */
@@ -147,6 +150,7 @@ G_END_DECLS
 typedef struct {
   gint  graphs;                 /* checked (not rejected) */
   gint  rejected;
+  gint  flips;                  /* RG_FLIP */
   gint  failures[RG_N_STATUS];  /* by status; [RG_PASS] unused */
   gint  opt_bit_exact;          /* checked graphs whose optimised outputs were the same bits */
   gint  vulkan_checked;         /* graphs compared on Vulkan */

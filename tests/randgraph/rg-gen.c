@@ -210,10 +210,26 @@ rg_guard (RgGen *gen, const RgVal *v, gboolean unit, RgVal *out)
   }
 }
 
-/* A random shape of rank 0 to 4 with at most ~48 elements. */
+/* A random shape of rank 0 to 4 with at most ~48 elements; now and then a
+ * large one (up to ~10^4 elements), so that the optimised program's blocked,
+ * vectorised and threaded loops and Vulkan's work-group reductions run. */
 static gint
 random_shape (RgGen *gen, gint64 *shape)
 {
+  if (rg_chance (gen, 0.12)) {
+    gint rank = rg_int (gen, 1, 3);
+    if (rank == 1)
+      shape[0] = rg_int (gen, 257, 9000);
+    else if (rank == 2) {
+      shape[0] = rg_int (gen, 2, 5);
+      shape[1] = rg_int (gen, 100, 2500);
+    } else {
+      shape[0] = 2;
+      shape[1] = rg_int (gen, 2, 4);
+      shape[2] = rg_int (gen, 50, 1200);
+    }
+    return rank;
+  }
   gint rank = rg_int (gen, 0, 4);
   for (gint d = 0; d < rank; d++)
     shape[d] = rg_int (gen, 1, rank <= 2 ? 4 : 3);
@@ -362,7 +378,7 @@ rg_result_clear (RgResult *r)
 const char *
 rg_status_name (RgStatus status)
 {
-  static const char *const names[] = { "pass", "reject", "gradient", "gradient-of-gradient",
+  static const char *const names[] = { "pass", "reject", "discrete-flip", "gradient", "gradient-of-gradient",
                                        "optimised-vs-reference", "vulkan-vs-cpu", "error" };
   return status < RG_N_STATUS ? names[status] : "?";
 }

@@ -330,7 +330,8 @@ make_outer (RgGen *gen, const RgOp *row, RgVal *out)
     return FALSE;
   const RgVal *y = rg_pick (gen, 'f', 1, 1);
   RgVal c;
-  if (!y || rg_chance (gen, 0.4)) {
+  /* the product of two large vectors would be too large */
+  if (!y || rg_chance (gen, 0.4) || x->shape[0] * y->shape[0] > 20000) {
     gint64 n = rg_int (gen, 1, 4);
     c = rg_constant (gen, GRD_DTYPE_FLOAT64, 1, &n, -1, 1);
     y = &c;

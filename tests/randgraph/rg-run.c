@@ -49,6 +49,10 @@ rg_run (guint64 seed, gint count, gboolean vulkan, const char *save_dir, gboolea
     rg_check (&c, vulkan, s, &res);
     if (res.status == RG_REJECT) {
       stats->rejected++;
+    } else if (res.status == RG_FLIP) {
+      stats->flips++;
+      if (verbose)
+        fprintf (stderr, "flip %" G_GUINT64_FORMAT ": %s\n", s, res.message);
     } else {
       stats->graphs++;
       stats->failures[res.status]++;
@@ -69,7 +73,7 @@ rg_run (guint64 seed, gint count, gboolean vulkan, const char *save_dir, gboolea
                                                 stats->fallback_reasons, key)) + 1));
       }
     }
-    if (res.status != RG_PASS && res.status != RG_REJECT) {
+    if (res.status >= RG_FAIL_GRAD) {
       /* the check added nodes to c.graph: shrink from a fresh copy */
       RgCase fresh = { 0 };
       GArray *pool2 = NULL;
@@ -125,6 +129,7 @@ rg_stats_print (const RgStats *s, FILE *f)
   fprintf (f, "graphs checked: %d\n", s->graphs);
   fprintf (f, "graphs rejected (a kink or a non-finite value at the drawn point): %d\n",
            s->rejected);
+  fprintf (f, "discrete ops flipped by rounding on near ties (not mismatches): %d\n", s->flips);
   fprintf (f, "gradient mismatches: %d\n", s->failures[RG_FAIL_GRAD]);
   fprintf (f, "gradient-of-gradient mismatches: %d\n", s->failures[RG_FAIL_GRAD2]);
   fprintf (f, "optimised-vs-reference mismatches: %d\n", s->failures[RG_FAIL_OPT]);

@@ -4,7 +4,9 @@
  * it reads to that output, and the inputs' values as run.feeds, so that
  * `gradus run` shows the case and test-randgraph re-checks it. The shrinker
  * tries every value of the generator's pool as the output, smallest first,
- * and keeps the first that fails the same way: the minimal sub-expression. */
+ * and keeps the first that fails the same way (the minimal sub-expression);
+ * then it bypasses each op node that the failure does not need (the node read
+ * as one of its inputs of the same type). */
 #include "randgraph.h"
 #include "grd-internal.h"
 
@@ -82,17 +84,28 @@ append_attrs (GString *s, const GrdNode *node)
   g_string_free (t, TRUE);
 }
 
-char *
-rg_case_to_gradus (const RgCase *c, const char *note)
+/* Where the shrinker bypassed a node: node i reads as subst[i] (NULL, or
+ * subst[i].node == i: itself), followed to the end of the chain. */
+static GrdRef
+resolve (const GrdRef *subst, GrdRef r)
+{
+  while (subst && r.output == 0 && subst[r.node].node != r.node)
+    r = subst[r.node];
+  return r;
+}
+
+static char *
+case_to_gradus (const RgCase *c, const char *note, const GrdRef *subst)
 {
   GrdGraph *g = c->graph;
+  GrdRef out = resolve (subst, c->out);
   gint n = c->out.node + 1;
   g_autofree gboolean *needed = g_new0 (gboolean, n);
-  needed[c->out.node] = TRUE;
+  needed[out.node] = TRUE;
   for (gint i = n - 1; i >= 0; i--)
     if (needed[i])
       for (gint j = 0; j < grd_graph_node_n_inputs (g, i); j++)
-        needed[grd_graph_node_input (g, i, j).node] = TRUE;
+        needed[resolve (subst, grd_graph_node_input (g, i, j)).node] = TRUE;
   GString *s = g_string_new ("{\n  \"format\": \"gradus-graph\",\n  \"version\": 1,\n");
   g_string_append (s, "  \"name\": \"random-graph gradient check (tests/randgraph)\",\n");
   if (note) {
@@ -135,7 +148,7 @@ rg_case_to_gradus (const RgCase *c, const char *note)
       for (gint j = 0; j < node->n_inputs; j++) {
         if (j)
           g_string_append (s, ", ");
-        append_ref (s, g, node->inputs[j]);
+        append_ref (s, g, resolve (subst, node->inputs[j]));
       }
       g_string_append (s, "]");
       append_attrs (s, node);
@@ -155,7 +168,7 @@ rg_case_to_gradus (const RgCase *c, const char *note)
     }
   }
   g_string_append (s, "], \"outputs\": [");
-  append_ref (s, g, c->out);
+  append_ref (s, g, out);
   g_string_append (s, "]},\n  \"run\": {\"steps\": 1, \"feeds\": {");
   first = TRUE;
   for (guint k = 0; k < c->vars->len; k++) {
@@ -168,6 +181,12 @@ rg_case_to_gradus (const RgCase *c, const char *note)
   }
   g_string_append (s, "}}\n}\n");
   return g_string_free (s, FALSE);
+}
+
+char *
+rg_case_to_gradus (const RgCase *c, const char *note)
+{
+  return case_to_gradus (c, note, NULL);
 }
 
 static gboolean
@@ -221,6 +240,66 @@ by_size (gconstpointer a, gconstpointer b)
   return x->size - y->size;
 }
 
+/* Does the case written with `subst` still fail with `status`? */
+static gboolean
+still_fails (const RgCase *c, const GrdRef *subst, gboolean vulkan, guint64 seed, RgStatus status)
+{
+  g_autofree char *text = case_to_gradus (c, NULL, subst);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdDocument) doc = grd_document_load_from_data (text, -1, NULL, &error);
+  if (!doc)
+    return FALSE;   /* a bypass that does not type-check */
+  RgCase small = { 0 };
+  gboolean same = FALSE;
+  if (case_from_document (doc, &small, &error)) {
+    RgResult r = { 0 };
+    rg_check (&small, vulkan, seed, &r);
+    same = r.status == status;
+    rg_result_clear (&r);
+  }
+  rg_case_clear (&small);
+  return same;
+}
+
+/* Bypasses op nodes (each read as one of its inputs of the same type) while
+ * the case keeps failing the same way; writes the result into *out. */
+static void
+bypass_nodes (const RgCase *c, gboolean vulkan, guint64 seed, RgStatus status, RgCase *out)
+{
+  GrdGraph *g = c->graph;
+  gint n = c->out.node + 1;
+  g_autofree GrdRef *subst = g_new (GrdRef, n);
+  for (gint i = 0; i < n; i++)
+    subst[i] = (GrdRef) { i, 0 };
+  for (gboolean changed = TRUE; changed;) {
+    changed = FALSE;
+    for (gint i = n - 1; i >= 0; i--) {
+      if (grd_graph_node_kind (g, i) != GRD_NODE_OP || subst[i].node != i)
+        continue;
+      GrdRef self = { i, 0 };
+      const GrdType *t = grd_graph_ref_type (g, self);
+      for (gint j = 0; j < grd_graph_node_n_inputs (g, i); j++) {
+        GrdRef in = resolve (subst, grd_graph_node_input (g, i, j));
+        const GrdType *u = grd_graph_ref_type (g, in);
+        if (u->dtype != t->dtype || u->rank != t->rank
+            || memcmp (u->dims, t->dims, sizeof (gint64) * t->rank) != 0)
+          continue;
+        subst[i] = in;
+        if (still_fails (c, subst, vulkan, seed, status)) {
+          changed = TRUE;
+          break;
+        }
+        subst[i] = self;
+      }
+    }
+  }
+  g_autofree char *text = case_to_gradus (c, NULL, subst);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdDocument) doc = grd_document_load_from_data (text, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (case_from_document (doc, out, &error));
+}
+
 void
 rg_shrink (const RgCase *c, GArray *pool, gboolean vulkan, guint64 seed, RgStatus status,
            RgCase *out)
@@ -245,9 +324,16 @@ rg_shrink (const RgCase *c, GArray *pool, gboolean vulkan, guint64 seed, RgStatu
     rg_result_clear (&r);
     rg_case_clear (&small);
     if (same || i == order->len) {
-      /* a fresh copy: the check added its gradient nodes to that one */
+      /* a fresh copy (the check added its gradient nodes to that one), then
+       * the nodes that the failure does not need bypassed */
       g_autoptr (GrdDocument) again = grd_document_load_from_data (text, -1, NULL, &error);
-      g_assert_true (case_from_document (again, out, &error));
+      RgCase sub = { 0 };
+      g_assert_true (case_from_document (again, &sub, &error));
+      if (same)
+        bypass_nodes (&sub, vulkan, seed, status, out);
+      else
+        *out = sub, sub = (RgCase) { 0 };
+      rg_case_clear (&sub);
       return;
     }
   }

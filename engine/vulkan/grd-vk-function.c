@@ -36,6 +36,7 @@ typedef enum {
   K_TAKE,
   K_TAKE_GRAD,
   K_ONE_HOT,     /* one_hot, _onehot_like */
+  K_PROD_OTHERS, /* _prod_others (the gradient of prod) */
 } Kind;
 
 typedef struct {
@@ -225,6 +226,8 @@ kind_of (const char *op, const GrdNode *node, Kind *kind)
     *kind = K_TAKE_GRAD;
   else if (!strcmp (op, "one_hot") || !strcmp (op, "_onehot_like"))
     *kind = K_ONE_HOT;
+  else if (!strcmp (op, "_prod_others"))
+    *kind = K_PROD_OTHERS;
   else
     return FALSE;
   return TRUE;
@@ -1079,6 +1082,75 @@ step_unreduce (Rec *r, Step *st, GError **error)
   }
   ew_out_contiguous (&e, out);
   return run_ew (r, &e, error);
+}
+
+/* _prod_others: per element, the product of the other elements of its
+ * reduction group, multiplied out by one thread per element (no division, so
+ * zeros are exact as on the CPU). A group longer than lavapipe lets one
+ * invocation loop is refused. */
+static gboolean
+step_prod_others (Rec *r, Step *st, GError **error)
+{
+  GrdVkFunction *fn = r->fn;
+  GrdNode *node = node_at (fn, st->node);
+  Value *x = slot (fn, node->inputs[0]), *out = slot (fn, (GrdRef) { st->node, 0 });
+  gboolean mask[GRD_MAX_RANK];
+  if (!grd_axes_mask (&node->attrs, x->rank, mask, error))
+    return FALSE;
+  if (x->size == 0)
+    return TRUE;
+  gint64 cs[GRD_MAX_RANK], group = 1;
+  contiguous (x->rank, x->shape, cs);
+  for (gint d = 0; d < x->rank; d++)
+    if (mask[d])
+      group *= x->shape[d];
+  if (group > 60000 || x->size >= G_MAXINT32) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "a product of %" G_GINT64_FORMAT " others is more than a Vulkan thread loops over",
+                 group);
+    return FALSE;
+  }
+  Params p = { .n = 0 };
+  param (&p, x->size);
+  param (&p, group);
+  gint shape_p[GRD_MAX_RANK], red_p[GRD_MAX_RANK], nr = 0;
+  for (gint d = 0; d < x->rank; d++) {
+    shape_p[d] = param (&p, x->shape[d]);
+    if (mask[d])
+      red_p[nr++] = shape_p[d];
+  }
+  const char *T = grd_vk_glsl_type (out->dtype);
+  g_autoptr (GString) s = g_string_new (NULL);
+  grd_vk_glsl_buffer (s, 0, x->dtype, TRUE);
+  grd_vk_glsl_buffer (s, 1, out->dtype, FALSE);
+  g_string_append_printf (s, "void main() {\n"
+                          "  uint n = %s, ng = %s;\n"
+                          "  uint step = gl_NumWorkGroups.x * %uu;\n"
+                          "  for (uint i = gl_GlobalInvocationID.x; i < n; i += step) {\n",
+                          pexpr (&p, 0), pexpr (&p, 1), GRD_VK_GROUP);
+  emit_coords (s, &p, "c", "i", x->rank, shape_p);
+  /* own: i's offset within its group; the group starts at i - own */
+  g_string_append (s, "    uint own = 0u");
+  for (gint d = 0; d < x->rank; d++)
+    if (mask[d])
+      g_string_append_printf (s, " + c%d * %" G_GINT64_FORMAT "u", d, cs[d]);
+  g_string_append_printf (s, ";\n    %s prod = %s(1);\n    for (uint j = 0u; j < ng; j++) {\n",
+                          T, T);
+  emit_coords (s, &p, "q", "j", nr, red_p);
+  g_string_append (s, "    uint off = 0u");
+  for (gint d = 0, k = 0; d < x->rank; d++)
+    if (mask[d])
+      g_string_append_printf (s, " + q%d * %" G_GINT64_FORMAT "u", k++, cs[d]);
+  g_autofree char *ld = grd_vk_glsl_load (0, x->dtype, "i - own + off");
+  g_autofree char *store = grd_vk_glsl_store (1, out->dtype, "i", "prod");
+  g_string_append_printf (s, ";\n    if (off != own) prod *= %s;\n    }\n    %s\n  }\n}\n", ld,
+                          store);
+  GrdVkKernel *k = kernel (r, s, 2, error);
+  if (!k)
+    return FALSE;
+  GrdVkBuffer *bufs[2] = { x->buf, out->buf };
+  dispatch (r, k, bufs, 2, p.v, p.n, groups_for (x->size), 1);
+  return TRUE;
 }
 
 static gboolean
@@ -1957,6 +2029,7 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, gboolean replay
       case K_TAKE: good = step_take (&rec, st, FALSE, &local); break;
       case K_TAKE_GRAD: good = step_take (&rec, st, TRUE, &local); break;
       case K_ONE_HOT: good = step_one_hot (&rec, st, &local); break;
+      case K_PROD_OTHERS: good = step_prod_others (&rec, st, &local); break;
       }
       if (!good)
         g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_UNSUPPORTED,

@@ -103,6 +103,9 @@ rg_run (guint64 seed, gint count, gboolean vulkan, const char *save_dir, gboolea
     rg_result_clear (&res);
     rg_case_clear (&c);
     g_array_unref (pool);
+    if (verbose && (i + 1) % 100 == 0)
+      fprintf (stderr, "progress: %d of %d seeds, %d checked, %d mismatches\n", i + 1, count,
+               stats->graphs, rg_stats_mismatches (stats));
   }
 }
 

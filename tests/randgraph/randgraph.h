@@ -106,6 +106,7 @@ typedef struct {
   RgStatus status;
   char    *message;        /* what differed, by how much */
   gboolean opt_bit_exact;  /* the optimised program gave the very same bits */
+  gint     exact_outputs;  /* outputs of exact ops only, held to the same bits */
   char    *vulkan_fallback; /* why the Vulkan function ran on the CPU (an op
                              * without a kernel), or NULL */
 } RgResult;
@@ -153,6 +154,7 @@ typedef struct {
   gint  flips;                  /* RG_FLIP */
   gint  failures[RG_N_STATUS];  /* by status; [RG_PASS] unused */
   gint  opt_bit_exact;          /* checked graphs whose optimised outputs were the same bits */
+  gint  exact_outputs;          /* outputs of exact ops only, found bit-exact */
   gint  vulkan_checked;         /* graphs compared on Vulkan */
   gint  vulkan_fallbacks;       /* graphs whose Vulkan function fell back to the CPU */
   GHashTable *fallback_reasons; /* reason -> count */

@@ -58,6 +58,8 @@ rg_run (guint64 seed, gint count, gboolean vulkan, const char *save_dir, gboolea
       stats->failures[res.status]++;
       if (res.status == RG_PASS && res.opt_bit_exact)
         stats->opt_bit_exact++;
+      if (res.status == RG_PASS)
+        stats->exact_outputs += res.exact_outputs;
       if (res.status == RG_PASS && vulkan && !res.vulkan_fallback)
         stats->vulkan_checked++;
       if (res.vulkan_fallback) {
@@ -145,8 +147,9 @@ rg_stats_print (const RgStats *s, FILE *f)
   g_hash_table_iter_init (&it, s->fallback_reasons);
   while (g_hash_table_iter_next (&it, &k, &v))
     fprintf (f, "  fallback: %s: %d graphs\n", (char *) k, GPOINTER_TO_INT (v));
-  fprintf (f, "optimised bit-exact with the reference: %d of %d passing\n", s->opt_bit_exact,
-           s->failures[RG_PASS]);
+  fprintf (f, "optimised bit-exact with the reference: %d of %d passing graphs (all outputs); "
+           "outputs of exact ops only, held to the bit and equal: %d\n", s->opt_bit_exact,
+           s->failures[RG_PASS], s->exact_outputs);
   gint n_ops;
   const RgOp *ops = rg_ops (&n_ops);
   fprintf (f, "nodes built per row:");

@@ -80,7 +80,8 @@ rg_constant (RgGen *gen, GrdDType dtype, gint rank, const gint64 *shape, double 
   }
   g_autoptr (GrdTensor) t = grd_tensor_new_from_doubles (dtype, rank, shape, v);
   RgVal out = { .dtype = dtype, .rank = rank, .size = 1 };
-  memcpy (out.shape, shape, sizeof (gint64) * rank);
+  if (rank > 0)
+    memcpy (out.shape, shape, sizeof (gint64) * rank);
   out.ref = grd_graph_constant (gen->graph, NULL, t, NULL);
   g_assert_false (grd_ref_is_none (out.ref));
   if (grd_dtype_is_float (dtype)) {
@@ -154,7 +155,8 @@ rg_add_op (RgGen *gen, const char *op, const RgVal *const *in, gint n_in, const 
   out->ref = r;
   out->dtype = t->dtype;
   out->rank = rank;
-  memcpy (out->shape, shape, sizeof (gint64) * rank);
+  if (rank > 0)
+    memcpy (out->shape, shape, sizeof (gint64) * rank);
   out->flags = grd_dtype_is_float (t->dtype) ? flags : 0;
   out->size = size;
   return TRUE;

@@ -21,7 +21,7 @@ ARGS = sys.argv[1:]
 GRADUS = ARGS[ARGS.index("--gradus") + 1]
 SOURCE = ARGS[ARGS.index("--source-dir") + 1]
 EXAMPLES = os.path.join(SOURCE, "data", "examples")
-DATASETS = os.path.join(SOURCE, "data", "datasets")
+DATASETS = os.path.join(SOURCE, "data", "examples", "datasets")
 TMP = tempfile.mkdtemp(prefix="gradus-cli-test-")
 
 TESTS = []
@@ -151,7 +151,7 @@ def feed_overrides():
     assert close(lines[1]["shared"]["b"], ref[1][2])
     # A data set as an override: paths are relative to the graph file, batches wrap.
     csv = [float(r.split(",")[0]) for r in open(os.path.join(DATASETS, "iris.csv")).read().split()[1:]]
-    feed = 'x={"csv": "../datasets/iris.csv", "header": true, "column": "sepal_length", "batch": 100}'
+    feed = 'x={"csv": "datasets/iris.csv", "header": true, "column": "sepal_length", "batch": 100}'
     lines = run_lines(p1, "--feed", feed, "--feed", "y=[1]", "--steps", "2")
     assert lines[0]["outputs"] == [[v + 1.0 for v in csv[:100]]], lines[0]
     assert lines[1]["outputs"] == [[v + 1.0 for v in csv[100:] + csv[:50]]], lines[1]

@@ -118,6 +118,14 @@ gboolean grd_axes_mask (const GrdAttrs *attrs, gint rank, gboolean *mask, GError
 gboolean grd_axis_single (const GrdAttrs *attrs, gint rank, gint fallback, gint *axis,
                           GError **error);
 gint64   grd_shape_size (gint rank, const gint64 *shape);
+/* a * b for dimensions (>= 0), G_MAXINT64 where it would overflow: static
+ * shapes may be huge, and a zero dimension lets the others be anything. */
+static inline gint64
+grd_dim_mul (gint64 a, gint64 b)
+{
+  gint64 r;
+  return __builtin_mul_overflow (a, b, &r) ? G_MAXINT64 : r;
+}
 /* "[3,?,4]" (unknown dims as '?') */
 char    *grd_dims_describe (gint rank, const gint64 *dims);
 void     grd_type_set (GrdType *type, GrdDType dtype, gint rank, const gint64 *dims);

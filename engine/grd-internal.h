@@ -182,6 +182,13 @@ GrdTensor *grd_value_from_json_limited (JsonNode *node, GrdDType dtype, const ch
 GrdFeed   *grd_feed_new_limited (JsonNode *json, const GrdType *type, const char *base_dir,
                                  const GrdLimits *limits, GError **error);
 GrdTensor *grd_npy_load_limited (const char *path, const GrdLimits *limits, GError **error);
+/* grd-save.c: writes text over path whole or not at all (through symbolic
+ * links, mode and owner kept, folder flushed); removes the temporary files of
+ * saves of path that died; rewrites relative "npy"/"csv" paths of a tree for
+ * a new folder. */
+gboolean grd_save_file (const char *path, const char *text, gsize len, GError **error);
+void     grd_save_clean_stale (const char *path);
+void     grd_save_rebase_paths (JsonNode *tree, const char *old_dir, const char *new_dir);
 /* A zero-filled tensor, or an error instead of an abort when memory is short. */
 GrdTensor *grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error);
 

@@ -1030,6 +1030,7 @@ grd_document_load_with_limits (const char *path, const GrdLimits *limits, GError
     g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s", local->message);
     return NULL;
   }
+  grd_save_clean_stale (path);   /* what a save that crashed left behind */
   return load_data (contents, len, path, GRD_DOCUMENT_STRICT, limits, error);
 }
 
@@ -1319,13 +1320,12 @@ grd_document_save (GrdDocument *doc, const char *path, GError **error)
   g_return_val_if_fail (path != NULL, FALSE);
   g_autofree char *dir = g_path_get_dirname (path);
   JsonNode *tree = tree_to_save (doc, dir);
+  /* Save As: relative data paths follow the file to its new folder */
+  grd_save_rebase_paths (tree, doc->base_dir, dir);
   gsize len = 0;
   g_autofree char *text = tree_text (tree, &len);
-  g_autoptr (GError) local = NULL;
-  /* CONSISTENT: a temporary file in the same folder, fsync, rename over */
-  if (!g_file_set_contents_full (path, text, len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, &local)) {
+  if (!grd_save_file (path, text, len, error)) {
     json_node_unref (tree);
-    g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s: could not save: %s", path, local->message);
     return FALSE;
   }
   /* the file now holds the current values: the tree and the baseline follow it */

@@ -182,6 +182,9 @@ GrdTensor *grd_value_from_json_limited (JsonNode *node, GrdDType dtype, const ch
 GrdFeed   *grd_feed_new_limited (JsonNode *json, const GrdType *type, const char *base_dir,
                                  const GrdLimits *limits, GError **error);
 GrdTensor *grd_npy_load_limited (const char *path, const GrdLimits *limits, GError **error);
+/* The bytes of an .npy file (named `name` in messages), for the fuzzer. */
+GrdTensor *grd_npy_from_data (const guint8 *data, gsize len, const char *name,
+                              const GrdLimits *limits, GError **error);
 /* grd-save.c: writes text over path whole or not at all (through symbolic
  * links, mode and owner kept, folder flushed); removes the temporary files of
  * saves of path that died; rewrites relative "npy"/"csv" paths of a tree for

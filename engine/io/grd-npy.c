@@ -330,6 +330,13 @@ load_data (const char *path, const guint8 *data, gsize len, const GrdLimits *lim
 }
 
 GrdTensor *
+grd_npy_from_data (const guint8 *data, gsize len, const char *name, const GrdLimits *limits,
+                   GError **error)
+{
+  return load_data (name, data, len, limits, error);
+}
+
+GrdTensor *
 grd_npy_load (const char *path, GError **error)
 {
   return grd_npy_load_limited (path, NULL, error);

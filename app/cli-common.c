@@ -148,6 +148,35 @@ read_updates (GrdGraph *graph, JsonObject *fn, GArray *updates, GError **error)
   return TRUE;
 }
 
+gboolean
+cli_limits_option (int argc, char **argv, int *i, GPtrArray *allowed, GError **error)
+{
+  const char *value = NULL;
+  if (cli_option (argc, argv, i, "--memory-limit", &value, error)) {
+    guint64 bytes;
+    if (value && grd_parse_size (value, &bytes, error))
+      g_setenv ("GRADUS_MEMORY_LIMIT", value, TRUE);   /* options are read before any thread */
+    return TRUE;
+  }
+  if (cli_option (argc, argv, i, "--allow-data", &value, error)) {
+    if (value)
+      g_ptr_array_add (allowed, (gpointer) value);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+GrdDocument *
+cli_load (const char *file, GPtrArray *allowed, GError **error)
+{
+  GrdLimits limits;
+  grd_limits_init (&limits);
+  g_autoptr (GPtrArray) paths = g_ptr_array_copy (allowed, NULL, NULL);
+  g_ptr_array_add (paths, NULL);
+  limits.allowed_data = (const char *const *) paths->pdata;
+  return grd_document_load_with_limits (file, &limits, error);
+}
+
 GrdFunction *
 cli_compile (GrdDocument *doc, GrdBackend backend, char **warning, GError **error)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 static const char check_usage[] =
-  "usage: gradus check FILE [--all]\n"
+  "usage: gradus check FILE [--all] [--memory-limit SIZE] [--allow-data PATH]...\n"
   "       gradus check --devices\n"
   "\n"
   "Loads FILE, infers every node's dtype and shape, compiles its function and\n"
@@ -12,7 +12,11 @@ static const char check_usage[] =
   "grad nodes followed by their outputs. Exit status 1 and one error line when\n"
   "anything is wrong.\n"
   "  --all       also list the nodes that grad nodes generated\n"
-  "  --devices   list the Vulkan devices instead\n";
+  "  --devices   list the Vulkan devices instead\n"
+  "  --memory-limit SIZE  the most memory any value or call may take (512M, 4G;\n"
+  "                     default: a quarter of the machine's memory)\n"
+  "  --allow-data PATH  also read data files from PATH (by default only from the\n"
+  "                     file's folder and below)\n";
 
 typedef struct {
   char *id;
@@ -105,6 +109,7 @@ gradus_cmd_check (int argc, char **argv)
   const char *file = NULL;
   gboolean all = FALSE, devices = FALSE;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) allowed = g_ptr_array_new ();
   for (int i = 0; i < argc; i++) {
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
@@ -114,6 +119,7 @@ gradus_cmd_check (int argc, char **argv)
       all = TRUE;
     } else if (cli_flag (argv, i, "--devices")) {
       devices = TRUE;
+    } else if (cli_limits_option (argc, argv, &i, allowed, &e)) {
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "unknown option '%s' (see gradus check --help)",
                    argv[i]);
@@ -137,7 +143,7 @@ gradus_cmd_check (int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
 
-  g_autoptr (GrdDocument) doc = grd_document_load (file, &error);
+  g_autoptr (GrdDocument) doc = cli_load (file, allowed, &error);
   g_autoptr (GrdFunction) fn = doc ? cli_compile (doc, GRD_BACKEND_CPU, NULL, &error) : NULL;
   g_autoptr (GPtrArray) feeds = fn ? grd_document_feeds (doc, NULL, &error) : NULL;
   if (!feeds) {

@@ -1,6 +1,7 @@
 /* cmd-run.c: `gradus run`: call the file's function, one JSON line per call. */
 #include "commands.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@ typedef enum {
 
 static const char run_usage[] =
   "usage: gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
-  "                       [--print every|last|none]\n"
+  "                       [--print every|last|none] [--memory-limit SIZE]\n"
+  "                       [--allow-data PATH]...\n"
   "\n"
   "Calls the function of FILE N times (default: the file's run.steps, else 1) and\n"
   "prints one JSON object per call: {\"step\": i, \"outputs\": [...], \"shared\": {...}}.\n"
@@ -21,7 +23,21 @@ static const char run_usage[] =
   "  --feed ID=JSON     feed input ID with this value or data set (any form of\n"
   "                     docs/format.md) instead of the file's run.feeds entry\n"
   "  --print MODE       every (default), last, or none\n"
-  "The file is never written.\n";
+  "  --memory-limit SIZE  the most memory any value or call may take (512M, 4G;\n"
+  "                     default: a quarter of the machine's memory)\n"
+  "  --allow-data PATH  also read data files from PATH (by default only from the\n"
+  "                     file's folder and below)\n"
+  "Ctrl-C stops the run after the current call. The file is never written.\n";
+
+/* Set by SIGINT: the loop over calls stops after the current one. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt (int signum)
+{
+  (void) signum;
+  interrupted = 1;
+}
 
 static gboolean
 print_mode_from_name (const char *name, PrintMode *out)
@@ -45,19 +61,12 @@ add_feed_override (GHashTable *overrides, const char *text, GError **error)
     return FALSE;
   }
   g_autofree char *id = g_strndup (text, eq - text);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) json_error = NULL;
-  if (!json_parser_load_from_data (parser, eq + 1, -1, &json_error)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "--feed %s: not JSON: %s", id,
-                 json_error->message);
+  /* parsed as files are: nesting bounded, integers beyond int64 never wrapped */
+  g_autofree char *label = g_strdup_printf ("--feed %s", id);
+  JsonNode *root = grd_json_parse (eq + 1, -1, label, error);
+  if (!root)
     return FALSE;
-  }
-  JsonNode *root = json_parser_get_root (parser);
-  if (!root) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "--feed %s: empty value", id);
-    return FALSE;
-  }
-  g_hash_table_replace (overrides, g_steal_pointer (&id), json_node_copy (root));
+  g_hash_table_replace (overrides, g_steal_pointer (&id), root);
   return TRUE;
 }
 
@@ -127,6 +136,7 @@ gradus_cmd_run (int argc, char **argv)
                                                             (GDestroyNotify) json_node_unref);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) feed_texts = g_ptr_array_new ();
+  g_autoptr (GPtrArray) allowed = g_ptr_array_new ();
 
   /* The file may come anywhere among the options; every error names it. */
   for (int i = 0; i < argc; i++) {
@@ -146,6 +156,7 @@ gradus_cmd_run (int argc, char **argv)
     } else if (cli_option (argc, argv, &i, "--feed", &value, &e)) {
       if (!e)
         g_ptr_array_add (feed_texts, (gpointer) value);
+    } else if (cli_limits_option (argc, argv, &i, allowed, &e)) {
     } else if (cli_option (argc, argv, &i, "--print", &value, &e)) {
       if (!e && !print_mode_from_name (value, &print))
         g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
@@ -172,7 +183,7 @@ gradus_cmd_run (int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
 
-  g_autoptr (GrdDocument) doc = grd_document_load (file, &error);
+  g_autoptr (GrdDocument) doc = cli_load (file, allowed, &error);
   if (!doc || !check_overrides (doc, overrides, &error)) {
     cli_error ("run", file, "%s", error->message);
     return CLI_EXIT_ERROR;
@@ -207,7 +218,16 @@ gradus_cmd_run (int argc, char **argv)
 
   int status = CLI_EXIT_OK;
   GrdBackend running = grd_function_backend (fn);
+  struct sigaction sa = { 0 }, old_sa;
+  sa.sa_handler = on_interrupt;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, &old_sa);
   for (gint step = 0; step < steps && status == CLI_EXIT_OK; step++) {
+    if (interrupted) {
+      cli_error ("run", file, "interrupted after %d of %d steps", step, steps);
+      status = CLI_EXIT_ERROR;
+      break;
+    }
     for (gint i = 0; i < n_inputs && !error; i++)
       inputs[i] = grd_feed_next (g_ptr_array_index (feeds, i), step, &error);
     if (!error && grd_function_call (fn, inputs, outputs, &error)) {
@@ -234,6 +254,7 @@ gradus_cmd_run (int argc, char **argv)
       status = CLI_EXIT_ERROR;
     }
   }
+  sigaction (SIGINT, &old_sa, NULL);
   if ((fflush (stdout) != 0 || ferror (stdout)) && status == CLI_EXIT_OK) {
     cli_error ("run", file, "could not write the output");
     status = CLI_EXIT_ERROR;

@@ -41,6 +41,14 @@ gboolean cli_flag (char **argv, int i, const char *name);
 gboolean cli_parse_count (const char *option, const char *text, gint min, gint *out,
                           GError **error);
 
+/* --memory-limit SIZE (the budget of every value and call: it sets
+ * GRADUS_MEMORY_LIMIT for the whole command) and --allow-data PATH (repeatable:
+ * data files may also be read from PATH). Returns TRUE when argv[*i] is one of
+ * them; `allowed` collects the paths (argv strings). */
+gboolean cli_limits_option (int argc, char **argv, int *i, GPtrArray *allowed, GError **error);
+/* Loads FILE under the limits of those options. */
+GrdDocument *cli_load (const char *file, GPtrArray *allowed, GError **error);
+
 /* The file's "function" compiled on a back end: the same function as
  * grd_document_function(), on `backend` (the CPU where it is not available,
  * with *warning saying why). */

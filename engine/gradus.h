@@ -333,6 +333,10 @@ GrdFunction *grd_document_function (GrdDocument *doc, GError **error);
  * (temporary file, then rename). */
 gboolean     grd_document_save (GrdDocument *doc, const char *path, GError **error);
 char        *grd_document_to_data (GrdDocument *doc, gsize *length);
+/* Parses JSON text as documents are parsed: UTF-8 checked, nesting deeper than
+ * GRD_JSON_MAX_DEPTH refused before parsing, integer literals beyond int64
+ * read as floats. `label` names the text in messages. Unref the result. */
+JsonNode    *grd_json_parse (const char *data, gssize length, const char *label, GError **error);
 
 /* Graphviz DOT text of the graph (forward nodes; gradient nodes grouped in a
  * cluster per grad node). */
@@ -360,6 +364,38 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdDocument, grd_document_free)
  * `overrides` (input id -> JsonNode) taking precedence. Returns an array of
  * GrdFeed*, one per function input, in order. */
 GPtrArray *grd_document_feeds (GrdDocument *doc, GHashTable *overrides, GError **error);
+
+/* ---------------------------------------------------------------- limits */
+
+/* What an untrusted graph file may make Gradus do (docs/format.md, "Limits").
+ * grd_limits_init() gives the defaults: a memory budget of a quarter of the
+ * machine's memory (GRADUS_MEMORY_LIMIT overrides it) and data files read only
+ * from the document's folder and below. */
+typedef struct {
+  guint64            memory_limit;   /* bytes for any one value and for one call; 0: default */
+  gboolean           allow_any_data; /* read data files from anywhere */
+  const char *const *allowed_data;   /* NULL-terminated extra files or folders, or NULL */
+} GrdLimits;
+
+/* JSON nested deeper than this is refused before it is parsed. */
+#define GRD_JSON_MAX_DEPTH 512
+
+void     grd_limits_init (GrdLimits *limits);
+guint64  grd_memory_limit_default (void);
+/* "1048576", "512K", "64M", "4G", "1T" (powers of 1024), > 0. */
+gboolean grd_parse_size (const char *text, guint64 *bytes, GError **error);
+/* The budget of one call: every value and the values alive together; 0 restores
+ * the default. Checked at compile time from static shapes, at call time from
+ * the inputs' shapes, before anything is allocated. */
+void     grd_function_set_memory_limit (GrdFunction *fn, guint64 bytes);
+guint64  grd_function_get_memory_limit (GrdFunction *fn);
+/* grd_document_load and grd_document_new_from_json under `limits` (copied;
+ * NULL: the defaults); the document's functions and feeds inherit them. */
+GrdDocument *grd_document_load_with_limits (const char *path, const GrdLimits *limits,
+                                            GError **error);
+GrdDocument *grd_document_new_from_json_with_limits (JsonNode *root, const char *path,
+                                                     GrdDocumentFlags flags,
+                                                     const GrdLimits *limits, GError **error);
 
 /* ---------------------------------------------------------------- random */
 

@@ -24,6 +24,8 @@ struct _GrdFunction {
   GrdExec       *exec;    /* the optimised CPU program; NULL runs the reference executor */
   char          *fallback_reason;
   gint64         n_vk_calls;
+  guint64        memory_limit;   /* 0: the default (grd-budget.c) */
+  GArray        *checked;        /* gint64 rank + dims per input of the last call checked */
 };
 
 const char *
@@ -83,10 +85,87 @@ grd_function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef
                                        default_passes (), error);
 }
 
+static GrdFunction *function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs,
+                                  const GrdRef *outputs, gint n_outputs,
+                                  const GrdUpdate *updates, gint n_updates, guint passes,
+                                  guint64 memory_limit, GError **error);
+
 GrdFunction *
 grd_function_new_with_passes (GrdGraph *g, const GrdRef *inputs, gint n_inputs,
                               const GrdRef *outputs, gint n_outputs, const GrdUpdate *updates,
                               gint n_updates, guint passes, GError **error)
+{
+  return function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates, passes, 0,
+                       error);
+}
+
+GrdFunction *
+grd_function_new_with_limit (GrdGraph *g, const GrdRef *inputs, gint n_inputs,
+                             const GrdRef *outputs, gint n_outputs, const GrdUpdate *updates,
+                             gint n_updates, guint64 memory_limit, GError **error)
+{
+  return function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
+                       default_passes (), memory_limit, error);
+}
+
+static GrdBudgetPlan
+budget_plan (GrdFunction *fn)
+{
+  return (GrdBudgetPlan) {
+    (const GrdRef *) fn->inputs->data, fn->inputs->len, (const gint *) fn->schedule->data,
+    fn->schedule->len, fn->slot_base, fn->n_slots, fn->last_use, fn->keep,
+  };
+}
+
+void
+grd_function_set_memory_limit (GrdFunction *fn, guint64 bytes)
+{
+  fn->memory_limit = bytes;
+  g_array_set_size (fn->checked, 0);
+}
+
+guint64
+grd_function_get_memory_limit (GrdFunction *fn)
+{
+  return fn->memory_limit ? fn->memory_limit : grd_memory_limit_default ();
+}
+
+/* The call-time budget check, skipped while the input shapes stay those of
+ * the last call checked (a training loop pays for it once). */
+static gboolean
+check_call_budget (GrdFunction *fn, GrdTensor *const *inputs, GError **error)
+{
+  guint n_in = fn->inputs->len;
+  gboolean same = fn->checked->len > 0;
+  guint at = 0;
+  for (guint i = 0; i < n_in; i++) {
+    GrdNode *node = grd_graph_node (fn->graph, g_array_index (fn->inputs, GrdRef, i).node);
+    /* a missing or misshapen input is the call's own error to report */
+    if (!inputs[i] || !grd_type_accepts (&node->types[0], inputs[i]))
+      return TRUE;
+    for (gint d = -1; same && d < inputs[i]->rank; d++, at++)
+      same = at < fn->checked->len
+             && g_array_index (fn->checked, gint64, at) == (d < 0 ? inputs[i]->rank
+                                                                   : inputs[i]->shape[d]);
+  }
+  if (same && at == fn->checked->len)
+    return TRUE;
+  GrdBudgetPlan plan = budget_plan (fn);
+  if (!grd_budget_check (fn->graph, &plan, inputs, grd_function_get_memory_limit (fn), error))
+    return FALSE;
+  g_array_set_size (fn->checked, 0);
+  for (guint i = 0; i < n_in; i++) {
+    gint64 r = inputs[i]->rank;
+    g_array_append_val (fn->checked, r);
+    g_array_append_vals (fn->checked, inputs[i]->shape, inputs[i]->rank);
+  }
+  return TRUE;
+}
+
+static GrdFunction *
+function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
+              gint n_outputs, const GrdUpdate *updates, gint n_updates, guint passes,
+              guint64 memory_limit, GError **error)
 {
   gint n = grd_graph_n_nodes (g);
   g_autofree gint *input_pos = g_new (gint, MAX (n, 1));
@@ -200,6 +279,13 @@ grd_function_new_with_passes (GrdGraph *g, const GrdRef *inputs, gint n_inputs,
   for (guint i = 0; i < roots->len; i++) {
     GrdRef r = g_array_index (roots, GrdRef, i);
     fn->keep[fn->slot_base[r.node] + r.output] = TRUE;
+  }
+  fn->memory_limit = memory_limit;
+  fn->checked = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GrdBudgetPlan plan = budget_plan (fn);
+  if (!grd_budget_check (g, &plan, NULL, grd_function_get_memory_limit (fn), error)) {
+    grd_function_free (fn);
+    return NULL;
   }
   if (passes) {
     GrdProgram *prog = grd_program_new (g, inputs, n_inputs, (GrdRef *) fn->outputs->data,
@@ -329,6 +415,8 @@ grd_function_free (GrdFunction *fn)
   g_free (fn->slot_base);
   g_free (fn->last_use);
   g_free (fn->keep);
+  if (fn->checked)
+    g_array_unref (fn->checked);
   g_free (fn);
 }
 
@@ -370,6 +458,8 @@ free_values (GrdTensor **values, gint n)
 gboolean
 grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
 {
+  if (!check_call_budget (fn, inputs, error))
+    return FALSE;
   if (fn->vk) {
     gboolean moved = FALSE;
     if (call_vulkan (fn, inputs, outputs, &moved, error))

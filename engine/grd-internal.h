@@ -56,6 +56,30 @@ GrdFunction *grd_function_new_with_passes (GrdGraph *graph, const GrdRef *inputs
                                            const GrdUpdate *updates, gint n_updates, guint passes,
                                            GError **error);
 
+/* grd_function_new with a memory budget (0: the default); see grd-budget.c. */
+GrdFunction *grd_function_new_with_limit (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                                          const GrdRef *outputs, gint n_outputs,
+                                          const GrdUpdate *updates, gint n_updates,
+                                          guint64 memory_limit, GError **error);
+
+/* What grd_budget_check needs of a function: its reference schedule. */
+typedef struct {
+  const GrdRef   *inputs;
+  gint            n_inputs;
+  const gint     *schedule;     /* op nodes in evaluation order */
+  gint            n_schedule;
+  const gint     *slot_base;    /* per node: slot of its output 0 */
+  gint            n_slots;
+  const gint     *last_use;     /* per slot: schedule position of its last reader */
+  const gboolean *keep;         /* per slot: an output or update value */
+} GrdBudgetPlan;
+
+/* Refuses, naming the node and the size, a function whose values do not fit
+ * `limit` bytes: with args NULL from the static types (compile time), else
+ * from the shapes of args, one per input (call time). */
+gboolean grd_budget_check (GrdGraph *graph, const GrdBudgetPlan *plan, GrdTensor *const *args,
+                           guint64 limit, GError **error);
+
 /* The op table: each ops/ file registers its ops in this order. */
 const GrdOpDef *grd_op_lookup (const char *name);
 
@@ -94,6 +118,14 @@ gboolean grd_axes_mask (const GrdAttrs *attrs, gint rank, gboolean *mask, GError
 gboolean grd_axis_single (const GrdAttrs *attrs, gint rank, gint fallback, gint *axis,
                           GError **error);
 gint64   grd_shape_size (gint rank, const gint64 *shape);
+/* a * b for dimensions (>= 0), G_MAXINT64 where it would overflow: static
+ * shapes may be huge, and a zero dimension lets the others be anything. */
+static inline gint64
+grd_dim_mul (gint64 a, gint64 b)
+{
+  gint64 r;
+  return __builtin_mul_overflow (a, b, &r) ? G_MAXINT64 : r;
+}
 /* "[3,?,4]" (unknown dims as '?') */
 char    *grd_dims_describe (gint rank, const gint64 *dims);
 void     grd_type_set (GrdType *type, GrdDType dtype, gint rank, const gint64 *dims);
@@ -122,6 +154,47 @@ gboolean grd_shape_check_size (gint rank, const gint64 *shape, GrdDType dtype, G
  * float64, always with a '.' or an exponent; "nan", "inf", "-inf" unquoted. */
 void     grd_format_float (char buf[G_ASCII_DTOSTR_BUF_SIZE], double value, gboolean single);
 
+/* ------------------------------------------------------------ io: limits (grd-limits.c) */
+
+/* limits->memory_limit, or the default when limits is NULL or says 0. */
+guint64  grd_limits_memory (const GrdLimits *limits);
+/* "1.5 GiB" */
+char    *grd_size_describe (guint64 bytes);
+/* Bytes of a value of this shape; FALSE when that overflows 64 bits (a zero
+ * dimension gives 0 whatever the others are). */
+gboolean grd_shape_bytes (gint rank, const gint64 *shape, GrdDType dtype, guint64 *bytes);
+/* Refuses a value larger than the budget: "<what>: a float64[...] value takes ...". */
+gboolean grd_limits_check_value (const GrdLimits *limits, const char *what, GrdDType dtype,
+                                 gint rank, const gint64 *shape, GError **error);
+/* Refuses JSON text nested deeper than max_depth, without recursion. */
+gboolean grd_json_check_depth (const char *data, gsize length, gint max_depth, const char *label,
+                               GError **error);
+/* The path of data file `name` of a document in base_dir, refused when it
+ * resolves (symbolic links followed) outside base_dir and the allowed paths. */
+char    *grd_data_path (const char *base_dir, const char *name, const GrdLimits *limits,
+                        GError **error);
+/* Reads a regular file no larger than the memory budget (NUL-terminated). */
+gboolean grd_data_read (const char *path, const GrdLimits *limits, char **contents,
+                        gsize *length, GError **error);
+/* grd_value_from_json / grd_feed_new / grd_npy_load / grd_csv_load under limits. */
+GrdTensor *grd_value_from_json_limited (JsonNode *node, GrdDType dtype, const char *base_dir,
+                                        const GrdLimits *limits, GError **error);
+GrdFeed   *grd_feed_new_limited (JsonNode *json, const GrdType *type, const char *base_dir,
+                                 const GrdLimits *limits, GError **error);
+GrdTensor *grd_npy_load_limited (const char *path, const GrdLimits *limits, GError **error);
+/* The bytes of an .npy file (named `name` in messages), for the fuzzer. */
+GrdTensor *grd_npy_from_data (const guint8 *data, gsize len, const char *name,
+                              const GrdLimits *limits, GError **error);
+/* grd-save.c: writes text over path whole or not at all (through symbolic
+ * links, mode and owner kept, folder flushed); removes the temporary files of
+ * saves of path that died; rewrites relative "npy"/"csv" paths of a tree for
+ * a new folder. */
+gboolean grd_save_file (const char *path, const char *text, gsize len, GError **error);
+void     grd_save_clean_stale (const char *path);
+void     grd_save_rebase_paths (JsonNode *tree, const char *old_dir, const char *new_dir);
+/* A zero-filled tensor, or an error instead of an abort when memory is short. */
+GrdTensor *grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error);
+
 /* ------------------------------------------------------------ csv */
 
 /* A CSV table of numbers, kept as text until columns are asked for: fields
@@ -133,6 +206,8 @@ typedef struct _GrdCsv GrdCsv;
 GrdCsv    *grd_csv_parse (const char *data, gsize length, const char *name, gboolean header,
                           GError **error);
 GrdCsv    *grd_csv_load (const char *path, gboolean header, GError **error);
+GrdCsv    *grd_csv_load_limited (const char *path, gboolean header, const GrdLimits *limits,
+                                 GError **error);
 void       grd_csv_free (GrdCsv *csv);
 gint       grd_csv_n_rows (GrdCsv *csv);
 gint       grd_csv_n_columns (GrdCsv *csv);

@@ -82,7 +82,7 @@ grd_broadcast_strides (const GrdTensor *t, gint rank, const gint64 *shape, gint6
       continue;
     }
     strides_out[d] = (t->shape[k] == 1 && shape[d] != 1) ? 0 : stride;
-    stride *= t->shape[k];
+    stride = grd_dim_mul (stride, t->shape[k]);
   }
 }
 

@@ -2,14 +2,22 @@
 #include "grd-internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+/* The number of elements; 0 when any dimension is 0 (checked first, so that
+ * [2^62, 2^62, 0] is empty rather than an overflow), G_MAXINT64 when the
+ * product does not fit (no tensor that large can be allocated). */
 gint64
 grd_shape_size (gint rank, const gint64 *shape)
 {
+  for (gint i = 0; i < rank; i++)
+    if (shape[i] == 0)
+      return 0;
   gint64 n = 1;
   for (gint i = 0; i < rank; i++)
-    n *= shape[i];
+    if (__builtin_mul_overflow (n, shape[i], &n))
+      return G_MAXINT64;
   return n;
 }
 
@@ -22,23 +30,58 @@ grd_tensor_live_count (void)
   return __atomic_load_n (&live_tensors, __ATOMIC_RELAXED);
 }
 
-GrdTensor *
-grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
+/* The tensor, with its data allocated with the failing variant: NULL when
+ * the size overflows or the memory is not there. */
+static GrdTensor *
+tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape)
 {
-  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
+  guint64 bytes;
+  if (!grd_shape_bytes (rank, shape, dtype, &bytes) || bytes > G_MAXSIZE - 128)
+    return NULL;
+  gsize size = MAX ((gsize) bytes, 64);
+  size = (size + 63) & ~(gsize) 63;
+  gpointer data = NULL;
+  if (posix_memalign (&data, 64, size) != 0)
+    return NULL;
+  memset (data, 0, size);
   GrdTensor *t = g_new0 (GrdTensor, 1);
   t->ref_count = 1;
   t->dtype = dtype;
   t->rank = rank;
-  for (gint i = 0; i < rank; i++) {
-    g_return_val_if_fail (shape[i] >= 0, NULL);
+  for (gint i = 0; i < rank; i++)
     t->shape[i] = shape[i];
-  }
   t->size = grd_shape_size (rank, shape);
-  gsize bytes = MAX ((gsize) t->size * grd_dtype_size (dtype), 64);
-  bytes = (bytes + 63) & ~(gsize) 63;
-  t->data = g_aligned_alloc0 (bytes, 1, 64);
+  t->data = data;
   __atomic_add_fetch (&live_tensors, 1, __ATOMIC_RELAXED);
+  return t;
+}
+
+GrdTensor *
+grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
+{
+  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
+  for (gint i = 0; i < rank; i++)
+    g_return_val_if_fail (shape[i] >= 0, NULL);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape);
+  if (!t) {
+    g_autofree char *dims = grd_dims_describe (rank, shape);
+    g_error ("out of memory allocating a %s%s tensor", grd_dtype_name (dtype), dims);
+  }
+  return t;
+}
+
+GrdTensor *
+grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error)
+{
+  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
+  for (gint i = 0; i < rank; i++)
+    g_return_val_if_fail (shape[i] >= 0, NULL);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape);
+  if (!t) {
+    g_autofree char *dims = grd_dims_describe (rank, shape);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",
+                 grd_dtype_name (dtype), dims);
+  }
   return t;
 }
 
@@ -71,7 +114,7 @@ void
 grd_tensor_unref (GrdTensor *t)
 {
   if (t && g_atomic_int_dec_and_test (&t->ref_count)) {
-    g_aligned_free (t->data);
+    free (t->data);
     g_free (t);
     __atomic_sub_fetch (&live_tensors, 1, __ATOMIC_RELAXED);
   }

@@ -336,7 +336,7 @@ test_big_integers (void)
   g_autofree char *text = g_strdup_printf (
     "{\"format\": \"gradus-graph\", \"version\": 1, \"name\": \"99999999999999999999\","
     " \"nodes\": [{\"id\": \"f\", \"kind\": \"constant\", \"dtype\": \"float64\", \"value\":"
-    " [99999999999999999999, -123456789012345678901234567890, 9223372036854775807, 1e400]}]}");
+    " [99999999999999999999, -123456789012345678901234567890, 9223372036854775807, \"inf\"]}]}");
   g_autoptr (GError) error = NULL;
   g_autoptr (GrdDocument) doc = grd_document_load_from_data (text, -1, NULL, &error);
   g_assert_no_error (error);
@@ -349,6 +349,11 @@ test_big_integers (void)
                                                   "name"), ==, "99999999999999999999");
   FAILS (doc_text ("{\"id\": \"i\", \"kind\": \"constant\", \"dtype\": \"int64\","
                    " \"value\": [9223372036854775808]}", NULL), "node 'i'", "integer");
+  /* a literal that overflows to infinity is refused (infinity is written "inf") */
+  FAILS (doc_text ("{\"id\": \"o\", \"kind\": \"constant\", \"dtype\": \"float64\","
+                   " \"value\": [1, 1e400]}", NULL), "node 'o'", "element 1 is too large for float64");
+  FAILS (doc_text ("{\"id\": \"o\", \"kind\": \"constant\", \"dtype\": \"float32\","
+                   " \"value\": 1e39}", NULL), "node 'o'", "too large for float32");
 }
 
 /* ------------------------------------------------------------ malformed files */

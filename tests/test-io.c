@@ -578,7 +578,7 @@ csv_fails (const char *text, gint column, GrdDType dtype, const char *fragment)
 static void
 test_csv_errors (void)
 {
-  csv_fails ("x,y\n1,2\n3,oops\n", 1, GRD_DTYPE_FLOAT32, "t.csv: line 3, column 1 ('y'): \"oops\"");
+  csv_fails ("x,y\n1,2\n3,oops\n", 1, GRD_DTYPE_FLOAT32, "t.csv: line 3, column 1 ('y'): the field is not a number");
   csv_fails ("x,y\n1,2\n\n3\n", 0, GRD_DTYPE_FLOAT32, "t.csv: line 4 has 1 columns");
   csv_fails ("x,y\n1,\"2\n", 0, GRD_DTYPE_FLOAT32, "t.csv: line 2: a quoted field is not closed");
   csv_fails ("x,y\n1,\"2\"3\n", 0, GRD_DTYPE_FLOAT32, "line 2, column 1: text after");

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Writes data/datasets/iris.csv and digits.csv from the copies scikit-learn ships
+"""Writes data/examples/datasets/iris.csv and digits.csv from the copies scikit-learn ships
 (Debian: apt-get install python3-sklearn), adding header rows. Standard library
 only; sklearn is not imported, its data folder is found on the Python path.
-See data/datasets/LICENSES.md for where the data come from."""
+See data/examples/datasets/LICENSES.md for where the data come from."""
 import csv
 import gzip
 import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "data", "datasets")
+OUT = os.path.join(ROOT, "data", "examples", "datasets")
 
 
 def sklearn_data_dir():

@@ -139,7 +139,7 @@ write("primer-3-linear-regression.gradus", "Theano primer, listing 3: linear reg
        "updates": [{"shared": "a", "value": "a_next"}, {"shared": "b", "value": "b_next"}]},
       {"steps": 10, "feeds": {"x": 1.0, "t": 5.0}})
 
-IRIS = "../datasets/iris.csv"
+IRIS = "datasets/iris.csv"
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 write("softmax-regression-iris.gradus", "Softmax regression on Fisher's iris data",
       "Multinomial logistic regression p = softmax(x W + b) on the 150 iris flowers "
@@ -192,7 +192,7 @@ write("xor-mlp.gradus", "A two-layer perceptron learns XOR",
                    {"shared": "W2", "value": "W2_next"}, {"shared": "b2", "value": "b2_next"}]},
       {"steps": 1000, "feeds": {"x": [[0, 0], [0, 1], [1, 0], [1, 1]], "t": [0, 1, 1, 0]}})
 
-DIGITS = "../datasets/digits.csv"
+DIGITS = "datasets/digits.csv"
 write("mlp-digits.gradus", "A multilayer perceptron reads handwritten digits",
       "The 1797 8x8 digit images of the UCI optical digits set (pixels 0..16, scaled to 0..1), "
       "64 inputs, 32 tanh hidden units, softmax over 10 digits; minibatches of 64, shuffled "

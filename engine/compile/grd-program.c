@@ -30,6 +30,8 @@ grd_program_add_constant (GrdProgram *prog, GrdTensor *value)
   return id;
 }
 
+static void readers_invalidate (GrdProgram *prog);
+
 static gint
 append_instr (GrdProgram *prog, const GrdOpDef *op, const GrdAttrs *attrs, const gint *in, gint n_in,
               const GrdType *out_types, gint n_out, gint origin, const char *label)
@@ -181,8 +183,58 @@ grd_program_free (GrdProgram *prog)
   g_array_unref (prog->outputs);
   g_array_unref (prog->upd_shared);
   g_array_unref (prog->upd_values);
+  readers_invalidate (prog);
   grd_graph_unref (prog->graph);
   g_free (prog);
+}
+
+/* One input slot that reads a value. */
+typedef struct {
+  gint instr;
+  gint slot;
+} GrdReader;
+
+static void
+readers_add (GrdProgram *prog, gint value, gint instr, gint slot)
+{
+  while (prog->readers->len <= (guint) value)
+    g_ptr_array_add (prog->readers, NULL);
+  GArray *list = g_ptr_array_index (prog->readers, value);
+  if (!list) {
+    list = g_array_new (FALSE, FALSE, sizeof (GrdReader));
+    prog->readers->pdata[value] = list;
+  }
+  GrdReader r = { instr, slot };
+  g_array_append_val (list, r);
+}
+
+static void
+reader_list_free (gpointer list)
+{
+  if (list)
+    g_array_unref (list);
+}
+
+static void
+readers_invalidate (GrdProgram *prog)
+{
+  g_clear_pointer (&prog->readers, g_ptr_array_unref);
+  prog->readers_n_instrs = 0;
+}
+
+/* Indexes the instructions appended since the index was made (all of them the
+ * first time), so that a replacement visits only the readers of its value. */
+static void
+readers_update (GrdProgram *prog)
+{
+  if (!prog->readers)
+    prog->readers = g_ptr_array_new_with_free_func (reader_list_free);
+  for (guint i = prog->readers_n_instrs; i < prog->instrs->len; i++) {
+    GrdInstr *ins = grd_program_instr (prog, i);
+    for (gint j = 0; j < ins->n_in; j++)
+      readers_add (prog, ins->in[j], i, j);
+  }
+  prog->readers_n_instrs = prog->instrs->len;
 }
 
 void
@@ -190,13 +242,22 @@ grd_program_replace (GrdProgram *prog, gint from, gint to)
 {
   if (from == to)
     return;
-  for (guint i = 0; i < prog->instrs->len; i++) {
-    GrdInstr *ins = grd_program_instr (prog, i);
-    if (ins->kind == GRD_INSTR_DEAD)
-      continue;
-    for (gint j = 0; j < ins->n_in; j++)
-      if (ins->in[j] == from)
-        ins->in[j] = to;
+  /* Linear over a whole pass: each reader moves from list to list, instead of
+   * every replacement scanning every instruction (quadratic on long chains). */
+  readers_update (prog);
+  GArray *list = (guint) from < prog->readers->len ? g_ptr_array_index (prog->readers, from) : NULL;
+  if (list) {
+    prog->readers->pdata[from] = NULL;
+    for (guint k = 0; k < list->len; k++) {
+      GrdReader r = g_array_index (list, GrdReader, k);
+      GrdInstr *ins = grd_program_instr (prog, r.instr);
+      /* entries are hints: a slot rewritten since then is left alone */
+      if (ins->kind == GRD_INSTR_DEAD || r.slot >= ins->n_in || ins->in[r.slot] != from)
+        continue;
+      ins->in[r.slot] = to;
+      readers_add (prog, to, r.instr, r.slot);
+    }
+    g_array_unref (list);
   }
   for (guint i = 0; i < prog->outputs->len; i++)
     if (g_array_index (prog->outputs, gint, i) == from)
@@ -206,9 +267,35 @@ grd_program_replace (GrdProgram *prog, gint from, gint to)
       g_array_index (prog->upd_values, gint, i) = to;
 }
 
+/* Whether every instruction is live and comes after the producers of its
+ * inputs: then the depth-first order below is the present order. */
+static gboolean
+already_sorted (GrdProgram *prog)
+{
+  for (guint i = 0; i < prog->instrs->len; i++) {
+    GrdInstr *ins = grd_program_instr (prog, i);
+    if (ins->kind == GRD_INSTR_DEAD)
+      return FALSE;
+    for (gint k = 0; k < ins->n_out; k++)
+      if (grd_program_value (prog, ins->out[k])->producer != (gint) i)
+        return FALSE;
+    for (gint j = 0; j < ins->n_in; j++) {
+      GrdPValue *v = grd_program_value (prog, ins->in[j]);
+      if (v->kind == GRD_PVALUE_TEMP && v->producer >= (gint) i)
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 void
 grd_program_sort (GrdProgram *prog)
 {
+  readers_invalidate (prog);
+  /* passes re-sort often; copying every (large) instruction each time made
+   * long programs slow to compile */
+  if (already_sorted (prog))
+    return;
   /* Depth-first from each instruction: producers before readers. */
   guint n = prog->instrs->len;
   g_autofree guint8 *state = g_new0 (guint8, MAX (n, 1));
@@ -331,12 +418,17 @@ grd_program_optimize (GrdProgram *prog, GrdPasses passes)
   /* Clean-up passes feed each other: repeat until nothing changes (bounded). */
   for (gint round = 0; round < 8; round++) {
     gboolean changed = FALSE;
+    /* each pass starts with a fresh replacement index (passes may edit inputs) */
+    readers_invalidate (prog);
     if (passes & GRD_PASS_MERGE)
       changed |= grd_pass_merge (prog);
+    readers_invalidate (prog);
     if (passes & GRD_PASS_CONSTANT_FOLD)
       changed |= grd_pass_constant_fold (prog);
+    readers_invalidate (prog);
     if (passes & GRD_PASS_SIMPLIFY)
       changed |= grd_pass_simplify (prog);
+    readers_invalidate (prog);
     if (passes & GRD_PASS_STABILIZE)
       changed |= grd_pass_stabilize (prog);
     grd_program_sweep (prog);

@@ -68,6 +68,11 @@ typedef struct {
   GArray   *upd_shared; /* gint graph node of each updated shared variable */
   GArray   *upd_values; /* gint value ids */
   gint      n_inputs;
+  /* grd_program_replace's index: per value, a GArray of GrdReader (hints,
+   * checked before use) over the first readers_n_instrs instructions; NULL
+   * until needed and again after a sort renumbers the instructions */
+  GPtrArray *readers;
+  guint      readers_n_instrs;
 } GrdProgram;
 
 /* The program of a function (the same checks as grd_function_new have passed). */

@@ -6,6 +6,8 @@
  * in the "columns" of a feed. */
 #include "../grd-internal.h"
 
+#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -167,13 +169,16 @@ grd_csv_parse (const char *data, gsize length, const char *name, gboolean header
 GrdCsv *
 grd_csv_load (const char *path, gboolean header, GError **error)
 {
+  return grd_csv_load_limited (path, header, NULL, error);
+}
+
+GrdCsv *
+grd_csv_load_limited (const char *path, gboolean header, const GrdLimits *limits, GError **error)
+{
   g_autofree char *contents = NULL;
   gsize len = 0;
-  g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &contents, &len, &local)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s", local->message);
+  if (!grd_data_read (path, limits, &contents, &len, error))
     return NULL;
-  }
   return grd_csv_parse (contents, len, path, header, error);
 }
 
@@ -198,40 +203,72 @@ grd_csv_find_column (GrdCsv *csv, const char *name)
   return -1;
 }
 
-static gboolean
+typedef enum {
+  FIELD_OK,
+  FIELD_BAD,        /* not a number (or not a bool) */
+  FIELD_RANGE,      /* a number the dtype cannot hold */
+} FieldStatus;
+
+static FieldStatus
 parse_field (const char *s, GrdDType dtype, double *dv, gint64 *iv)
 {
   char *end = NULL;
   if (*s == '\0')
-    return FALSE;
+    return FIELD_BAD;
   if (dtype == GRD_DTYPE_BOOL) {
     if (g_ascii_strcasecmp (s, "true") == 0) {
       *iv = 1;
-      return TRUE;
+      return FIELD_OK;
     }
     if (g_ascii_strcasecmp (s, "false") == 0) {
       *iv = 0;
-      return TRUE;
+      return FIELD_OK;
     }
   }
   if (!grd_dtype_is_float (dtype)) {
+    errno = 0;
     gint64 v = g_ascii_strtoll (s, &end, 10);
     if (*end == '\0') {
+      /* strtoll saturates: a literal beyond int64 is refused, not clamped */
+      if (errno == ERANGE)
+        return FIELD_RANGE;
       *iv = v;
       *dv = (double) v;
-      return dtype != GRD_DTYPE_BOOL || v == 0 || v == 1;
+      return dtype != GRD_DTYPE_BOOL || v == 0 || v == 1 ? FIELD_OK : FIELD_BAD;
     }
   }
+  errno = 0;
   double d = g_ascii_strtod (s, &end);
-  if (*end != '\0')
-    return FALSE;
+  if (*end != '\0' || end == s)
+    return FIELD_BAD;
+  /* overflow to infinity is refused; "inf" written out is accepted */
+  if (errno == ERANGE && isinf (d))
+    return FIELD_RANGE;
+  if (dtype == GRD_DTYPE_FLOAT32 && isfinite (d) && fabs (d) > FLT_MAX)
+    return FIELD_RANGE;
   *dv = d;
   if (!grd_dtype_is_float (dtype)) {
-    if (d != floor (d) || !(d >= -9.2e18 && d <= 9.2e18))
-      return FALSE;
+    if (d != floor (d))
+      return FIELD_BAD;
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+      return FIELD_RANGE;
     *iv = (gint64) d;
-    return dtype != GRD_DTYPE_BOOL || d == 0 || d == 1;
+    return dtype != GRD_DTYPE_BOOL || d == 0 || d == 1 ? FIELD_OK : FIELD_BAD;
   }
+  return FIELD_OK;
+}
+
+/* Whether a field may appear in a message: only numbers are quoted, so that
+ * a data file that is not what it claims (a private file) is never echoed. */
+static gboolean
+field_is_numeric (const char *s)
+{
+  gsize n = strlen (s);
+  if (n == 0 || n > 40)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isdigit (s[i]) && !strchr ("+-.eE", s[i]))
+      return FALSE;
   return TRUE;
 }
 
@@ -247,20 +284,30 @@ grd_csv_columns (GrdCsv *csv, const gint *columns, gint n_columns, gboolean one_
       return NULL;
     }
   gint64 shape[2] = { csv->rows->len, n_columns };
-  g_autoptr (GrdTensor) t = grd_tensor_new (dtype, one_d ? 1 : 2, shape);
+  g_autoptr (GrdTensor) t = grd_tensor_try_new (dtype, one_d ? 1 : 2, shape, error);
+  if (!t)
+    return NULL;
   for (guint r = 0; r < csv->rows->len; r++) {
     Row *row = &g_array_index (csv->rows, Row, r);
     for (gint c = 0; c < n_columns; c++) {
       const char *s = row->fields[columns[c]];
       double dv = 0;
       gint64 iv = 0;
-      if (!parse_field (s, dtype, &dv, &iv)) {
-        g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
-                     "%s: line %d, column %d%s%s%s: \"%s\" is not a%s %s", csv->name, row->line,
-                     columns[c], csv->header ? " ('" : "", csv->header ? csv->header[columns[c]] : "",
-                     csv->header ? "')" : "", s, dtype == GRD_DTYPE_INT32 || dtype == GRD_DTYPE_INT64 ? "n" : "",
-                     dtype == GRD_DTYPE_BOOL ? "bool (0, 1, true, false)"
-                     : grd_dtype_is_float (dtype) ? "number" : "integer");
+      FieldStatus st = parse_field (s, dtype, &dv, &iv);
+      if (st != FIELD_OK) {
+        g_autofree char *where = g_strdup_printf ("%s: line %d, column %d%s%s%s", csv->name,
+                                                  row->line, columns[c], csv->header ? " ('" : "",
+                                                  csv->header ? csv->header[columns[c]] : "",
+                                                  csv->header ? "')" : "");
+        const char *want = dtype == GRD_DTYPE_BOOL ? "a bool (0, 1, true, false)"
+                           : grd_dtype_is_float (dtype) ? "a number" : "an integer";
+        if (st == FIELD_RANGE)
+          g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: %s is out of the %s range", where,
+                       s, grd_dtype_name (dtype));
+        else if (field_is_numeric (s))
+          g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: %s is not %s", where, s, want);
+        else
+          g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: the field is not %s", where, want);
         return NULL;
       }
       gint64 i = (gint64) r * n_columns + c;
@@ -269,8 +316,9 @@ grd_csv_columns (GrdCsv *csv, const gint *columns, gint n_columns, gboolean one_
       case GRD_DTYPE_INT32:
         if (iv < G_MININT32 || iv > G_MAXINT32) {
           g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
-                       "%s: line %d, column %d: %s is out of the int32 range", csv->name,
-                       row->line, columns[c], s);
+                       "%s: line %d, column %d%s%s%s: %s is out of the int32 range", csv->name,
+                       row->line, columns[c], csv->header ? " ('" : "",
+                       csv->header ? csv->header[columns[c]] : "", csv->header ? "')" : "", s);
           return NULL;
         }
         ((gint32 *) t->data)[i] = (gint32) iv;

@@ -24,6 +24,8 @@ struct _GrdDocument {
   GHashTable      *errors;    /* id -> message (lenient documents) */
   GPtrArray       *error_ids;
   GHashTable      *loaded;    /* id -> GrdTensor*: shared values as the file gave them */
+  GrdLimits        limits;    /* allowed_data points into allowed_data below */
+  char           **allowed_data;
 };
 
 /* ------------------------------------------------------------ small JSON helpers */
@@ -541,7 +543,8 @@ build_node (Builder *b, Entry *e)
       node_fail (b, e, "node '%s' (%s): \"value\" is missing", e->id, e->kind);
       return;
     }
-    g_autoptr (GrdTensor) v = grd_value_from_json (vn, dt, doc->base_dir, &local);
+    g_autoptr (GrdTensor) v = grd_value_from_json_limited (vn, dt, doc->base_dir, &doc->limits,
+                                                           &local);
     if (!v) {
       node_fail (b, e, "node '%s' (%s): value: %s", e->id, e->kind, local->message);
       return;
@@ -755,6 +758,8 @@ check_function_and_run (GrdDocument *doc, GError **error)
       JsonNode *fe = json_object_get_member (ro, "feeds");
       if (s && (!is_integer (s, &steps) || steps < 0))
         bad = "run: \"steps\" must be a non-negative integer";
+      else if (s && steps > G_MAXINT32)
+        bad = "run: \"steps\" is more than 2147483647, the most one run makes";
       else if (fe && !JSON_NODE_HOLDS_OBJECT (fe))
         bad = "run: \"feeds\" must be an object (input id -> feed)";
     }
@@ -885,10 +890,24 @@ GrdDocument *
 grd_document_new_from_json (JsonNode *root, const char *path, GrdDocumentFlags flags,
                             GError **error)
 {
+  return grd_document_new_from_json_with_limits (root, path, flags, NULL, error);
+}
+
+GrdDocument *
+grd_document_new_from_json_with_limits (JsonNode *root, const char *path, GrdDocumentFlags flags,
+                                        const GrdLimits *limits, GError **error)
+{
   g_return_val_if_fail (root != NULL, NULL);
   GrdDocument *doc = g_new0 (GrdDocument, 1);
   set_path (doc, path);
   doc->flags = flags;
+  if (limits) {
+    doc->limits = *limits;
+    doc->allowed_data = g_strdupv ((char **) limits->allowed_data);
+    doc->limits.allowed_data = (const char *const *) doc->allowed_data;
+  } else {
+    grd_limits_init (&doc->limits);
+  }
   doc->errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   doc->error_ids = g_ptr_array_new_with_free_func (g_free);
   doc->loaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -946,17 +965,20 @@ widen_big_integers (const char *data, gsize len)
   return g_string_free (out, FALSE);
 }
 
-static GrdDocument *
-load_data (const char *data, gssize length, const char *path, GrdDocumentFlags flags,
-           GError **error)
+JsonNode *
+grd_json_parse (const char *data, gssize length, const char *label, GError **error)
 {
-  const char *label = path ? path : "<data>";
+  if (!label)
+    label = "<data>";
   if (length < 0)
     length = strlen (data);
   if (!g_utf8_validate (data, length, NULL)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: the file is not valid UTF-8", label);
     return NULL;
   }
+  /* json-glib's parser recurses once per level: refuse deep nesting first */
+  if (!grd_json_check_depth (data, length, GRD_JSON_MAX_DEPTH, label, error))
+    return NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   /* json-glib reads up to a NUL: copy so that `length` is honoured */
@@ -973,17 +995,33 @@ load_data (const char *data, gssize length, const char *path, GrdDocumentFlags f
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: the file is empty", label);
     return NULL;
   }
-  return grd_document_new_from_json (root, path, flags, error);
+  return json_node_copy (root);
+}
+
+static GrdDocument *
+load_data (const char *data, gssize length, const char *path, GrdDocumentFlags flags,
+           const GrdLimits *limits, GError **error)
+{
+  g_autoptr (JsonNode) root = grd_json_parse (data, length, path, error);
+  if (!root)
+    return NULL;
+  return grd_document_new_from_json_with_limits (root, path, flags, limits, error);
 }
 
 GrdDocument *
 grd_document_load_from_data (const char *data, gssize length, const char *path, GError **error)
 {
-  return load_data (data, length, path, GRD_DOCUMENT_STRICT, error);
+  return load_data (data, length, path, GRD_DOCUMENT_STRICT, NULL, error);
 }
 
 GrdDocument *
 grd_document_load (const char *path, GError **error)
+{
+  return grd_document_load_with_limits (path, NULL, error);
+}
+
+GrdDocument *
+grd_document_load_with_limits (const char *path, const GrdLimits *limits, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize len = 0;
@@ -992,7 +1030,8 @@ grd_document_load (const char *path, GError **error)
     g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s", local->message);
     return NULL;
   }
-  return load_data (contents, len, path, GRD_DOCUMENT_STRICT, error);
+  grd_save_clean_stale (path);   /* what a save that crashed left behind */
+  return load_data (contents, len, path, GRD_DOCUMENT_STRICT, limits, error);
 }
 
 void
@@ -1009,6 +1048,7 @@ grd_document_free (GrdDocument *doc)
   g_hash_table_unref (doc->errors);
   g_ptr_array_unref (doc->error_ids);
   g_hash_table_unref (doc->loaded);
+  g_strfreev (doc->allowed_data);
   g_free (doc);
 }
 
@@ -1121,8 +1161,9 @@ grd_document_function (GrdDocument *doc, GError **error)
       return NULL;
   }
   g_autoptr (GError) local = NULL;
-  GrdFunction *fn = grd_function_new (doc->graph, inputs, n_in, outputs, n_out, updates, n_up,
-                                      &local);
+  GrdFunction *fn = grd_function_new_with_limit (doc->graph, inputs, n_in, outputs, n_out,
+                                                 updates, n_up, grd_limits_memory (&doc->limits),
+                                                 &local);
   if (!fn)
     prefix_error (doc, error, local);
   return fn;
@@ -1170,8 +1211,8 @@ grd_document_feeds (GrdDocument *doc, GHashTable *overrides, GError **error)
       return NULL;
     }
     g_autoptr (GError) local = NULL;
-    GrdFeed *fd = grd_feed_new (feed, grd_graph_node_type (doc->graph, node, 0), doc->base_dir,
-                                &local);
+    GrdFeed *fd = grd_feed_new_limited (feed, grd_graph_node_type (doc->graph, node, 0),
+                                        doc->base_dir, &doc->limits, &local);
     if (!fd) {
       g_set_error (error, GRD_ERROR, local->code, "%s: input '%s': %s", doc->label, id,
                    local->message);
@@ -1279,13 +1320,12 @@ grd_document_save (GrdDocument *doc, const char *path, GError **error)
   g_return_val_if_fail (path != NULL, FALSE);
   g_autofree char *dir = g_path_get_dirname (path);
   JsonNode *tree = tree_to_save (doc, dir);
+  /* Save As: relative data paths follow the file to its new folder */
+  grd_save_rebase_paths (tree, doc->base_dir, dir);
   gsize len = 0;
   g_autofree char *text = tree_text (tree, &len);
-  g_autoptr (GError) local = NULL;
-  /* CONSISTENT: a temporary file in the same folder, fsync, rename over */
-  if (!g_file_set_contents_full (path, text, len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, &local)) {
+  if (!grd_save_file (path, text, len, error)) {
     json_node_unref (tree);
-    g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s: could not save: %s", path, local->message);
     return FALSE;
   }
   /* the file now holds the current values: the tree and the baseline follow it */

@@ -80,16 +80,15 @@ get_bool (JsonObject *o, const char *key, gboolean *out, GError **error)
 }
 
 static char *
-resolve_path (JsonObject *o, const char *key, const char *base_dir, GError **error)
+resolve_path (JsonObject *o, const char *key, const char *base_dir, const GrdLimits *limits,
+              GError **error)
 {
   JsonNode *n = json_object_get_member (o, key);
   if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "\"%s\" must be a file name", key);
     return NULL;
   }
-  const char *name = json_node_get_string (n);
-  return g_path_is_absolute (name) || !base_dir ? g_strdup (name)
-                                                : g_build_filename (base_dir, name, NULL);
+  return grd_data_path (base_dir, json_node_get_string (n), limits, error);
 }
 
 /* One column reference: an index, or a header name. */
@@ -120,13 +119,14 @@ csv_column (GrdCsv *csv, JsonNode *n, const char *path, gint *out, GError **erro
 }
 
 static GrdTensor *
-load_csv (JsonObject *o, GrdDType dtype, const char *base_dir, GError **error)
+load_csv (JsonObject *o, GrdDType dtype, const char *base_dir, const GrdLimits *limits,
+          GError **error)
 {
-  g_autofree char *path = resolve_path (o, "csv", base_dir, error);
+  g_autofree char *path = resolve_path (o, "csv", base_dir, limits, error);
   gboolean header;
   if (!path || !get_bool (o, "header", &header, error))
     return NULL;
-  g_autoptr (GrdCsv) csv = grd_csv_load (path, header, error);
+  g_autoptr (GrdCsv) csv = grd_csv_load_limited (path, header, limits, error);
   if (!csv)
     return NULL;
   JsonNode *one = json_object_get_member (o, "column");
@@ -158,11 +158,21 @@ load_csv (JsonObject *o, GrdDType dtype, const char *base_dir, GError **error)
     for (gint c = 0; c < grd_csv_n_columns (csv); c++)
       g_array_append_val (cols, c);
   }
+  gint64 shape[2] = { grd_csv_n_rows (csv), cols->len };
+  if (!grd_limits_check_value (limits, path, dtype, one ? 1 : 2, shape, error))
+    return NULL;
   return grd_csv_columns (csv, (gint *) cols->data, cols->len, one != NULL, dtype, error);
 }
 
 GrdFeed *
 grd_feed_new (JsonNode *json, const GrdType *type, const char *base_dir, GError **error)
+{
+  return grd_feed_new_limited (json, type, base_dir, NULL, error);
+}
+
+GrdFeed *
+grd_feed_new_limited (JsonNode *json, const GrdType *type, const char *base_dir,
+                      const GrdLimits *limits, GError **error)
 {
   g_return_val_if_fail (json != NULL && type != NULL, NULL);
   g_autoptr (GrdFeed) feed = g_new0 (GrdFeed, 1);
@@ -172,17 +182,17 @@ grd_feed_new (JsonNode *json, const GrdType *type, const char *base_dir, GError 
   gboolean data_set = o && (json_object_has_member (o, "csv") || json_object_has_member (o, "batch")
                             || json_object_has_member (o, "shuffle"));
   if (!data_set) {
-    feed->fixed = grd_value_from_json (json, type->dtype, base_dir, error);
+    feed->fixed = grd_value_from_json_limited (json, type->dtype, base_dir, limits, error);
     if (!feed->fixed || !type_check (type, feed->fixed, error))
       return NULL;
     return g_steal_pointer (&feed);
   }
 
   if (json_object_has_member (o, "csv")) {
-    feed->data = load_csv (o, type->dtype, base_dir, error);
+    feed->data = load_csv (o, type->dtype, base_dir, limits, error);
   } else if (json_object_has_member (o, "npy")) {
-    g_autofree char *path = resolve_path (o, "npy", base_dir, error);
-    g_autoptr (GrdTensor) t = path ? grd_npy_load (path, error) : NULL;
+    g_autofree char *path = resolve_path (o, "npy", base_dir, limits, error);
+    g_autoptr (GrdTensor) t = path ? grd_npy_load_limited (path, limits, error) : NULL;
     if (t)
       feed->data = t->dtype == type->dtype ? grd_tensor_ref (t) : grd_tensor_cast (t, type->dtype);
   } else {
@@ -206,6 +216,13 @@ grd_feed_new (JsonNode *json, const GrdType *type, const char *base_dir, GError 
     g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "\"batch\" is too large");
     return NULL;
   }
+  /* a batch is made on every call: it must fit the budget like any value */
+  gint64 batch_shape[GRD_MAX_RANK];
+  memcpy (batch_shape, feed->data->shape, sizeof batch_shape);
+  batch_shape[0] = feed->batch;
+  if (!grd_limits_check_value (limits, "a batch", feed->data->dtype, feed->data->rank,
+                               batch_shape, error))
+    return NULL;
   /* the batch must fit the input: its row shape, and the batch size where fixed */
   GrdTensor *d = feed->data;
   gboolean fits = type->rank == d->rank && (type->dims[0] < 0 || type->dims[0] == feed->batch);
@@ -231,7 +248,7 @@ static void
 make_perm (GrdFeed *feed, gint64 pass)
 {
   if (!feed->perm)
-    feed->perm = g_new (gint64, feed->n_rows);
+    feed->perm = g_new (gint64, feed->n_rows);   /* n_rows: rows of a value already held */
   for (gint64 i = 0; i < feed->n_rows; i++)
     feed->perm[i] = i;
   GrdRandom rng;
@@ -259,7 +276,9 @@ grd_feed_next (GrdFeed *feed, gint64 step, GError **error)
   gint64 shape[GRD_MAX_RANK];
   memcpy (shape, d->shape, sizeof shape);
   shape[0] = feed->batch;
-  GrdTensor *t = grd_tensor_new (d->dtype, d->rank, shape);
+  GrdTensor *t = grd_tensor_try_new (d->dtype, d->rank, shape, error);
+  if (!t)
+    return NULL;
   for (gint64 j = 0; j < feed->batch; j++) {
     gint64 pos = step * feed->batch + j;
     gint64 pass = pos / feed->n_rows, row = pos % feed->n_rows;

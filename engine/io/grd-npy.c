@@ -248,7 +248,8 @@ convert_element (const Header *h, const guint8 *src, guint8 *dst)
 }
 
 static GrdTensor *
-load_data (const char *path, const guint8 *data, gsize len, GError **error)
+load_data (const char *path, const guint8 *data, gsize len, const GrdLimits *limits,
+           GError **error)
 {
   if (len < 10 || memcmp (data, magic, 6) != 0) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s: not a NumPy .npy file", path);
@@ -281,7 +282,8 @@ load_data (const char *path, const guint8 *data, gsize len, GError **error)
     return NULL;
   GrdDType dtype = target_dtype (&h);
   g_autoptr (GError) local = NULL;
-  if (!grd_shape_check_size (h.rank, h.shape, dtype, &local)) {
+  if (!grd_shape_check_size (h.rank, h.shape, dtype, &local)
+      || !grd_limits_check_value (limits, "the array", dtype, h.rank, h.shape, &local)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s: %s", path, local->message);
     return NULL;
   }
@@ -294,7 +296,11 @@ load_data (const char *path, const guint8 *data, gsize len, GError **error)
     return NULL;
   }
   const guint8 *src = data + start + header_len;
-  g_autoptr (GrdTensor) t = grd_tensor_new (dtype, h.rank, h.shape);
+  g_autoptr (GrdTensor) t = grd_tensor_try_new (dtype, h.rank, h.shape, error);
+  if (!t)
+    return NULL;
+  if (n == 0)
+    return g_steal_pointer (&t);   /* empty: the strides below could overflow */
   gsize es = grd_dtype_size (dtype);
   /* row-major strides of the destination; a Fortran file walks its first axis fastest */
   gint64 strides[GRD_MAX_RANK], idx[GRD_MAX_RANK] = { 0 };
@@ -324,16 +330,26 @@ load_data (const char *path, const guint8 *data, gsize len, GError **error)
 }
 
 GrdTensor *
+grd_npy_from_data (const guint8 *data, gsize len, const char *name, const GrdLimits *limits,
+                   GError **error)
+{
+  return load_data (name, data, len, limits, error);
+}
+
+GrdTensor *
 grd_npy_load (const char *path, GError **error)
+{
+  return grd_npy_load_limited (path, NULL, error);
+}
+
+GrdTensor *
+grd_npy_load_limited (const char *path, const GrdLimits *limits, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize len = 0;
-  g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &contents, &len, &local)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s", local->message);
+  if (!grd_data_read (path, limits, &contents, &len, error))
     return NULL;
-  }
-  return load_data (path, (const guint8 *) contents, len, error);
+  return load_data (path, (const guint8 *) contents, len, limits, error);
 }
 
 /* ------------------------------------------------------------ save */

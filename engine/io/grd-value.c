@@ -6,6 +6,7 @@
  * gives nested lists with the shortest decimals that read back exactly. */
 #include "../grd-internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -139,6 +140,14 @@ set_element (GrdTensor *t, gint64 i, JsonNode *node, GError **error)
       dv = (double) iv;
     } else if (vt == G_TYPE_DOUBLE) {
       dv = json_node_get_double (node);
+      /* JSON has no infinity: an infinite double is a literal that overflowed */
+      if (!isfinite (dv) || (dt == GRD_DTYPE_FLOAT32 && fabs (dv) > FLT_MAX)) {
+        g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
+                     "element %" G_GINT64_FORMAT " is too large for %s (it would be infinite; "
+                     "write \"inf\" or \"-inf\" for infinity)", i,
+                     grd_dtype_name (grd_dtype_is_float (dt) ? dt : GRD_DTYPE_FLOAT64));
+        return FALSE;
+      }
     } else if (vt == G_TYPE_BOOLEAN) {
       is_bool = TRUE;
       iv = json_node_get_boolean (node);
@@ -254,7 +263,7 @@ fill_nested (GrdTensor *t, JsonNode *node, gint depth, gint64 *pos, GError **err
 }
 
 static GrdTensor *
-from_nested (JsonNode *node, GrdDType dtype, GError **error)
+from_nested (JsonNode *node, GrdDType dtype, const GrdLimits *limits, GError **error)
 {
   gint rank = 0;
   gint64 shape[GRD_MAX_RANK];
@@ -270,9 +279,12 @@ from_nested (JsonNode *node, GrdDType dtype, GError **error)
       break;
     n = json_array_get_element (a, 0);
   }
-  if (!grd_shape_check_size (rank, shape, dtype, error))
+  if (!grd_shape_check_size (rank, shape, dtype, error)
+      || !grd_limits_check_value (limits, "the value", dtype, rank, shape, error))
     return NULL;
-  g_autoptr (GrdTensor) t = grd_tensor_new (dtype, rank, shape);
+  g_autoptr (GrdTensor) t = grd_tensor_try_new (dtype, rank, shape, error);
+  if (!t)
+    return NULL;
   gint64 pos = 0;
   if (!fill_nested (t, node, 0, &pos, error))
     return NULL;
@@ -386,17 +398,28 @@ init_cache_insert (const char *key, GrdTensor *t)
   g_mutex_unlock (&c->lock);
 }
 
+static const char *const init_kinds[] = {
+  "zeros", "ones", "uniform", "normal", "glorot_uniform", NULL,
+};
+
 static GrdTensor *
-from_init (JsonObject *o, GrdDType dtype, GError **error)
+from_init (JsonObject *o, GrdDType dtype, const GrdLimits *limits, GError **error)
 {
-  gint rank;
-  gint64 shape[GRD_MAX_RANK];
-  if (!grd_json_shape (json_object_get_member (o, "shape"), &rank, shape, error)
-      || !grd_shape_check_size (rank, shape, dtype, error))
-    return NULL;
   JsonNode *init = json_object_get_member (o, "init");
   const char *kind = JSON_NODE_HOLDS_VALUE (init) && json_node_get_value_type (init) == G_TYPE_STRING
                          ? json_node_get_string (init) : NULL;
+  /* the name first: a wrong one must not cost an allocation */
+  if (!kind || !g_strv_contains (init_kinds, kind)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
+                 "\"init\" must be \"zeros\", \"ones\", \"uniform\", \"normal\" or \"glorot_uniform\"");
+    return NULL;
+  }
+  gint rank;
+  gint64 shape[GRD_MAX_RANK];
+  if (!grd_json_shape (json_object_get_member (o, "shape"), &rank, shape, error)
+      || !grd_shape_check_size (rank, shape, dtype, error)
+      || !grd_limits_check_value (limits, "the value", dtype, rank, shape, error))
+    return NULL;
   gint64 seed = 0;
   JsonNode *sn = json_object_get_member (o, "seed");
   if (sn && !json_integer (sn, &seed)) {
@@ -415,7 +438,9 @@ from_init (JsonObject *o, GrdDType dtype, GError **error)
   GrdTensor *cached = init_cache_lookup (key->str);
   if (cached)
     return cached;
-  g_autoptr (GrdTensor) t = grd_tensor_new (dtype, rank, shape);
+  g_autoptr (GrdTensor) t = grd_tensor_try_new (dtype, rank, shape, error);
+  if (!t)
+    return NULL;
   GrdRandom rng;
   grd_random_seed (&rng, (guint64) seed);
   if (g_strcmp0 (kind, "zeros") == 0) {
@@ -445,12 +470,13 @@ from_init (JsonObject *o, GrdDType dtype, GError **error)
 }
 
 static GrdTensor *
-from_data (JsonObject *o, GrdDType dtype, GError **error)
+from_data (JsonObject *o, GrdDType dtype, const GrdLimits *limits, GError **error)
 {
   gint rank;
   gint64 shape[GRD_MAX_RANK];
   if (!grd_json_shape (json_object_get_member (o, "shape"), &rank, shape, error)
-      || !grd_shape_check_size (rank, shape, dtype, error))
+      || !grd_shape_check_size (rank, shape, dtype, error)
+      || !grd_limits_check_value (limits, "the value", dtype, rank, shape, error))
     return NULL;
   JsonNode *data = json_object_get_member (o, "data");
   if (!JSON_NODE_HOLDS_ARRAY (data)) {
@@ -466,7 +492,9 @@ from_data (JsonObject *o, GrdDType dtype, GError **error)
                  json_array_get_length (a), s, n);
     return NULL;
   }
-  g_autoptr (GrdTensor) t = grd_tensor_new (dtype, rank, shape);
+  g_autoptr (GrdTensor) t = grd_tensor_try_new (dtype, rank, shape, error);
+  if (!t)
+    return NULL;
   for (gint64 i = 0; i < n; i++)
     if (!set_element (t, i, json_array_get_element (a, (guint) i), error))
       return NULL;
@@ -490,12 +518,13 @@ swap_to_host (gpointer data, gsize n, gsize es)
 }
 
 static GrdTensor *
-from_base64 (JsonObject *o, GrdDType dtype, GError **error)
+from_base64 (JsonObject *o, GrdDType dtype, const GrdLimits *limits, GError **error)
 {
   gint rank;
   gint64 shape[GRD_MAX_RANK];
   if (!grd_json_shape (json_object_get_member (o, "shape"), &rank, shape, error)
-      || !grd_shape_check_size (rank, shape, dtype, error))
+      || !grd_shape_check_size (rank, shape, dtype, error)
+      || !grd_limits_check_value (limits, "the value", dtype, rank, shape, error))
     return NULL;
   JsonNode *b = json_object_get_member (o, "base64");
   if (!JSON_NODE_HOLDS_VALUE (b) || json_node_get_value_type (b) != G_TYPE_STRING) {
@@ -520,7 +549,9 @@ from_base64 (JsonObject *o, GrdDType dtype, GError **error)
                  G_GSIZE_FORMAT, got, grd_dtype_name (dtype), want);
     return NULL;
   }
-  GrdTensor *t = grd_tensor_new (dtype, rank, shape);
+  GrdTensor *t = grd_tensor_try_new (dtype, rank, shape, error);
+  if (!t)
+    return NULL;
   if (want)
     memcpy (t->data, bytes, want);
   swap_to_host (t->data, (gsize) t->size, es);
@@ -531,7 +562,8 @@ from_base64 (JsonObject *o, GrdDType dtype, GError **error)
 }
 
 static GrdTensor *
-from_npy (JsonObject *o, GrdDType dtype, const char *base_dir, GError **error)
+from_npy (JsonObject *o, GrdDType dtype, const char *base_dir, const GrdLimits *limits,
+          GError **error)
 {
   JsonNode *pn = json_object_get_member (o, "npy");
   if (!JSON_NODE_HOLDS_VALUE (pn) || json_node_get_value_type (pn) != G_TYPE_STRING) {
@@ -539,9 +571,10 @@ from_npy (JsonObject *o, GrdDType dtype, const char *base_dir, GError **error)
     return NULL;
   }
   const char *name = json_node_get_string (pn);
-  g_autofree char *path = g_path_is_absolute (name) || !base_dir
-                              ? g_strdup (name) : g_build_filename (base_dir, name, NULL);
-  g_autoptr (GrdTensor) t = grd_npy_load (path, error);
+  g_autofree char *path = grd_data_path (base_dir, name, limits, error);
+  if (!path)
+    return NULL;
+  g_autoptr (GrdTensor) t = grd_npy_load_limited (path, limits, error);
   if (!t)
     return NULL;
   JsonNode *sn = json_object_get_member (o, "shape");
@@ -568,6 +601,13 @@ from_npy (JsonObject *o, GrdDType dtype, const char *base_dir, GError **error)
 GrdTensor *
 grd_value_from_json (JsonNode *node, GrdDType dtype, const char *base_dir, GError **error)
 {
+  return grd_value_from_json_limited (node, dtype, base_dir, NULL, error);
+}
+
+GrdTensor *
+grd_value_from_json_limited (JsonNode *node, GrdDType dtype, const char *base_dir,
+                             const GrdLimits *limits, GError **error)
+{
   g_return_val_if_fail (dtype < GRD_N_DTYPES, NULL);
   if (!node || JSON_NODE_HOLDS_NULL (node)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "the value is missing (null)");
@@ -576,18 +616,18 @@ grd_value_from_json (JsonNode *node, GrdDType dtype, const char *base_dir, GErro
   if (JSON_NODE_HOLDS_OBJECT (node)) {
     JsonObject *o = json_node_get_object (node);
     if (json_object_has_member (o, "npy"))
-      return from_npy (o, dtype, base_dir, error);
+      return from_npy (o, dtype, base_dir, limits, error);
     if (json_object_has_member (o, "init"))
-      return from_init (o, dtype, error);
+      return from_init (o, dtype, limits, error);
     if (json_object_has_member (o, "base64"))
-      return from_base64 (o, dtype, error);
+      return from_base64 (o, dtype, limits, error);
     if (json_object_has_member (o, "data"))
-      return from_data (o, dtype, error);
+      return from_data (o, dtype, limits, error);
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
                  "a value object needs \"data\", \"base64\", \"npy\" or \"init\"");
     return NULL;
   }
-  return from_nested (node, dtype, error);
+  return from_nested (node, dtype, limits, error);
 }
 
 /* ------------------------------------------------------------ output */

@@ -459,7 +459,7 @@ run_kernel (ElemKernel kernel, GrdTensor *o, GrdTensor *const *in, gint n_in)
     for (gint i = 0; merge && i < n_in; i++)
       merge = st[i][rank - 1] == full[i][d] * o->shape[d];
     if (merge) {
-      shape[rank - 1] *= o->shape[d];
+      shape[rank - 1] = grd_dim_mul (shape[rank - 1], o->shape[d]);
       for (gint i = 0; i < n_in; i++)
         st[i][rank - 1] = full[i][d];
     } else {

@@ -93,7 +93,7 @@ reduce_to_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
     else
       ostride[d] = s;
     if (k >= 0)
-      s *= x->shape[k];
+      s = grd_dim_mul (s, x->shape[k]);
   }
   gint64 dst = 0;
   for (gint64 i = 0; i < gr->size; i++) {

@@ -370,7 +370,7 @@ flat_dim (const GrdType *t)
   for (gint d = 0; d < t->rank; d++) {
     if (t->dims[d] < 0)
       return GRD_DIM_UNKNOWN;
-    n *= t->dims[d];
+    n = grd_dim_mul (n, t->dims[d]);
   }
   return n;
 }

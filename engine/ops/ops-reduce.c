@@ -126,13 +126,13 @@ plan_make (Plan *p, gint rank, const gint64 *shape, const gboolean *mask)
   p->count = 1;
   for (gint d = 0; d < rank; d++) {
     if (mask[d])
-      p->count *= shape[d];
+      p->count = grd_dim_mul (p->count, shape[d]);
     else
-      p->out_size *= shape[d];
+      p->out_size = grd_dim_mul (p->out_size, shape[d]);
     if (shape[d] == 1)
       continue;
     if (n > 0 && red[n - 1] == mask[d]) {
-      p->size[n - 1] *= shape[d];
+      p->size[n - 1] = grd_dim_mul (p->size[n - 1], shape[d]);
       continue;
     }
     red[n] = mask[d];
@@ -716,7 +716,7 @@ count_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError *
   gint64 c = 1;
   for (gint d = 0; d < in[0]->rank; d++)
     if (mask[d])
-      c *= in[0]->shape[d];
+      c = grd_dim_mul (c, in[0]->shape[d]);
   out[0] = grd_tensor_new_scalar (count_dtype (in[0]->dtype), (double) c);
   return TRUE;
 }

@@ -21,7 +21,7 @@ contiguous_strides (gint rank, const gint64 *shape, gint64 *strides)
   gint64 s = 1;
   for (gint d = rank - 1; d >= 0; d--) {
     strides[d] = s;
-    s *= shape[d];
+    s = grd_dim_mul (s, shape[d]);
   }
 }
 
@@ -249,7 +249,7 @@ reshape_dims (const GrdAttrs *attrs, gint64 size, gint64 *dims, GError **error)
                    "shape has the negative size %" G_GINT64_FORMAT, s);
       return FALSE;
     } else
-      prod *= s;
+      prod = grd_dim_mul (prod, s);
   }
   if (neg >= 0)
     dims[neg] = GRD_DIM_UNKNOWN;
@@ -283,7 +283,7 @@ static_size (const GrdType *t)
   for (gint i = 0; i < t->rank; i++) {
     if (t->dims[i] < 0)
       return -1;
-    n *= t->dims[i];
+    n = grd_dim_mul (n, t->dims[i]);
   }
   return n;
 }
@@ -356,7 +356,7 @@ flatten_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError
   for (gint i = 0; i < nd - 1; i++)
     dims[i] = x->shape[i];
   for (gint i = nd - 1; i < x->rank; i++)
-    last *= x->shape[i];
+    last = grd_dim_mul (last, x->shape[i]);
   dims[nd - 1] = last;
   out[0] = copy_reshaped (x, nd, dims);
   return TRUE;

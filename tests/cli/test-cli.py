@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,7 @@ ARGS = sys.argv[1:]
 GRADUS = ARGS[ARGS.index("--gradus") + 1]
 SOURCE = ARGS[ARGS.index("--source-dir") + 1]
 EXAMPLES = os.path.join(SOURCE, "data", "examples")
-DATASETS = os.path.join(SOURCE, "data", "datasets")
+DATASETS = os.path.join(SOURCE, "data", "examples", "datasets")
 TMP = tempfile.mkdtemp(prefix="gradus-cli-test-")
 
 TESTS = []
@@ -151,7 +152,7 @@ def feed_overrides():
     assert close(lines[1]["shared"]["b"], ref[1][2])
     # A data set as an override: paths are relative to the graph file, batches wrap.
     csv = [float(r.split(",")[0]) for r in open(os.path.join(DATASETS, "iris.csv")).read().split()[1:]]
-    feed = 'x={"csv": "../datasets/iris.csv", "header": true, "column": "sepal_length", "batch": 100}'
+    feed = 'x={"csv": "datasets/iris.csv", "header": true, "column": "sepal_length", "batch": 100}'
     lines = run_lines(p1, "--feed", feed, "--feed", "y=[1]", "--steps", "2")
     assert lines[0]["outputs"] == [[v + 1.0 for v in csv[:100]]], lines[0]
     assert lines[1]["outputs"] == [[v + 1.0 for v in csv[100:] + csv[:50]]], lines[1]
@@ -279,6 +280,67 @@ def error_newer_version():
     p = gradus("run", path)
     assert_one_error_line(p, path)
     assert "99" in p.stderr, p.stderr
+
+
+# ------------------------------------------------------------------ limits (issue 15)
+
+
+@test
+def limits_of_untrusted_files():
+    # a broadcast that would take 74.5 GiB: one line naming the node and the size
+    big = write_tmp("limits-big.gradus", json.dumps({
+        "format": "gradus-graph", "version": 1, "nodes": [
+            {"id": "a", "kind": "constant", "dtype": "float64", "value": {"shape": [100000, 1], "init": "ones"}},
+            {"id": "b", "kind": "constant", "dtype": "float64", "value": {"shape": [1, 100000], "init": "ones"}},
+            {"id": "z", "kind": "op", "op": "add", "inputs": ["a", "b"]}],
+        "function": {"inputs": [], "outputs": ["z"]}}))
+    p = gradus("run", big, "--memory-limit", "1G")
+    assert_one_error_line(p, big)
+    assert "node 'z' (add)" in p.stderr and "memory limit of 1.0 GiB" in p.stderr, p.stderr
+    p = gradus("run", big, "--memory-limit", "lots")
+    assert_one_error_line(p, big)
+    # --feed: integers beyond int64 are never wrapped; nesting is bounded
+    p1 = example("primer-1-vector-add.gradus")
+    p = gradus("run", p1, "--feed", "x=[99999999999999999999, 0]")
+    assert p.returncode == 0 and "1e+20" in p.stdout, (p.stdout, p.stderr)
+    p = gradus("run", p1, "--feed", "x=" + "[" * 60000 + "]" * 60000)
+    assert_one_error_line(p, p1)
+    assert "nested more than 512 deep" in p.stderr, p.stderr
+    # data outside the file's folder: refused, allowed with --allow-data, never echoed
+    secret = write_tmp("limits-secret.csv", "hunter2\n")
+    sub = os.path.join(TMP, "limits-sub")
+    os.makedirs(sub, exist_ok=True)
+    g = os.path.join(sub, "g.gradus")
+    with open(g, "w") as f:
+        json.dump({"format": "gradus-graph", "version": 1, "nodes": [
+            {"id": "x", "kind": "variable", "dtype": "float64", "shape": [None]}],
+            "function": {"inputs": ["x"], "outputs": ["x"]},
+            "run": {"feeds": {"x": {"csv": "../limits-secret.csv", "column": 0}}}}, f)
+    p = gradus("run", g)
+    assert_one_error_line(p, g)
+    assert "outside the document's folder" in p.stderr and "hunter2" not in p.stderr, p.stderr
+    p = gradus("run", g, "--allow-data", TMP)
+    assert_one_error_line(p, g)
+    assert "line 1, column 0" in p.stderr and "hunter2" not in p.stderr, p.stderr
+    p = gradus("check", g, "--allow-data", secret)
+    assert p.returncode == 1 and "hunter2" not in p.stderr, p.stderr
+
+
+@test
+def run_stops_on_ctrl_c():
+    path = write_tmp("limits-forever.gradus", json.dumps({
+        "format": "gradus-graph", "version": 1, "nodes": [
+            {"id": "x", "kind": "variable", "dtype": "float64", "shape": []},
+            {"id": "y", "kind": "op", "op": "neg", "inputs": ["x"]}],
+        "function": {"inputs": ["x"], "outputs": ["y"]},
+        "run": {"steps": 2147483647, "feeds": {"x": 1.0}}}))
+    proc = subprocess.Popen([GRADUS, "run", path], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith('{"step": 0'), "no first step"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, (proc.returncode, err)
+    assert "interrupted after" in err and "of 2147483647 steps" in err, err
 
 
 # ------------------------------------------------------------------ check

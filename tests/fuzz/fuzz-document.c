@@ -5,12 +5,9 @@
  * again. Any crash, sanitizer report or critical warning is a bug; errors are
  * expected. Built as a libFuzzer target with clang, and driven over the test
  * data by fuzz-driver.c with any compiler. */
-#include "gradus.h"
+#include "fuzz-common.h"
 
-#include <stdint.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static void
 exercise (GrdDocument *doc, gboolean strict)
@@ -35,6 +32,7 @@ exercise (GrdDocument *doc, gboolean strict)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+  fuzz_setup ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GrdDocument) doc = grd_document_load_from_data ((const char *) data, size,
                                                             "fuzz.gradus", &error);
@@ -44,13 +42,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     g_assert_true (error != NULL && g_str_has_prefix (error->message, "fuzz.gradus: "));
 
   /* the editor's lenient mode takes the same JSON */
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree char *copy = g_strndup ((const char *) data, size);
-  if (g_utf8_validate (copy, -1, NULL) && json_parser_load_from_data (parser, copy, -1, NULL)
-      && json_parser_get_root (parser)) {
+  g_autoptr (JsonNode) root = grd_json_parse ((const char *) data, size, "fuzz.gradus", NULL);
+  if (root) {
     g_clear_error (&error);
-    g_autoptr (GrdDocument) lenient = grd_document_new_from_json (json_parser_get_root (parser),
-                                                                 NULL, GRD_DOCUMENT_LENIENT, &error);
+    g_autoptr (GrdDocument) lenient = grd_document_new_from_json (root, NULL, GRD_DOCUMENT_LENIENT,
+                                                                 &error);
     if (lenient) {
       GPtrArray *ids = grd_document_error_ids (lenient);
       for (guint i = 0; i < ids->len; i++)

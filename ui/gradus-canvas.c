@@ -630,14 +630,16 @@ output_ref (GradusSceneNode *n, gint port)
 static void
 drag_begin (GtkGestureDrag *gesture, double x, double y, GradusCanvas *self)
 {
-  GradusScene *scene = gradus_canvas_get_scene (self);
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
   self->start_wx = x;
   self->start_wy = y;
   self->drag_dx = self->drag_dy = 0;
   g_debug ("canvas: press %u at %.0f,%.0f", button, x, y);
+  /* Focus first: a field of the inspector that loses it applies its text, an
+   * edit that replaces the scene. Only then is the scene looked at. */
   gtk_widget_grab_focus (GTK_WIDGET (self));
+  GradusScene *scene = gradus_canvas_get_scene (self);
   if (button == GDK_BUTTON_MIDDLE || (button == GDK_BUTTON_PRIMARY && self->space_held)) {
     self->mode = MODE_PAN;
     self->pan_ox = self->ox;

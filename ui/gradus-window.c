@@ -5,6 +5,7 @@
  * shortcuts, menus, buttons and tests all go through the same code. */
 #include "gradus-window.h"
 #include "gradus-render.h"
+#include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
 #include "gradus-ui-private.h"
 
@@ -18,7 +19,7 @@ struct _GradusWindow {
   GtkWidget      *palette;
   GtkWidget      *inspector;
   GtkWidget      *run_panel;
-  guint           run_sync_id;
+  GradusRunBinding *run_binding;
   GtkWidget      *title;
   GtkWidget      *toasts;
   GMenu          *recent_menu;
@@ -124,35 +125,6 @@ add_recent (const char *path)
 
 /* ------------------------------------------------------------ run panel */
 
-static gboolean
-sync_run_panel (gpointer data)
-{
-  GradusWindow *self = data;
-  self->run_sync_id = 0;
-  GradusRunPanel *run = GRADUS_RUN_PANEL (self->run_panel);
-  /* A running function keeps its document; the panel takes the edit when it stops. */
-  if (gradus_run_panel_is_running (run))
-    return G_SOURCE_REMOVE;
-  gradus_run_panel_set_document (run, gradus_doc_model_get_root (self->model),
-                                 gradus_doc_model_get_path (self->model));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-queue_run_sync (GradusWindow *self)
-{
-  /* Edits come in bursts (typing, dragging): compile once they settle. */
-  g_clear_handle_id (&self->run_sync_id, g_source_remove);
-  self->run_sync_id = g_timeout_add (250, sync_run_panel, self);
-}
-
-static void
-run_running_changed (GradusRunPanel *run, gboolean running, GradusWindow *self)
-{
-  if (!running)
-    queue_run_sync (self);
-}
-
 static void
 run_nan_found (GradusRunPanel *run, const char *node, gint64 call, GradusWindow *self)
 {
@@ -181,6 +153,21 @@ run_finished (GradusRunPanel *run, gint end, GradusWindow *self)
   /* A run that ended well has no NaN to point at any more. */
   if (end != GRADUS_RUN_NON_FINITE)
     gradus_canvas_set_nan_badge (canvas, NULL, 0);
+}
+
+/* A new document or Reset: the canvas's values and NaN badge were of results now gone. */
+static void
+run_cleared (GradusRunPanel *run, GradusWindow *self)
+{
+  GradusCanvas *canvas = GRADUS_CANVAS (self->canvas);
+  gradus_canvas_set_live_values (canvas, NULL, 0);
+  gradus_canvas_set_nan_badge (canvas, NULL, 0);
+}
+
+GradusRunBinding *
+gradus_window_get_run_binding (GradusWindow *self)
+{
+  return self->run_binding;
 }
 
 GtkWidget *
@@ -250,7 +237,7 @@ load_model (GradusWindow *self)
   gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
   gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
   update_actions (self);
-  queue_run_sync (self);
+  gradus_run_binding_set_model (self->run_binding, self->model);
 }
 
 gboolean
@@ -987,7 +974,7 @@ gradus_window_dispose (GObject *object)
 {
   GradusWindow *self = GRADUS_WINDOW (object);
   g_clear_handle_id (&self->autosave_source, g_source_remove);
-  g_clear_handle_id (&self->run_sync_id, g_source_remove);
+  g_clear_object (&self->run_binding);
   g_clear_object (&self->model);
   g_clear_object (&self->recent_menu);
   G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);
@@ -1068,9 +1055,11 @@ gradus_window_init (GradusWindow *self)
   gtk_paned_set_shrink_end_child (GTK_PANED (vpaned), TRUE);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "run",
                                   gradus_run_panel_get_action_group (GRADUS_RUN_PANEL (self->run_panel)));
-  g_signal_connect (self->run_panel, "running-changed", G_CALLBACK (run_running_changed), self);
+  /* The panel follows the model; the window never rebuilds it (results stay). */
+  self->run_binding = gradus_run_binding_new (GRADUS_RUN_PANEL (self->run_panel));
   g_signal_connect (self->run_panel, "nan-found", G_CALLBACK (run_nan_found), self);
   g_signal_connect (self->run_panel, "finished", G_CALLBACK (run_finished), self);
+  g_signal_connect (self->run_panel, "cleared", G_CALLBACK (run_cleared), self);
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);
@@ -1106,7 +1095,6 @@ gradus_window_init (GradusWindow *self)
   g_signal_connect_swapped (self->canvas, "selection-changed", G_CALLBACK (selection_changed), self);
   g_signal_connect_swapped (self->canvas, "message", G_CALLBACK (canvas_message), self);
   g_signal_connect_swapped (self->model, "changed", G_CALLBACK (update_actions), self);
-  g_signal_connect_swapped (self->model, "changed", G_CALLBACK (queue_run_sync), self);
   g_signal_connect_swapped (self->model, "notify::modified", G_CALLBACK (update_title), self);
   g_signal_connect_swapped (self->model, "notify::path", G_CALLBACK (update_title), self);
 

@@ -797,6 +797,20 @@ gradus_plot_get_n_series (GradusPlot *self)
   return self->series->len;
 }
 
+guint
+gradus_plot_get_n_points (GradusPlot *self)
+{
+  g_return_val_if_fail (GRADUS_IS_PLOT (self), 0);
+  if (self->mode != GRADUS_PLOT_LINES)
+    return self->value ? (guint) MIN (self->rows * self->cols, G_MAXUINT) : 0;
+  guint n = 0;
+  for (guint i = 0; i < self->series->len; i++) {
+    Series *s = g_ptr_array_index (self->series, i);
+    n = MAX (n, s->values->len);
+  }
+  return n;
+}
+
 void
 gradus_plot_set_value (GradusPlot *self, const GrdTensor *value)
 {

@@ -75,6 +75,7 @@ enum {
   SIGNAL_FINISHED,
   SIGNAL_NAN_FOUND,
   SIGNAL_RUNNING_CHANGED,
+  SIGNAL_CLEARED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -597,6 +598,8 @@ build_document (GradusRunPanel *self)
   if (error)
     set_status (self, TRUE, "%s", error->message);
   update_actions (self);
+  /* Results are gone: whoever shows them (the canvas's values, a NaN badge) follows. */
+  g_signal_emit (self, signals[SIGNAL_CLEARED], 0);
   return error == NULL;
 }
 
@@ -832,7 +835,8 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   self->root = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_copy (root) : NULL;
   /* A new file starts from its own feeds; an edit of the same one keeps the
    * feeds edited in the panel (build_document drops those that no longer fit). */
-  gboolean new_file = g_strcmp0 (path, self->path) != 0;
+  /* Saving an untitled graph gives it a path: the same document still. */
+  gboolean new_file = self->path && g_strcmp0 (path, self->path) != 0;
   if (new_file)
     g_hash_table_remove_all (self->overrides);
   g_free (self->path);
@@ -840,13 +844,25 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   gboolean ok = build_document (self);
   /* The steps field follows the file's run.steps for a new file or when that
    * changes, and keeps what the user typed otherwise. */
-  gint file_steps = self->doc ? grd_document_run_steps (self->doc, 1) : -1;
-  if (self->doc && (new_file || file_steps != self->file_steps))
-    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
-  self->file_steps = file_steps;
+  /* A broken edit (no document) and its undo leave the field alone. */
+  if (self->doc) {
+    gint file_steps = grd_document_run_steps (self->doc, 1);
+    if (new_file || (self->file_steps >= 0 && file_steps != self->file_steps))
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
+    else if (self->file_steps < 0 && file_steps > 1)
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
+    self->file_steps = file_steps;
+  }
   if (!self->root)
     set_status (self, FALSE, "No document");
   return ok;
+}
+
+const char *
+gradus_run_panel_get_status (GradusRunPanel *self)
+{
+  g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), NULL);
+  return gtk_label_get_text (GTK_LABEL (self->status_label));
 }
 
 const char *
@@ -1161,6 +1177,9 @@ gradus_run_panel_class_init (GradusRunPanelClass *klass)
   signals[SIGNAL_RUNNING_CHANGED] =
     g_signal_new ("running-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_CLEARED] =
+    g_signal_new ("cleared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static GtkWidget *

@@ -20,6 +20,8 @@ struct _GradusWindow {
   GtkWidget      *inspector;
   GtkWidget      *run_panel;
   GradusRunBinding *run_binding;
+  GtkWidget      *run_paned;
+  gboolean        run_height_set;
   GtkWidget      *title;
   GtkWidget      *toasts;
   GMenu          *recent_menu;
@@ -153,6 +155,21 @@ run_finished (GradusRunPanel *run, gint end, GradusWindow *self)
   /* A run that ended well has no NaN to point at any more. */
   if (end != GRADUS_RUN_NON_FINITE)
     gradus_canvas_set_nan_badge (canvas, NULL, 0);
+}
+
+/* The first time the canvas column has a height: the run panel gets enough
+ * of it for a row of plots with their legends; later the divider stays
+ * where the user puts it. */
+static void
+run_paned_sized (GtkPaned *paned, GParamSpec *pspec, GradusWindow *self)
+{
+  int max = 0;
+  g_object_get (paned, "max-position", &max, NULL);
+  if (self->run_height_set || max < 300)
+    return;
+  self->run_height_set = TRUE;
+  int panel = CLAMP (max * 9 / 20, 340, 460);
+  gtk_paned_set_position (paned, max - panel);
 }
 
 /* A new document or Reset: the canvas's values and NaN badge were of results now gone. */
@@ -1044,13 +1061,12 @@ gradus_window_init (GradusWindow *self)
   self->run_panel = gradus_run_panel_new ();
   GtkWidget *vpaned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
   gtk_paned_set_start_child (GTK_PANED (vpaned), self->canvas);
-  /* Scrolled, so that its row of controls never makes the window wider than the screen. */
-  GtkWidget *run_scroll = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (run_scroll), self->run_panel);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (run_scroll), TRUE);
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (run_scroll), 120);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (run_scroll), 280);
-  gtk_paned_set_end_child (GTK_PANED (vpaned), run_scroll);
+  /* Never wider than the canvas column: its controls wrap, its plots shrink
+   * and scroll inside it. */
+  gtk_paned_set_end_child (GTK_PANED (vpaned), self->run_panel);
+  /* The panel's height is the user's: set once from the window's, then kept. */
+  self->run_paned = vpaned;
+  g_signal_connect (vpaned, "notify::max-position", G_CALLBACK (run_paned_sized), self);
   gtk_paned_set_resize_end_child (GTK_PANED (vpaned), FALSE);
   gtk_paned_set_shrink_end_child (GTK_PANED (vpaned), TRUE);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "run",

@@ -174,6 +174,70 @@ draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
   }
 }
 
+/* Zoomed out: the box in its kind's colour and the node's name, at a size
+ * that stays legible on screen (13 px bold) whatever the zoom. */
+static void
+draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark,
+                     double zoom)
+{
+  Rgb head = kind_colour (n);
+  Rgb accent = dark ? hex (0x78aeed) : hex (0x3584e4);
+  rounded_rect (cr, n->x, n->y, n->w, n->h, 8);
+  set_rgb (cr, n->error ? hex (0xe01b24) : head, 1);
+  cairo_fill_preserve (cr);
+  if (n->selected) {
+    set_rgb (cr, accent, 1);
+    cairo_set_line_width (cr, 4 / zoom);
+    cairo_stroke (cr);
+  }
+  cairo_new_path (cr);
+  PangoFontDescription *fd = pango_font_description_from_string ("Sans Bold");
+  pango_font_description_set_absolute_size (fd, 13.0 / zoom * PANGO_SCALE);
+  pango_layout_set_font_description (layout, fd);
+  pango_font_description_free (fd);
+  pango_layout_set_text (layout, n->title, -1);
+  /* May overhang the box a little: a name cut to two letters says nothing. */
+  double max_w = n->w + 30 / zoom;
+  pango_layout_set_width (layout, (int) (max_w * PANGO_SCALE));
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  int tw, th;
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  double x = n->x + n->w / 2 - max_w / 2, y = n->y + n->h / 2 - th / 2.0;
+  /* A halo of the page's colour keeps the name readable over wires. */
+  cairo_move_to (cr, x, y);
+  pango_cairo_layout_path (cr, layout);
+  set_rgb (cr, dark ? hex (0x1e1e1e) : hex (0xffffff), 0.9);
+  cairo_set_line_width (cr, 3 / zoom);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x, y);
+  set_rgb (cr, dark ? hex (0xffffff) : hex (0x241f31), 1);
+  pango_cairo_show_layout (cr, layout);
+  cairo_new_path (cr);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
+}
+
+/* The colour of a wire: the dtype it carries (read from its output port's
+ * label, "out  float32[3]"), so that a float32 wire into a float64 input shows. */
+static Rgb
+dtype_colour (const char *label, Rgb fallback)
+{
+  if (!label)
+    return fallback;
+  if (strstr (label, "float64"))
+    return hex (0x1c71d8);
+  if (strstr (label, "float32"))
+    return hex (0x26a269);
+  if (strstr (label, "int64"))
+    return hex (0xc64600);
+  if (strstr (label, "int32"))
+    return hex (0xe5a50a);
+  if (strstr (label, "bool"))
+    return hex (0xe01b24);
+  return fallback;
+}
+
 void
 gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions *o)
 {
@@ -219,10 +283,13 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
       continue;
     }
     wire_path (cr, x0, y0, x1, y1);
+    GradusSceneNode *src = scene->nodes->pdata[e->from];
+    const char *label = e->from_port >= 0 && (guint) e->from_port < src->out_labels->len
+                        ? src->out_labels->pdata[e->from_port] : NULL;
     if (e->derived)
       set_rgb (cr, purple, 0.75);
     else
-      set_rgb (cr, fg, 0.55);
+      set_rgb (cr, dtype_colour (label, fg), 0.8);
     cairo_set_line_width (cr, 2);
     cairo_stroke (cr);
   }
@@ -235,7 +302,11 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
 
   for (guint i = 0; i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];
-    if (visible (o, n->x - 10, n->y - 10, MAX (n->w, 220) + 20, n->h + 60))
+    if (!visible (o, n->x - 30, n->y - 10, MAX (n->w, 220) + 60, n->h + 60))
+      continue;
+    if (o->zoom > 0 && o->zoom < GRADUS_RENDER_NAME_ONLY_ZOOM)
+      draw_node_name_only (cr, layout, n, o->dark, o->zoom);
+    else
       draw_node (cr, layout, n, o->dark);
   }
   g_object_unref (layout);

@@ -39,6 +39,89 @@ gradus_run_binding_signature (JsonNode *root)
   return g_string_free (sig, FALSE);
 }
 
+static void
+need (GradusDocModel *model, GHashTable *needed, const char *ref)
+{
+  g_autofree char *id = ref ? gradus_ref_parse (ref, NULL) : NULL;
+  if (!id || g_hash_table_contains (needed, id) || !gradus_doc_model_get_node (model, id))
+    return;
+  g_hash_table_add (needed, g_strdup (id));
+  g_autoptr (GPtrArray) deps = gradus_doc_model_node_deps (model, id);
+  for (guint i = 0; deps && i < deps->len; i++)
+    need (model, needed, deps->pdata[i]);
+}
+
+static void
+need_list (GradusDocModel *model, GHashTable *needed, JsonObject *fn, const char *list,
+           const char *member)
+{
+  JsonArray *a = fn && json_object_has_member (fn, list) &&
+                 JSON_NODE_HOLDS_ARRAY (json_object_get_member (fn, list))
+                 ? json_object_get_array_member (fn, list) : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++) {
+    JsonNode *e = json_array_get_element (a, i);
+    if (member && JSON_NODE_HOLDS_OBJECT (e)) {
+      JsonObject *o = json_node_get_object (e);
+      for (int k = 0; k < 2; k++) {
+        const char *m = k ? "value" : member;
+        JsonNode *v = json_object_get_member (o, m);
+        if (v && JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
+          need (model, needed, json_node_get_string (v));
+      }
+    } else if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING) {
+      need (model, needed, json_node_get_string (e));
+    }
+  }
+}
+
+/* What the panel runs: the model's JSON without the unfinished nodes the
+ * function does not use (one unwired node elsewhere must not stop Run). Sets
+ * `problem` to the model's own words when a node the function uses is
+ * unfinished ("g: connect a scalar cost"), or when nothing is computed. */
+static JsonNode *
+runnable_root (GradusDocModel *model, char **problem)
+{
+  *problem = NULL;
+  JsonNode *root = gradus_json_deep_copy (gradus_doc_model_get_root (model));
+  JsonObject *top = json_node_get_object (root);
+  JsonObject *fn = json_object_has_member (top, "function") &&
+                   JSON_NODE_HOLDS_OBJECT (json_object_get_member (top, "function"))
+                   ? json_object_get_object_member (top, "function") : NULL;
+  g_autoptr (GHashTable) needed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  need_list (model, needed, fn, "inputs", NULL);
+  need_list (model, needed, fn, "outputs", NULL);
+  need_list (model, needed, fn, "updates", "shared");
+  JsonArray *outs = fn && json_object_has_member (fn, "outputs") &&
+                    JSON_NODE_HOLDS_ARRAY (json_object_get_member (fn, "outputs"))
+                    ? json_object_get_array_member (fn, "outputs") : NULL;
+  JsonArray *ups = fn && json_object_has_member (fn, "updates") &&
+                   JSON_NODE_HOLDS_ARRAY (json_object_get_member (fn, "updates"))
+                   ? json_object_get_array_member (fn, "updates") : NULL;
+  if (fn && (!outs || json_array_get_length (outs) == 0) && (!ups || json_array_get_length (ups) == 0))
+    *problem = g_strdup ("The function has no output: mark a node as an output in the inspector");
+  JsonArray *nodes = json_object_has_member (top, "nodes") &&
+                     JSON_NODE_HOLDS_ARRAY (json_object_get_member (top, "nodes"))
+                     ? json_object_get_array_member (top, "nodes") : NULL;
+  for (gint i = nodes ? (gint) json_array_get_length (nodes) - 1 : -1; i >= 0; i--) {
+    JsonNode *e = json_array_get_element (nodes, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+    const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
+    const char *err = id ? gradus_doc_model_node_error (model, id) : NULL;
+    if (err && !g_hash_table_contains (needed, id))
+      json_array_remove_element (nodes, i);
+  }
+  /* The first unfinished node the function uses, in file order. */
+  for (guint i = 0; !*problem && nodes && i < json_array_get_length (nodes); i++) {
+    JsonNode *e = json_array_get_element (nodes, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+    const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
+    const char *err = id ? gradus_doc_model_node_error (model, id) : NULL;
+    if (err)
+      *problem = g_strdup_printf ("Cannot run yet: %s", err);
+  }
+  return root;
+}
+
 /* Hands the panel the model's document if it differs from the one it has.
  * `force`: a new model (another file), even if the text is the same. */
 static void
@@ -57,7 +140,13 @@ sync_panel (GradusRunBinding *self, gboolean force)
   g_free (self->synced);
   self->synced = g_steal_pointer (&sig);
   self->n_syncs++;
-  gradus_run_panel_set_document (panel, root, gradus_doc_model_get_path (self->model));
+  g_autofree char *problem = NULL;
+  g_autoptr (JsonNode) runnable = runnable_root (self->model, &problem);
+  gradus_run_panel_set_document (panel, runnable, gradus_doc_model_get_path (self->model));
+  /* The editor's words over the engine's ("g: connect a scalar cost" rather
+   * than '"cost" must be a reference (a string), not null'). */
+  if (problem && gradus_run_panel_get_error (panel))
+    gradus_run_panel_set_problem (panel, problem);
 }
 
 static gboolean

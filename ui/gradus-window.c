@@ -488,6 +488,19 @@ export_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
   g_object_unref (dialog);
 }
 
+char *
+gradus_window_export_name (GradusWindow *self, const char *format)
+{
+  /* linreg.gradus -> linreg.svg; an unsaved graph: its title. */
+  const char *path = gradus_doc_model_get_path (self->model);
+  g_autofree char *base = path ? g_path_get_basename (path) : gradus_doc_model_dup_title (self->model);
+  if (g_str_has_suffix (base, ".gradus"))
+    base[strlen (base) - strlen (".gradus")] = '\0';
+  char *name = g_strdup_printf ("%s.%s", base, format);
+  g_strdelimit (name, "/\\:", '-');
+  return name;
+}
+
 static void
 action_export (GSimpleAction *a, GVariant *p, gpointer data)
 {
@@ -497,9 +510,7 @@ action_export (GSimpleAction *a, GVariant *p, gpointer data)
   g_autofree char *title = g_strdup_printf ("Export as %s", up);
   GtkFileChooserNative *d = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
                                                          GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
-  g_autofree char *base = gradus_doc_model_dup_title (self->model);
-  g_autofree char *name = g_strdup_printf ("%s.%s", base, format);
-  g_strdelimit (name, "/\\:", '-');
+  g_autofree char *name = gradus_window_export_name (self, format);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), name);
   g_object_set_data_full (G_OBJECT (d), "format", g_strdup (format), g_free);
   g_signal_connect (d, "response", G_CALLBACK (export_response), self);
@@ -539,6 +550,56 @@ action_redo (GSimpleAction *a, GVariant *p, gpointer data)
   gradus_doc_model_redo (GRADUS_WINDOW (data)->model);
 }
 
+static gboolean
+box_is_free (GradusScene *scene, double x, double y, double w, double h)
+{
+  const double gap = 20;
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (x < n->x + n->w + gap && x + w + gap > n->x && y < n->y + n->h + gap && y + h + gap > n->y)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+gradus_window_free_spot (GradusWindow *self, double *x, double *y)
+{
+  /* Where a new node goes: right of the selection (the next step of the
+   * computation), else at the centre of the view; then down, then further
+   * right, until it covers no node. */
+  GradusCanvas *canvas = GRADUS_CANVAS (self->canvas);
+  GradusScene *scene = gradus_canvas_get_scene (canvas);
+  const double w = 170, h = 90;
+  double cx, cy;
+  gradus_canvas_get_view_centre (canvas, &cx, &cy);
+  double sx = cx - w / 2, sy = cy - h / 2;
+  gboolean any = FALSE;
+  for (guint i = 0; scene && i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (!n->selected || n->readonly)
+      continue;
+    if (!any || n->x + n->w + 60 > sx)
+      sx = n->x + n->w + 60;
+    if (!any || n->y < sy)
+      sy = n->y;
+    any = TRUE;
+  }
+  *x = sx;
+  *y = sy;
+  if (!scene)
+    return;
+  for (int col = 0; col < 12; col++)
+    for (int row = 0; row < 12; row++) {
+      double tx = sx + col * (w + 40), ty = sy + row * (h / 2 + 10);
+      if (box_is_free (scene, tx, ty, w, h)) {
+        *x = tx;
+        *y = ty;
+        return;
+      }
+    }
+}
+
 static void
 action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
 {
@@ -549,13 +610,10 @@ action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
     gradus_window_message (self, msg);
     return;
   }
-  double cx, cy;
-  gradus_canvas_get_view_centre (GRADUS_CANVAS (self->canvas), &cx, &cy);
-  /* Nodes added one after another at the centre would hide each other. */
-  guint n = gradus_doc_model_n_nodes (self->model);
-  double ox = (n % 5) * 24.0, oy = (n % 5) * 24.0;
+  double x, y;
+  gradus_window_free_spot (self, &x, &y);
   g_autoptr (GError) error = NULL;
-  g_autofree char *id = gradus_doc_model_add_node (self->model, kind, op, cx - 80 + ox, cy - 40 + oy, &error);
+  g_autofree char *id = gradus_doc_model_add_node (self->model, kind, op, x, y, &error);
   if (!id) {
     gradus_window_message (self, error->message);
     return;

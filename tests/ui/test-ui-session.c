@@ -222,6 +222,73 @@ test_nan_badge_reset (void)
   ui_xtest_spin (50);
 }
 
+/* An unwired node the function does not use leaves Run alone; deleting the
+ * output says which node now lacks what, in the editor's words. */
+static void
+test_unfinished_nodes (void)
+{
+  g_autofree char *path = example ("primer-3-linear-regression.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  GradusRunPanel *run = panel_of (w);
+  GradusDocModel *m = gradus_window_get_model (w);
+  GradusRunBinding *binding = gradus_window_get_run_binding (w);
+  guint before = gradus_doc_model_n_nodes (m);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "op:add");
+  g_assert_cmpuint (gradus_doc_model_n_nodes (m), ==, before + 1);
+  UI_TEST_SPIN_UNTIL (!gradus_run_binding_is_pending (binding), 5);
+  g_assert_null (gradus_run_panel_get_error (run));
+  press_and_wait (w, "run.run");
+  g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 10);
+  /* The output goes: the gradient it fed is what is missing now. */
+  const char *ids[] = { "mse", NULL };
+  g_assert_true (gradus_doc_model_remove_nodes (m, ids));
+  UI_TEST_SPIN_UNTIL (!gradus_run_binding_is_pending (binding), 5);
+  const char *err = gradus_run_panel_get_error (run);
+  g_assert_nonnull (err);
+  g_assert_nonnull (strstr (err, "connect a scalar cost"));
+  g_assert_null (strstr (err, "null"));
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (50);
+}
+
+/* A node added with a node selected goes right of it, on no other node; the
+ * export proposes the file's stem. */
+static void
+test_new_node_placement_and_names (void)
+{
+  g_autofree char *path = example ("primer-3-linear-regression.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  GradusDocModel *m = gradus_window_get_model (w);
+  GradusCanvas *c = gradus_window_get_canvas (w);
+  g_autofree char *svg = gradus_window_export_name (w, "svg");
+  g_assert_cmpstr (svg, ==, "primer-3-linear-regression.svg");
+  const char *sel[] = { "mse", NULL };
+  gradus_canvas_set_selection (c, sel);
+  double mx, my;
+  g_assert_true (gradus_doc_model_get_position (m, "mse", &mx, &my));
+  for (int k = 0; k < 3; k++) {
+    gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "op:exp");
+    g_auto (GStrv) now = gradus_canvas_dup_selection (c);
+    g_assert_cmpuint (g_strv_length (now), ==, 1);
+    GradusScene *scene = gradus_canvas_get_scene (c);
+    GradusSceneNode *n = scene->nodes->pdata[gradus_scene_find (scene, now[0])];
+    g_assert_cmpfloat (n->x, >, mx);
+    for (guint i = 0; i < scene->nodes->len; i++) {
+      GradusSceneNode *o = scene->nodes->pdata[i];
+      if (o == n)
+        continue;
+      gboolean overlap = n->x < o->x + o->w && n->x + n->w > o->x && n->y < o->y + o->h &&
+                         n->y + n->h > o->y;
+      g_assert_false (overlap);
+    }
+    gradus_canvas_set_selection (c, sel);
+  }
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,6 +300,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/session/layout-edit-keeps-results", test_layout_edit_keeps_results);
   g_test_add_func ("/ui/session/steps-kept", test_steps_kept);
   g_test_add_func ("/ui/session/nan-badge-reset", test_nan_badge_reset);
+  g_test_add_func ("/ui/session/unfinished-nodes", test_unfinished_nodes);
+  g_test_add_func ("/ui/session/new-node-placement-and-names", test_new_node_placement_and_names);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   (void) !system (cmd);

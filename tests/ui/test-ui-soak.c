@@ -312,7 +312,7 @@ do_action (Soak *s, Act a)
 }
 
 static Act
-draw_action (Soak *s)
+draw_weighted (Soak *s)
 {
   guint total = 0;
   for (int i = 0; i < N_ACTS; i++)
@@ -324,6 +324,19 @@ draw_action (Soak *s)
     r -= act_weights[i];
   }
   return ACT_SELECT;
+}
+
+/* Bounded: past this many nodes an add becomes a delete, so that a long
+ * session edits a graph of a classroom's size rather than an ever bigger one. */
+#define MAX_NODES 40
+
+static Act
+draw_action (Soak *s)
+{
+  Act a = draw_weighted (s);
+  if (a == ACT_ADD && gradus_doc_model_n_nodes (gradus_window_get_model (s->w)) > MAX_NODES)
+    return ACT_DELETE;
+  return a;
 }
 
 static void

@@ -643,8 +643,10 @@ build_document (GradusRunPanel *self)
       if (g_hash_table_size (self->overrides) > 0 && !rebuild_feeds (self, NULL))
         g_hash_table_remove_all (self->overrides);
       if (rebuild_feeds (self, &error))
-        set_status (self, FALSE, "Ready: %u inputs, %d outputs, %u shared variables",
-                    self->inputs->len, self->n_outputs, self->shared->len);
+        set_status (self, FALSE, "Ready: %u %s, %d %s, %u shared %s", self->inputs->len,
+                    self->inputs->len == 1 ? "input" : "inputs", self->n_outputs,
+                    self->n_outputs == 1 ? "output" : "outputs", self->shared->len,
+                    self->shared->len == 1 ? "variable" : "variables");
       build_plots (self);
       build_feed_rows (self);
     }
@@ -910,6 +912,13 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   if (!self->root)
     set_status (self, FALSE, "No document");
   return ok;
+}
+
+void
+gradus_run_panel_set_problem (GradusRunPanel *self, const char *message)
+{
+  g_return_if_fail (GRADUS_IS_RUN_PANEL (self));
+  set_status (self, TRUE, "%s", message);
 }
 
 const char *

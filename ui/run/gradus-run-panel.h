@@ -35,6 +35,9 @@ gboolean    gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root,
                                            const char *path);
 /* The status line as shown ("Ready: …", "10 calls in 0.1 ms …"). */
 const char *gradus_run_panel_get_status (GradusRunPanel *self);
+/* Shows `message` as the error of the document (the editor says it better
+ * than the engine: which node is unfinished and what it lacks). */
+void        gradus_run_panel_set_problem (GradusRunPanel *self, const char *message);
 /* The message shown for the last compile or run error, or NULL. */
 const char *gradus_run_panel_get_error (GradusRunPanel *self);
 

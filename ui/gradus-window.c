@@ -371,21 +371,15 @@ action_open (GSimpleAction *a, GVariant *p, gpointer data)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
 }
 
-static gboolean
-is_blank (GradusWindow *self)
-{
-  return gradus_doc_model_n_nodes (self->model) == 0 && !gradus_doc_model_get_modified (self->model)
-         && !gradus_doc_model_get_path (self->model);
-}
-
 static void
 action_open_path (GSimpleAction *a, GVariant *p, gpointer data)
 {
   GradusWindow *self = data;
   const char *path = g_variant_get_string (p, NULL);
   GradusWindow *target = self;
-  /* A window with work in it keeps it: the file opens in a new window. */
-  if (!is_blank (self)) {
+  /* A window with unsaved work keeps it: the file opens in a new window. An
+   * empty window, or one whose file is saved, is reused. */
+  if (gradus_doc_model_get_modified (self->model)) {
     target = gradus_window_new (gtk_window_get_application (GTK_WINDOW (self)));
     gtk_window_present (GTK_WINDOW (target));
   }

@@ -35,7 +35,7 @@ small_graph (void)
   g_assert_cmpstr (a, ==, "w");
   g_autofree char *mul = gradus_doc_model_add_node (m, "op", "mul", 200, 0, &error);
   g_assert_cmpstr (mul, ==, "mul");
-  /* Both float32 by default: the wires type-check. */
+  /* Both float64 by default (as in the primer): the wires type-check. */
   gboolean ok = gradus_doc_model_connect (m, "mul", 0, "x", &error);
   g_assert_no_error (error);
   g_assert_true (ok);
@@ -60,7 +60,7 @@ test_add_connect (void)
   gint i = grd_graph_find (g, "mul");
   g_assert_cmpint (i, >=, 0);
   g_autofree char *t = grd_type_describe (grd_graph_node_type (g, i, 0));
-  g_assert_cmpstr (t, ==, "float32[]");
+  g_assert_cmpstr (t, ==, "float64[]");
   double x, y;
   g_assert_true (gradus_doc_model_get_position (m, "mul", &x, &y));
   g_assert_cmpfloat (x, ==, 200);
@@ -358,7 +358,7 @@ test_scene_hit (void)
   g_assert_cmpuint (n->in_labels->len, ==, 2);
   g_assert_cmpuint (n->out_labels->len, ==, 1);
   /* Port labels carry dtype and shape. */
-  g_assert_nonnull (strstr (n->out_labels->pdata[0], "float32[]"));
+  g_assert_nonnull (strstr (n->out_labels->pdata[0], "float64[]"));
   double px, py;
   gboolean output;
   gint port;

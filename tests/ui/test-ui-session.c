@@ -289,6 +289,40 @@ test_new_node_placement_and_names (void)
   ui_xtest_spin (50);
 }
 
+/* Open reuses a window whose file is saved; one with unsaved work keeps it.
+ * New variables are float64, as in the primer. */
+static void
+test_open_reuses_window (void)
+{
+  g_autofree char *p3 = example ("primer-3-linear-regression.gradus");
+  g_autofree char *p1 = example ("primer-1-vector-add.gradus");
+  g_autofree char *p2 = example ("primer-2-grad-sum-x2.gradus");
+  GradusWindow *w = ui_open_window (p3, 1024, 700);
+  GradusDocModel *m = gradus_window_get_model (w);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.open-path", "s", p1);
+  g_assert_cmpstr (gradus_doc_model_get_path (m), ==, p1);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "variable");
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (gradus_window_get_canvas (w));
+  g_assert_cmpstr (json_object_get_string_member (gradus_doc_model_get_node (m, sel[0]), "dtype"),
+                   ==, "float64");
+  g_assert_true (gradus_doc_model_get_modified (m));
+  GListModel *tops = gtk_window_get_toplevels ();
+  guint n_before = g_list_model_get_n_items (tops);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.open-path", "s", p2);
+  g_assert_cmpstr (gradus_doc_model_get_path (m), ==, p1);
+  g_assert_cmpuint (g_list_model_get_n_items (tops), ==, n_before + 1);
+  for (guint i = g_list_model_get_n_items (tops); i-- > 0;) {
+    g_autoptr (GObject) other = g_list_model_get_item (tops, i);
+    if (GRADUS_IS_WINDOW (other) && other != G_OBJECT (w)) {
+      g_assert_cmpstr (gradus_doc_model_get_path (gradus_window_get_model (GRADUS_WINDOW (other))), ==, p2);
+      gtk_window_destroy (GTK_WINDOW (other));
+    }
+  }
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -301,6 +335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/session/steps-kept", test_steps_kept);
   g_test_add_func ("/ui/session/nan-badge-reset", test_nan_badge_reset);
   g_test_add_func ("/ui/session/unfinished-nodes", test_unfinished_nodes);
+  g_test_add_func ("/ui/session/open-reuses-window", test_open_reuses_window);
   g_test_add_func ("/ui/session/new-node-placement-and-names", test_new_node_placement_and_names);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);

@@ -87,6 +87,55 @@ visible (const GradusRenderOptions *o, double x, double y, double w, double h)
          y <= o->clip_y + o->clip_h;
 }
 
+/* "in" / "out" pills at the right of the header of the function's inputs and
+ * outputs. Returns the width they take. */
+static double
+draw_function_marks (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n)
+{
+  double x = n->x + n->w - 6;
+  for (int k = 0; k < 2; k++) {
+    gboolean on = k ? n->fn_input : n->fn_output;
+    if (!on)
+      continue;
+    const char *text = k ? "in" : "out";
+    double w = k ? 20 : 26;
+    x -= w;
+    rounded_rect (cr, x, n->y + 4, w, GRADUS_NODE_HEADER - 8, 5);
+    cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+    cairo_fill (cr);
+    set_rgb (cr, kind_colour (n), 1);
+    text_at (cr, layout, text, "Sans Bold 7", x + 4, n->y + GRADUS_NODE_HEADER / 2, 0, FALSE);
+    x -= 4;
+  }
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  return n->x + n->w - 6 - x;
+}
+
+/* An update: from the output that computes the shared variable's next value
+ * back to the variable, dashed, with an arrow head, over the top. */
+static void
+draw_update (cairo_t *cr, GradusScene *scene, GradusSceneNode *shared, gboolean dark)
+{
+  double x0, y0;
+  gradus_scene_port_pos (scene, shared->update_from, TRUE, shared->update_port, &x0, &y0);
+  double x1 = shared->x + shared->w / 2, y1 = shared->y - 2;
+  double top = MIN (y0, y1) - 60;
+  cairo_move_to (cr, x0, y0);
+  cairo_curve_to (cr, x0 + 60, top, x1, top, x1, y1 - 8);
+  Rgb c = dark ? hex (0xffa348) : hex (0xc64600);
+  set_rgb (cr, c, 0.85);
+  double dash[] = { 6, 4 };
+  cairo_set_dash (cr, dash, 2, 0);
+  cairo_set_line_width (cr, 2);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - 6, y1 - 10);
+  cairo_line_to (cr, x1 + 6, y1 - 10);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
 static void
 draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
 {
@@ -130,8 +179,9 @@ draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
   cairo_set_dash (cr, NULL, 0, 0);
 
   cairo_set_source_rgb (cr, 1, 1, 1);
+  double marks = draw_function_marks (cr, layout, n);
   text_at (cr, layout, n->title, "Sans Bold 10", n->x + 10, n->y + GRADUS_NODE_HEADER / 2,
-           n->w - 20, FALSE);
+           n->w - 20 - marks, FALSE);
   set_rgb (cr, fg, 0.6);
   text_at (cr, layout, n->subtitle, "Sans Italic 8", n->x + 10, n->y + GRADUS_NODE_HEADER + 9,
            n->w - 20, FALSE);
@@ -292,6 +342,11 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
       set_rgb (cr, dtype_colour (label, fg), 0.8);
     cairo_set_line_width (cr, 2);
     cairo_stroke (cr);
+  }
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (n->update_from >= 0)
+      draw_update (cr, scene, n, o->dark);
   }
   if (o->wire) {
     wire_path (cr, o->wire_x0, o->wire_y0, o->wire_x1, o->wire_y1);

@@ -31,6 +31,8 @@ struct _GradusCanvas {
   GHashTable     *expanded;     /* grad ids whose gradient graph is shown */
   double          ox, oy, zoom; /* graph point at the top-left corner; pixels per unit */
   gboolean        need_fit;
+  gboolean        fitted;       /* the view is a fit the user has not moved: refit on resize */
+  int             fit_w, fit_h;
 
   DragMode        mode;
   double          start_wx, start_wy, drag_dx, drag_dy;
@@ -266,6 +268,7 @@ gradus_canvas_set_model (GradusCanvas *self, GradusDocModel *model)
     self->oy = y;
     self->zoom = CLAMP (z, MIN_ZOOM, MAX_ZOOM);
     self->need_fit = FALSE;
+    self->fitted = FALSE;
   } else
     self->need_fit = TRUE;
   model_changed (self);
@@ -354,6 +357,7 @@ gradus_canvas_zoom_at (GradusCanvas *self, double factor, double wx, double wy)
   self->zoom = CLAMP (self->zoom * factor, MIN_ZOOM, MAX_ZOOM);
   self->ox = gx - wx / self->zoom;
   self->oy = gy - wy / self->zoom;
+  self->fitted = FALSE;
   save_view (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -375,6 +379,9 @@ gradus_canvas_zoom_to_fit (GradusCanvas *self)
     self->ox = bx + bw / 2 - w / self->zoom / 2;
     self->oy = by + bh / 2 - h / self->zoom / 2;
   }
+  self->fitted = TRUE;
+  self->fit_w = (int) w;
+  self->fit_h = (int) h;
   save_view (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -458,6 +465,7 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   GradusRenderOptions o = {
     .dark = dark,
+    .zoom = self->zoom,
     .clip_x = self->ox, .clip_y = self->oy, .clip_w = w / self->zoom, .clip_h = h / self->zoom,
   };
   if (self->mode == MODE_WIRE) {
@@ -573,6 +581,10 @@ gradus_canvas_size_allocate (GtkWidget *widget, int width, int height, int basel
   if (self->need_fit && width > 1 && height > 1) {
     self->need_fit = FALSE;
     gradus_canvas_zoom_to_fit (self);
+  } else if (self->fitted && width > 1 && height > 1 &&
+             (width != self->fit_w || height != self->fit_h)) {
+    /* The window grew (or shrank) under a fitted graph: fit it again. */
+    gradus_canvas_zoom_to_fit (self);
   }
 }
 
@@ -630,14 +642,16 @@ output_ref (GradusSceneNode *n, gint port)
 static void
 drag_begin (GtkGestureDrag *gesture, double x, double y, GradusCanvas *self)
 {
-  GradusScene *scene = gradus_canvas_get_scene (self);
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
   GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
   self->start_wx = x;
   self->start_wy = y;
   self->drag_dx = self->drag_dy = 0;
   g_debug ("canvas: press %u at %.0f,%.0f", button, x, y);
+  /* Focus first: a field of the inspector that loses it applies its text, an
+   * edit that replaces the scene. Only then is the scene looked at. */
   gtk_widget_grab_focus (GTK_WIDGET (self));
+  GradusScene *scene = gradus_canvas_get_scene (self);
   if (button == GDK_BUTTON_MIDDLE || (button == GDK_BUTTON_PRIMARY && self->space_held)) {
     self->mode = MODE_PAN;
     self->pan_ox = self->ox;
@@ -716,6 +730,7 @@ drag_update (GtkGestureDrag *gesture, double dx, double dy, GradusCanvas *self)
   self->drag_dx = dx;
   self->drag_dy = dy;
   if (self->mode == MODE_PAN) {
+    self->fitted = FALSE;
     self->ox = self->pan_ox - dx / self->zoom;
     self->oy = self->pan_oy - dy / self->zoom;
   }
@@ -880,6 +895,7 @@ scroll (GtkEventControllerScroll *c, double dx, double dy, GradusCanvas *self)
   double step = wheel ? 50 : 1;
   self->ox += dx * step / self->zoom;
   self->oy += dy * step / self->zoom;
+  self->fitted = FALSE;
   save_view (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return TRUE;

@@ -822,12 +822,13 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
     json_object_set_string_member (o, "op", op);
     json_object_set_array_member (o, "inputs", json_array_new ());
   } else if (g_str_equal (kind, "variable")) {
-    json_object_set_string_member (o, "dtype", "float32");
+    /* float64 as in the Theano primer: exact numbers for a class on gradients. */
+    json_object_set_string_member (o, "dtype", "float64");
     json_object_set_array_member (o, "shape", json_array_new ());
   } else if (g_str_equal (kind, "grad")) {
     json_object_set_array_member (o, "wrt", json_array_new ());
   } else {
-    json_object_set_string_member (o, "dtype", "float32");
+    json_object_set_string_member (o, "dtype", "float64");
     json_object_set_double_member (o, "value", 0.0);
   }
   json_array_add_object_element (nodes_array (self), o);

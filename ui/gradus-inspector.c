@@ -16,6 +16,7 @@ struct _GradusInspector {
   guint           n_selected;
   char           *shown_json;   /* the node as last shown: rebuild only on change */
   guint           rebuild_id;
+  gboolean        node_switched; /* the next rebuild shows another node */
   gboolean        building;
   GtkWidget      *message;
 };
@@ -214,6 +215,7 @@ entry_apply (GtkWidget *entry, GradusInspector *self)
   const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
   if (g_strcmp0 (orig, text) == 0)
     return;
+  g_debug ("inspector: %s of %s := '%s'", key, self->node_id, text);
   /* Remember the text as applied, so focus leaving does not apply it twice. */
   g_object_set_data_full (G_OBJECT (entry), "orig", g_strdup (text), g_free);
   g_autoptr (GError) error = NULL;
@@ -389,6 +391,13 @@ toggle_gradient (GtkButton *b, GradusInspector *self)
 static void
 clear_box (GradusInspector *self)
 {
+  /* A focused field that goes away without losing the focus first leaves
+   * GTK's scrolled window with a dangling focus child (a critical, then
+   * crashes): hand the focus back to the window before. */
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+  if (focus && gtk_widget_is_ancestor (focus, self->box))
+    gtk_root_set_focus (root, NULL);
   GtkWidget *c;
   while ((c = gtk_widget_get_first_child (self->box)))
     gtk_box_remove (GTK_BOX (self->box), c);
@@ -587,8 +596,9 @@ rebuild_idle (gpointer data)
   /* Rebuild only when this node or its error changed: the user may be
    * typing in another field of the panel. */
   g_autofree char *now = node_state (self);
-  if (g_strcmp0 (now, self->shown_json) != 0)
+  if (self->node_switched || g_strcmp0 (now, self->shown_json) != 0)
     rebuild (self);
+  self->node_switched = FALSE;
   return G_SOURCE_REMOVE;
 }
 
@@ -631,7 +641,11 @@ gradus_inspector_set_node (GradusInspector *self, const char *id, guint n_select
   g_free (self->node_id);
   self->node_id = g_strdup (id);
   self->n_selected = n_selected;
-  rebuild (self);
+  /* Later, not now: this comes from the canvas in the middle of a press, and
+   * tearing fields down there (their controllers, a focused entry) while GTK
+   * still dispatches to them is how the editor crashed. */
+  self->node_switched = TRUE;
+  queue_rebuild (self);
 }
 
 const char *

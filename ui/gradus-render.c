@@ -87,6 +87,55 @@ visible (const GradusRenderOptions *o, double x, double y, double w, double h)
          y <= o->clip_y + o->clip_h;
 }
 
+/* "in" / "out" pills at the right of the header of the function's inputs and
+ * outputs. Returns the width they take. */
+static double
+draw_function_marks (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n)
+{
+  double x = n->x + n->w - 6;
+  for (int k = 0; k < 2; k++) {
+    gboolean on = k ? n->fn_input : n->fn_output;
+    if (!on)
+      continue;
+    const char *text = k ? "in" : "out";
+    double w = k ? 20 : 26;
+    x -= w;
+    rounded_rect (cr, x, n->y + 4, w, GRADUS_NODE_HEADER - 8, 5);
+    cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+    cairo_fill (cr);
+    set_rgb (cr, kind_colour (n), 1);
+    text_at (cr, layout, text, "Sans Bold 7", x + 4, n->y + GRADUS_NODE_HEADER / 2, 0, FALSE);
+    x -= 4;
+  }
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  return n->x + n->w - 6 - x;
+}
+
+/* An update: from the output that computes the shared variable's next value
+ * back to the variable, dashed, with an arrow head, over the top. */
+static void
+draw_update (cairo_t *cr, GradusScene *scene, GradusSceneNode *shared, gboolean dark)
+{
+  double x0, y0;
+  gradus_scene_port_pos (scene, shared->update_from, TRUE, shared->update_port, &x0, &y0);
+  double x1 = shared->x + shared->w / 2, y1 = shared->y - 2;
+  double top = MIN (y0, y1) - 60;
+  cairo_move_to (cr, x0, y0);
+  cairo_curve_to (cr, x0 + 60, top, x1, top, x1, y1 - 8);
+  Rgb c = dark ? hex (0xffa348) : hex (0xc64600);
+  set_rgb (cr, c, 0.85);
+  double dash[] = { 6, 4 };
+  cairo_set_dash (cr, dash, 2, 0);
+  cairo_set_line_width (cr, 2);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - 6, y1 - 10);
+  cairo_line_to (cr, x1 + 6, y1 - 10);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
 static void
 draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
 {
@@ -130,8 +179,9 @@ draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
   cairo_set_dash (cr, NULL, 0, 0);
 
   cairo_set_source_rgb (cr, 1, 1, 1);
+  double marks = draw_function_marks (cr, layout, n);
   text_at (cr, layout, n->title, "Sans Bold 10", n->x + 10, n->y + GRADUS_NODE_HEADER / 2,
-           n->w - 20, FALSE);
+           n->w - 20 - marks, FALSE);
   set_rgb (cr, fg, 0.6);
   text_at (cr, layout, n->subtitle, "Sans Italic 8", n->x + 10, n->y + GRADUS_NODE_HEADER + 9,
            n->w - 20, FALSE);
@@ -172,6 +222,70 @@ draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
     cairo_new_path (cr);
     pango_layout_set_height (layout, -1);
   }
+}
+
+/* Zoomed out: the box in its kind's colour and the node's name, at a size
+ * that stays legible on screen (13 px bold) whatever the zoom. */
+static void
+draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark,
+                     double zoom)
+{
+  Rgb head = kind_colour (n);
+  Rgb accent = dark ? hex (0x78aeed) : hex (0x3584e4);
+  rounded_rect (cr, n->x, n->y, n->w, n->h, 8);
+  set_rgb (cr, n->error ? hex (0xe01b24) : head, 1);
+  cairo_fill_preserve (cr);
+  if (n->selected) {
+    set_rgb (cr, accent, 1);
+    cairo_set_line_width (cr, 4 / zoom);
+    cairo_stroke (cr);
+  }
+  cairo_new_path (cr);
+  PangoFontDescription *fd = pango_font_description_from_string ("Sans Bold");
+  pango_font_description_set_absolute_size (fd, 13.0 / zoom * PANGO_SCALE);
+  pango_layout_set_font_description (layout, fd);
+  pango_font_description_free (fd);
+  pango_layout_set_text (layout, n->title, -1);
+  /* May overhang the box a little: a name cut to two letters says nothing. */
+  double max_w = n->w + 30 / zoom;
+  pango_layout_set_width (layout, (int) (max_w * PANGO_SCALE));
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  int tw, th;
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  double x = n->x + n->w / 2 - max_w / 2, y = n->y + n->h / 2 - th / 2.0;
+  /* A halo of the page's colour keeps the name readable over wires. */
+  cairo_move_to (cr, x, y);
+  pango_cairo_layout_path (cr, layout);
+  set_rgb (cr, dark ? hex (0x1e1e1e) : hex (0xffffff), 0.9);
+  cairo_set_line_width (cr, 3 / zoom);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x, y);
+  set_rgb (cr, dark ? hex (0xffffff) : hex (0x241f31), 1);
+  pango_cairo_show_layout (cr, layout);
+  cairo_new_path (cr);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
+}
+
+/* The colour of a wire: the dtype it carries (read from its output port's
+ * label, "out  float32[3]"), so that a float32 wire into a float64 input shows. */
+static Rgb
+dtype_colour (const char *label, Rgb fallback)
+{
+  if (!label)
+    return fallback;
+  if (strstr (label, "float64"))
+    return hex (0x1c71d8);
+  if (strstr (label, "float32"))
+    return hex (0x26a269);
+  if (strstr (label, "int64"))
+    return hex (0xc64600);
+  if (strstr (label, "int32"))
+    return hex (0xe5a50a);
+  if (strstr (label, "bool"))
+    return hex (0xe01b24);
+  return fallback;
 }
 
 void
@@ -219,12 +333,20 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
       continue;
     }
     wire_path (cr, x0, y0, x1, y1);
+    GradusSceneNode *src = scene->nodes->pdata[e->from];
+    const char *label = e->from_port >= 0 && (guint) e->from_port < src->out_labels->len
+                        ? src->out_labels->pdata[e->from_port] : NULL;
     if (e->derived)
       set_rgb (cr, purple, 0.75);
     else
-      set_rgb (cr, fg, 0.55);
+      set_rgb (cr, dtype_colour (label, fg), 0.8);
     cairo_set_line_width (cr, 2);
     cairo_stroke (cr);
+  }
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (n->update_from >= 0)
+      draw_update (cr, scene, n, o->dark);
   }
   if (o->wire) {
     wire_path (cr, o->wire_x0, o->wire_y0, o->wire_x1, o->wire_y1);
@@ -235,7 +357,11 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
 
   for (guint i = 0; i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];
-    if (visible (o, n->x - 10, n->y - 10, MAX (n->w, 220) + 20, n->h + 60))
+    if (!visible (o, n->x - 30, n->y - 10, MAX (n->w, 220) + 60, n->h + 60))
+      continue;
+    if (o->zoom > 0 && o->zoom < GRADUS_RENDER_NAME_ONLY_ZOOM)
+      draw_node_name_only (cr, layout, n, o->dark, o->zoom);
+    else
       draw_node (cr, layout, n, o->dark);
   }
   g_object_unref (layout);

@@ -14,7 +14,12 @@ typedef struct {
   /* A wire being dragged: from (x0, y0) to (x1, y1); `wire` FALSE when none. */
   gboolean wire;
   double   wire_x0, wire_y0, wire_x1, wire_y1;
+  /* Screen pixels per graph unit (0: 1). Below GRADUS_RENDER_NAME_ONLY_ZOOM a
+   * node shows its name only, large enough to read (semantic zoom). */
+  double   zoom;
 } GradusRenderOptions;
+
+#define GRADUS_RENDER_NAME_ONLY_ZOOM 0.7
 
 /* Draws in graph coordinates: the caller sets the transform. */
 void gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions *options);

@@ -137,6 +137,7 @@ node_new (const char *id)
   n->in_labels = g_ptr_array_new_with_free_func (g_free);
   n->out_labels = g_ptr_array_new_with_free_func (g_free);
   n->group = -1;
+  n->update_from = -1;
   return n;
 }
 
@@ -161,6 +162,53 @@ add_edge (GradusScene *scene, gint from, gint from_port, gint to, gint to_port, 
   g_array_append_val (scene->edges, e);
 }
 
+/* A value short enough to show on its node ("-1", "[1, 2, 3]", "4x3
+ * values"), or NULL. */
+static char *
+value_text (JsonNode *v)
+{
+  if (!v)
+    return NULL;
+  if (JSON_NODE_HOLDS_VALUE (v)) {
+    GType t = json_node_get_value_type (v);
+    if (t == G_TYPE_DOUBLE || t == G_TYPE_INT64)
+      return g_strdup_printf ("%.4g", json_node_get_double (v));
+    if (t == G_TYPE_BOOLEAN)
+      return g_strdup (json_node_get_boolean (v) ? "true" : "false");
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_ARRAY (v))
+    return NULL;
+  g_autofree char *text = json_to_string (v, FALSE);
+  if (strlen (text) <= 24)
+    return g_strdup (text);
+  JsonArray *a = json_node_get_array (v);
+  guint rows = json_array_get_length (a);
+  JsonNode *first = rows ? json_array_get_element (a, 0) : NULL;
+  if (first && JSON_NODE_HOLDS_ARRAY (first))
+    return g_strdup_printf ("%ux%u values", rows, json_array_get_length (json_node_get_array (first)));
+  return g_strdup_printf ("%u values", rows);
+}
+
+/* Updates of the function: shared node <- the node computing its next value. */
+static void
+link_updates (GradusScene *scene, GradusDocModel *model)
+{
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *sn = scene->nodes->pdata[i];
+    if (sn->kind != GRD_NODE_SHARED || sn->readonly)
+      continue;
+    const char *ref = gradus_doc_model_get_update (model, sn->id);
+    gint k = 0;
+    g_autofree char *src = ref ? gradus_ref_parse (ref, &k) : NULL;
+    gint from = src ? gradus_scene_find (scene, src) : -1;
+    if (from >= 0) {
+      sn->update_from = from;
+      sn->update_port = k;
+    }
+  }
+}
+
 /* The forward graph: one box per node of the file. */
 static void
 build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
@@ -178,8 +226,14 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
     sn->kind = kind_from_name (kind);
     sn->op = g_strdup (str_member (o, "op"));
     sn->title = g_strdup (name && *name ? name : id);
-    sn->subtitle = g_strdup (sn->op ? sn->op : kind ? kind : "?");
+    g_autofree char *value = value_text (json_object_get_member (o, "value"));
+    if (value)
+      sn->subtitle = g_strdup_printf ("%s = %s", kind ? kind : "?", value);
+    else
+      sn->subtitle = g_strdup (sn->op ? sn->op : kind ? kind : "?");
     sn->selected = selection && g_hash_table_contains (selection, id);
+    sn->fn_input = gradus_doc_model_in_function (model, "inputs", id);
+    sn->fn_output = gradus_doc_model_in_function (model, "outputs", id);
     const char *err = gradus_doc_model_node_error (model, id);
     sn->error = g_strdup (err);
 
@@ -386,6 +440,7 @@ gradus_scene_new (GradusDocModel *model, GHashTable *expanded, GHashTable *selec
     scene->banner = g_strdup (gradus_doc_model_get_build_error (model));
 
   build_forward (scene, model, selection);
+  link_updates (scene, model);
 
   GrdDocument *doc = gradus_doc_model_get_document (model);
   if (expanded && doc && g_hash_table_size (expanded) > 0) {

@@ -20,6 +20,11 @@ typedef struct {
   gint        group;        /* index of the gradient frame, or -1 for the forward graph */
   gboolean    readonly;     /* derived by the engine */
   gboolean    selected;
+  /* The function drawn: an input or an output of it; for a shared variable,
+   * the node (scene index, -1 none) and output whose value replaces it after
+   * each call (its update, drawn as an arrow back to it). */
+  gboolean    fn_input, fn_output;
+  gint        update_from, update_port;
 } GradusSceneNode;
 
 typedef struct {

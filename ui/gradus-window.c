@@ -5,6 +5,7 @@
  * shortcuts, menus, buttons and tests all go through the same code. */
 #include "gradus-window.h"
 #include "gradus-render.h"
+#include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
 #include "gradus-ui-private.h"
 
@@ -18,7 +19,9 @@ struct _GradusWindow {
   GtkWidget      *palette;
   GtkWidget      *inspector;
   GtkWidget      *run_panel;
-  guint           run_sync_id;
+  GradusRunBinding *run_binding;
+  GtkWidget      *run_paned;
+  gboolean        run_height_set;
   GtkWidget      *title;
   GtkWidget      *toasts;
   GMenu          *recent_menu;
@@ -124,35 +127,6 @@ add_recent (const char *path)
 
 /* ------------------------------------------------------------ run panel */
 
-static gboolean
-sync_run_panel (gpointer data)
-{
-  GradusWindow *self = data;
-  self->run_sync_id = 0;
-  GradusRunPanel *run = GRADUS_RUN_PANEL (self->run_panel);
-  /* A running function keeps its document; the panel takes the edit when it stops. */
-  if (gradus_run_panel_is_running (run))
-    return G_SOURCE_REMOVE;
-  gradus_run_panel_set_document (run, gradus_doc_model_get_root (self->model),
-                                 gradus_doc_model_get_path (self->model));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-queue_run_sync (GradusWindow *self)
-{
-  /* Edits come in bursts (typing, dragging): compile once they settle. */
-  g_clear_handle_id (&self->run_sync_id, g_source_remove);
-  self->run_sync_id = g_timeout_add (250, sync_run_panel, self);
-}
-
-static void
-run_running_changed (GradusRunPanel *run, gboolean running, GradusWindow *self)
-{
-  if (!running)
-    queue_run_sync (self);
-}
-
 static void
 run_nan_found (GradusRunPanel *run, const char *node, gint64 call, GradusWindow *self)
 {
@@ -181,6 +155,36 @@ run_finished (GradusRunPanel *run, gint end, GradusWindow *self)
   /* A run that ended well has no NaN to point at any more. */
   if (end != GRADUS_RUN_NON_FINITE)
     gradus_canvas_set_nan_badge (canvas, NULL, 0);
+}
+
+/* The first time the canvas column has a height: the run panel gets enough
+ * of it for a row of plots with their legends; later the divider stays
+ * where the user puts it. */
+static void
+run_paned_sized (GtkPaned *paned, GParamSpec *pspec, GradusWindow *self)
+{
+  int max = 0;
+  g_object_get (paned, "max-position", &max, NULL);
+  if (self->run_height_set || max < 300)
+    return;
+  self->run_height_set = TRUE;
+  int panel = CLAMP (max * 9 / 20, 340, 460);
+  gtk_paned_set_position (paned, max - panel);
+}
+
+/* A new document or Reset: the canvas's values and NaN badge were of results now gone. */
+static void
+run_cleared (GradusRunPanel *run, GradusWindow *self)
+{
+  GradusCanvas *canvas = GRADUS_CANVAS (self->canvas);
+  gradus_canvas_set_live_values (canvas, NULL, 0);
+  gradus_canvas_set_nan_badge (canvas, NULL, 0);
+}
+
+GradusRunBinding *
+gradus_window_get_run_binding (GradusWindow *self)
+{
+  return self->run_binding;
 }
 
 GtkWidget *
@@ -250,7 +254,7 @@ load_model (GradusWindow *self)
   gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
   gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
   update_actions (self);
-  queue_run_sync (self);
+  gradus_run_binding_set_model (self->run_binding, self->model);
 }
 
 gboolean
@@ -367,21 +371,15 @@ action_open (GSimpleAction *a, GVariant *p, gpointer data)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
 }
 
-static gboolean
-is_blank (GradusWindow *self)
-{
-  return gradus_doc_model_n_nodes (self->model) == 0 && !gradus_doc_model_get_modified (self->model)
-         && !gradus_doc_model_get_path (self->model);
-}
-
 static void
 action_open_path (GSimpleAction *a, GVariant *p, gpointer data)
 {
   GradusWindow *self = data;
   const char *path = g_variant_get_string (p, NULL);
   GradusWindow *target = self;
-  /* A window with work in it keeps it: the file opens in a new window. */
-  if (!is_blank (self)) {
+  /* A window with unsaved work keeps it: the file opens in a new window. An
+   * empty window, or one whose file is saved, is reused. */
+  if (gradus_doc_model_get_modified (self->model)) {
     target = gradus_window_new (gtk_window_get_application (GTK_WINDOW (self)));
     gtk_window_present (GTK_WINDOW (target));
   }
@@ -484,6 +482,19 @@ export_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
   g_object_unref (dialog);
 }
 
+char *
+gradus_window_export_name (GradusWindow *self, const char *format)
+{
+  /* linreg.gradus -> linreg.svg; an unsaved graph: its title. */
+  const char *path = gradus_doc_model_get_path (self->model);
+  g_autofree char *base = path ? g_path_get_basename (path) : gradus_doc_model_dup_title (self->model);
+  if (g_str_has_suffix (base, ".gradus"))
+    base[strlen (base) - strlen (".gradus")] = '\0';
+  char *name = g_strdup_printf ("%s.%s", base, format);
+  g_strdelimit (name, "/\\:", '-');
+  return name;
+}
+
 static void
 action_export (GSimpleAction *a, GVariant *p, gpointer data)
 {
@@ -493,9 +504,7 @@ action_export (GSimpleAction *a, GVariant *p, gpointer data)
   g_autofree char *title = g_strdup_printf ("Export as %s", up);
   GtkFileChooserNative *d = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
                                                          GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
-  g_autofree char *base = gradus_doc_model_dup_title (self->model);
-  g_autofree char *name = g_strdup_printf ("%s.%s", base, format);
-  g_strdelimit (name, "/\\:", '-');
+  g_autofree char *name = gradus_window_export_name (self, format);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), name);
   g_object_set_data_full (G_OBJECT (d), "format", g_strdup (format), g_free);
   g_signal_connect (d, "response", G_CALLBACK (export_response), self);
@@ -535,6 +544,56 @@ action_redo (GSimpleAction *a, GVariant *p, gpointer data)
   gradus_doc_model_redo (GRADUS_WINDOW (data)->model);
 }
 
+static gboolean
+box_is_free (GradusScene *scene, double x, double y, double w, double h)
+{
+  const double gap = 20;
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (x < n->x + n->w + gap && x + w + gap > n->x && y < n->y + n->h + gap && y + h + gap > n->y)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+gradus_window_free_spot (GradusWindow *self, double *x, double *y)
+{
+  /* Where a new node goes: right of the selection (the next step of the
+   * computation), else at the centre of the view; then down, then further
+   * right, until it covers no node. */
+  GradusCanvas *canvas = GRADUS_CANVAS (self->canvas);
+  GradusScene *scene = gradus_canvas_get_scene (canvas);
+  const double w = 170, h = 90;
+  double cx, cy;
+  gradus_canvas_get_view_centre (canvas, &cx, &cy);
+  double sx = cx - w / 2, sy = cy - h / 2;
+  gboolean any = FALSE;
+  for (guint i = 0; scene && i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (!n->selected || n->readonly)
+      continue;
+    if (!any || n->x + n->w + 60 > sx)
+      sx = n->x + n->w + 60;
+    if (!any || n->y < sy)
+      sy = n->y;
+    any = TRUE;
+  }
+  *x = sx;
+  *y = sy;
+  if (!scene)
+    return;
+  for (int col = 0; col < 12; col++)
+    for (int row = 0; row < 12; row++) {
+      double tx = sx + col * (w + 40), ty = sy + row * (h / 2 + 10);
+      if (box_is_free (scene, tx, ty, w, h)) {
+        *x = tx;
+        *y = ty;
+        return;
+      }
+    }
+}
+
 static void
 action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
 {
@@ -545,13 +604,10 @@ action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
     gradus_window_message (self, msg);
     return;
   }
-  double cx, cy;
-  gradus_canvas_get_view_centre (GRADUS_CANVAS (self->canvas), &cx, &cy);
-  /* Nodes added one after another at the centre would hide each other. */
-  guint n = gradus_doc_model_n_nodes (self->model);
-  double ox = (n % 5) * 24.0, oy = (n % 5) * 24.0;
+  double x, y;
+  gradus_window_free_spot (self, &x, &y);
   g_autoptr (GError) error = NULL;
-  g_autofree char *id = gradus_doc_model_add_node (self->model, kind, op, cx - 80 + ox, cy - 40 + oy, &error);
+  g_autofree char *id = gradus_doc_model_add_node (self->model, kind, op, x, y, &error);
   if (!id) {
     gradus_window_message (self, error->message);
     return;
@@ -987,7 +1043,7 @@ gradus_window_dispose (GObject *object)
 {
   GradusWindow *self = GRADUS_WINDOW (object);
   g_clear_handle_id (&self->autosave_source, g_source_remove);
-  g_clear_handle_id (&self->run_sync_id, g_source_remove);
+  g_clear_object (&self->run_binding);
   g_clear_object (&self->model);
   g_clear_object (&self->recent_menu);
   G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);
@@ -1057,20 +1113,21 @@ gradus_window_init (GradusWindow *self)
   self->run_panel = gradus_run_panel_new ();
   GtkWidget *vpaned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
   gtk_paned_set_start_child (GTK_PANED (vpaned), self->canvas);
-  /* Scrolled, so that its row of controls never makes the window wider than the screen. */
-  GtkWidget *run_scroll = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (run_scroll), self->run_panel);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (run_scroll), TRUE);
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (run_scroll), 120);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (run_scroll), 280);
-  gtk_paned_set_end_child (GTK_PANED (vpaned), run_scroll);
+  /* Never wider than the canvas column: its controls wrap, its plots shrink
+   * and scroll inside it. */
+  gtk_paned_set_end_child (GTK_PANED (vpaned), self->run_panel);
+  /* The panel's height is the user's: set once from the window's, then kept. */
+  self->run_paned = vpaned;
+  g_signal_connect (vpaned, "notify::max-position", G_CALLBACK (run_paned_sized), self);
   gtk_paned_set_resize_end_child (GTK_PANED (vpaned), FALSE);
   gtk_paned_set_shrink_end_child (GTK_PANED (vpaned), TRUE);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "run",
                                   gradus_run_panel_get_action_group (GRADUS_RUN_PANEL (self->run_panel)));
-  g_signal_connect (self->run_panel, "running-changed", G_CALLBACK (run_running_changed), self);
+  /* The panel follows the model; the window never rebuilds it (results stay). */
+  self->run_binding = gradus_run_binding_new (GRADUS_RUN_PANEL (self->run_panel));
   g_signal_connect (self->run_panel, "nan-found", G_CALLBACK (run_nan_found), self);
   g_signal_connect (self->run_panel, "finished", G_CALLBACK (run_finished), self);
+  g_signal_connect (self->run_panel, "cleared", G_CALLBACK (run_cleared), self);
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);
@@ -1106,7 +1163,6 @@ gradus_window_init (GradusWindow *self)
   g_signal_connect_swapped (self->canvas, "selection-changed", G_CALLBACK (selection_changed), self);
   g_signal_connect_swapped (self->canvas, "message", G_CALLBACK (canvas_message), self);
   g_signal_connect_swapped (self->model, "changed", G_CALLBACK (update_actions), self);
-  g_signal_connect_swapped (self->model, "changed", G_CALLBACK (queue_run_sync), self);
   g_signal_connect_swapped (self->model, "notify::modified", G_CALLBACK (update_title), self);
   g_signal_connect_swapped (self->model, "notify::path", G_CALLBACK (update_title), self);
 

@@ -7,6 +7,7 @@
 #include "gradus-doc-model.h"
 #include "gradus-inspector.h"
 #include "gradus-palette.h"
+#include "gradus-run-binding.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,15 @@ GradusPalette   *gradus_window_get_palette (GradusWindow *self);
 GradusInspector *gradus_window_get_inspector (GradusWindow *self);
 /* The run panel under the canvas (a GradusRunPanel, ui/run/). */
 GtkWidget       *gradus_window_get_run_panel (GradusWindow *self);
+/* What keeps the run panel on the model (gradus-run-binding.h). */
+GradusRunBinding *gradus_window_get_run_binding (GradusWindow *self);
+
+/* Where win.add-node puts a node (graph coordinates of its top left): next
+ * to the selection, else the view's centre, on no other node. */
+void     gradus_window_free_spot (GradusWindow *self, double *x, double *y);
+
+/* The file name the export dialog proposes: "linreg.svg" for linreg.gradus. */
+char    *gradus_window_export_name (GradusWindow *self, const char *format);
 
 gboolean gradus_window_open_path (GradusWindow *self, const char *path, GError **error);
 gboolean gradus_window_save_to (GradusWindow *self, const char *path, GError **error);

@@ -172,7 +172,7 @@ test_move_select_pan_zoom (void)
   /* Middle drag pans: the graph point under the pointer follows it. */
   double ox0, oy0, ox1, oy1;
   gradus_canvas_widget_to_graph (c, 0, 0, &ox0, &oy0);
-  drag (w, 2, 600, 400, 500, 350);
+  drag (w, 2, 600, 250, 500, 200);
   gradus_canvas_widget_to_graph (c, 0, 0, &ox1, &oy1);
   g_assert_cmpfloat (fabs ((ox1 - ox0) - 100), <=, 2);
   g_assert_cmpfloat (fabs ((oy1 - oy0) - 50), <=, 2);
@@ -228,7 +228,7 @@ test_palette_drag (void)
   XTranslateCoordinates (xdisplay (), gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (w))),
                          DefaultRootWindow (xdisplay ()), 0, 0, &wx, &wy, &child);
   int ax = wx + (int) (sx + q.x), ay = wy + (int) (sy + q.y);
-  graph_to_root (w, 600, 400, &tx, &ty);
+  graph_to_root (w, 600, 250, &tx, &ty);
   move_to (ax, ay);
   button (1, TRUE);
   for (int i = 1; i <= 12; i++)
@@ -245,7 +245,7 @@ test_palette_drag (void)
   g_assert_true (gradus_doc_model_get_position (m, json_object_get_string_member (o, "id"), &x, &y));
   /* Dropped where the pointer let go. */
   g_assert_cmpfloat (fabs (x - 600), <, 160);
-  g_assert_cmpfloat (fabs (y - 400), <, 80);
+  g_assert_cmpfloat (fabs (y - 250), <, 80);
   gtk_window_destroy (GTK_WINDOW (w));
 }
 

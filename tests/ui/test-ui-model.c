@@ -2,6 +2,7 @@
  * refusals with reasons, undo and redo, copy and paste, layout, files. */
 #include "gradus-doc-model.h"
 #include "gradus-scene.h"
+#include "gradus-render.h"
 #include "gradus-ui-private.h"
 
 #include <glib/gstdio.h>
@@ -35,7 +36,7 @@ small_graph (void)
   g_assert_cmpstr (a, ==, "w");
   g_autofree char *mul = gradus_doc_model_add_node (m, "op", "mul", 200, 0, &error);
   g_assert_cmpstr (mul, ==, "mul");
-  /* Both float32 by default: the wires type-check. */
+  /* Both float64 by default (as in the primer): the wires type-check. */
   gboolean ok = gradus_doc_model_connect (m, "mul", 0, "x", &error);
   g_assert_no_error (error);
   g_assert_true (ok);
@@ -60,7 +61,7 @@ test_add_connect (void)
   gint i = grd_graph_find (g, "mul");
   g_assert_cmpint (i, >=, 0);
   g_autofree char *t = grd_type_describe (grd_graph_node_type (g, i, 0));
-  g_assert_cmpstr (t, ==, "float32[]");
+  g_assert_cmpstr (t, ==, "float64[]");
   double x, y;
   g_assert_true (gradus_doc_model_get_position (m, "mul", &x, &y));
   g_assert_cmpfloat (x, ==, 200);
@@ -358,7 +359,7 @@ test_scene_hit (void)
   g_assert_cmpuint (n->in_labels->len, ==, 2);
   g_assert_cmpuint (n->out_labels->len, ==, 1);
   /* Port labels carry dtype and shape. */
-  g_assert_nonnull (strstr (n->out_labels->pdata[0], "float32[]"));
+  g_assert_nonnull (strstr (n->out_labels->pdata[0], "float64[]"));
   double px, py;
   gboolean output;
   gint port;
@@ -375,6 +376,39 @@ test_scene_hit (void)
   g_assert_cmpint (gradus_scene_hit_node (scene, n->x - 500, n->y), ==, -1);
   /* Two wires, x and w into mul. */
   g_assert_cmpuint (scene->edges->len, ==, 2);
+}
+
+/* The function drawn: inputs and outputs marked, each update linked from the
+ * node that computes it to its shared variable, values on the nodes. */
+static void
+test_scene_function (void)
+{
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autofree char *path = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "data", "examples",
+                                            "primer-3-linear-regression.gradus", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, path, &error));
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *x = scene->nodes->pdata[gradus_scene_find (scene, "x")];
+  GradusSceneNode *mse = scene->nodes->pdata[gradus_scene_find (scene, "mse")];
+  GradusSceneNode *a = scene->nodes->pdata[gradus_scene_find (scene, "a")];
+  GradusSceneNode *ax = scene->nodes->pdata[gradus_scene_find (scene, "ax")];
+  g_assert_true (x->fn_input && !x->fn_output);
+  g_assert_true (mse->fn_output && !mse->fn_input);
+  g_assert_false (ax->fn_input || ax->fn_output);
+  g_assert_cmpint (a->update_from, ==, gradus_scene_find (scene, "a_next"));
+  g_assert_cmpint (ax->update_from, ==, -1);
+  g_assert_cmpstr (a->subtitle, ==, "shared = -1");
+  /* And the drawing of it runs (marks, arrows) at both levels of detail. */
+  cairo_surface_t *surf = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 200, 200);
+  cairo_t *cr = cairo_create (surf);
+  GradusRenderOptions o = { .zoom = 1 };
+  gradus_render_scene (cr, scene, &o);
+  o.zoom = 0.3;
+  gradus_render_scene (cr, scene, &o);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surf);
 }
 
 int
@@ -394,5 +428,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/model/auto-layout", test_auto_layout);
   g_test_add_func ("/ui/model/scene-gradient", test_scene_gradient);
   g_test_add_func ("/ui/model/scene-hit", test_scene_hit);
+  g_test_add_func ("/ui/model/scene-function", test_scene_function);
   return g_test_run ();
 }

@@ -457,7 +457,7 @@ test_inspector (void)
   inspect (w, s, "attrs.axis", "0");
   GrdGraph *graph = grd_document_graph (gradus_doc_model_get_document (m));
   g_autofree char *t = grd_type_describe (grd_graph_node_type (graph, grd_graph_find (graph, s), 0));
-  g_assert_cmpstr (t, ==, "float32[2]");
+  g_assert_cmpstr (t, ==, "float64[2]");
   /* A large value as an init choice, then back to numbers. */
   inspect (w, c, "init", "ones");
   JsonObject *val = json_object_get_object_member (gradus_doc_model_get_node (m, c), "value");

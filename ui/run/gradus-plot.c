@@ -38,6 +38,7 @@ struct _GradusPlot {
   gboolean       dragging;
   double         drag_x0, drag_x1;
   guint          n_draws;
+  gboolean       dark;         /* the widget's text is light: the theme is dark */
 };
 
 G_DEFINE_FINAL_TYPE (GradusPlot, gradus_plot, GTK_TYPE_WIDGET)
@@ -63,6 +64,7 @@ typedef struct {
   double y0, y1;     /* in scale units (log10 when log) */
   double px, py, pw, ph;
   gboolean log;
+  double ink, paper;   /* grey levels of text and lines, and of the background */
 } Frame;
 
 static double
@@ -165,10 +167,10 @@ draw_readout (cairo_t *cr, const Frame *f, double x, double y, GPtrArray *lines)
     bx = x - 10 - w - 8;
   if (by + h + 6 > f->py + f->ph)
     by = MAX (f->py, y - 10 - h - 6);
-  cairo_set_source_rgba (cr, 1, 1, 1, 0.92);
+  cairo_set_source_rgba (cr, f->paper, f->paper, f->paper, 0.92);
   cairo_rectangle (cr, bx, by, w + 8, h + 6);
   cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.4);
+  cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.4);
   cairo_set_line_width (cr, 1);
   cairo_stroke (cr);
   double ty = by + 3;
@@ -176,7 +178,7 @@ draw_readout (cairo_t *cr, const Frame *f, double x, double y, GPtrArray *lines)
     int lw, lh;
     const char *line = g_ptr_array_index (lines, i);
     text_size (cr, line, 11, &lw, &lh);
-    cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.9);
     draw_text (cr, bx + 4, ty, line, 0, 0, 11);
     ty += lh;
   }
@@ -195,11 +197,11 @@ draw_axes (cairo_t *cr, const Frame *f, const char *x_label)
   double step = f->log ? MAX (1, ceil (nice_step (span, 5))) : nice_step (span, 5);
   for (double t = ceil (f->y0 / step) * step; t <= f->y1 + step * 1e-9; t += step) {
     double y = round (to_py (f, t)) + 0.5;
-    cairo_set_source_rgba (cr, 0, 0, 0, 0.08);
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.08);
     cairo_move_to (cr, f->px, y);
     cairo_line_to (cr, f->px + f->pw, y);
     cairo_stroke (cr);
-    cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
     cairo_move_to (cr, f->px - 4, y);
     cairo_line_to (cr, f->px, y);
     cairo_stroke (cr);
@@ -215,7 +217,7 @@ draw_axes (cairo_t *cr, const Frame *f, const char *x_label)
   double xstep = MAX (nice_step (xspan, 6), x_label ? 1 : 0);
   for (double t = ceil (f->x0 / xstep) * xstep; t <= f->x1 + xstep * 1e-9; t += xstep) {
     double x = round (to_px (f, t)) + 0.5;
-    cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
     cairo_move_to (cr, x, f->py + f->ph);
     cairo_line_to (cr, x, f->py + f->ph + 4);
     cairo_stroke (cr);
@@ -226,7 +228,7 @@ draw_axes (cairo_t *cr, const Frame *f, const char *x_label)
   if (x_label)
     draw_text (cr, f->px - 8, f->py + f->ph + 5, x_label, 1, 0, 10);
 
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+  cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
   cairo_rectangle (cr, f->px + 0.5, f->py + 0.5, f->pw - 1, f->ph - 1);
   cairo_stroke (cr);
 }
@@ -373,7 +375,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     int w, h;
     text_size (cr, series->name, 11, &w, &h);
     double lx = f->px + f->pw - 8 - w;
-    cairo_set_source_rgba (cr, 1, 1, 1, 0.8);
+    cairo_set_source_rgba (cr, f->paper, f->paper, f->paper, 0.8);
     cairo_rectangle (cr, lx - 22, ly - 1, w + 26, h + 2);
     cairo_fill (cr);
     cairo_set_source_rgb (cr, c[0], c[1], c[2]);
@@ -381,13 +383,15 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     cairo_move_to (cr, lx - 20, ly + h / 2.0);
     cairo_line_to (cr, lx - 4, ly + h / 2.0);
     cairo_stroke (cr);
-    cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.9);
     draw_text (cr, lx, ly, series->name, 0, 0, 11);
     ly += h + 2;
   }
 
-  if (n == 0)
+  if (n == 0) {
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
     draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, "no calls yet", 0.5, 0.5, 12);
+  }
 
   if (self->dragging) {
     double a = MIN (self->drag_x0, self->drag_x1), b = MAX (self->drag_x0, self->drag_x1);
@@ -398,7 +402,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     double call = round (from_px (f, self->hover_x));
     call = CLAMP (call, 0, (double) n - 1);
     double x = round (to_px (f, call)) + 0.5;
-    cairo_set_source_rgba (cr, 0, 0, 0, 0.35);
+    cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.35);
     cairo_set_line_width (cr, 1);
     cairo_move_to (cr, x, f->py);
     cairo_line_to (cr, x, f->py + f->ph);
@@ -529,7 +533,7 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
   cairo_restore (cr);
   cairo_surface_destroy (img);
 
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+  cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
   cairo_set_line_width (cr, 1);
   cairo_rectangle (cr, f->px + 0.5, f->py + 0.5, f->pw - 1, f->ph - 1);
   cairo_stroke (cr);
@@ -548,7 +552,7 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
     cairo_rectangle (cr, bx, f->py + y, 10, 1);
     cairo_fill (cr);
   }
-  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+  cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.9);
   format_number (buf, sizeof buf, hi);
   draw_text (cr, bx + 13, f->py, buf, 0, 0, 10);
   format_number (buf, sizeof buf, lo);
@@ -589,10 +593,14 @@ gradus_plot_draw (GradusPlot *self, cairo_t *cr, int width, int height)
   g_return_if_fail (GRADUS_IS_PLOT (self));
   Frame f;
   frame_for (self, &f, width, height);
+  /* Dark style: light lines and text on a dark ground (exports stay light). */
+  f.ink = self->dark ? 0.92 : 0.0;
+  f.paper = self->dark ? 0.16 : 1.0;
   cairo_save (cr);
-  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_set_source_rgb (cr, f.paper, f.paper, f.paper);
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_fill (cr);
+  cairo_set_source_rgba (cr, f.ink, f.ink, f.ink, 0.9);
   switch (self->mode) {
   case GRADUS_PLOT_LINES:
     draw_lines (self, cr, &f);
@@ -614,6 +622,12 @@ gradus_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   if (w <= 0 || h <= 0)
     return;
+  /* Follow the theme: its text colour says whether it is dark. */
+  GdkRGBA fg;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  self->dark = 0.299 * fg.red + 0.587 * fg.green + 0.114 * fg.blue > 0.5;
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   self->n_draws++;
   gradus_plot_draw (self, cr, w, h);
@@ -626,10 +640,10 @@ gradus_plot_measure (GtkWidget *widget, GtkOrientation orientation, int for_size
 {
   if (orientation == GTK_ORIENTATION_HORIZONTAL) {
     *minimum = 200;
-    *natural = 420;
+    *natural = 300;
   } else {
-    *minimum = 140;
-    *natural = 180;
+    *minimum = 110;
+    *natural = 170;
   }
 }
 
@@ -797,6 +811,20 @@ gradus_plot_get_n_series (GradusPlot *self)
   return self->series->len;
 }
 
+guint
+gradus_plot_get_n_points (GradusPlot *self)
+{
+  g_return_val_if_fail (GRADUS_IS_PLOT (self), 0);
+  if (self->mode != GRADUS_PLOT_LINES)
+    return self->value ? (guint) MIN (self->rows * self->cols, G_MAXUINT) : 0;
+  guint n = 0;
+  for (guint i = 0; i < self->series->len; i++) {
+    Series *s = g_ptr_array_index (self->series, i);
+    n = MAX (n, s->values->len);
+  }
+  return n;
+}
+
 void
 gradus_plot_set_value (GradusPlot *self, const GrdTensor *value)
 {
@@ -864,11 +892,12 @@ gradus_plot_get_x_range (GradusPlot *self, double *lo, double *hi)
 static void
 draw_for_export (GradusPlot *self, cairo_t *cr, int width, int height)
 {
-  gboolean hover = self->hover, dragging = self->dragging;
-  self->hover = self->dragging = FALSE;
+  gboolean hover = self->hover, dragging = self->dragging, dark = self->dark;
+  self->hover = self->dragging = self->dark = FALSE;
   gradus_plot_draw (self, cr, width, height);
   self->hover = hover;
   self->dragging = dragging;
+  self->dark = dark;
 }
 
 gboolean

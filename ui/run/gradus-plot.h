@@ -25,6 +25,8 @@ const char    *gradus_plot_get_title (GradusPlot *self);
  * the owner appends to; call gradus_plot_changed() after appending. */
 void     gradus_plot_add_series (GradusPlot *self, const char *name, GArray *values);
 guint    gradus_plot_get_n_series (GradusPlot *self);
+/* What it shows: LINES the calls of its longest series, else the value's elements (0: none). */
+guint    gradus_plot_get_n_points (GradusPlot *self);
 /* VECTOR, HEATMAP: the latest value (copied as doubles); NULL clears. */
 void     gradus_plot_set_value (GradusPlot *self, const GrdTensor *value);
 /* New data: redraws at the next frame (at most once per frame however often

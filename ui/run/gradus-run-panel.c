@@ -18,7 +18,8 @@
 
 typedef struct {
   char       *name;     /* "out:N" or the shared id */
-  char       *label;    /* the output reference or the shared id */
+  char       *ref;      /* the output reference or the shared id */
+  char       *label;    /* what the user reads: the node's name (ids are internal) */
   gboolean    scalar;   /* rank 0 */
   GArray     *values;   /* doubles, one per call, scalars only */
   GrdTensor  *latest;
@@ -75,6 +76,7 @@ enum {
   SIGNAL_FINISHED,
   SIGNAL_NAN_FOUND,
   SIGNAL_RUNNING_CHANGED,
+  SIGNAL_CLEARED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -84,6 +86,7 @@ slot_free (gpointer data)
 {
   Slot *s = data;
   g_free (s->name);
+  g_free (s->ref);
   g_free (s->label);
   g_array_unref (s->values);
   if (s->latest)
@@ -206,7 +209,10 @@ clear_document (GradusRunPanel *self)
   self->n_outputs = 0;
   self->n_calls = 0;
   g_clear_pointer (&self->error, g_free);
-  clear_children (self->plots_box);
+  drop_focus_within (self->plots_box);
+  GtkWidget *card;
+  while ((card = gtk_widget_get_first_child (self->plots_box)))
+    gtk_flow_box_remove (GTK_FLOW_BOX (self->plots_box), card);
   clear_children (self->profile_grid);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
   gtk_label_set_text (GTK_LABEL (self->rate_label), "");
@@ -259,6 +265,47 @@ lookup (GrdGraph *graph, const char *what, const char *reference, GrdRef *out, G
 
 /* Reads the file's function object (as `gradus run` does) and compiles it on
  * the chosen back end. Fills inputs, roots and the output slots. */
+/* The node object of `id` in the file's nodes, or NULL. */
+static JsonObject *
+node_object (JsonObject *top, const char *id)
+{
+  JsonArray *nodes = member_array (top, "nodes");
+  for (guint i = 0; nodes && id && i < json_array_get_length (nodes); i++) {
+    JsonNode *n = json_array_get_element (nodes, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    if (g_strcmp0 (member_string (o, "id"), id) == 0)
+      return o;
+  }
+  return NULL;
+}
+
+/* A title for an output reference: "squared error" for "mse", "d z / d x"
+ * for "g:0" (with the variable when the grad node has several), not ids. */
+static char *
+ref_label (JsonObject *top, const char *ref)
+{
+  if (!ref)
+    return g_strdup ("?");
+  const char *colon = strrchr (ref, ':');
+  g_autofree char *id = colon ? g_strndup (ref, colon - ref) : g_strdup (ref);
+  gint k = colon ? atoi (colon + 1) : 0;
+  JsonObject *o = node_object (top, id);
+  const char *name = member_string (o, "name");
+  if (!name || !*name)
+    name = id;
+  JsonArray *wrt = member_array (o, "wrt");
+  if (g_strcmp0 (member_string (o, "kind"), "grad") == 0 && wrt && json_array_get_length (wrt) > 1
+      && k >= 0 && (guint) k < json_array_get_length (wrt)) {
+    const char *v = element_string (wrt, k);
+    JsonObject *vo = node_object (top, v);
+    const char *vname = member_string (vo, "name");
+    return g_strdup_printf ("%s: %s", name, vname && *vname ? vname : v ? v : "?");
+  }
+  if (k > 0 && g_strcmp0 (member_string (o, "kind"), "grad") != 0)
+    return g_strdup_printf ("%s (output %d)", name, k);
+  return g_strdup (name);
+}
+
 static GrdFunction *
 compile_function (GradusRunPanel *self, GError **error)
 {
@@ -315,7 +362,8 @@ compile_function (GradusRunPanel *self, GError **error)
     const GrdType *type = grd_graph_ref_type (graph, r);
     Slot *s = g_new0 (Slot, 1);
     s->name = g_strdup_printf ("out:%u", i);
-    s->label = g_strdup (element_string (outputs, i));
+    s->ref = g_strdup (element_string (outputs, i));
+    s->label = ref_label (top, s->ref);
     s->scalar = type && type->rank == 0;
     s->values = g_array_new (FALSE, FALSE, sizeof (double));
     g_ptr_array_add (self->slots, s);
@@ -344,7 +392,8 @@ collect_shared (GradusRunPanel *self)
     g_array_append_val (self->shared, r);
     Slot *s = g_new0 (Slot, 1);
     s->name = g_strdup (id);
-    s->label = g_strdup (id);
+    s->ref = g_strdup (id);
+    s->label = ref_label (top, id);
     s->scalar = value && value->rank == 0;
     s->values = g_array_new (FALSE, FALSE, sizeof (double));
     if (value)
@@ -458,11 +507,14 @@ add_plot (GradusRunPanel *self, GradusPlotMode mode, const char *title)
   gtk_widget_set_tooltip_text (export, "Export this plot");
   gtk_box_append (GTK_BOX (header), export);
 
+  for (GtkWidget *c = gtk_widget_get_first_child (header); c; c = gtk_widget_get_next_sibling (c))
+    if (c != label)
+      gtk_widget_add_css_class (c, "flat");
   gtk_box_append (GTK_BOX (card), header);
   /* Plots share the height the panel has; the scroller takes over below their minimum. */
   gtk_widget_set_vexpand (plot, TRUE);
   gtk_box_append (GTK_BOX (card), plot);
-  gtk_box_append (GTK_BOX (self->plots_box), card);
+  gtk_flow_box_append (GTK_FLOW_BOX (self->plots_box), card);
   g_ptr_array_add (self->plots, plot);
   return GRADUS_PLOT (plot);
 }
@@ -475,10 +527,13 @@ build_plots (GradusRunPanel *self)
     Slot *s = g_ptr_array_index (self->slots, i);
     gboolean is_output = (gint) i < self->n_outputs;
     if (s->scalar) {
-      GradusPlot **plot = is_output ? &outputs : &shared;
-      if (!*plot)
-        *plot = add_plot (self, GRADUS_PLOT_LINES, is_output ? "Outputs" : "Shared variables");
-      gradus_plot_add_series (*plot, s->label, s->values);
+      /* One y axis per kind of series: each output (a loss, an accuracy) in a
+       * plot of its own, the shared variables together. */
+      if (is_output)
+        outputs = add_plot (self, GRADUS_PLOT_LINES, s->label);
+      else if (!shared)
+        shared = add_plot (self, GRADUS_PLOT_LINES, "Shared variables");
+      gradus_plot_add_series (is_output ? outputs : shared, s->label, s->values);
     }
   }
   /* Vectors and matrices after the lines, each in a small plot of its own. */
@@ -588,8 +643,10 @@ build_document (GradusRunPanel *self)
       if (g_hash_table_size (self->overrides) > 0 && !rebuild_feeds (self, NULL))
         g_hash_table_remove_all (self->overrides);
       if (rebuild_feeds (self, &error))
-        set_status (self, FALSE, "Ready: %u inputs, %d outputs, %u shared variables",
-                    self->inputs->len, self->n_outputs, self->shared->len);
+        set_status (self, FALSE, "Ready: %u %s, %d %s, %u shared %s", self->inputs->len,
+                    self->inputs->len == 1 ? "input" : "inputs", self->n_outputs,
+                    self->n_outputs == 1 ? "output" : "outputs", self->shared->len,
+                    self->shared->len == 1 ? "variable" : "variables");
       build_plots (self);
       build_feed_rows (self);
     }
@@ -597,6 +654,8 @@ build_document (GradusRunPanel *self)
   if (error)
     set_status (self, TRUE, "%s", error->message);
   update_actions (self);
+  /* Results are gone: whoever shows them (the canvas's values, a NaN badge) follows. */
+  g_signal_emit (self, signals[SIGNAL_CLEARED], 0);
   return error == NULL;
 }
 
@@ -832,7 +891,8 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   self->root = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_copy (root) : NULL;
   /* A new file starts from its own feeds; an edit of the same one keeps the
    * feeds edited in the panel (build_document drops those that no longer fit). */
-  gboolean new_file = g_strcmp0 (path, self->path) != 0;
+  /* Saving an untitled graph gives it a path: the same document still. */
+  gboolean new_file = self->path && g_strcmp0 (path, self->path) != 0;
   if (new_file)
     g_hash_table_remove_all (self->overrides);
   g_free (self->path);
@@ -840,13 +900,32 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   gboolean ok = build_document (self);
   /* The steps field follows the file's run.steps for a new file or when that
    * changes, and keeps what the user typed otherwise. */
-  gint file_steps = self->doc ? grd_document_run_steps (self->doc, 1) : -1;
-  if (self->doc && (new_file || file_steps != self->file_steps))
-    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
-  self->file_steps = file_steps;
+  /* A broken edit (no document) and its undo leave the field alone. */
+  if (self->doc) {
+    gint file_steps = grd_document_run_steps (self->doc, 1);
+    if (new_file || (self->file_steps >= 0 && file_steps != self->file_steps))
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
+    else if (self->file_steps < 0 && file_steps > 1)
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), file_steps);
+    self->file_steps = file_steps;
+  }
   if (!self->root)
     set_status (self, FALSE, "No document");
   return ok;
+}
+
+void
+gradus_run_panel_set_problem (GradusRunPanel *self, const char *message)
+{
+  g_return_if_fail (GRADUS_IS_RUN_PANEL (self));
+  set_status (self, TRUE, "%s", message);
+}
+
+const char *
+gradus_run_panel_get_status (GradusRunPanel *self)
+{
+  g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), NULL);
+  return gtk_label_get_text (GTK_LABEL (self->status_label));
 }
 
 const char *
@@ -993,8 +1072,13 @@ find_slot (GradusRunPanel *self, const char *name)
     if (strcmp (s->name, name) == 0)
       return s;
   }
-  /* An output reference of the file ("mse", "g:0"). */
+  /* An output reference of the file ("mse", "g:0"), then a title as shown. */
   for (gint i = 0; i < self->n_outputs; i++) {
+    Slot *s = g_ptr_array_index (self->slots, i);
+    if (g_strcmp0 (s->ref, name) == 0)
+      return s;
+  }
+  for (guint i = 0; i < self->slots->len; i++) {
     Slot *s = g_ptr_array_index (self->slots, i);
     if (g_strcmp0 (s->label, name) == 0)
       return s;
@@ -1161,6 +1245,9 @@ gradus_run_panel_class_init (GradusRunPanelClass *klass)
   signals[SIGNAL_RUNNING_CHANGED] =
     g_signal_new ("running-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_CLEARED] =
+    g_signal_new ("cleared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static GtkWidget *
@@ -1214,60 +1301,85 @@ gradus_run_panel_init (GradusRunPanel *self)
   gtk_widget_set_margin_top (GTK_WIDGET (self), 6);
   gtk_widget_set_margin_bottom (GTK_WIDGET (self), 6);
 
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append (GTK_BOX (bar), action_button ("media-playback-start-symbolic", "Run", "run.run",
+  /* The controls in three groups that wrap onto more lines in a narrow window. */
+  GtkWidget *bar = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (bar), GTK_SELECTION_NONE);
+  gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (bar), FALSE);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (bar), 3);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (bar), 12);
+  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (bar), 4);
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *settings = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *meter = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append (GTK_BOX (buttons), action_button ("media-playback-start-symbolic", "Run", "run.run",
                                                 "Call the function the given number of times"));
-  gtk_box_append (GTK_BOX (bar), action_button ("media-playback-pause-symbolic", "Pause",
+  gtk_box_append (GTK_BOX (buttons), action_button ("media-playback-pause-symbolic", "Pause",
                                                 "run.pause", "Stop after the current call"));
-  gtk_box_append (GTK_BOX (bar), action_button ("media-skip-forward-symbolic", "Step", "run.step",
+  gtk_box_append (GTK_BOX (buttons), action_button ("media-skip-forward-symbolic", "Step", "run.step",
                                                 "Call the function once"));
-  gtk_box_append (GTK_BOX (bar), action_button ("view-refresh-symbolic", "Reset", "run.reset",
+  gtk_box_append (GTK_BOX (buttons), action_button ("view-refresh-symbolic", "Reset", "run.reset",
                                                 "Shared variables back to the file's values"));
-  gtk_box_append (GTK_BOX (bar), gtk_label_new ("Steps"));
+  gtk_box_append (GTK_BOX (settings), gtk_label_new ("Steps"));
   self->steps_spin = gtk_spin_button_new_with_range (1, 1e9, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), 1);
-  gtk_box_append (GTK_BOX (bar), self->steps_spin);
+  gtk_box_append (GTK_BOX (settings), self->steps_spin);
   const char *backends[] = { "CPU", "Vulkan", NULL };
   self->backend_drop = gtk_drop_down_new_from_strings (backends);
   gtk_widget_set_tooltip_text (self->backend_drop,
                                "Back end (Vulkan falls back to the CPU without a device)");
   g_signal_connect (self->backend_drop, "notify::selected", G_CALLBACK (on_backend_selected), self);
-  gtk_box_append (GTK_BOX (bar), self->backend_drop);
+  gtk_box_append (GTK_BOX (settings), self->backend_drop);
   GtkWidget *guard = gtk_check_button_new_with_label ("NaN guard");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (guard), "run.nan-guard");
   gtk_widget_set_tooltip_text (guard, "Stop at the first NaN or Inf and find the node that made it");
-  gtk_box_append (GTK_BOX (bar), guard);
+  gtk_box_append (GTK_BOX (settings), guard);
   self->progress = gtk_progress_bar_new ();
   gtk_widget_set_hexpand (self->progress, TRUE);
   gtk_widget_set_valign (self->progress, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (bar), self->progress);
+  gtk_widget_set_size_request (self->progress, 120, -1);
+  gtk_box_append (GTK_BOX (meter), self->progress);
   self->rate_label = gtk_label_new ("");
-  gtk_label_set_width_chars (GTK_LABEL (self->rate_label), 14);
+  gtk_label_set_width_chars (GTK_LABEL (self->rate_label), 12);
   gtk_label_set_xalign (GTK_LABEL (self->rate_label), 1);
-  gtk_box_append (GTK_BOX (bar), self->rate_label);
+  gtk_box_append (GTK_BOX (meter), self->rate_label);
+  gtk_flow_box_append (GTK_FLOW_BOX (bar), buttons);
+  gtk_flow_box_append (GTK_FLOW_BOX (bar), settings);
   gtk_box_append (box, bar);
 
+  /* The status, then how far the run is, on one line: the plots get the height. */
+  GtkWidget *status_line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   self->status_label = gtk_label_new ("No document");
   gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
   gtk_label_set_wrap (GTK_LABEL (self->status_label), TRUE);
   gtk_label_set_selectable (GTK_LABEL (self->status_label), TRUE);
-  gtk_box_append (box, self->status_label);
-
-  GtkWidget *feeds = gtk_expander_new ("Feeds");
-  gtk_expander_set_expanded (GTK_EXPANDER (feeds), TRUE);
-  self->feeds_grid = gtk_grid_new ();
-  gtk_grid_set_column_spacing (GTK_GRID (self->feeds_grid), 8);
-  gtk_grid_set_row_spacing (GTK_GRID (self->feeds_grid), 4);
-  gtk_expander_set_child (GTK_EXPANDER (feeds), self->feeds_grid);
-  gtk_box_append (box, feeds);
+  gtk_widget_set_hexpand (self->status_label, TRUE);
+  gtk_box_append (GTK_BOX (status_line), self->status_label);
+  gtk_widget_set_hexpand (self->progress, FALSE);
+  gtk_box_append (GTK_BOX (status_line), meter);
+  gtk_box_append (box, status_line);
 
   GtkWidget *scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
   gtk_widget_set_vexpand (scroller, TRUE);
-  self->plots_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+  /* Side by side where the width allows, each at least a readable size. */
+  self->plots_box = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (self->plots_box), GTK_SELECTION_NONE);
+  gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (self->plots_box), TRUE);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (self->plots_box), 3);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (self->plots_box), 10);
+  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (self->plots_box), 10);
+  gtk_widget_set_valign (self->plots_box, GTK_ALIGN_START);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), self->plots_box);
   gtk_box_append (box, scroller);
+
+  /* Feeds and profile under the plots, folded: they are looked at less. */
+  GtkWidget *feeds = gtk_expander_new ("Feeds");
+  self->feeds_grid = gtk_grid_new ();
+  gtk_grid_set_column_spacing (GTK_GRID (self->feeds_grid), 8);
+  gtk_grid_set_row_spacing (GTK_GRID (self->feeds_grid), 4);
+  gtk_expander_set_child (GTK_EXPANDER (feeds), self->feeds_grid);
+  gtk_box_append (box, feeds);
 
   GtkWidget *profile = gtk_expander_new ("Profile (time per call of each compiled step)");
   self->profile_grid = gtk_grid_new ();

@@ -12,6 +12,7 @@
  *                                         is the first op node that produced a
  *                                         non-finite value ("" if none was found)
  *   "running-changed" (gboolean running)
+ *   "cleared"                             the results are gone (new document, Reset)
  */
 #pragma once
 
@@ -32,6 +33,11 @@ GtkWidget  *gradus_run_panel_new (void);
  * running run is stopped first. `path` resolves data-set paths; may be NULL. */
 gboolean    gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root,
                                            const char *path);
+/* The status line as shown ("Ready: …", "10 calls in 0.1 ms …"). */
+const char *gradus_run_panel_get_status (GradusRunPanel *self);
+/* Shows `message` as the error of the document (the editor says it better
+ * than the engine: which node is unfinished and what it lacks). */
+void        gradus_run_panel_set_problem (GradusRunPanel *self, const char *message);
 /* The message shown for the last compile or run error, or NULL. */
 const char *gradus_run_panel_get_error (GradusRunPanel *self);
 

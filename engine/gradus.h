@@ -343,6 +343,30 @@ char        *grd_document_to_dot (GrdDocument *doc);
 /* run.steps, or `fallback` when absent. */
 gint         grd_document_run_steps (GrdDocument *doc, gint fallback);
 
+/* Several functions on the same shared variables (docs/format.md): "main"
+ * for "function", then the keys of "functions", in file order
+ * (NULL-terminated; g_strfreev). */
+char       **grd_document_function_names (GrdDocument *doc);
+/* run.function, else "main", else the only function; an error when the file
+ * has several and none is named. Free the name. */
+char        *grd_document_run_function (GrdDocument *doc, GError **error);
+/* Compiles the function of that name. */
+GrdFunction *grd_document_function_named (GrdDocument *doc, const char *name, GError **error);
+/* Its JSON object ("main" is "function"; NULL: the one run.function names). */
+JsonObject  *grd_document_function_object (GrdDocument *doc, const char *name, GError **error);
+
+/* One run.also entry: call `function` after every `every`-th call of the
+ * main one, with its own feeds. */
+typedef struct {
+  char    *function;
+  gint     every;
+  JsonNode *feeds;   /* an object: input id -> feed (may be NULL) */
+} GrdRunAlso;
+
+/* run.also, checked (each function exists, every >= 1); GrdRunAlso* array
+ * with its own free function. */
+GPtrArray   *grd_document_run_also (GrdDocument *doc, GError **error);
+
 /* ---------------------------------------------------------------- feeds */
 
 /* What an input receives on each call: a fixed value or minibatches of a data set. */
@@ -362,6 +386,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdDocument, grd_document_free)
  * `overrides` (input id -> JsonNode) taking precedence. Returns an array of
  * GrdFeed*, one per function input, in order. */
 GPtrArray *grd_document_feeds (GrdDocument *doc, GHashTable *overrides, GError **error);
+/* The same for the function of that name, its feeds taken from `feeds` (an
+ * object input id -> feed; NULL: run.feeds). */
+GPtrArray *grd_document_feeds_named (GrdDocument *doc, const char *name, JsonNode *feeds,
+                                     GHashTable *overrides, GError **error);
 
 /* ---------------------------------------------------------------- random */
 
@@ -442,6 +470,11 @@ void   grd_graph_random_reset (GrdGraph *graph);
 /* Replaces every random node's seed by `seed` (each keeps a stream of its
  * own, keyed by its id) and restarts the streams. */
 void   grd_graph_random_reseed (GrdGraph *graph, guint64 seed);
+/* Where each stream is (scan bodies included): node id -> gint64 * draws so
+ * far. Keys belong to the graph; unref the table. */
+GHashTable *grd_graph_random_state (GrdGraph *graph);
+/* Puts the streams named in `state` (id -> gint64 *) back there. */
+void   grd_graph_random_set_state (GrdGraph *graph, GHashTable *state);
 
 /* ---------------------------------------------------------------- derivatives (grd-derivatives.c) */
 

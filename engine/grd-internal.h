@@ -212,4 +212,22 @@ void grd_ops_register_control (GrdOpRegisterFunc add);
  * random bits for a 64-bit key and a 128-bit counter. */
 void grd_philox4x32 (const guint32 counter[4], const guint32 key[2], guint32 out[4]);
 
+/* Graph files: the node kinds of part two (io/grd-document-kinds.c). */
+gboolean grd_document_kind_is_extra (const char *kind);
+/* Appends the reference strings a node of such a kind makes (a scan's body's
+ * references to outside included), and a description of each to `what`. */
+gboolean grd_document_kind_refs (JsonObject *obj, const char *kind, GPtrArray *refs,
+                                 GPtrArray *what);
+gboolean grd_document_build_kind (GrdGraph *graph, JsonObject *obj, const char *id,
+                                  const char *kind, const char *base_dir, GError **error);
+/* An op node's "attrs" object (io/grd-document.c). */
+gboolean grd_document_parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad,
+                                   const char **expected);
+
+/* Several functions (io/grd-document-functions.c). */
+GrdFunction *grd_document_compile_object (GrdDocument *doc, JsonObject *f, GError **error);
+/* Feeds for the inputs of function object `f` from `feeds` (input id -> feed). */
+GPtrArray *grd_document_feeds_object (GrdDocument *doc, JsonObject *f, JsonObject *feeds,
+                                      GHashTable *overrides, GError **error);
+
 G_END_DECLS

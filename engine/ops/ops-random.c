@@ -233,8 +233,10 @@ grd_graph_random (GrdGraph *g, const char *id, GrdDistribution dist, GrdDType dt
   return out;
 }
 
+typedef enum { WALK_RESET, WALK_RESEED, WALK_GET, WALK_SET } Walk;
+
 static void
-walk_random (GrdGraph *g, gboolean reseed, guint64 seed)
+walk_random (GrdGraph *g, Walk what, guint64 seed, GHashTable *state)
 {
   for (gint i = 0; i < grd_graph_n_nodes (g); i++) {
     GrdNode *n = grd_graph_node (g, i);
@@ -243,26 +245,49 @@ walk_random (GrdGraph *g, gboolean reseed, guint64 seed)
       continue;
     if (n->op && g_str_equal (n->op->name, "_random")) {
       RandomInfo *r = (RandomInfo *) e;
-      if (reseed)
+      if (what == WALK_RESEED)
         r->seed = seed;
-      g_atomic_pointer_set (&r->draws, 0);
+      if (what == WALK_RESET || what == WALK_RESEED)
+        g_atomic_pointer_set (&r->draws, 0);
+      if (what == WALK_GET) {
+        gint64 *v = g_new (gint64, 1);
+        *v = (gint64) g_atomic_pointer_get (&r->draws);
+        g_hash_table_insert (state, n->id, v);
+      }
+      gint64 *v = what == WALK_SET ? g_hash_table_lookup (state, n->id) : NULL;
+      if (v && *v >= 0)
+        g_atomic_pointer_set (&r->draws, (gssize) *v);
     }
     for (gint s = 0; s < 2; s++)
       if (e->sub[s])
-        walk_random (e->sub[s], reseed, seed);
+        walk_random (e->sub[s], what, seed, state);
   }
 }
 
 void
 grd_graph_random_reset (GrdGraph *g)
 {
-  walk_random (g, FALSE, 0);
+  walk_random (g, WALK_RESET, 0, NULL);
 }
 
 void
 grd_graph_random_reseed (GrdGraph *g, guint64 seed)
 {
-  walk_random (g, TRUE, seed);
+  walk_random (g, WALK_RESEED, seed, NULL);
+}
+
+GHashTable *
+grd_graph_random_state (GrdGraph *g)
+{
+  GHashTable *state = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  walk_random (g, WALK_GET, 0, state);
+  return state;
+}
+
+void
+grd_graph_random_set_state (GrdGraph *g, GHashTable *state)
+{
+  walk_random (g, WALK_SET, 0, state);
 }
 
 static const GrdOpDef random_ops[] = {

@@ -211,11 +211,50 @@ caller_call (Caller *c, gint64 step, gboolean show, const char *shown_name, GrdG
 /* --save: the shared values, and where the run stopped (run.resume: the next
  * step, each function's calls and each random stream's draws), so that
  * running OUT continues with the same numbers. */
+/* Data-set paths of a feeds object made absolute, so that OUT finds them
+ * from any folder. */
+static void
+anchor_feeds (JsonNode *feeds, const char *base_dir)
+{
+  if (!feeds || !JSON_NODE_HOLDS_OBJECT (feeds))
+    return;
+  g_autoptr (GList) members = json_object_get_members (json_node_get_object (feeds));
+  for (GList *l = members; l; l = l->next) {
+    JsonNode *f = json_object_get_member (json_node_get_object (feeds), l->data);
+    if (!JSON_NODE_HOLDS_OBJECT (f))
+      continue;
+    static const char *const keys[] = { "csv", "npy" };
+    for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
+      JsonObject *fo = json_node_get_object (f);
+      JsonNode *p = json_object_get_member (fo, keys[k]);
+      if (p && JSON_NODE_HOLDS_VALUE (p) && json_node_get_value_type (p) == G_TYPE_STRING
+          && !g_path_is_absolute (json_node_get_string (p))) {
+        g_autofree char *abs = g_canonicalize_filename (json_node_get_string (p), base_dir);
+        json_object_set_string_member (fo, keys[k], abs);
+      }
+    }
+  }
+}
+
 static gboolean
 save_run (GrdDocument *doc, const char *out, gint64 next_step, GPtrArray *callers,
           GError **error)
 {
   JsonObject *top = json_node_get_object (grd_document_root (doc));
+  g_autofree char *base_dir = grd_document_path (doc) ? g_path_get_dirname (grd_document_path (doc))
+                                                      : g_strdup (".");
+  g_autofree char *base_abs = g_canonicalize_filename (base_dir, NULL);
+  JsonNode *run = json_object_get_member (top, "run");
+  if (run && JSON_NODE_HOLDS_OBJECT (run)) {
+    anchor_feeds (json_object_get_member (json_node_get_object (run), "feeds"), base_abs);
+    JsonNode *also = json_object_get_member (json_node_get_object (run), "also");
+    for (guint i = 0; also && JSON_NODE_HOLDS_ARRAY (also)
+                      && i < json_array_get_length (json_node_get_array (also)); i++) {
+      JsonNode *e = json_array_get_element (json_node_get_array (also), i);
+      if (JSON_NODE_HOLDS_OBJECT (e))
+        anchor_feeds (json_object_get_member (json_node_get_object (e), "feeds"), base_abs);
+    }
+  }
   JsonNode *rn = json_object_get_member (top, "run");
   if (!rn || !JSON_NODE_HOLDS_OBJECT (rn)) {
     json_object_set_object_member (top, "run", json_object_new ());

@@ -559,6 +559,29 @@ body_var_like (GrdGraph *b, GError **error, const GrdType *t, const char *base, 
   return grd_graph_variable (b, id, t->dtype, t->rank, t->dims, error);
 }
 
+/* The gradient graph built from `grad_start` on reads the body's outputs
+ * (tanh's gradient reads tanh's value): it reads the forward pass's stacked
+ * outputs instead, fed as sequences, so that the backward body does not
+ * compute the forward step again (what only fed those outputs is then
+ * never run). */
+static void
+reuse_outputs (GrdGraph *b, gint grad_start, const ScanInfo *s, const GrdRef *map,
+               const GrdRef *yv)
+{
+  for (gint o = 0; o < s->n_out; o++) {
+    GrdRef y = s->body_outputs[o];
+    GrdRef yb = { map[y.node].node, map[y.node].output + y.output };
+    if (yb.node < 0 || grd_graph_node (b, yb.node)->kind != GRD_NODE_OP)
+      continue;
+    for (gint i = grad_start; i < grd_graph_n_nodes (b); i++) {
+      GrdNode *n = grd_graph_node (b, i);
+      for (gint j = 0; j < n->n_inputs; j++)
+        if (grd_ref_equal (n->inputs[j], yb))
+          n->inputs[j] = yv[o];
+    }
+  }
+}
+
 static gboolean
 scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *needed,
            GrdRef *ig, GError **error)
@@ -603,6 +626,12 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
                                         : og[o];
     g_array_append_val (seqs, gy);
   }
+  /* the forward outputs, so the backward body reads them instead of
+   * computing them again (see reuse_outputs below) */
+  for (gint o = 0; o < s->n_out; o++) {
+    GrdRef y = { self.node, o };
+    g_array_append_val (seqs, y);
+  }
   for (gint m = 0; m < s->n_nonseq; m++) {
     GrdRef z = grd_build_zeros_like (g, error, node->inputs[first_nonseq (s) + m]);
     g_array_append_val (inits, z);
@@ -634,6 +663,11 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   for (gint o = 0; o < s->n_out; o++) {
     gy[o] = body_var_like (b, error, body_type (s, s->body_outputs[o]), "gy", o);
     g_array_append_val (bin, gy[o]);
+  }
+  g_autofree GrdRef *yv = g_new (GrdRef, MAX (s->n_out, 1));
+  for (gint o = 0; o < s->n_out; o++) {
+    yv[o] = body_var_like (b, error, body_type (s, s->body_outputs[o]), "y", o);
+    g_array_append_val (bin, yv[o]);
   }
   /* carried: pending gradients of each fed-back output, sums for non-sequences */
   g_autofree GrdRef *carry = g_new (GrdRef, MAX (s->n_state + s->n_nonseq, 1));
@@ -688,8 +722,10 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     }
   }
   g_autofree GrdRef *fgr = g_new (GrdRef, MAX (fw->len, 1));
+  gint grad_start = grd_graph_n_nodes (b);
   if (fw->len > 0)
     grd_graph_grad (b, NULL, cost, (GrdRef *) fw->data, fw->len, NULL, 0, fgr, error);
+  reuse_outputs (b, grad_start, s, map, yv);
   for (guint i = 0; i < wrt->len; i++)
     gr[i] = fpos[i] >= 0 ? fgr[fpos[i]]
                          : grd_build_zeros_like (b, error, g_array_index (wrt, GrdRef, i));
@@ -697,8 +733,14 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     return FALSE;
   /* backward body outputs: sequence gradients, new carries */
   g_autoptr (GArray) bout = g_array_new (FALSE, FALSE, sizeof (GrdRef));
-  for (gint q = 0; q < s->n_seq; q++)
-    g_array_append_val (bout, gr[q]);
+  g_autofree gint *seq_out = g_new (gint, MAX (s->n_seq, 1));
+  for (gint q = 0; q < s->n_seq; q++) {
+    /* only the sequence gradients asked for: the others are never computed */
+    seq_out[q] = needed[first_seq (s) + q] ? (gint) bout->len : -1;
+    if (seq_out[q] >= 0)
+      g_array_append_val (bout, gr[q]);
+  }
+  gint n_seq_out = bout->len;
   gint tap_at = s->n_seq;
   st = 0;
   for (gint o = 0; o < s->n_out; o++) {
@@ -744,7 +786,7 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   bs->n_seq = seqs->len;
   bs->out_ntaps = g_new0 (gint, bs->n_out);
   bs->out_taps = g_new0 (gint, bs->n_out * GRD_SCAN_MAX_TAPS);
-  for (gint c = s->n_seq; c < bs->n_out; c++) {
+  for (gint c = n_seq_out; c < bs->n_out; c++) {
     bs->out_ntaps[c] = 1;
     bs->out_taps[c * GRD_SCAN_MAX_TAPS] = -1;
   }
@@ -764,15 +806,15 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   if (*error)
     return FALSE;
   for (gint q = 0; q < s->n_seq; q++)
-    if (needed[first_seq (s) + q])
-      ig[first_seq (s) + q] = (GrdRef) { back.node, q };
+    if (seq_out[q] >= 0)
+      ig[first_seq (s) + q] = (GrdRef) { back.node, seq_out[q] };
   st = 0;
   for (gint o = 0; o < s->n_out; o++) {
     if (!s->out_ntaps[o])
       continue;
     gint in_i = first_init (s) + st;
     if (needed[in_i]) {
-      GrdRef gfinal = first_row (g, error, (GrdRef) { back.node, s->n_seq + st });
+      GrdRef gfinal = first_row (g, error, (GrdRef) { back.node, n_seq_out + st });
       if (max_lag (s, o) <= 1)
         gfinal = first_row (g, error, gfinal);
       ig[in_i] = gfinal;
@@ -781,7 +823,7 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   }
   for (gint m = 0; m < s->n_nonseq; m++)
     if (needed[first_nonseq (s) + m])
-      ig[first_nonseq (s) + m] = first_row (g, error, (GrdRef) { back.node, s->n_seq + s->n_state + m });
+      ig[first_nonseq (s) + m] = first_row (g, error, (GrdRef) { back.node, n_seq_out + s->n_state + m });
   return !*error;
 }
 

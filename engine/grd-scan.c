@@ -559,13 +559,13 @@ body_var_like (GrdGraph *b, GError **error, const GrdType *t, const char *base, 
   return grd_graph_variable (b, id, t->dtype, t->rank, t->dims, error);
 }
 
-/* The gradient graph built from `grad_start` on reads the body's outputs
- * (tanh's gradient reads tanh's value): it reads the forward pass's stacked
- * outputs instead, fed as sequences, so that the backward body does not
- * compute the forward step again (what only fed those outputs is then
- * never run). */
+/* The cost and gradient graph built from `start` on read the body's outputs
+ * (tanh's gradient reads tanh's value): once the gradient is built, they
+ * read the forward pass's stacked outputs instead, fed as sequences (the same
+ * values), so that the backward body does not compute the forward step again
+ * (what only fed those outputs is then never run). */
 static void
-reuse_outputs (GrdGraph *b, gint grad_start, const ScanInfo *s, const GrdRef *map,
+reuse_outputs (GrdGraph *b, gint start, const ScanInfo *s, const GrdRef *map,
                const GrdRef *yv)
 {
   for (gint o = 0; o < s->n_out; o++) {
@@ -573,7 +573,7 @@ reuse_outputs (GrdGraph *b, gint grad_start, const ScanInfo *s, const GrdRef *ma
     GrdRef yb = { map[y.node].node, map[y.node].output + y.output };
     if (yb.node < 0 || grd_graph_node (b, yb.node)->kind != GRD_NODE_OP)
       continue;
-    for (gint i = grad_start; i < grd_graph_n_nodes (b); i++) {
+    for (gint i = start; i < grd_graph_n_nodes (b); i++) {
       GrdNode *n = grd_graph_node (b, i);
       for (gint j = 0; j < n->n_inputs; j++)
         if (grd_ref_equal (n->inputs[j], yb))
@@ -688,6 +688,7 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     return FALSE;
   if (!grd_graph_copy_needed (b, s->body, s->body_outputs, s->n_out, map, error))
     return FALSE;
+  gint cost_start = grd_graph_n_nodes (b);
   /* cost = sum over outputs of <y, total gradient of y> */
   GrdRef cost = GRD_REF_NONE;
   st = 0;
@@ -722,10 +723,9 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     }
   }
   g_autofree GrdRef *fgr = g_new (GrdRef, MAX (fw->len, 1));
-  gint grad_start = grd_graph_n_nodes (b);
   if (fw->len > 0)
     grd_graph_grad (b, NULL, cost, (GrdRef *) fw->data, fw->len, NULL, 0, fgr, error);
-  reuse_outputs (b, grad_start, s, map, yv);
+  reuse_outputs (b, cost_start, s, map, yv);
   for (guint i = 0; i < wrt->len; i++)
     gr[i] = fpos[i] >= 0 ? fgr[fpos[i]]
                          : grd_build_zeros_like (b, error, g_array_index (wrt, GrdRef, i));

@@ -12,7 +12,7 @@ PACKAGES="
   libxtst6
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools
   vulkan-validationlayers
-  python3 python3-numpy
+  python3 python3-numpy python3-torch
 "
 
 missing=""

@@ -81,6 +81,8 @@ function_object (GrdDocument *doc, GError **error)
   JsonNode *root = grd_document_root (doc);
   JsonObject *top = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonNode *fn = top ? json_object_get_member (top, "function") : NULL;
+  if (!fn && top && json_object_has_member (top, "functions"))
+    return grd_document_function_object (doc, NULL, error);  /* run.function */
   if (!fn || !JSON_NODE_HOLDS_OBJECT (fn)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the file has no \"function\" object");
     return NULL;
@@ -180,10 +182,18 @@ cli_load (const char *file, GPtrArray *allowed, GError **error)
 GrdFunction *
 cli_compile (GrdDocument *doc, GrdBackend backend, char **warning, GError **error)
 {
+  return cli_compile_named (doc, NULL, backend, warning, error);
+}
+
+GrdFunction *
+cli_compile_named (GrdDocument *doc, const char *name, GrdBackend backend, char **warning,
+                   GError **error)
+{
   /* grd_document_function() compiles for the CPU; the file's function is
    * read here so that any back end can be asked for. */
   GrdGraph *graph = grd_document_graph (doc);
-  JsonObject *fn = function_object (doc, error);
+  JsonObject *fn = name ? grd_document_function_object (doc, name, error)
+                        : function_object (doc, error);
   if (!fn)
     return NULL;
   g_autoptr (GArray) inputs = g_array_new (FALSE, FALSE, sizeof (GrdRef));

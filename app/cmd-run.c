@@ -13,8 +13,8 @@ typedef enum {
 
 static const char run_usage[] =
   "usage: gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
-  "                       [--print every|last|none] [--memory-limit SIZE]\n"
-  "                       [--allow-data PATH]...\n"
+  "                       [--print every|last|none] [--function NAME] [--save OUT]\n"
+  "                       [--seed N] [--memory-limit SIZE] [--allow-data PATH]...\n"
   "\n"
   "Calls the function of FILE N times (default: the file's run.steps, else 1) and\n"
   "prints one JSON object per call: {\"step\": i, \"outputs\": [...], \"shared\": {...}}.\n"
@@ -23,11 +23,16 @@ static const char run_usage[] =
   "  --feed ID=JSON     feed input ID with this value or data set (any form of\n"
   "                     docs/format.md) instead of the file's run.feeds entry\n"
   "  --print MODE       every (default), last, or none\n"
+  "  --function NAME    call that function (with run.feeds) instead of run.function,\n"
+  "                     without the run.also entries\n"
+  "  --save OUT         write the graph file with the shared values after the run to\n"
+  "                     OUT (and where the run stopped: running OUT continues it)\n"
+  "  --seed N           replace the seed of every random node\n"
   "  --memory-limit SIZE  the most memory any value or call may take (512M, 4G;\n"
   "                     default: a quarter of the machine's memory)\n"
   "  --allow-data PATH  also read data files from PATH (by default only from the\n"
   "                     file's folder and below)\n"
-  "Ctrl-C stops the run after the current call. The file is never written.\n";
+  "Ctrl-C stops the run after the current call. The file itself is never written.\n";
 
 /* Set by SIGINT: the loop over calls stops after the current one. */
 static volatile sig_atomic_t interrupted;
@@ -73,12 +78,9 @@ add_feed_override (GHashTable *overrides, const char *text, GError **error)
 /* Every override must name an input of the function: a typo would otherwise
  * silently feed nothing. */
 static gboolean
-check_overrides (GrdDocument *doc, GHashTable *overrides, GError **error)
+check_overrides (JsonObject *fn, GHashTable *overrides, GError **error)
 {
-  JsonObject *top = json_node_get_object (grd_document_root (doc));
-  JsonNode *fn = json_object_get_member (top, "function");
-  JsonNode *inputs = fn && JSON_NODE_HOLDS_OBJECT (fn)
-                     ? json_object_get_member (json_node_get_object (fn), "inputs") : NULL;
+  JsonNode *inputs = json_object_get_member (fn, "inputs");
   GHashTableIter iter;
   gpointer key;
   g_hash_table_iter_init (&iter, overrides);
@@ -103,10 +105,16 @@ check_overrides (GrdDocument *doc, GHashTable *overrides, GError **error)
 }
 
 static void
-append_line (GString *line, gint step, GrdTensor **outputs, gint n_outputs, GrdGraph *graph,
-             GPtrArray *shared_ids)
+append_line (GString *line, gint64 step, const char *function, GrdTensor **outputs,
+             gint n_outputs, GrdGraph *graph, GPtrArray *shared_ids)
 {
-  g_string_append_printf (line, "{\"step\": %d, \"outputs\": [", step);
+  g_string_append_printf (line, "{\"step\": %" G_GINT64_FORMAT ", ", step);
+  if (function) {
+    g_string_append (line, "\"function\": ");
+    cli_append_json_string (line, function);
+    g_string_append (line, ", ");
+  }
+  g_string_append (line, "\"outputs\": [");
   for (gint i = 0; i < n_outputs; i++) {
     if (i)
       g_string_append (line, ", ");
@@ -125,11 +133,199 @@ append_line (GString *line, gint step, GrdTensor **outputs, gint n_outputs, GrdG
   g_string_append (line, "}}\n");
 }
 
+/* A function the run calls, with its feeds and its own count of calls. */
+typedef struct {
+  char        *name;
+  GrdFunction *fn;
+  GPtrArray   *feeds;
+  gint         every;     /* run.also: after every `every`-th main call */
+  gint64       calls;
+  GrdTensor  **inputs;
+  GrdTensor  **outputs;
+} Caller;
+
+static void
+caller_free (gpointer p)
+{
+  Caller *c = p;
+  g_free (c->name);
+  grd_function_free (c->fn);
+  if (c->feeds)
+    g_ptr_array_unref (c->feeds);
+  g_free (c->inputs);
+  g_free (c->outputs);
+  g_free (c);
+}
+
+static Caller *
+caller_new (GrdDocument *doc, const char *name, GrdBackend backend, JsonNode *feeds,
+            GHashTable *overrides, const char *file, GError **error)
+{
+  g_autofree char *warning = NULL;
+  Caller *c = g_new0 (Caller, 1);
+  c->name = g_strdup (name);
+  c->every = 1;
+  c->fn = cli_compile_named (doc, name, backend, &warning, error);
+  if (c->fn && warning)
+    cli_error ("run", file, "warning: %s", warning);
+  if (c->fn)
+    c->feeds = grd_document_feeds_named (doc, name, feeds, overrides, error);
+  if (!c->fn || !c->feeds) {
+    caller_free (c);
+    return NULL;
+  }
+  if ((guint) grd_function_n_inputs (c->fn) != c->feeds->len) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%u feeds for %d inputs", c->feeds->len,
+                 grd_function_n_inputs (c->fn));
+    caller_free (c);
+    return NULL;
+  }
+  c->inputs = g_new0 (GrdTensor *, MAX (grd_function_n_inputs (c->fn), 1));
+  c->outputs = g_new0 (GrdTensor *, MAX (grd_function_n_outputs (c->fn), 1));
+  return c;
+}
+
+/* One call: feeds for this function's call number, then the line. */
+static gboolean
+caller_call (Caller *c, gint64 step, gboolean show, const char *shown_name, GrdGraph *graph,
+             GPtrArray *shared_ids, GString *line, const char *file, GError **error)
+{
+  gint n_in = grd_function_n_inputs (c->fn), n_out = grd_function_n_outputs (c->fn);
+  GrdBackend running = grd_function_backend (c->fn);
+  gboolean ok = TRUE;
+  for (gint i = 0; i < n_in && ok; i++)
+    ok = (c->inputs[i] = grd_feed_next (g_ptr_array_index (c->feeds, i), c->calls, error)) != NULL;
+  if (ok)
+    ok = grd_function_call (c->fn, c->inputs, c->outputs, error);
+  c->calls++;
+  if (ok && grd_function_backend (c->fn) != running)
+    /* the device failed during this call, which the CPU redid */
+    cli_error ("run", file, "warning: step %" G_GINT64_FORMAT ": %s", step,
+               grd_function_fallback_reason (c->fn));
+  if (ok && show && grd_function_sync (c->fn, error)) {
+    g_string_truncate (line, 0);
+    append_line (line, step, shown_name, c->outputs, n_out, graph, shared_ids);
+    /* A line at a time, so that a reader of a pipe sees training progress live. */
+    fputs (line->str, stdout);
+    fflush (stdout);
+  }
+  for (gint i = 0; ok && i < n_out; i++)
+    g_clear_pointer (&c->outputs[i], grd_tensor_unref);
+  for (gint i = 0; i < n_in; i++)
+    g_clear_pointer (&c->inputs[i], grd_tensor_unref);
+  return ok && !(error && *error);
+}
+
+/* --save: the shared values, and where the run stopped (run.resume: the next
+ * step, each function's calls and each random stream's draws), so that
+ * running OUT continues with the same numbers. */
+/* Data-set paths of a feeds object made absolute, so that OUT finds them
+ * from any folder. */
+static void
+anchor_feeds (JsonNode *feeds, const char *base_dir)
+{
+  if (!feeds || !JSON_NODE_HOLDS_OBJECT (feeds))
+    return;
+  g_autoptr (GList) members = json_object_get_members (json_node_get_object (feeds));
+  for (GList *l = members; l; l = l->next) {
+    JsonNode *f = json_object_get_member (json_node_get_object (feeds), l->data);
+    if (!JSON_NODE_HOLDS_OBJECT (f))
+      continue;
+    static const char *const keys[] = { "csv", "npy" };
+    for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
+      JsonObject *fo = json_node_get_object (f);
+      JsonNode *p = json_object_get_member (fo, keys[k]);
+      if (p && JSON_NODE_HOLDS_VALUE (p) && json_node_get_value_type (p) == G_TYPE_STRING
+          && !g_path_is_absolute (json_node_get_string (p))) {
+        g_autofree char *abs = g_canonicalize_filename (json_node_get_string (p), base_dir);
+        json_object_set_string_member (fo, keys[k], abs);
+      }
+    }
+  }
+}
+
+static gboolean
+save_run (GrdDocument *doc, const char *out, gint64 next_step, GPtrArray *callers,
+          GError **error)
+{
+  JsonObject *top = json_node_get_object (grd_document_root (doc));
+  g_autofree char *base_dir = grd_document_path (doc) ? g_path_get_dirname (grd_document_path (doc))
+                                                      : g_strdup (".");
+  g_autofree char *base_abs = g_canonicalize_filename (base_dir, NULL);
+  JsonNode *run = json_object_get_member (top, "run");
+  if (run && JSON_NODE_HOLDS_OBJECT (run)) {
+    anchor_feeds (json_object_get_member (json_node_get_object (run), "feeds"), base_abs);
+    JsonNode *also = json_object_get_member (json_node_get_object (run), "also");
+    for (guint i = 0; also && JSON_NODE_HOLDS_ARRAY (also)
+                      && i < json_array_get_length (json_node_get_array (also)); i++) {
+      JsonNode *e = json_array_get_element (json_node_get_array (also), i);
+      if (JSON_NODE_HOLDS_OBJECT (e))
+        anchor_feeds (json_object_get_member (json_node_get_object (e), "feeds"), base_abs);
+    }
+  }
+  JsonNode *rn = json_object_get_member (top, "run");
+  if (!rn || !JSON_NODE_HOLDS_OBJECT (rn)) {
+    json_object_set_object_member (top, "run", json_object_new ());
+    rn = json_object_get_member (top, "run");
+  }
+  JsonObject *resume = json_object_new ();
+  json_object_set_int_member (resume, "step", next_step);
+  JsonObject *calls = json_object_new ();
+  for (guint i = 0; i < callers->len; i++) {
+    Caller *c = g_ptr_array_index (callers, i);
+    json_object_set_int_member (calls, c->name, c->calls);
+  }
+  json_object_set_object_member (resume, "calls", calls);
+  JsonObject *draws = json_object_new ();
+  g_autoptr (GHashTable) state = grd_graph_random_state (grd_document_graph (doc));
+  GHashTableIter it;
+  gpointer key, val;
+  g_hash_table_iter_init (&it, state);
+  while (g_hash_table_iter_next (&it, &key, &val))
+    json_object_set_int_member (draws, key, *(gint64 *) val);
+  json_object_set_object_member (resume, "draws", draws);
+  json_object_set_object_member (json_node_get_object (rn), "resume", resume);
+  return grd_document_save (doc, out, error);
+}
+
+/* run.resume of a file saved by --save: where to start. */
+static void
+load_resume (GrdDocument *doc, gint64 *step, GPtrArray *callers)
+{
+  JsonObject *top = json_node_get_object (grd_document_root (doc));
+  JsonNode *rn = json_object_get_member (top, "run");
+  JsonNode *res = rn && JSON_NODE_HOLDS_OBJECT (rn)
+                  ? json_object_get_member (json_node_get_object (rn), "resume") : NULL;
+  if (!res || !JSON_NODE_HOLDS_OBJECT (res))
+    return;
+  JsonObject *r = json_node_get_object (res);
+  if (json_object_has_member (r, "step"))
+    *step = MAX (json_object_get_int_member (r, "step"), 0);
+  JsonNode *cn = json_object_get_member (r, "calls");
+  for (guint i = 0; cn && JSON_NODE_HOLDS_OBJECT (cn) && i < callers->len; i++) {
+    Caller *c = g_ptr_array_index (callers, i);
+    if (json_object_has_member (json_node_get_object (cn), c->name))
+      c->calls = MAX (json_object_get_int_member (json_node_get_object (cn), c->name), 0);
+  }
+  JsonNode *dn = json_object_get_member (r, "draws");
+  if (dn && JSON_NODE_HOLDS_OBJECT (dn)) {
+    g_autoptr (GHashTable) state = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr (GList) members = json_object_get_members (json_node_get_object (dn));
+    for (GList *l = members; l; l = l->next) {
+      gint64 *v = g_new (gint64, 1);
+      *v = json_object_get_int_member (json_node_get_object (dn), l->data);
+      g_hash_table_insert (state, l->data, v);
+    }
+    grd_graph_random_set_state (grd_document_graph (doc), state);
+  }
+}
+
 int
 gradus_cmd_run (int argc, char **argv)
 {
-  const char *file = NULL;
+  const char *file = NULL, *function = NULL, *save = NULL;
   gint steps = -1;
+  gint64 seed = -1;
   GrdBackend backend = GRD_BACKEND_CPU;
   PrintMode print = PRINT_EVERY;
   g_autoptr (GHashTable) overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -161,6 +357,18 @@ gradus_cmd_run (int argc, char **argv)
       if (!e && !print_mode_from_name (value, &print))
         g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
                      "--print wants every, last or none, not '%s'", value);
+    } else if (cli_option (argc, argv, &i, "--function", &value, &e)) {
+      if (!e)
+        function = value;
+    } else if (cli_option (argc, argv, &i, "--save", &value, &e)) {
+      if (!e)
+        save = value;
+    } else if (cli_option (argc, argv, &i, "--seed", &value, &e)) {
+      guint64 v = 0;
+      if (!e && !g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT64, &v, NULL))
+        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "--seed wants a non-negative integer, not "
+                     "'%s'", value);
+      seed = (gint64) v;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "unknown option '%s' (see gradus run --help)",
                    argv[i]);
@@ -184,73 +392,70 @@ gradus_cmd_run (int argc, char **argv)
   }
 
   g_autoptr (GrdDocument) doc = cli_load (file, allowed, &error);
-  if (!doc || !check_overrides (doc, overrides, &error)) {
+  g_autofree char *main_name = doc ? (function ? g_strdup (function)
+                                               : grd_document_run_function (doc, &error)) : NULL;
+  JsonObject *main_obj = main_name ? grd_document_function_object (doc, main_name, &error) : NULL;
+  if (!main_obj || !check_overrides (main_obj, overrides, &error)) {
     cli_error ("run", file, "%s", error->message);
     return CLI_EXIT_ERROR;
   }
-  g_autofree char *warning = NULL;
-  g_autoptr (GrdFunction) fn = cli_compile (doc, backend, &warning, &error);
-  if (!fn) {
+  g_auto (GStrv) names = grd_document_function_names (doc);
+  gboolean several = g_strv_length (names) > 1;
+  g_autoptr (GPtrArray) callers = g_ptr_array_new_with_free_func (caller_free);
+  Caller *main_caller = caller_new (doc, main_name, backend, NULL, overrides, file, &error);
+  if (main_caller)
+    g_ptr_array_add (callers, main_caller);
+  g_autoptr (GPtrArray) also = function || !main_caller ? NULL : grd_document_run_also (doc, &error);
+  for (guint i = 0; also && i < also->len && !error; i++) {
+    GrdRunAlso *a = g_ptr_array_index (also, i);
+    Caller *c = caller_new (doc, a->function, backend, a->feeds, NULL, file, &error);
+    if (c) {
+      c->every = a->every;
+      g_ptr_array_add (callers, c);
+    }
+  }
+  if (error) {
     cli_error ("run", file, "%s", error->message);
     return CLI_EXIT_ERROR;
   }
-  if (warning)
-    cli_error ("run", file, "warning: %s", warning);
-  g_autoptr (GPtrArray) feeds = grd_document_feeds (doc, overrides, &error);
-  if (!feeds) {
-    cli_error ("run", file, "%s", error->message);
-    return CLI_EXIT_ERROR;
-  }
+  gint64 first = 0;
+  load_resume (doc, &first, callers);
+  if (seed >= 0)
+    grd_graph_random_reseed (grd_document_graph (doc), (guint64) seed);
 
   GrdGraph *graph = grd_document_graph (doc);
   g_autoptr (GPtrArray) shared_ids = cli_file_node_ids (doc, "shared");
-  gint n_inputs = grd_function_n_inputs (fn);
-  gint n_outputs = grd_function_n_outputs (fn);
-  g_autofree GrdTensor **inputs = g_new0 (GrdTensor *, MAX (n_inputs, 1));
-  g_autofree GrdTensor **outputs = g_new0 (GrdTensor *, MAX (n_outputs, 1));
   g_autoptr (GString) line = g_string_new (NULL);
   if (steps < 0)
     steps = grd_document_run_steps (doc, 1);
-  if ((guint) n_inputs != feeds->len) {
-    cli_error ("run", file, "%u feeds for %d inputs", feeds->len, n_inputs);
-    return CLI_EXIT_ERROR;
-  }
 
   int status = CLI_EXIT_OK;
-  GrdBackend running = grd_function_backend (fn);
   struct sigaction sa = { 0 }, old_sa;
   sa.sa_handler = on_interrupt;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, &old_sa);
-  for (gint step = 0; step < steps && status == CLI_EXIT_OK; step++) {
+  gint64 step = first;
+  for (; step < first + steps && status == CLI_EXIT_OK; step++) {
     if (interrupted) {
-      cli_error ("run", file, "interrupted after %d of %d steps", step, steps);
+      cli_error ("run", file, "interrupted after %" G_GINT64_FORMAT " of %d steps", step - first,
+                 steps);
       status = CLI_EXIT_ERROR;
       break;
     }
-    for (gint i = 0; i < n_inputs && !error; i++)
-      inputs[i] = grd_feed_next (g_ptr_array_index (feeds, i), step, &error);
-    if (!error && grd_function_call (fn, inputs, outputs, &error)) {
-      if (grd_function_backend (fn) != running) {
-        /* the device failed during this call, which the CPU redid */
-        running = grd_function_backend (fn);
-        cli_error ("run", file, "warning: step %d: %s", step, grd_function_fallback_reason (fn));
-      }
-      gboolean show = print == PRINT_EVERY || (print == PRINT_LAST && step == steps - 1);
-      if (show && grd_function_sync (fn, &error)) {
-        g_string_truncate (line, 0);
-        append_line (line, step, outputs, n_outputs, graph, shared_ids);
-        /* A line at a time, so that a reader of a pipe sees training progress live. */
-        fputs (line->str, stdout);
-        fflush (stdout);
-      }
-      for (gint i = 0; i < n_outputs; i++)
-        g_clear_pointer (&outputs[i], grd_tensor_unref);
+    gboolean last = step == first + steps - 1;
+    gboolean show = print == PRINT_EVERY || (print == PRINT_LAST && last);
+    gboolean ok = caller_call (main_caller, step, show, several ? main_name : NULL, graph,
+                               shared_ids, line, file, &error);
+    /* run.also: after calls every - 1, 2 every - 1, ... of the main function */
+    for (guint i = 1; ok && i < callers->len; i++) {
+      Caller *c = g_ptr_array_index (callers, i);
+      if ((step + 1) % c->every == 0)
+        ok = caller_call (c, step, print == PRINT_EVERY, c->name, graph, shared_ids, line, file,
+                          &error);
     }
-    for (gint i = 0; i < n_inputs; i++)
-      g_clear_pointer (&inputs[i], grd_tensor_unref);
-    if (error) {
-      cli_error ("run", file, "step %d: %s", step, error->message);
+    if (!ok) {
+      cli_error ("run", file, "step %" G_GINT64_FORMAT ": %s", step,
+                 error ? error->message : "failed");
       status = CLI_EXIT_ERROR;
     }
   }
@@ -258,6 +463,14 @@ gradus_cmd_run (int argc, char **argv)
   if ((fflush (stdout) != 0 || ferror (stdout)) && status == CLI_EXIT_OK) {
     cli_error ("run", file, "could not write the output");
     status = CLI_EXIT_ERROR;
+  }
+  if (save && status == CLI_EXIT_OK) {
+    for (guint i = 0; i < callers->len && !error; i++)
+      grd_function_sync (((Caller *) g_ptr_array_index (callers, i))->fn, &error);
+    if (error || !save_run (doc, save, step, callers, &error)) {
+      cli_error ("run", file, "--save: %s", error->message);
+      status = CLI_EXIT_ERROR;
+    }
   }
   return status;
 }

@@ -53,6 +53,9 @@ GrdDocument *cli_load (const char *file, GPtrArray *allowed, GError **error);
  * grd_document_function(), on `backend` (the CPU where it is not available,
  * with *warning saying why). */
 GrdFunction *cli_compile (GrdDocument *doc, GrdBackend backend, char **warning, GError **error);
+/* The same for the function of that name (NULL: the file's run function). */
+GrdFunction *cli_compile_named (GrdDocument *doc, const char *name, GrdBackend backend,
+                                char **warning, GError **error);
 
 /* Ids of the file's nodes of `kind` ("shared", "op", or NULL for all), in file order. */
 GPtrArray *cli_file_node_ids (GrdDocument *doc, const char *kind);

@@ -150,6 +150,8 @@ typedef struct {
   gboolean has_dtype;               /* cast (required), one_hot (default float32) */
   GrdDType dtype;
   gint64   depth;                   /* one_hot */
+  gpointer extra;                   /* scan, random, ifelse: the node's private data (its
+                                     * nodes hold a reference; see grd-internal.h) */
 } GrdAttrs;
 
 void grd_attrs_init (GrdAttrs *attrs);
@@ -345,6 +347,30 @@ char        *grd_document_to_dot (GrdDocument *doc);
 /* run.steps, or `fallback` when absent. */
 gint         grd_document_run_steps (GrdDocument *doc, gint fallback);
 
+/* Several functions on the same shared variables (docs/format.md): "main"
+ * for "function", then the keys of "functions", in file order
+ * (NULL-terminated; g_strfreev). */
+char       **grd_document_function_names (GrdDocument *doc);
+/* run.function, else "main", else the only function; an error when the file
+ * has several and none is named. Free the name. */
+char        *grd_document_run_function (GrdDocument *doc, GError **error);
+/* Compiles the function of that name. */
+GrdFunction *grd_document_function_named (GrdDocument *doc, const char *name, GError **error);
+/* Its JSON object ("main" is "function"; NULL: the one run.function names). */
+JsonObject  *grd_document_function_object (GrdDocument *doc, const char *name, GError **error);
+
+/* One run.also entry: call `function` after every `every`-th call of the
+ * main one, with its own feeds. */
+typedef struct {
+  char    *function;
+  gint     every;
+  JsonNode *feeds;   /* an object: input id -> feed (may be NULL) */
+} GrdRunAlso;
+
+/* run.also, checked (each function exists, every >= 1); GrdRunAlso* array
+ * with its own free function. */
+GPtrArray   *grd_document_run_also (GrdDocument *doc, GError **error);
+
 /* ---------------------------------------------------------------- feeds */
 
 /* What an input receives on each call: a fixed value or minibatches of a data set. */
@@ -364,6 +390,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdDocument, grd_document_free)
  * `overrides` (input id -> JsonNode) taking precedence. Returns an array of
  * GrdFeed*, one per function input, in order. */
 GPtrArray *grd_document_feeds (GrdDocument *doc, GHashTable *overrides, GError **error);
+/* The same for the function of that name, its feeds taken from `feeds` (an
+ * object input id -> feed; NULL: run.feeds). */
+GPtrArray *grd_document_feeds_named (GrdDocument *doc, const char *name, JsonNode *feeds,
+                                     GHashTable *overrides, GError **error);
 
 /* ---------------------------------------------------------------- limits */
 
@@ -416,5 +446,87 @@ double  grd_random_normal (GrdRandom *rng);       /* mean 0, std 1 */
  * substring of the name) overrides the choice. Fails when there is no Vulkan
  * loader or driver, or Gradus was built without Vulkan. Free the text. */
 char *grd_vulkan_describe_devices (GError **error);
+
+/* ---------------------------------------------------------------- scan (grd-scan.c) */
+
+#define GRD_SCAN_MAX_TAPS 8
+
+/* A sequence or an initial state of a scan with its taps (n_taps 0: the
+ * default, [0] for a sequence, [-1] for a state). An outputs_info slot whose
+ * ref is GRD_REF_NONE is an output that is not fed back. */
+typedef struct {
+  GrdRef ref;
+  gint   n_taps;
+  gint   taps[GRD_SCAN_MAX_TAPS];
+} GrdScanSlot;
+
+/* theano.scan. `body` is a graph of its own whose variables `body_inputs`
+ * are, in order, one per tap of each sequence, one per tap of each fed-back
+ * output, one per non-sequence (docs/scan.md). Outputs_info may be shorter
+ * than the body outputs: the rest are not fed back. */
+typedef struct {
+  GrdGraph          *body;
+  const GrdRef      *body_inputs;
+  gint               n_body_inputs;
+  const GrdRef      *body_outputs;
+  gint               n_body_outputs;
+  const GrdScanSlot *sequences;
+  gint               n_sequences;
+  const GrdScanSlot *outputs_info;
+  gint               n_outputs_info;
+  const GrdRef      *non_sequences;
+  gint               n_non_sequences;
+  gint64             n_steps;       /* -1: n_steps_ref, or the sequences' length */
+  GrdRef             n_steps_ref;   /* an integer scalar, or GRD_REF_NONE */
+  gboolean           go_backwards;
+} GrdScanSpec;
+
+/* Adds a scan; output k (body output k at every step, stacked on a new axis
+ * 0) is { node, k } of the returned reference. */
+GrdRef grd_graph_scan (GrdGraph *graph, const char *id, const GrdScanSpec *spec, GError **error);
+
+/* ---------------------------------------------------------------- random streams (ops-random.c) */
+
+typedef enum {
+  GRD_RANDOM_UNIFORM,   /* params low, high */
+  GRD_RANDOM_NORMAL,    /* params mean, std */
+  GRD_RANDOM_BINOMIAL,  /* params n, p */
+} GrdDistribution;
+
+/* RandomStreams(seed).uniform/normal/binomial: `shape` (rank dims) fixed, or
+ * `like` (not GRD_REF_NONE) gives the run-time shape. p0 and p1 are the two
+ * params (any float or int node, broadcast against the shape). Every call
+ * draws anew from a counter-based stream (Philox 4x32-10) keyed by the seed
+ * and the node id, so draws do not depend on the back end. */
+GrdRef grd_graph_random (GrdGraph *graph, const char *id, GrdDistribution distribution,
+                         GrdDType dtype, gint rank, const gint64 *shape, GrdRef like, GrdRef p0,
+                         GrdRef p1, guint64 seed, GError **error);
+/* Restarts every stream of the graph (scan bodies included) from its seed. */
+void   grd_graph_random_reset (GrdGraph *graph);
+/* Replaces every random node's seed by `seed` (each keeps a stream of its
+ * own, keyed by its id) and restarts the streams. */
+void   grd_graph_random_reseed (GrdGraph *graph, guint64 seed);
+/* Where each stream is (scan bodies included): node id -> gint64 * draws so
+ * far. Keys belong to the graph; unref the table. */
+GHashTable *grd_graph_random_state (GrdGraph *graph);
+/* Puts the streams named in `state` (id -> gint64 *) back there. */
+void   grd_graph_random_set_state (GrdGraph *graph, GHashTable *state);
+
+/* ---------------------------------------------------------------- derivatives (grd-derivatives.c) */
+
+/* Each adds a node whose outputs alias the built graph (like grad's), and
+ * fills out[k] (may be NULL) with output k.
+ * jacobian: out[k] has shape expression.shape + wrt[k].shape;
+ * hessian: out[k] has shape wrt[k].shape + wrt[k].shape (cost a scalar);
+ * rop: one output, J(f, wrt) . eval_points, shaped like f;
+ * lop: out[k] = eval_point . J(f, wrt[k]), shaped like wrt[k]. */
+GrdRef grd_graph_jacobian (GrdGraph *graph, const char *id, GrdRef expression, const GrdRef *wrt,
+                           gint n_wrt, GrdRef *out, GError **error);
+GrdRef grd_graph_hessian (GrdGraph *graph, const char *id, GrdRef cost, const GrdRef *wrt,
+                          gint n_wrt, GrdRef *out, GError **error);
+GrdRef grd_graph_rop (GrdGraph *graph, const char *id, GrdRef f, const GrdRef *wrt, gint n_wrt,
+                      const GrdRef *eval_points, GrdRef *out, GError **error);
+GrdRef grd_graph_lop (GrdGraph *graph, const char *id, GrdRef f, const GrdRef *wrt, gint n_wrt,
+                      GrdRef eval_point, GrdRef *out, GError **error);
 
 G_END_DECLS

@@ -38,6 +38,8 @@ node_free (gpointer p)
   g_free (n->types);
   g_free (n->aliases);
   grd_tensor_unref (n->value);
+  if (n->attrs.extra)
+    grd_op_extra_unref (n->attrs.extra);
   g_free (n);
 }
 
@@ -195,6 +197,8 @@ grd_graph_op (GrdGraph *g, const char *id, const char *opname, const GrdRef *inp
   const char *shown = id ? id : opname;
   if (error && *error)
     return GRD_REF_NONE;  /* an earlier call of a nested expression failed */
+  if (g_strcmp0 (opname, "ifelse") == 0 && !(attrs && attrs->extra))
+    return grd_graph_ifelse (g, id, inputs, n_inputs, error);  /* lazy branches */
   const GrdOpDef *op = grd_op_lookup (opname);
   if (!op) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "node '%s': unknown op '%s'", shown,
@@ -233,23 +237,25 @@ grd_graph_op (GrdGraph *g, const char *id, const char *opname, const GrdRef *inp
     a = *attrs;
   else
     grd_attrs_init (&a);
-  GrdType out_types[8];
-  g_assert (op->n_outputs <= 8);
-  memset (out_types, 0, sizeof out_types);
+  gint n_out = a.extra && ((GrdOpExtra *) a.extra)->n_outputs > 0
+                  ? ((GrdOpExtra *) a.extra)->n_outputs : op->n_outputs;
+  g_autofree GrdType *out_types = g_new0 (GrdType, MAX (n_out, 1));
   g_autoptr (GError) local = NULL;
   if (!op->infer (&a, in_types, n_inputs, out_types, &local)) {
     g_set_error (error, GRD_ERROR, local->code, "node '%s' (%s): %s", shown, opname,
                  local->message);
     return GRD_REF_NONE;
   }
-  GrdNode *n = add_node (g, id, GRD_NODE_OP, op->n_outputs, error);
+  GrdNode *n = add_node (g, id, GRD_NODE_OP, n_out, error);
   if (!n)
     return GRD_REF_NONE;
   n->op = op;
   n->attrs = a;
+  if (a.extra)
+    grd_op_extra_ref (a.extra);
   n->n_inputs = n_inputs;
   n->inputs = g_steal_pointer (&resolved);
-  memcpy (n->types, out_types, sizeof (GrdType) * op->n_outputs);
+  memcpy (n->types, out_types, sizeof (GrdType) * n_out);
   return last_ref (g);
 }
 
@@ -486,5 +492,84 @@ grd_graph_set_value (GrdGraph *g, GrdRef ref, GrdTensor *value, GError **error)
                                                  : grd_tensor_cast (value, n->value->dtype);
   grd_tensor_unref (n->value);
   n->value = v;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ nodes with data, aliases, copies */
+
+GrdOpExtra *
+grd_op_extra_ref (GrdOpExtra *extra)
+{
+  g_atomic_int_inc (&extra->ref_count);
+  return extra;
+}
+
+void
+grd_op_extra_unref (GrdOpExtra *extra)
+{
+  if (extra && g_atomic_int_dec_and_test (&extra->ref_count))
+    extra->finalize (extra);
+}
+
+GrdRef
+grd_graph_alias_node (GrdGraph *g, const char *id, const GrdRef *targets, gint n, GError **error)
+{
+  if (error && *error)
+    return GRD_REF_NONE;
+  for (gint i = 0; i < n; i++)
+    if (!ref_is_valid (g, targets[i])) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "node '%s': output %d refers to no node",
+                   id ? id : "?", i);
+      return GRD_REF_NONE;
+    }
+  GrdNode *node = add_node (g, id, GRD_NODE_GRAD, MAX (n, 1), error);
+  if (!node)
+    return GRD_REF_NONE;
+  node->n_outputs = n;
+  node->aliases = g_new (GrdRef, MAX (n, 1));
+  for (gint i = 0; i < n; i++) {
+    node->aliases[i] = resolve (g, targets[i]);
+    node->types[i] = grd_graph_node (g, node->aliases[i].node)->types[node->aliases[i].output];
+  }
+  return last_ref (g);
+}
+
+gboolean
+grd_graph_copy_needed (GrdGraph *dst, GrdGraph *src, const GrdRef *roots, gint n_roots, GrdRef *map,
+                       GError **error)
+{
+  gint n = src->nodes->len;
+  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
+  for (gint i = 0; i < n_roots; i++)
+    needed[resolve (src, roots[i]).node] = TRUE;
+  for (gint i = n - 1; i >= 0; i--) {
+    GrdNode *node = grd_graph_node (src, i);
+    if (needed[i])
+      for (gint j = 0; j < node->n_inputs; j++)
+        needed[node->inputs[j].node] = TRUE;
+  }
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_graph_node (src, i);
+    if (!needed[i] || !grd_ref_is_none (map[i]))
+      continue;
+    /* keep the id where it is free, for messages */
+    const char *id = g_hash_table_contains (dst->by_id, node->id) ? NULL : node->id;
+    if (node->kind == GRD_NODE_CONSTANT || node->kind == GRD_NODE_SHARED) {
+      map[i] = node->kind == GRD_NODE_CONSTANT ? grd_graph_constant (dst, id, node->value, error)
+                                               : grd_graph_shared (dst, id, node->value, error);
+    } else if (node->kind == GRD_NODE_OP) {
+      g_autofree GrdRef *in = g_new (GrdRef, MAX (node->n_inputs, 1));
+      for (gint j = 0; j < node->n_inputs; j++) {
+        GrdRef m = map[node->inputs[j].node];
+        in[j] = (GrdRef) { m.node, m.node < 0 ? 0 : m.output + node->inputs[j].output };
+      }
+      map[i] = grd_graph_op (dst, id, node->op->name, in, node->n_inputs, &node->attrs, error);
+    } else if (node->kind == GRD_NODE_VARIABLE) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "variable '%s' is not an input here",
+                   node->id);
+    }
+    if (error && *error)
+      return FALSE;
+  }
   return TRUE;
 }

@@ -247,4 +247,62 @@ gint   grd_elementwise_code (const GrdOpDef *op);
 double grd_elementwise_apply_f64 (gint code, double a, double b, double c);
 float  grd_elementwise_apply_f32 (gint code, float a, float b, float c);
 
+/* ------------------------------------------------------------ nodes with data of their own */
+
+/* What attrs.extra points to: private data of scan, random and ifelse nodes
+ * (their body graphs, their stream). Nodes hold a reference; compiled
+ * programs copy the pointer and rely on the graph they hold. */
+typedef struct _GrdOpExtra GrdOpExtra;
+struct _GrdOpExtra {
+  gint     ref_count;
+  gint     n_outputs;   /* > 0: the node's output count where it varies (scan) */
+  gboolean impure;      /* draws random numbers: never folded, merged or hoisted */
+  GrdGraph *sub[2];     /* graphs of its own (scan body, ifelse branches), borrowed */
+  void   (*finalize) (GrdOpExtra *extra);
+};
+
+GrdOpExtra *grd_op_extra_ref (GrdOpExtra *extra);
+void        grd_op_extra_unref (GrdOpExtra *extra);
+
+/* A node whose outputs alias other values, as a grad node's do (jacobian,
+ * hessian, rop, lop). */
+GrdRef grd_graph_alias_node (GrdGraph *graph, const char *id, const GrdRef *targets, gint n,
+                             GError **error);
+
+/* Copies the nodes of `src` that `roots` need into `dst`. map[i] (one per src
+ * node) gives the copy of node i; entries of variables must be set by the
+ * caller (others GRD_REF_NONE). Constants are shared, ops rebuilt. */
+gboolean grd_graph_copy_needed (GrdGraph *dst, GrdGraph *src, const GrdRef *roots, gint n_roots,
+                                GrdRef *map, GError **error);
+
+/* ifelse with lazy branches (ops-control.c): grd_graph_op builds "ifelse" here. */
+GrdRef grd_graph_ifelse (GrdGraph *graph, const char *id, const GrdRef *inputs, gint n_inputs,
+                         GError **error);
+
+void grd_ops_register_scan (GrdOpRegisterFunc add);
+void grd_ops_register_random (GrdOpRegisterFunc add);
+void grd_ops_register_control (GrdOpRegisterFunc add);
+
+/* Philox 4x32-10 (Salmon et al. 2011): four 32-bit words of counter-based
+ * random bits for a 64-bit key and a 128-bit counter. */
+void grd_philox4x32 (const guint32 counter[4], const guint32 key[2], guint32 out[4]);
+
+/* Graph files: the node kinds of part two (io/grd-document-kinds.c). */
+gboolean grd_document_kind_is_extra (const char *kind);
+/* Appends the reference strings a node of such a kind makes (a scan's body's
+ * references to outside included), and a description of each to `what`. */
+gboolean grd_document_kind_refs (JsonObject *obj, const char *kind, GPtrArray *refs,
+                                 GPtrArray *what);
+gboolean grd_document_build_kind (GrdGraph *graph, JsonObject *obj, const char *id,
+                                  const char *kind, const char *base_dir, GError **error);
+/* An op node's "attrs" object (io/grd-document.c). */
+gboolean grd_document_parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad,
+                                   const char **expected);
+
+/* Several functions (io/grd-document-functions.c). */
+GrdFunction *grd_document_compile_object (GrdDocument *doc, JsonObject *f, GError **error);
+/* Feeds for the inputs of function object `f` from `feeds` (input id -> feed). */
+GPtrArray *grd_document_feeds_object (GrdDocument *doc, JsonObject *f, JsonObject *feeds,
+                                      GHashTable *overrides, GError **error);
+
 G_END_DECLS

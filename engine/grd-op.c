@@ -3,7 +3,7 @@
  * safe to read from any thread. */
 #include "grd-internal.h"
 
-#define MAX_OPS 128
+#define MAX_OPS 256
 
 typedef struct {
   const GrdOpDef *defs[MAX_OPS];
@@ -39,6 +39,9 @@ get_table (void)
     grd_ops_register_neural (register_op);
     grd_ops_register_internal (register_op);
     grd_ops_register_compiler (register_op);
+    grd_ops_register_scan (register_op);
+    grd_ops_register_random (register_op);
+    grd_ops_register_control (register_op);
     table.names[table.n_names] = NULL;
     g_once_init_leave (&done, 1);
   }

@@ -14,6 +14,9 @@ attrs_equal (const GrdAttrs *a, const GrdAttrs *b)
       || a->ndim != b->ndim || a->n_slice != b->n_slice || a->has_dtype != b->has_dtype
       || (a->has_dtype && a->dtype != b->dtype) || a->depth != b->depth)
     return FALSE;
+  /* a random node draws anew each time: two are never the same value */
+  if (a->extra != b->extra || (a->extra && ((GrdOpExtra *) a->extra)->impure))
+    return FALSE;
   for (gint i = 0; i < a->n_axes; i++)
     if (a->axes[i] != b->axes[i])
       return FALSE;
@@ -177,6 +180,8 @@ grd_pass_constant_fold (GrdProgram *prog)
     GrdInstr *ins = grd_program_instr (prog, i);
     if (ins->kind != GRD_INSTR_OP || ins->n_out != 1)
       continue;
+    if (ins->attrs.extra)
+      continue;  /* scan, random, ifelse: run at call time (random draws anew) */
     gboolean all_const = TRUE;
     for (gint j = 0; j < ins->n_in && all_const; j++)
       all_const = grd_program_value (prog, ins->in[j])->kind == GRD_PVALUE_CONSTANT;

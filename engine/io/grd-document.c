@@ -315,6 +315,8 @@ node_refs (Builder *b, Entry *e, GPtrArray *refs, GPtrArray *what)
     g_ptr_array_add (what, g_strdup ("cost"));
     lists[n_lists++] = "wrt";
     lists[n_lists++] = "consider_constant";
+  } else if (grd_document_kind_is_extra (e->kind)) {
+    return grd_document_kind_refs (e->obj, e->kind, refs, what);  /* scan, random, ... */
   }
   for (gint l = 0; l < n_lists; l++) {
     JsonNode *n = json_object_get_member (e->obj, lists[l]);
@@ -457,6 +459,12 @@ parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad, const char **expe
   return TRUE;
 }
 
+gboolean
+grd_document_parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad, const char **expected)
+{
+  return parse_attrs (o, attrs, bad, expected);
+}
+
 static gboolean
 node_dtype (Builder *b, Entry *e, gboolean required, GrdDType *out)
 {
@@ -596,6 +604,9 @@ build_node (Builder *b, Entry *e)
     if (grd_ref_is_none (grd_graph_grad (doc->graph, e->id, g_array_index (cost, GrdRef, 0),
                                          (GrdRef *) wrt->data, wrt->len, (GrdRef *) cc->data,
                                          cc->len, NULL, &local)))
+      node_fail_error (b, e, local);
+  } else if (grd_document_kind_is_extra (e->kind)) {
+    if (!grd_document_build_kind (doc->graph, e->obj, e->id, e->kind, doc->base_dir, &local))
       node_fail_error (b, e, local);
   } else {
     node_fail (b, e, "node '%s': \"kind\" must be \"variable\", \"constant\", \"shared\", \"op\" "
@@ -1127,11 +1138,17 @@ GrdFunction *
 grd_document_function (GrdDocument *doc, GError **error)
 {
   JsonObject *f = root_member_object (doc, "function");
-  if (!f) {
+  if (!f && root_member_object (doc, "functions"))
+    f = grd_document_function_object (doc, NULL, error);  /* run.function of "functions" */
+  else if (!f)
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s: the file has no \"function\" object",
                  doc->label);
-    return NULL;
-  }
+  return f ? grd_document_compile_object (doc, f, error) : NULL;
+}
+
+GrdFunction *
+grd_document_compile_object (GrdDocument *doc, JsonObject *f, GError **error)
+{
   JsonArray *in = function_list (f, "inputs"), *out = function_list (f, "outputs");
   JsonArray *up = function_list (f, "updates");
   guint n_in = in ? json_array_get_length (in) : 0, n_out = out ? json_array_get_length (out) : 0;
@@ -1183,14 +1200,23 @@ GPtrArray *
 grd_document_feeds (GrdDocument *doc, GHashTable *overrides, GError **error)
 {
   JsonObject *f = root_member_object (doc, "function");
-  if (!f) {
+  if (!f && root_member_object (doc, "functions"))
+    f = grd_document_function_object (doc, NULL, error);  /* run.function of "functions" */
+  else if (!f)
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s: the file has no \"function\" object",
                  doc->label);
+  if (!f)
     return NULL;
-  }
   JsonObject *run = root_member_object (doc, "run");
   JsonNode *fn = run ? json_object_get_member (run, "feeds") : NULL;
   JsonObject *feeds = fn && JSON_NODE_HOLDS_OBJECT (fn) ? json_node_get_object (fn) : NULL;
+  return grd_document_feeds_object (doc, f, feeds, overrides, error);
+}
+
+GPtrArray *
+grd_document_feeds_object (GrdDocument *doc, JsonObject *f, JsonObject *feeds,
+                           GHashTable *overrides, GError **error)
+{
   JsonArray *in = function_list (f, "inputs");
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_feed_free);
   for (guint i = 0; in && i < json_array_get_length (in); i++) {

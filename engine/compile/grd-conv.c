@@ -18,6 +18,16 @@
 
 #define CHUNK_ELEMENTS (1 << 22)
 
+/* Microseconds spent in BLAS by these kernels since the process started: a
+ * statistic for benchmarks (one atomic counter, like the live-tensor count). */
+static gsize gemm_us_total;
+
+guint64
+grd_conv_gemm_us_total (void)
+{
+  return (guint64) g_atomic_pointer_get (&gemm_us_total);
+}
+
 typedef struct {
   const GrdConvGeom *g;
   gboolean f64;
@@ -128,7 +138,7 @@ static void
 gemm (gboolean f64, gboolean ta, gboolean tb, gint64 m, gint64 n, gint64 k, const void *a,
       gint64 lda, const void *b, gint64 ldb, double beta, void *c, gint64 ldc, double *us)
 {
-  gint64 t0 = us ? g_get_monotonic_time () : 0;
+  gint64 t0 = g_get_monotonic_time ();
   if (f64)
     cblas_dgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                  (int) m, (int) n, (int) k, 1.0, a, (int) lda, b, (int) ldb, beta, c, (int) ldc);
@@ -136,8 +146,10 @@ gemm (gboolean f64, gboolean ta, gboolean tb, gint64 m, gint64 n, gint64 k, cons
     cblas_sgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                  (int) m, (int) n, (int) k, 1.0f, a, (int) lda, b, (int) ldb, (float) beta, c,
                  (int) ldc);
+  gint64 dt = g_get_monotonic_time () - t0;
+  g_atomic_pointer_add (&gemm_us_total, (gssize) dt);
   if (us)
-    *us += (double) (g_get_monotonic_time () - t0);
+    *us += (double) dt;
 }
 
 /* The filters as [o, K] with the flip applied (a copy), or with it undone. */
@@ -268,4 +280,107 @@ gboolean
 grd_conv_kernel_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
   return grd_conv_gemm (ins->op->name, &ins->attrs, in, out, NULL, error);
+}
+
+/* ------------------------------------------------------------ bias gradients */
+
+/* _reduce_to (g, x) for float g of any broadcast pattern, such as the bias
+ * of a convolution ([n, c, h, w] summed to [1, c, 1, 1]): the trailing axes
+ * that are all summed (or all kept) form the inner loop, the others an
+ * odometer; sums in double, as the reference does. */
+gboolean
+grd_conv_reduce_fits (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP || !g_str_equal (ins->op->name, "_reduce_to"))
+    return FALSE;
+  GrdDType dt = grd_program_value (prog, ins->in[0])->type.dtype;
+  return (dt == GRD_DTYPE_FLOAT32 || dt == GRD_DTYPE_FLOAT64)
+         && grd_program_value (prog, ins->out[0])->type.dtype == dt;
+}
+
+gboolean
+grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  GrdTensor *g = in[0], *x = in[1];
+  gint rank = g->rank, lead = g->rank - x->rank;
+  gint64 ost[GRD_MAX_RANK];
+  gboolean ok = lead >= 0;
+  gint64 s = 1;
+  for (gint d = rank - 1; ok && d >= 0; d--) {
+    gint k = d - lead;
+    if (k >= 0 && x->shape[k] != 1 && x->shape[k] != g->shape[d])
+      ok = FALSE;
+    ost[d] = (k < 0 || x->shape[k] == 1) ? 0 : s;
+    if (k >= 0)
+      s *= x->shape[k];
+  }
+  if (!ok) {  /* the op's own kernel says what does not fit */
+    GrdNode fake = { 0 };
+    fake.op = ins->op;
+    fake.n_inputs = 2;
+    fake.n_outputs = 1;
+    GrdTensor *o = NULL;
+    if (!ins->op->eval (&fake, in, &o, error))
+      return FALSE;
+    if (*out)
+      grd_tensor_unref (*out);
+    *out = o;
+    return TRUE;
+  }
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == g->dtype && grd_tensor_same_shape (o, x))) {
+    if (o)
+      grd_tensor_unref (o);
+    o = grd_tensor_new (g->dtype, x->rank, x->shape);
+  }
+  *out = o;
+  g_autofree double *acc = g_new0 (double, MAX (o->size, 1));
+  /* the inner run: trailing axes all summed or all kept (then contiguous) */
+  gint d0 = rank;
+  gboolean summed = rank > 0 && ost[rank - 1] == 0;
+  gint64 run = 1;
+  while (d0 > 0 && (ost[d0 - 1] == 0) == summed) {
+    d0--;
+    run *= g->shape[d0];
+  }
+  gint64 outer = run ? g->size / MAX (run, 1) : 0, idx[GRD_MAX_RANK] = { 0 }, dst = 0;
+  gboolean f64 = g->dtype == GRD_DTYPE_FLOAT64;
+  for (gint64 r = 0; r < outer; r++) {
+    if (f64) {
+      const double *p = (const double *) g->data + r * run;
+      if (summed) {
+        double t = 0;
+        for (gint64 k = 0; k < run; k++)
+          t += p[k];
+        acc[dst] += t;
+      } else {
+        for (gint64 k = 0; k < run; k++)
+          acc[dst + k] += p[k];
+      }
+    } else {
+      const float *p = (const float *) g->data + r * run;
+      if (summed) {
+        double t = 0;
+        for (gint64 k = 0; k < run; k++)
+          t += p[k];
+        acc[dst] += t;
+      } else {
+        for (gint64 k = 0; k < run; k++)
+          acc[dst + k] += p[k];
+      }
+    }
+    for (gint d = d0 - 1; d >= 0; d--) {
+      dst += ost[d];
+      if (++idx[d] < g->shape[d])
+        break;
+      dst -= ost[d] * g->shape[d];
+      idx[d] = 0;
+    }
+  }
+  if (f64)
+    memcpy (o->data, acc, (gsize) o->size * sizeof (double));
+  else
+    for (gint64 k = 0; k < o->size; k++)
+      ((float *) o->data)[k] = (float) acc[k];
+  return TRUE;
 }

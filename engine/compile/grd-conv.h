@@ -18,4 +18,12 @@ gboolean grd_conv_kernel_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **o
 gboolean grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in,
                         GrdTensor **out, double *gemm_us, GError **error);
 
+/* _reduce_to of float gradients for any broadcast pattern (conv biases). */
+gboolean grd_conv_reduce_fits (GrdProgram *prog, GrdInstr *ins);
+gboolean grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out,
+                              GError **error);
+
+/* Microseconds all calls of these kernels spent in BLAS so far (for benchmarks). */
+guint64  grd_conv_gemm_us_total (void);
+
 G_END_DECLS

@@ -150,6 +150,7 @@ typedef struct {
 
 static const KernelEntry kernels[] = {
   { softmax_fits, softmax_run },
+  { grd_conv_reduce_fits, grd_conv_reduce_run },
   { reduce_to_fits, reduce_to_run },
   { grd_conv_kernel_fits, grd_conv_kernel_run },
 };

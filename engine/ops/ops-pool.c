@@ -162,6 +162,90 @@ as_doubles (const GrdTensor *t)
   return d;
 }
 
+/* The windows of every output position, computed once per call. */
+typedef struct {
+  gint64 r0, r1, c0, c1, count;
+} Window;
+
+static Window *
+windows_of (const GrdPoolGeom *g)
+{
+  Window *w = g_new (Window, MAX (g->oh * g->ow, 1));
+  for (gint64 i = 0; i < g->oh; i++)
+    for (gint64 j = 0; j < g->ow; j++) {
+      Window *v = &w[i * g->ow + j];
+      grd_pool_window (g, i, j, &v->r0, &v->r1, &v->c0, &v->c1, &v->count);
+    }
+  return w;
+}
+
+/* Typed kernels for float32 and float64 (the CPU path; the loops above in
+ * double are the reference they are tested against): forward, and the
+ * gradient scattered back (max: to each window's first largest element). */
+#define DEFINE_POOL(T, SUFFIX)                                                                 \
+  static gint64                                                                                \
+  argmax_##SUFFIX (const GrdPoolGeom *g, const T *plane, const Window *v)                      \
+  {                                                                                            \
+    gint64 best = -1;                                                                          \
+    for (gint64 r = v->r0; r < v->r1; r++)                                                     \
+      for (gint64 c = v->c0; c < v->c1; c++) {                                                 \
+        gint64 k = r * g->w + c;                                                               \
+        if (best < 0 || plane[k] > plane[best] || (isnan (plane[k]) && !isnan (plane[best])))  \
+          best = k;                                                                            \
+      }                                                                                        \
+    return best;                                                                               \
+  }                                                                                            \
+                                                                                               \
+  static void                                                                                  \
+  pool_fwd_##SUFFIX (const GrdPoolGeom *g, const Window *win, const T *x, T *y)                \
+  {                                                                                            \
+    gint64 hw = g->h * g->w, n = g->oh * g->ow;                                                \
+    for (gint64 p = 0; p < g->planes; p++) {                                                   \
+      const T *plane = x + p * hw;                                                             \
+      T *out = y + p * n;                                                                      \
+      for (gint64 k = 0; k < n; k++) {                                                         \
+        const Window *v = &win[k];                                                             \
+        if (g->mode == GRD_POOL_MAX) {                                                         \
+          gint64 b = argmax_##SUFFIX (g, plane, v);                                            \
+          out[k] = b < 0 ? (T) 0 : plane[b];                                                   \
+          continue;                                                                            \
+        }                                                                                      \
+        T acc = 0;                                                                             \
+        for (gint64 r = v->r0; r < v->r1; r++)                                                 \
+          for (gint64 c = v->c0; c < v->c1; c++)                                               \
+            acc += plane[r * g->w + c];                                                        \
+        out[k] = g->mode == GRD_POOL_SUM ? acc : v->count ? acc / (T) v->count : (T) 0;        \
+      }                                                                                        \
+    }                                                                                          \
+  }                                                                                            \
+                                                                                               \
+  static void                                                                                  \
+  pool_bwd_##SUFFIX (const GrdPoolGeom *g, const Window *win, const T *x, const T *gy, T *gx)  \
+  {                                                                                            \
+    gint64 hw = g->h * g->w, n = g->oh * g->ow;                                                \
+    memset (gx, 0, sizeof (T) * (gsize) (g->planes * hw));                                     \
+    for (gint64 p = 0; p < g->planes; p++) {                                                   \
+      const T *plane = x + p * hw, *gin = gy + p * n;                                          \
+      T *gout = gx + p * hw;                                                                   \
+      for (gint64 k = 0; k < n; k++) {                                                         \
+        const Window *v = &win[k];                                                             \
+        if (g->mode == GRD_POOL_MAX) {                                                         \
+          gint64 b = argmax_##SUFFIX (g, plane, v);                                            \
+          if (b >= 0)                                                                          \
+            gout[b] += gin[k];                                                                 \
+          continue;                                                                            \
+        }                                                                                      \
+        T d = g->mode == GRD_POOL_SUM ? gin[k] : v->count ? gin[k] / (T) v->count : (T) 0;     \
+        for (gint64 r = v->r0; r < v->r1; r++)                                                 \
+          for (gint64 c = v->c0; c < v->c1; c++)                                               \
+            gout[r * g->w + c] += d;                                                           \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+DEFINE_POOL (float, f32)
+DEFINE_POOL (double, f64)
+
 static gboolean
 pool_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
@@ -173,28 +257,12 @@ pool_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
   memcpy (shape, x->shape, sizeof (gint64) * x->rank);
   shape[x->rank - 2] = g.oh;
   shape[x->rank - 1] = g.ow;
-  g_autofree double *xv = as_doubles (x);
   GrdTensor *o = grd_tensor_new (x->dtype, x->rank, shape);
-  for (gint64 p = 0; p < g.planes; p++) {
-    const double *plane = xv + p * g.h * g.w;
-    for (gint64 i = 0; i < g.oh; i++)
-      for (gint64 j = 0; j < g.ow; j++) {
-        gint64 r0, r1, c0, c1, count;
-        grd_pool_window (&g, i, j, &r0, &r1, &c0, &c1, &count);
-        double v = 0;
-        if (g.mode == GRD_POOL_MAX) {
-          gint64 k = window_argmax (&g, plane, r0, r1, c0, c1);
-          v = k < 0 ? 0 : plane[k];
-        } else {
-          for (gint64 r = r0; r < r1; r++)
-            for (gint64 c = c0; c < c1; c++)
-              v += plane[r * g.w + c];
-          if (g.mode != GRD_POOL_SUM)
-            v = count ? v / (double) count : 0;
-        }
-        grd_tensor_set (o, (p * g.oh + i) * g.ow + j, v);
-      }
-  }
+  g_autofree Window *win = windows_of (&g);
+  if (x->dtype == GRD_DTYPE_FLOAT32)
+    pool_fwd_f32 (&g, win, x->data, o->data);
+  else
+    pool_fwd_f64 (&g, win, x->data, o->data);
   out[0] = o;
   return TRUE;
 }
@@ -219,30 +287,17 @@ pool_grad_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
   GrdPoolGeom g;
   if (!grd_pool_geom (&node->attrs, x->rank, x->shape, &g, error) || !check_pooled (&g, x, gy, error))
     return FALSE;
-  g_autofree double *xv = as_doubles (x), *gv = as_doubles (gy);
-  g_autofree double *gx = g_new0 (double, MAX (x->size, 1));
-  for (gint64 p = 0; p < g.planes; p++) {
-    const double *plane = xv + p * g.h * g.w;
-    double *gplane = gx + p * g.h * g.w;
-    for (gint64 i = 0; i < g.oh; i++)
-      for (gint64 j = 0; j < g.ow; j++) {
-        gint64 r0, r1, c0, c1, count;
-        grd_pool_window (&g, i, j, &r0, &r1, &c0, &c1, &count);
-        double v = gv[(p * g.oh + i) * g.ow + j];
-        if (g.mode == GRD_POOL_MAX) {
-          gint64 k = window_argmax (&g, plane, r0, r1, c0, c1);
-          if (k >= 0)
-            gplane[k] += v;
-          continue;
-        }
-        if (g.mode != GRD_POOL_SUM)
-          v = count ? v / (double) count : 0;
-        for (gint64 r = r0; r < r1; r++)
-          for (gint64 c = c0; c < c1; c++)
-            gplane[r * g.w + c] += v;
-      }
-  }
-  out[0] = grd_tensor_new_from_doubles (node->types[0].dtype, x->rank, x->shape, gx);
+  /* x chooses the argmax; both are read in the result's dtype */
+  GrdDType dt = node->types[0].dtype;
+  g_autoptr (GrdTensor) xc = x->dtype == dt ? grd_tensor_ref (x) : grd_tensor_cast (x, dt);
+  g_autoptr (GrdTensor) gc = gy->dtype == dt ? grd_tensor_ref (gy) : grd_tensor_cast (gy, dt);
+  g_autofree Window *win = windows_of (&g);
+  GrdTensor *o = grd_tensor_new (dt, x->rank, x->shape);
+  if (dt == GRD_DTYPE_FLOAT32)
+    pool_bwd_f32 (&g, win, xc->data, gc->data, o->data);
+  else
+    pool_bwd_f64 (&g, win, xc->data, gc->data, o->data);
+  out[0] = o;
   return TRUE;
 }
 

@@ -291,6 +291,45 @@ test_repeated_calls (void)
   }
 }
 
+/* Layers large enough that the gemm kernels cut the batch into chunks (one
+ * sample at a time, in place; or two and a remainder of one), against the
+ * reference kernels. */
+static void
+test_chunks (void)
+{
+  for (gint64 groups = 1; groups <= 2; groups++) {
+    g_autoptr (GrdGraph) g = grd_graph_new ();
+    g_autoptr (GError) error = NULL;
+    gint64 xs[] = { 3, 16, 40, 40 }, ws[] = { 4, 16 / groups, 3, 3 }, ys[] = { 3, 4, 40, 40 };
+    GrdRef vars[3];
+    vars[0] = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT64, 4, NULL, &error);
+    vars[1] = grd_graph_variable (g, "w", GRD_DTYPE_FLOAT64, 4, NULL, &error);
+    vars[2] = grd_graph_variable (g, "gy", GRD_DTYPE_FLOAT64, 4, NULL, &error);
+    GrdAttrs a = conv_attrs (GRD_BORDER_HALF, 0, 1, 1, groups, TRUE);
+    GrdRef outs[3];
+    outs[0] = grd_graph_op (g, "conv", "conv2d", vars, 2, &a, &error);
+    GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", outs[0], vars[2], &error), &error);
+    grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, outs + 1, &error);
+    g_assert_no_error (error);
+    g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, vars, 3, outs, 3, NULL, 0, 0, &error);
+    g_autoptr (GrdFunction) fast = grd_function_new (g, vars, 3, outs, 3, NULL, 0, &error);
+    g_assert_no_error (error);
+    g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 4, xs, -1, 1, 1);
+    g_autoptr (GrdTensor) w = grd_test_random (GRD_DTYPE_FLOAT64, 4, ws, -1, 1, 2);
+    g_autoptr (GrdTensor) gy = grd_test_random (GRD_DTYPE_FLOAT64, 4, ys, -1, 1, 3);
+    GrdTensor *in[] = { x, w, gy };
+    GrdTensor *r[3] = { NULL }, *f[3] = { NULL };
+    g_assert_true (grd_function_call (ref, in, r, &error));
+    g_assert_true (grd_function_call (fast, in, f, &error));
+    g_assert_no_error (error);
+    for (gint k = 0; k < 3; k++) {
+      grd_test_assert_close (f[k], r[k], 1e-10, 1e-10);
+      grd_tensor_unref (f[k]);
+      grd_tensor_unref (r[k]);
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -303,5 +342,6 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/pool_2d/grad", test_pool_grad);
   g_test_add_func ("/conv/types", test_types);
   g_test_add_func ("/conv/repeated-calls", test_repeated_calls);
+  g_test_add_func ("/conv/chunks", test_chunks);
   return g_test_run ();
 }

@@ -142,6 +142,12 @@ gemm (gboolean f64, gboolean ta, gboolean tb, gint64 m, gint64 n, gint64 k, cons
       gint64 lda, const void *b, gint64 ldb, double beta, void *c, gint64 ldc, double *us)
 {
   gint64 t0 = g_get_monotonic_time ();
+  /* small products on one thread, as grd-gemm.c does: waking OpenBLAS's
+   * threads costs more than they save below a few million flops */
+  gboolean small = 2.0 * (double) m * (double) n * (double) k < 8e6;
+  gint threads = small ? openblas_get_num_threads () : 1;
+  if (small && threads > 1)
+    openblas_set_num_threads (1);
   if (f64)
     cblas_dgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                  (int) m, (int) n, (int) k, 1.0, a, (int) lda, b, (int) ldb, beta, c, (int) ldc);
@@ -149,6 +155,8 @@ gemm (gboolean f64, gboolean ta, gboolean tb, gint64 m, gint64 n, gint64 k, cons
     cblas_sgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                  (int) m, (int) n, (int) k, 1.0f, a, (int) lda, b, (int) ldb, (float) beta, c,
                  (int) ldc);
+  if (small && threads > 1)
+    openblas_set_num_threads (threads);
   gint64 dt = g_get_monotonic_time () - t0;
   g_atomic_pointer_add (&gemm_us_total, (gssize) dt);
   if (us)

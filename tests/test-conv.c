@@ -330,6 +330,43 @@ test_chunks (void)
   }
 }
 
+/* The attrs in a graph file, and a malformed one refused with the node named. */
+static void
+test_document (void)
+{
+  const char *good =
+    "{\"format\": \"gradus-graph\", \"version\": 1, \"nodes\": ["
+    "{\"id\": \"x\", \"kind\": \"variable\", \"dtype\": \"float32\", \"shape\": [2, 4, 9, 9]},"
+    "{\"id\": \"w\", \"kind\": \"variable\", \"dtype\": \"float32\", \"shape\": [6, 2, 3, 3]},"
+    "{\"id\": \"y\", \"kind\": \"op\", \"op\": \"conv2d\", \"inputs\": [\"x\", \"w\"],"
+    " \"attrs\": {\"border_mode\": [1, 2], \"subsample\": [2, 1], \"filter_dilation\": [1, 2],"
+    " \"num_groups\": 2, \"filter_flip\": false}},"
+    "{\"id\": \"p\", \"kind\": \"op\", \"op\": \"pool_2d\", \"inputs\": [\"y\"],"
+    " \"attrs\": {\"ws\": [2, 3], \"stride\": [1, 2], \"pad\": [1, 1], \"mode\": \"average_exc_pad\"}}"
+    "]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdDocument) doc = grd_document_load_from_data (good, -1, "good.gradus", &error);
+  g_assert_no_error (error);
+  GrdGraph *g = grd_document_graph (doc);
+  GrdRef y, p;
+  g_assert_true (grd_graph_lookup (g, "y", &y, &error));
+  g_assert_true (grd_graph_lookup (g, "p", &p, &error));
+  /* (9 + 2 - 3) // 2 + 1 = 5 rows; (9 + 4 - 5) // 1 + 1 = 9 columns */
+  g_autofree char *ty = grd_type_describe (grd_graph_ref_type (g, y));
+  g_assert_cmpstr (ty, ==, "float32[2,6,5,9]");
+  /* (5 + 2 - 2) // 1 + 1 = 6; (9 + 2 - 3) // 2 + 1 = 5 */
+  g_autofree char *tp = grd_type_describe (grd_graph_ref_type (g, p));
+  g_assert_cmpstr (tp, ==, "float32[2,6,6,5]");
+  const char *bad =
+    "{\"format\": \"gradus-graph\", \"version\": 1, \"nodes\": ["
+    "{\"id\": \"x\", \"kind\": \"variable\", \"dtype\": \"float32\", \"shape\": [2, 4, 9, 9]},"
+    "{\"id\": \"q\", \"kind\": \"op\", \"op\": \"pool_2d\", \"inputs\": [\"x\"],"
+    " \"attrs\": {\"ws\": [2, 2], \"mode\": \"median\"}}]}";
+  g_autoptr (GrdDocument) d2 = grd_document_load_from_data (bad, -1, "bad.gradus", &error);
+  g_assert_null (d2);
+  grd_test_assert_error_names (error, GRD_ERROR_GRAPH, "q", "mode");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -343,5 +380,6 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/types", test_types);
   g_test_add_func ("/conv/repeated-calls", test_repeated_calls);
   g_test_add_func ("/conv/chunks", test_chunks);
+  g_test_add_func ("/conv/document", test_document);
   return g_test_run ();
 }

@@ -152,7 +152,34 @@ typedef struct {
   gint64   depth;                   /* one_hot */
   gpointer extra;                   /* scan, random, ifelse: the node's private data (its
                                      * nodes hold a reference; see grd-internal.h) */
+  /* conv2d (Theano's conv2d; docs/ops.md) */
+  gint     border_mode;             /* GrdBorderMode */
+  gint64   border[2];               /* GRD_BORDER_EXPLICIT: [ph, pw] */
+  gint64   subsample[2];            /* default [1, 1] */
+  gint64   filter_dilation[2];      /* default [1, 1] */
+  gint64   num_groups;              /* default 1 */
+  gboolean filter_flip;             /* default TRUE: convolution; FALSE: cross-correlation */
+  /* pool_2d */
+  gint64   ws[2];                   /* required */
+  gint64   pool_stride[2];          /* [0, 0]: ws */
+  gint64   pool_pad[2];
+  gboolean ignore_border;           /* default TRUE */
+  gint     pool_mode;               /* GrdPoolMode */
 } GrdAttrs;
+
+typedef enum {
+  GRD_BORDER_VALID,
+  GRD_BORDER_FULL,
+  GRD_BORDER_HALF,
+  GRD_BORDER_EXPLICIT,
+} GrdBorderMode;
+
+typedef enum {
+  GRD_POOL_MAX,
+  GRD_POOL_SUM,
+  GRD_POOL_AVERAGE_INC_PAD,
+  GRD_POOL_AVERAGE_EXC_PAD,
+} GrdPoolMode;
 
 void grd_attrs_init (GrdAttrs *attrs);
 /* Convenience: attrs with a single axis. */

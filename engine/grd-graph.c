@@ -15,6 +15,11 @@ grd_attrs_init (GrdAttrs *attrs)
     attrs->end[i] = GRD_SLICE_NONE;
     attrs->step[i] = GRD_SLICE_NONE;
   }
+  attrs->subsample[0] = attrs->subsample[1] = 1;
+  attrs->filter_dilation[0] = attrs->filter_dilation[1] = 1;
+  attrs->num_groups = 1;
+  attrs->filter_flip = TRUE;
+  attrs->ignore_border = TRUE;
 }
 
 GrdAttrs

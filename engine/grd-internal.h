@@ -92,6 +92,17 @@ void grd_ops_register_shape (GrdOpRegisterFunc add);
 void grd_ops_register_neural (GrdOpRegisterFunc add);
 void grd_ops_register_internal (GrdOpRegisterFunc add);
 void grd_ops_register_compiler (GrdOpRegisterFunc add);
+void grd_ops_register_integer (GrdOpRegisterFunc add);
+void grd_ops_register_index (GrdOpRegisterFunc add);
+void grd_ops_register_conv (GrdOpRegisterFunc add);
+void grd_ops_register_pool (GrdOpRegisterFunc add);
+
+/* conv2d's and pool_2d's attrs (ops/ops-conv.c): equality for the compiler's
+ * merge pass, and their JSON form for graph files (io/grd-conv-attrs.c; sets
+ * *bad to the malformed key and *expected to what it should be). */
+gboolean grd_conv_attrs_equal (const GrdAttrs *a, const GrdAttrs *b);
+gboolean grd_conv_attrs_parse (JsonObject *o, GrdAttrs *attrs, const char **bad,
+                               const char **expected);
 
 static inline GrdNode *
 grd_graph_node (GrdGraph *graph, gint index)

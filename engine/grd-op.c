@@ -37,6 +37,10 @@ get_table (void)
     grd_ops_register_linalg (register_op);
     grd_ops_register_shape (register_op);
     grd_ops_register_neural (register_op);
+    grd_ops_register_integer (register_op);
+    grd_ops_register_index (register_op);
+    grd_ops_register_conv (register_op);
+    grd_ops_register_pool (register_op);
     grd_ops_register_internal (register_op);
     grd_ops_register_compiler (register_op);
     grd_ops_register_scan (register_op);

@@ -5,6 +5,7 @@
  * an instruction fits it; the pass swaps the op's kernel for it. */
 #include "grd-exec.h"
 #include "grd-fuse.h"
+#include "grd-conv.h"
 
 #include <math.h>
 #include <string.h>
@@ -149,7 +150,9 @@ typedef struct {
 
 static const KernelEntry kernels[] = {
   { softmax_fits, softmax_run },
+  { grd_conv_reduce_fits, grd_conv_reduce_run },
   { reduce_to_fits, reduce_to_run },
+  { grd_conv_kernel_fits, grd_conv_kernel_run },
 };
 
 gboolean

@@ -12,7 +12,8 @@ attrs_equal (const GrdAttrs *a, const GrdAttrs *b)
   if (a->has_axis != b->has_axis || a->n_axes != b->n_axes || a->keepdims != b->keepdims
       || a->n_perm != b->n_perm || a->n_shape != b->n_shape || a->n_pattern != b->n_pattern
       || a->ndim != b->ndim || a->n_slice != b->n_slice || a->has_dtype != b->has_dtype
-      || (a->has_dtype && a->dtype != b->dtype) || a->depth != b->depth)
+      || (a->has_dtype && a->dtype != b->dtype) || a->depth != b->depth
+      || !grd_conv_attrs_equal (a, b))
     return FALSE;
   /* a random node draws anew each time: two are never the same value */
   if (a->extra != b->extra || (a->extra && ((GrdOpExtra *) a->extra)->impure))
@@ -328,6 +329,20 @@ sym_infer (Shapes *sh, GrdProgram *prog, GrdInstr *ins)
         o[k++] = a[d];
       else if (ins->attrs.keepdims)
         o[k++] = 1;
+  } else if (g_str_equal (name, "set_subtensor") || g_str_equal (name, "inc_subtensor")
+             || g_str_equal (name, "_pool_2d_grad")) {
+    sym_copy (sh, out, ins->in[0]);
+  } else if (g_str_equal (name, "_conv2d_grad_input") || g_str_equal (name, "_conv2d_grad_filters")) {
+    sym_copy (sh, out, ins->in[2]);
+  } else if (g_str_equal (name, "conv2d") || g_str_equal (name, "pool_2d")
+             || g_str_equal (name, "_pool_2d_gather")) {
+    /* batch and channels carry over; the image size is a new symbol */
+    sym_fresh (sh, prog, out);
+    gboolean conv = g_str_equal (name, "conv2d");
+    for (gint d = 0; d < (conv ? 1 : ra - 2); d++)
+      o[d] = a[d];
+    if (conv)
+      o[1] = b[0];
   } else if (g_str_equal (name, "transpose") && ra == grd_program_value (prog, out)->type.rank) {
     for (gint d = 0; d < ra; d++)
       o[d] = a[ins->attrs.n_perm ? ins->attrs.perm[d] : ra - 1 - d];

@@ -455,6 +455,8 @@ parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad, const char **expe
     if (!attr_int (m, 0, G_MAXINT32, &attrs->depth))
       BAD ("depth", "a non-negative integer");
   }
+  if (!grd_conv_attrs_parse (o, attrs, bad, expected))
+    return FALSE;
 #undef BAD
   return TRUE;
 }

@@ -37,6 +37,7 @@ typedef enum {
   K_TAKE_GRAD,
   K_ONE_HOT,     /* one_hot, _onehot_like */
   K_PROD_OTHERS, /* _prod_others (the gradient of prod) */
+  K_EXT,         /* a kernel of another file (grd_vk_ext_record) */
 } Kind;
 
 typedef struct {
@@ -228,6 +229,8 @@ kind_of (const char *op, const GrdNode *node, Kind *kind)
     *kind = K_ONE_HOT;
   else if (!strcmp (op, "_prod_others"))
     *kind = K_PROD_OTHERS;
+  else if (grd_vk_ext_handles (op))
+    *kind = K_EXT;
   else
     return FALSE;
   return TRUE;
@@ -1825,6 +1828,42 @@ step_one_hot (Rec *r, Step *st, GError **error)
   return TRUE;
 }
 
+/* ------------------------------------------------------------ kernels of other files */
+
+static GrdVkKernel *
+ext_kernel (GrdVkExtCall *call, GString *body, gint n_buffers, GError **error)
+{
+  return kernel (call->priv, body, n_buffers, error);
+}
+
+static void
+ext_dispatch (GrdVkExtCall *call, GrdVkKernel *k, GrdVkBuffer *const *bufs, gint n,
+              const guint32 *push, gint n_push, guint32 gx)
+{
+  dispatch (call->priv, k, bufs, n, push, n_push, gx, 1);
+}
+
+static gboolean
+step_ext (Rec *r, Step *st, GError **error)
+{
+  GrdVkFunction *fn = r->fn;
+  GrdNode *node = node_at (fn, st->node);
+  Value *out = slot (fn, (GrdRef) { st->node, 0 });
+  GrdVkExtCall call = { .node = node, .n_in = MIN (node->n_inputs, GRD_VK_MAX_BINDINGS),
+                        .out_buf = out->buf, .out_dtype = out->dtype, .out_rank = out->rank,
+                        .out_size = out->size, .priv = r, .kernel = ext_kernel,
+                        .dispatch = ext_dispatch };
+  memcpy (call.out_shape, out->shape, sizeof call.out_shape);
+  for (gint j = 0; j < call.n_in; j++) {
+    Value *v = slot (fn, node->inputs[j]);
+    call.in_buf[j] = v->buf;
+    call.in_dtype[j] = v->dtype;
+    call.in_rank[j] = v->rank;
+    memcpy (call.in_shape[j], v->shape, sizeof call.in_shape[j]);
+  }
+  return grd_vk_ext_record (&call, error);
+}
+
 /* ------------------------------------------------------------ calls */
 
 /* Lossless conversions only, as the CPU function. */
@@ -2030,6 +2069,7 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, gboolean replay
       case K_TAKE_GRAD: good = step_take (&rec, st, TRUE, &local); break;
       case K_ONE_HOT: good = step_one_hot (&rec, st, &local); break;
       case K_PROD_OTHERS: good = step_prod_others (&rec, st, &local); break;
+      case K_EXT: good = step_ext (&rec, st, &local); break;
       }
       if (!good)
         g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_UNSUPPORTED,

@@ -102,4 +102,34 @@ char         *grd_vk_glsl_elementwise (const char *op, GrdDType ct, GrdDType out
 /* The compute type of an elementwise op: what its arguments are converted to. */
 GrdDType      grd_vk_compute_type (const char *op, const GrdDType *in, gint n_in, GrdDType out);
 
+/* ------------------------------------------------------------ kernels of other files */
+
+/* A step of grd-vk-function.c handed to a kernel file (grd-vk-conv.c): the
+ * node, its inputs' and output's buffers and runtime shapes, and the
+ * recorder's kernel and dispatch (barriers are the recorder's business). */
+typedef struct _GrdVkExtCall GrdVkExtCall;
+struct _GrdVkExtCall {
+  const GrdNode *node;
+  gint          n_in;
+  GrdVkBuffer  *in_buf[GRD_VK_MAX_BINDINGS];
+  GrdDType      in_dtype[GRD_VK_MAX_BINDINGS];
+  gint          in_rank[GRD_VK_MAX_BINDINGS];
+  gint64        in_shape[GRD_VK_MAX_BINDINGS][GRD_MAX_RANK];
+  GrdVkBuffer  *out_buf;
+  GrdDType      out_dtype;
+  gint          out_rank;
+  gint64        out_shape[GRD_MAX_RANK];
+  gint64        out_size;
+  gpointer      priv;
+  /* `body`: buffer declarations and main() */
+  GrdVkKernel *(*kernel)   (GrdVkExtCall *call, GString *body, gint n_buffers, GError **error);
+  /* binds bufs[0..n-1], the last one written, and dispatches gx groups of GRD_VK_GROUP */
+  void         (*dispatch) (GrdVkExtCall *call, GrdVkKernel *k, GrdVkBuffer *const *bufs, gint n,
+                            const guint32 *push, gint n_push, guint32 gx);
+};
+
+/* grd-vk-conv.c: conv2d, pool_2d and their gradient ops. */
+gboolean grd_vk_ext_handles (const char *op);
+gboolean grd_vk_ext_record (GrdVkExtCall *call, GError **error);
+
 G_END_DECLS

@@ -516,6 +516,16 @@ def mlp_digits_learns():
 
 
 @test
+def cnn_digits_learns():
+    p = gradus("run", example("cnn-digits.gradus"), "--print", "last", timeout=600)
+    assert p.returncode == 0, p.stderr
+    loss, train_acc, test_acc = json.loads(p.stdout)["outputs"]
+    assert loss < 0.2 and train_acc >= 0.9, (loss, train_acc)
+    # the held-out fifth of the digits, never trained on
+    assert test_acc >= 0.97, test_acc
+
+
+@test
 def datasets_are_whole():
     rows = open(os.path.join(DATASETS, "iris.csv")).read().splitlines()
     assert rows[0] == "sepal_length,sepal_width,petal_length,petal_width,species", rows[0]

@@ -1,0 +1,406 @@
+/* grd-conv.c: conv2d and its gradients on the CPU as BLAS gemm over im2col.
+ *
+ * For a chunk of samples and one group, im2col lays the input taps out as
+ * cols [K = cg * kh * kw, L = samples * oh * ow]; then
+ *   forward          Y [og, L]  = Wf [og, K] . cols            (gemm NN)
+ *   grad of input    dcols      = Wf^T . gY, added back by col2im (gemm TN)
+ *   grad of filters  gWf [og, K] += gY . cols^T               (gemm NT)
+ * where Wf is the filters turned by 180 degrees when filter_flip is set.
+ * Chunks keep cols near 1 MiB; a chunk of one sample reads and writes its
+ * [og, L] block in place (no copy). im2col and col2im split the channels over
+ * the engine's workers, which sleep while OpenBLAS's threads run the gemms,
+ * so the two never compete for the cores. */
+#include "grd-conv.h"
+#include "grd-fuse.h"
+#include "../ops/ops-conv.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* cols of about 1 MiB of float32: one sample of a 32-channel 28x28 layer,
+ * so that what im2col writes is still in cache when the gemm reads it */
+#define CHUNK_ELEMENTS (1 << 18)
+
+/* Microseconds spent in BLAS by these kernels since the process started: a
+ * statistic for benchmarks (one atomic counter, like the live-tensor count). */
+static gsize gemm_us_total;
+
+guint64
+grd_conv_gemm_us_total (void)
+{
+  return (guint64) g_atomic_pointer_get (&gemm_us_total);
+}
+
+typedef struct {
+  const GrdConvGeom *g;
+  gboolean f64;
+  gint64   n0, nb, grp;
+  gint64   L;
+  const void *x;   /* im2col: the input */
+  void       *gx;  /* col2im: the input's gradient */
+  void       *cols;
+  gint64   channels_per_task;
+} ColsJob;
+
+#define DEFINE_COLS(T, SUFFIX)                                                               \
+  static void                                                                                \
+  im2col_##SUFFIX (ColsJob *j, gint64 c0, gint64 c1)                                         \
+  {                                                                                          \
+    const GrdConvGeom *g = j->g;                                                             \
+    gint64 ohw = g->oh * g->ow;                                                              \
+    for (gint64 c = c0; c < c1; c++)                                                         \
+      for (gint64 a = 0; a < g->kh; a++)                                                     \
+        for (gint64 b = 0; b < g->kw; b++) {                                                 \
+          T *dst = (T *) j->cols + ((c * g->kh + a) * g->kw + b) * j->L;                     \
+          for (gint64 n = 0; n < j->nb; n++) {                                               \
+            const T *plane = (const T *) j->x                                                \
+                             + ((j->n0 + n) * g->c + j->grp * g->cg + c) * g->h * g->w;      \
+            T *d = dst + n * ohw;                                                            \
+            for (gint64 i = 0; i < g->oh; i++, d += g->ow) {                                 \
+              gint64 r = i * g->sh + a * g->dh - g->ph;                                      \
+              if (r < 0 || r >= g->h) {                                                      \
+                memset (d, 0, sizeof (T) * g->ow);                                           \
+                continue;                                                                    \
+              }                                                                              \
+              const T *row = plane + r * g->w;                                               \
+              gint64 s0 = b * g->dw - g->pw;                                                 \
+              for (gint64 q = 0; q < g->ow; q++) {                                           \
+                gint64 s = q * g->sw + s0;                                                   \
+                d[q] = (s >= 0 && s < g->w) ? row[s] : (T) 0;                                \
+              }                                                                              \
+            }                                                                                \
+          }                                                                                  \
+        }                                                                                    \
+  }                                                                                          \
+                                                                                             \
+  static void                                                                                \
+  col2im_##SUFFIX (ColsJob *j, gint64 c0, gint64 c1)                                         \
+  {                                                                                          \
+    const GrdConvGeom *g = j->g;                                                             \
+    gint64 ohw = g->oh * g->ow;                                                              \
+    for (gint64 c = c0; c < c1; c++)                                                         \
+      for (gint64 a = 0; a < g->kh; a++)                                                     \
+        for (gint64 b = 0; b < g->kw; b++) {                                                 \
+          const T *src = (const T *) j->cols + ((c * g->kh + a) * g->kw + b) * j->L;        \
+          for (gint64 n = 0; n < j->nb; n++) {                                               \
+            T *plane = (T *) j->gx + ((j->n0 + n) * g->c + j->grp * g->cg + c) * g->h * g->w; \
+            const T *d = src + n * ohw;                                                      \
+            for (gint64 i = 0; i < g->oh; i++, d += g->ow) {                                 \
+              gint64 r = i * g->sh + a * g->dh - g->ph;                                      \
+              if (r < 0 || r >= g->h)                                                        \
+                continue;                                                                    \
+              T *row = plane + r * g->w;                                                     \
+              gint64 s0 = b * g->dw - g->pw;                                                 \
+              for (gint64 q = 0; q < g->ow; q++) {                                           \
+                gint64 s = q * g->sw + s0;                                                   \
+                if (s >= 0 && s < g->w)                                                      \
+                  row[s] += d[q];                                                            \
+              }                                                                              \
+            }                                                                                \
+          }                                                                                  \
+        }                                                                                    \
+  }
+
+DEFINE_COLS (float, f32)
+DEFINE_COLS (double, f64)
+
+static void
+im2col_task (gpointer data, gint task)
+{
+  ColsJob *j = data;
+  gint64 c0 = task * j->channels_per_task, c1 = MIN (j->g->cg, c0 + j->channels_per_task);
+  if (j->f64)
+    im2col_f64 (j, c0, c1);
+  else
+    im2col_f32 (j, c0, c1);
+}
+
+static void
+col2im_task (gpointer data, gint task)
+{
+  ColsJob *j = data;
+  gint64 c0 = task * j->channels_per_task, c1 = MIN (j->g->cg, c0 + j->channels_per_task);
+  if (j->f64)
+    col2im_f64 (j, c0, c1);
+  else
+    col2im_f32 (j, c0, c1);
+}
+
+static void
+run_cols (ColsJob *j, gboolean to_image)
+{
+  /* about 64k elements a task; small layers stay on this thread */
+  gint64 per_channel = j->g->kh * j->g->kw * j->L;
+  j->channels_per_task = MAX (1, 65536 / MAX (per_channel, 1));
+  gint n_tasks = (gint) ((j->g->cg + j->channels_per_task - 1) / j->channels_per_task);
+  grd_parallel_for (n_tasks, to_image ? col2im_task : im2col_task, j);
+}
+
+/* C [m, n] = alpha op(A) op(B) + beta C, row-major, timed into *us. */
+static void
+gemm (gboolean f64, gboolean ta, gboolean tb, gint64 m, gint64 n, gint64 k, const void *a,
+      gint64 lda, const void *b, gint64 ldb, double beta, void *c, gint64 ldc, double *us)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  /* small products on one thread, as grd-gemm.c does: waking OpenBLAS's
+   * threads costs more than they save below a few million flops */
+  gboolean small = 2.0 * (double) m * (double) n * (double) k < 8e6;
+  gint threads = small ? openblas_get_num_threads () : 1;
+  if (small && threads > 1)
+    openblas_set_num_threads (1);
+  if (f64)
+    cblas_dgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                 (int) m, (int) n, (int) k, 1.0, a, (int) lda, b, (int) ldb, beta, c, (int) ldc);
+  else
+    cblas_sgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                 (int) m, (int) n, (int) k, 1.0f, a, (int) lda, b, (int) ldb, (float) beta, c,
+                 (int) ldc);
+  if (small && threads > 1)
+    openblas_set_num_threads (threads);
+  gint64 dt = g_get_monotonic_time () - t0;
+  g_atomic_pointer_add (&gemm_us_total, (gssize) dt);
+  if (us)
+    *us += (double) dt;
+}
+
+/* The filters as [o, K] with the flip applied (a copy), or with it undone. */
+static void
+flip_filters (const GrdConvGeom *g, gboolean f64, const void *src, void *dst)
+{
+  gint64 planes = g->o * g->cg;
+  for (gint64 p = 0; p < planes; p++)
+    for (gint64 a = 0; a < g->kh; a++)
+      for (gint64 b = 0; b < g->kw; b++) {
+        gint64 s = grd_conv_tap (g, p, a, b), d = (p * g->kh + a) * g->kw + b;
+        if (f64)
+          ((double *) dst)[d] = ((const double *) src)[s];
+        else
+          ((float *) dst)[d] = ((const float *) src)[s];
+      }
+}
+
+/* Moves [og, L] blocks between the temp (per group, per chunk) and y [n, o, ohw]. */
+static void
+move_blocks (const GrdConvGeom *g, gsize es, gint64 n0, gint64 nb, gint64 grp, void *tmp,
+             void *y, gboolean to_y)
+{
+  gint64 ohw = g->oh * g->ow, L = nb * ohw;
+  gsize row = (gsize) ohw * es;
+  for (gint64 o = 0; o < g->og; o++)
+    for (gint64 n = 0; n < nb; n++) {
+      char *t = (char *) tmp + ((gsize) (o * L + n * ohw)) * es;
+      char *yy = (char *) y + ((gsize) (((n0 + n) * g->o + grp * g->og + o) * ohw)) * es;
+      if (to_y)
+        memcpy (yy, t, row);
+      else
+        memcpy (t, yy, row);
+    }
+}
+
+static GrdTensor *
+output_like (GrdTensor **out, GrdDType dtype, const gint64 *shape)
+{
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == dtype && o->rank == 4
+        && memcmp (o->shape, shape, sizeof (gint64) * 4) == 0)) {
+    if (o)
+      grd_tensor_unref (o);
+    o = grd_tensor_new (dtype, 4, shape);
+  }
+  *out = o;
+  return o;
+}
+
+gboolean
+grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdTensor **out,
+               double *gemm_us, GError **error)
+{
+  gboolean forward = g_str_equal (op, "conv2d"), grad_in = g_str_equal (op, "_conv2d_grad_input");
+  /* x, w, gy by role */
+  GrdTensor *x = forward ? in[0] : grad_in ? in[2] : in[0];
+  GrdTensor *w = forward ? in[1] : grad_in ? in[1] : in[2];
+  GrdTensor *gy = forward ? NULL : grad_in ? in[0] : in[1];
+  GrdConvGeom g;
+  if (!grd_conv_geom (attrs, x->shape, w->shape, &g, error))
+    return FALSE;
+  gint64 yshape[4] = { g.n, g.o, g.oh, g.ow };
+  if (gy && memcmp (gy->shape, yshape, sizeof yshape) != 0) {
+    g_autofree char *a = grd_tensor_describe (gy), *b = grd_dims_describe (4, yshape);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE,
+                 "the gradient %s does not match conv2d's output %s", a, b);
+    return FALSE;
+  }
+  gboolean f64 = x->dtype == GRD_DTYPE_FLOAT64;
+  gsize es = f64 ? sizeof (double) : sizeof (float);
+  GrdTensor *o = output_like (out, x->dtype, forward ? yshape : grad_in ? x->shape : w->shape);
+  if (!forward)
+    memset (o->data, 0, (gsize) o->size * es);
+  if (o->size == 0 || x->size == 0 || w->size == 0)
+    return TRUE;
+  gint64 K = g.cg * g.kh * g.kw, ohw = g.oh * g.ow;
+  gint64 nb = CLAMP (CHUNK_ELEMENTS / MAX (K * ohw, 1), 1, g.n);
+  g_autofree void *wf = g_malloc ((gsize) w->size * es);
+  if (forward || grad_in)
+    flip_filters (&g, f64, w->data, wf);
+  else
+    memset (wf, 0, (gsize) w->size * es);
+  g_autofree void *cols = g_malloc ((gsize) (K * nb * ohw) * es);
+  g_autofree void *tmp = g_malloc ((gsize) (g.og * nb * ohw) * es);
+  for (gint64 n0 = 0; n0 < g.n; n0 += nb) {
+    gint64 cnt = MIN (nb, g.n - n0), L = cnt * ohw;
+    for (gint64 grp = 0; grp < g.groups; grp++) {
+      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0 };
+      char *wg = (char *) wf + (gsize) (grp * g.og * K) * es;
+      /* the [og, L] block of this chunk and group: in place for one sample */
+      char *ys = (char *) (forward ? o->data : gy->data)
+                 + (gsize) ((n0 * g.o + grp * g.og) * ohw) * es;
+      gboolean direct = cnt == 1;
+      void *blk = direct ? (void *) ys : tmp;
+      gint64 ld = direct ? ohw : L;
+      if (forward) {
+        run_cols (&j, FALSE);
+        gemm (f64, FALSE, FALSE, g.og, L, K, wg, K, cols, L, 0.0, blk, ld, gemm_us);
+        if (!direct)
+          move_blocks (&g, es, n0, cnt, grp, tmp, o->data, TRUE);
+      } else if (grad_in) {
+        if (!direct)
+          move_blocks (&g, es, n0, cnt, grp, tmp, gy->data, FALSE);
+        gemm (f64, TRUE, FALSE, K, L, g.og, wg, K, blk, ld, 0.0, cols, L, gemm_us);
+        run_cols (&j, TRUE);
+      } else {
+        run_cols (&j, FALSE);
+        if (!direct)
+          move_blocks (&g, es, n0, cnt, grp, tmp, gy->data, FALSE);
+        gemm (f64, FALSE, TRUE, g.og, K, L, blk, ld, cols, L, 1.0, wg, K, gemm_us);
+      }
+    }
+  }
+  if (!forward && !grad_in) {
+    /* gWf holds the gradient of the flipped filters: flipping is its own inverse */
+    flip_filters (&g, f64, wf, o->data);
+  }
+  return TRUE;
+}
+
+gboolean
+grd_conv_kernel_fits (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP
+      || !(g_str_equal (ins->op->name, "conv2d") || g_str_equal (ins->op->name, "_conv2d_grad_input")
+           || g_str_equal (ins->op->name, "_conv2d_grad_filters")))
+    return FALSE;
+  GrdDType dt = grd_program_value (prog, ins->out[0])->type.dtype;
+  for (gint i = 0; i < ins->n_in; i++)
+    if (grd_program_value (prog, ins->in[i])->type.dtype != dt)
+      return FALSE;
+  return grd_dtype_is_float (dt);
+}
+
+gboolean
+grd_conv_kernel_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  return grd_conv_gemm (ins->op->name, &ins->attrs, in, out, NULL, error);
+}
+
+/* ------------------------------------------------------------ bias gradients */
+
+/* _reduce_to (g, x) for float g of any broadcast pattern, such as the bias
+ * of a convolution ([n, c, h, w] summed to [1, c, 1, 1]): the trailing axes
+ * that are all summed (or all kept) form the inner loop, the others an
+ * odometer; sums in double, as the reference does. */
+gboolean
+grd_conv_reduce_fits (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP || !g_str_equal (ins->op->name, "_reduce_to"))
+    return FALSE;
+  GrdDType dt = grd_program_value (prog, ins->in[0])->type.dtype;
+  return (dt == GRD_DTYPE_FLOAT32 || dt == GRD_DTYPE_FLOAT64)
+         && grd_program_value (prog, ins->out[0])->type.dtype == dt;
+}
+
+gboolean
+grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  GrdTensor *g = in[0], *x = in[1];
+  gint rank = g->rank, lead = g->rank - x->rank;
+  gint64 ost[GRD_MAX_RANK];
+  gboolean ok = lead >= 0;
+  gint64 s = 1;
+  for (gint d = rank - 1; ok && d >= 0; d--) {
+    gint k = d - lead;
+    if (k >= 0 && x->shape[k] != 1 && x->shape[k] != g->shape[d])
+      ok = FALSE;
+    ost[d] = (k < 0 || x->shape[k] == 1) ? 0 : s;
+    if (k >= 0)
+      s *= x->shape[k];
+  }
+  if (!ok) {  /* the op's own kernel says what does not fit */
+    GrdNode fake = { 0 };
+    fake.op = ins->op;
+    fake.n_inputs = 2;
+    fake.n_outputs = 1;
+    GrdTensor *o = NULL;
+    if (!ins->op->eval (&fake, in, &o, error))
+      return FALSE;
+    if (*out)
+      grd_tensor_unref (*out);
+    *out = o;
+    return TRUE;
+  }
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == g->dtype && grd_tensor_same_shape (o, x))) {
+    if (o)
+      grd_tensor_unref (o);
+    o = grd_tensor_new (g->dtype, x->rank, x->shape);
+  }
+  *out = o;
+  g_autofree double *acc = g_new0 (double, MAX (o->size, 1));
+  /* the inner run: trailing axes all summed or all kept (then contiguous) */
+  gint d0 = rank;
+  gboolean summed = rank > 0 && ost[rank - 1] == 0;
+  gint64 run = 1;
+  while (d0 > 0 && (ost[d0 - 1] == 0) == summed) {
+    d0--;
+    run *= g->shape[d0];
+  }
+  gint64 outer = run ? g->size / MAX (run, 1) : 0, idx[GRD_MAX_RANK] = { 0 }, dst = 0;
+  gboolean f64 = g->dtype == GRD_DTYPE_FLOAT64;
+  for (gint64 r = 0; r < outer; r++) {
+    if (f64) {
+      const double *p = (const double *) g->data + r * run;
+      if (summed) {
+        double t = 0;
+        for (gint64 k = 0; k < run; k++)
+          t += p[k];
+        acc[dst] += t;
+      } else {
+        for (gint64 k = 0; k < run; k++)
+          acc[dst + k] += p[k];
+      }
+    } else {
+      const float *p = (const float *) g->data + r * run;
+      if (summed) {
+        double t = 0;
+        for (gint64 k = 0; k < run; k++)
+          t += p[k];
+        acc[dst] += t;
+      } else {
+        for (gint64 k = 0; k < run; k++)
+          acc[dst + k] += p[k];
+      }
+    }
+    for (gint d = d0 - 1; d >= 0; d--) {
+      dst += ost[d];
+      if (++idx[d] < g->shape[d])
+        break;
+      dst -= ost[d] * g->shape[d];
+      idx[d] = 0;
+    }
+  }
+  if (f64)
+    memcpy (o->data, acc, (gsize) o->size * sizeof (double));
+  else
+    for (gint64 k = 0; k < o->size; k++)
+      ((float *) o->data)[k] = (float) acc[k];
+  return TRUE;
+}

@@ -1,0 +1,385 @@
+/* test-conv.c: conv2d and pool_2d against independent references
+ * (tests/data/conv-refs.json, made by tests/conv/make-refs.py: PyTorch
+ * float64 for conv2d and its gradients, hand-written NumPy for pooling), on
+ * the reference executor and on the compiled CPU path (gemm over im2col) in
+ * float64 and float32; gradients against finite differences, gradients of
+ * gradients, symbolic shapes, and errors that name the node. */
+#include "grad-check.h"
+#include "grd-internal.h"
+#include "compile/grd-program.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ references */
+
+static GrdTensor *
+tensor_from_json (JsonObject *o, GrdDType dtype)
+{
+  JsonArray *shape = json_object_get_array_member (o, "shape");
+  JsonArray *data = json_object_get_array_member (o, "data");
+  gint rank = json_array_get_length (shape);
+  gint64 dims[GRD_MAX_RANK];
+  for (gint d = 0; d < rank; d++)
+    dims[d] = json_array_get_int_element (shape, d);
+  g_autofree double *v = g_new (double, MAX (json_array_get_length (data), 1));
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    v[i] = json_array_get_double_element (data, i);
+  return grd_tensor_new_from_doubles (dtype, rank, dims, v);
+}
+
+static JsonArray *
+load_cases (JsonParser **parser)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "tests", "data",
+                                            "conv-refs.json", NULL);
+  *parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_file (*parser, path, &error));
+  g_assert_no_error (error);
+  return json_object_get_array_member (json_node_get_object (json_parser_get_root (*parser)), "cases");
+}
+
+/* Runs one case on `passes` (0: reference executor) in `dtype`: the op's
+ * output, and for conv2d the gradients of sum(gy * y) for input and filters. */
+static void
+check_case (JsonObject *c, guint passes, GrdDType dtype, double tol)
+{
+  const char *op = json_object_get_string_member (c, "op");
+  GrdAttrs attrs;
+  const char *bad = NULL, *expected = NULL;
+  grd_attrs_init (&attrs);
+  g_assert_true (grd_conv_attrs_parse (json_object_get_object_member (c, "attrs"), &attrs, &bad,
+                                       &expected));
+  JsonArray *ins = json_object_get_array_member (c, "inputs");
+  gint n_in = json_array_get_length (ins);
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GrdRef vars[3];
+  GrdTensor *vals[3] = { NULL };
+  for (gint i = 0; i < n_in; i++) {
+    vals[i] = tensor_from_json (json_array_get_object_element (ins, i), dtype);
+    vars[i] = grd_graph_variable (g, NULL, dtype, 4, NULL, &error);
+  }
+  gboolean conv = g_str_equal (op, "conv2d");
+  GrdRef outs[3];
+  gint n_out = 1;
+  outs[0] = grd_graph_op (g, "case", op, vars, n_in, &attrs, &error);
+  GrdTensor *gy = NULL;
+  if (conv) {
+    gy = tensor_from_json (json_object_get_object_member (c, "gy"), dtype);
+    vals[2] = gy;
+    vars[2] = grd_graph_variable (g, "gy", dtype, 4, NULL, &error);
+    GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", outs[0], vars[2], &error), &error);
+    grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, outs + 1, &error);
+    n_out = 3;
+  }
+  g_assert_no_error (error);
+  gint n_vars = conv ? 3 : n_in;
+  g_autoptr (GrdFunction) fn = grd_function_new_with_passes (g, vars, n_vars, outs, n_out, NULL, 0,
+                                                             passes, &error);
+  g_assert_no_error (error);
+  GrdTensor *got[3] = { NULL };
+  g_assert_true (grd_function_call (fn, vals, got, &error));
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) want = tensor_from_json (json_object_get_object_member (c, "output"), dtype);
+  grd_test_assert_close (got[0], want, tol, tol);
+  if (conv) {
+    JsonArray *grads = json_object_get_array_member (c, "grads");
+    for (gint k = 0; k < 2; k++) {
+      g_autoptr (GrdTensor) w = tensor_from_json (json_array_get_object_element (grads, k), dtype);
+      grd_test_assert_close (got[1 + k], w, tol, tol);
+    }
+  }
+  for (gint k = 0; k < 3; k++) {
+    if (got[k])
+      grd_tensor_unref (got[k]);
+    if (vals[k])
+      grd_tensor_unref (vals[k]);
+  }
+}
+
+static void
+test_references (gconstpointer data)
+{
+  guint mode = GPOINTER_TO_UINT (data);
+  g_autoptr (JsonParser) parser = NULL;
+  JsonArray *cases = load_cases (&parser);
+  g_assert_cmpuint (json_array_get_length (cases), >=, 100);
+  for (guint i = 0; i < json_array_get_length (cases); i++) {
+    JsonObject *c = json_array_get_object_element (cases, i);
+    switch (mode) {
+    case 0: check_case (c, 0, GRD_DTYPE_FLOAT64, 1e-9); break;
+    case 1: check_case (c, GRD_PASS_ALL, GRD_DTYPE_FLOAT64, 1e-9); break;
+    default: check_case (c, GRD_PASS_ALL, GRD_DTYPE_FLOAT32, 2e-4); break;
+    }
+  }
+}
+
+/* ------------------------------------------------------------ finite differences */
+
+static GrdAttrs
+conv_attrs (gint border, gint64 ph, gint64 sh, gint64 dh, gint64 groups, gboolean flip)
+{
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.border_mode = border;
+  a.border[0] = ph;
+  a.border[1] = 1;
+  a.subsample[0] = sh;
+  a.filter_dilation[0] = dh;
+  a.num_groups = groups;
+  a.filter_flip = flip;
+  return a;
+}
+
+static void
+test_conv_grad (void)
+{
+  gint64 xs[] = { 2, 4, 5, 4 };
+  struct { GrdAttrs a; } cases[] = {
+    { conv_attrs (GRD_BORDER_VALID, 0, 1, 1, 1, TRUE) },
+    { conv_attrs (GRD_BORDER_FULL, 0, 2, 1, 2, TRUE) },
+    { conv_attrs (GRD_BORDER_HALF, 0, 1, 2, 1, FALSE) },
+    { conv_attrs (GRD_BORDER_EXPLICIT, 2, 2, 1, 4, TRUE) },
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++) {
+    gint64 ws[] = { 4, 4 / cases[k].a.num_groups, 3, 2 };
+    g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 4, xs, -1, 1, 1 + k);
+    g_autoptr (GrdTensor) w = grd_test_random (GRD_DTYPE_FLOAT64, 4, ws, -1, 1, 10 + k);
+    GrdTensor *in[] = { x, w };
+    grd_test_verify_grad ("conv2d", &cases[k].a, in, 2);
+    grd_test_verify_grad_unknown_dims ("conv2d", &cases[k].a, in, 2);
+    /* gradients of gradients: the gradient ops have gradients of their own */
+    GrdTensor *y = grd_test_eval_op ("conv2d", &cases[k].a, in, 2);
+    g_autoptr (GrdTensor) gy = grd_test_random (GRD_DTYPE_FLOAT64, 4, y->shape, -1, 1, 20 + k);
+    grd_tensor_unref (y);
+    GrdTensor *gi[] = { gy, w, x };
+    grd_test_verify_grad ("_conv2d_grad_input", &cases[k].a, gi, 3);
+    GrdTensor *gf[] = { x, gy, w };
+    grd_test_verify_grad ("_conv2d_grad_filters", &cases[k].a, gf, 3);
+  }
+}
+
+static GrdAttrs
+pool_attrs (gint64 wh, gint64 ww, gint64 sh, gint64 sw, gint64 ph, gint64 pw, gboolean ib, gint mode)
+{
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.ws[0] = wh, a.ws[1] = ww;
+  a.pool_stride[0] = sh, a.pool_stride[1] = sw;
+  a.pool_pad[0] = ph, a.pool_pad[1] = pw;
+  a.ignore_border = ib;
+  a.pool_mode = mode;
+  return a;
+}
+
+static void
+test_pool_grad (void)
+{
+  gint64 xs[] = { 2, 3, 5, 6 };
+  g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 4, xs, -1, 1, 3);
+  for (gint mode = GRD_POOL_MAX; mode <= GRD_POOL_AVERAGE_EXC_PAD; mode++) {
+    GrdAttrs cases[] = {
+      pool_attrs (2, 2, 0, 0, 0, 0, TRUE, mode),
+      pool_attrs (3, 2, 1, 2, 1, 1, TRUE, mode),
+      pool_attrs (2, 3, 2, 2, 0, 0, FALSE, mode),
+    };
+    for (gsize k = 0; k < G_N_ELEMENTS (cases); k++) {
+      grd_test_verify_grad ("pool_2d", &cases[k], &x, 1);
+      grd_test_verify_grad_unknown_dims ("pool_2d", &cases[k], &x, 1);
+      g_autoptr (GrdTensor) y = grd_test_eval_op ("pool_2d", &cases[k], &x, 1);
+      g_autoptr (GrdTensor) gy = grd_test_random (GRD_DTYPE_FLOAT64, 4, y->shape, -1, 1, 5);
+      GrdTensor *in[] = { x, gy };
+      grd_test_verify_grad ("_pool_2d_grad", &cases[k], in, 2);
+    }
+  }
+}
+
+static void
+test_pool_values (void)
+{
+  /* a 4x4 plane, 3x3 windows, stride 2, no ignore_border: the edge windows are clipped */
+  gint64 xs[] = { 1, 4, 4 };
+  double xv[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+  g_autoptr (GrdTensor) x = grd_test_tensor (GRD_DTYPE_FLOAT32, 3, xs, xv);
+  GrdAttrs a = pool_attrs (3, 3, 2, 2, 0, 0, FALSE, GRD_POOL_MAX);
+  g_autoptr (GrdTensor) y = grd_test_eval_op ("pool_2d", &a, &x, 1);
+  gint64 ys[] = { 1, 2, 2 };
+  grd_test_assert_tensor (y, GRD_DTYPE_FLOAT32, 3, ys, (double[]) { 11, 12, 15, 16 }, 0, 0);
+  a.pool_mode = GRD_POOL_AVERAGE_EXC_PAD;
+  g_autoptr (GrdTensor) m = grd_test_eval_op ("pool_2d", &a, &x, 1);
+  grd_test_assert_tensor (m, GRD_DTYPE_FLOAT32, 3, ys, (double[]) { 6, 7.5, 12, 13.5 }, 1e-6, 0);
+  /* ignore_border (the default) drops the partial windows */
+  a.ignore_border = TRUE;
+  a.pool_mode = GRD_POOL_SUM;
+  g_autoptr (GrdTensor) s = grd_test_eval_op ("pool_2d", &a, &x, 1);
+  gint64 ss[] = { 1, 1, 1 };
+  grd_test_assert_tensor (s, GRD_DTYPE_FLOAT32, 3, ss, (double[]) { 54 }, 0, 0);
+}
+
+/* ------------------------------------------------------------ types and errors */
+
+static void
+test_types (void)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 xd[] = { GRD_DIM_UNKNOWN, 3, 28, 28 }, wd[] = { 8, 3, 5, 5 };
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 4, xd, &error);
+  GrdRef w = grd_graph_variable (g, "w", GRD_DTYPE_FLOAT32, 4, wd, &error);
+  GrdAttrs a = conv_attrs (GRD_BORDER_HALF, 0, 2, 1, 1, TRUE);
+  a.subsample[1] = 2;
+  GrdRef in[] = { x, w };
+  GrdRef y = grd_graph_op (g, "conv", "conv2d", in, 2, &a, &error);
+  g_assert_no_error (error);
+  g_autofree char *t = grd_type_describe (grd_graph_ref_type (g, y));
+  g_assert_cmpstr (t, ==, "float32[?,8,14,14]");
+  GrdAttrs p = pool_attrs (2, 2, 0, 0, 0, 0, TRUE, GRD_POOL_MAX);
+  GrdRef z = grd_graph_op (g, "pool", "pool_2d", &y, 1, &p, &error);
+  g_autofree char *tz = grd_type_describe (grd_graph_ref_type (g, z));
+  g_assert_cmpstr (tz, ==, "float32[?,8,7,7]");
+  /* three input channels do not split into two groups */
+  a.num_groups = 2;
+  grd_graph_op (g, "bad_conv", "conv2d", in, 2, &a, &error);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "bad_conv", "groups");
+  g_clear_error (&error);
+  /* pool_2d needs ws */
+  GrdAttrs none;
+  grd_attrs_init (&none);
+  grd_graph_op (g, "bad_pool", "pool_2d", &y, 1, &none, &error);
+  grd_test_assert_error_names (error, GRD_ERROR_SHAPE, "bad_pool", "ws");
+}
+
+/* The compiled kernels run again with the buffers of the last call. */
+static void
+test_repeated_calls (void)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 xs[] = { 3, 2, 6, 6 }, wsh[] = { 4, 2, 3, 3 };
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 4, NULL, &error);
+  g_autoptr (GrdTensor) wv = grd_test_random (GRD_DTYPE_FLOAT32, 4, wsh, -1, 1, 2);
+  GrdRef w = grd_graph_shared (g, "w", wv, &error);
+  GrdAttrs a = conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE);
+  GrdRef in[] = { x, w };
+  GrdRef y = grd_graph_op (g, "conv", "conv2d", in, 2, &a, &error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op1 (g, "square", y, &error), &error);
+  GrdRef gw;
+  grd_graph_grad (g, "grads", cost, &w, 1, NULL, 0, &gw, &error);
+  GrdRef next = grd_op2 (g, "sub", w, grd_op2 (g, "mul", gw, grd_scalar (g, GRD_DTYPE_FLOAT32, 1e-3, &error), &error), &error);
+  GrdUpdate up = { w, next };
+  g_autoptr (GrdFunction) fn = grd_function_new (g, &x, 1, &cost, 1, &up, 1, &error);
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, &x, 1, &cost, 1, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) xv = grd_test_random (GRD_DTYPE_FLOAT32, 4, xs, -1, 1, 4);
+  double last = G_MAXDOUBLE;
+  gint64 live = 0;
+  for (gint step = 0; step < 20; step++) {
+    g_autoptr (GrdTensor) c = NULL, r = NULL;
+    g_assert_true (grd_function_call (ref, &xv, &r, &error));
+    g_assert_true (grd_function_call (fn, &xv, &c, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat_with_epsilon (grd_tensor_get (c, 0), grd_tensor_get (r, 0),
+                                    1e-4 * fabs (grd_tensor_get (r, 0)));
+    g_assert_cmpfloat (grd_tensor_get (c, 0), <, last);  /* gradient descent goes down */
+    last = grd_tensor_get (c, 0);
+    if (step == 2)
+      live = grd_tensor_live_count ();
+    if (step > 2)
+      g_assert_cmpint (grd_tensor_live_count (), <=, live);
+  }
+}
+
+/* Layers large enough that the gemm kernels cut the batch into chunks (one
+ * sample at a time, in place; or two and a remainder of one), against the
+ * reference kernels. */
+static void
+test_chunks (void)
+{
+  for (gint64 groups = 1; groups <= 2; groups++) {
+    g_autoptr (GrdGraph) g = grd_graph_new ();
+    g_autoptr (GError) error = NULL;
+    gint64 xs[] = { 3, 16, 40, 40 }, ws[] = { 4, 16 / groups, 3, 3 }, ys[] = { 3, 4, 40, 40 };
+    GrdRef vars[3];
+    vars[0] = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT64, 4, NULL, &error);
+    vars[1] = grd_graph_variable (g, "w", GRD_DTYPE_FLOAT64, 4, NULL, &error);
+    vars[2] = grd_graph_variable (g, "gy", GRD_DTYPE_FLOAT64, 4, NULL, &error);
+    GrdAttrs a = conv_attrs (GRD_BORDER_HALF, 0, 1, 1, groups, TRUE);
+    GrdRef outs[3];
+    outs[0] = grd_graph_op (g, "conv", "conv2d", vars, 2, &a, &error);
+    GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", outs[0], vars[2], &error), &error);
+    grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, outs + 1, &error);
+    g_assert_no_error (error);
+    g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, vars, 3, outs, 3, NULL, 0, 0, &error);
+    g_autoptr (GrdFunction) fast = grd_function_new (g, vars, 3, outs, 3, NULL, 0, &error);
+    g_assert_no_error (error);
+    g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 4, xs, -1, 1, 1);
+    g_autoptr (GrdTensor) w = grd_test_random (GRD_DTYPE_FLOAT64, 4, ws, -1, 1, 2);
+    g_autoptr (GrdTensor) gy = grd_test_random (GRD_DTYPE_FLOAT64, 4, ys, -1, 1, 3);
+    GrdTensor *in[] = { x, w, gy };
+    GrdTensor *r[3] = { NULL }, *f[3] = { NULL };
+    g_assert_true (grd_function_call (ref, in, r, &error));
+    g_assert_true (grd_function_call (fast, in, f, &error));
+    g_assert_no_error (error);
+    for (gint k = 0; k < 3; k++) {
+      grd_test_assert_close (f[k], r[k], 1e-10, 1e-10);
+      grd_tensor_unref (f[k]);
+      grd_tensor_unref (r[k]);
+    }
+  }
+}
+
+/* The attrs in a graph file, and a malformed one refused with the node named. */
+static void
+test_document (void)
+{
+  const char *good =
+    "{\"format\": \"gradus-graph\", \"version\": 1, \"nodes\": ["
+    "{\"id\": \"x\", \"kind\": \"variable\", \"dtype\": \"float32\", \"shape\": [2, 4, 9, 9]},"
+    "{\"id\": \"w\", \"kind\": \"variable\", \"dtype\": \"float32\", \"shape\": [6, 2, 3, 3]},"
+    "{\"id\": \"y\", \"kind\": \"op\", \"op\": \"conv2d\", \"inputs\": [\"x\", \"w\"],"
+    " \"attrs\": {\"border_mode\": [1, 2], \"subsample\": [2, 1], \"filter_dilation\": [1, 2],"
+    " \"num_groups\": 2, \"filter_flip\": false}},"
+    "{\"id\": \"p\", \"kind\": \"op\", \"op\": \"pool_2d\", \"inputs\": [\"y\"],"
+    " \"attrs\": {\"ws\": [2, 3], \"stride\": [1, 2], \"pad\": [1, 1], \"mode\": \"average_exc_pad\"}}"
+    "]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdDocument) doc = grd_document_load_from_data (good, -1, "good.gradus", &error);
+  g_assert_no_error (error);
+  GrdGraph *g = grd_document_graph (doc);
+  GrdRef y, p;
+  g_assert_true (grd_graph_lookup (g, "y", &y, &error));
+  g_assert_true (grd_graph_lookup (g, "p", &p, &error));
+  /* (9 + 2 - 3) // 2 + 1 = 5 rows; (9 + 4 - 5) // 1 + 1 = 9 columns */
+  g_autofree char *ty = grd_type_describe (grd_graph_ref_type (g, y));
+  g_assert_cmpstr (ty, ==, "float32[2,6,5,9]");
+  /* (5 + 2 - 2) // 1 + 1 = 6; (9 + 2 - 3) // 2 + 1 = 5 */
+  g_autofree char *tp = grd_type_describe (grd_graph_ref_type (g, p));
+  g_assert_cmpstr (tp, ==, "float32[2,6,6,5]");
+  const char *bad =
+    "{\"format\": \"gradus-graph\", \"version\": 1, \"nodes\": ["
+    "{\"id\": \"x\", \"kind\": \"variable\", \"dtype\": \"float32\", \"shape\": [2, 4, 9, 9]},"
+    "{\"id\": \"q\", \"kind\": \"op\", \"op\": \"pool_2d\", \"inputs\": [\"x\"],"
+    " \"attrs\": {\"ws\": [2, 2], \"mode\": \"median\"}}]}";
+  g_autoptr (GrdDocument) d2 = grd_document_load_from_data (bad, -1, "bad.gradus", &error);
+  g_assert_null (d2);
+  grd_test_assert_error_names (error, GRD_ERROR_GRAPH, "q", "mode");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_data_func ("/conv/references/reference-executor", GUINT_TO_POINTER (0), test_references);
+  g_test_add_data_func ("/conv/references/compiled-float64", GUINT_TO_POINTER (1), test_references);
+  g_test_add_data_func ("/conv/references/compiled-float32", GUINT_TO_POINTER (2), test_references);
+  g_test_add_func ("/conv/conv2d/grad", test_conv_grad);
+  g_test_add_func ("/conv/pool_2d/values", test_pool_values);
+  g_test_add_func ("/conv/pool_2d/grad", test_pool_grad);
+  g_test_add_func ("/conv/types", test_types);
+  g_test_add_func ("/conv/repeated-calls", test_repeated_calls);
+  g_test_add_func ("/conv/chunks", test_chunks);
+  g_test_add_func ("/conv/document", test_document);
+  return g_test_run ();
+}

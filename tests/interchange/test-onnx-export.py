@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""test-onnx-export.py GRADUS FILE_OR_DIR...: every graph file given is
+exported with `gradus export --to onnx`; the model must pass onnx.checker
+(full check, shape inference included), and ONNX Runtime (onnxruntime-node,
+tests/interchange/ort-run.js), run for the file's steps (at most --steps),
+feeding the update outputs back as the shared inputs, must print what
+`gradus run` prints within float tolerance. A file refused for an op with no
+ONNX form is reported; --expect-refused ID... lists the files allowed to be."""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402
+import gradus_feeds  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def tolerance(doc):
+    dtypes = {n.get("dtype") for n in doc["nodes"]}
+    # float32 state is updated in float32 by both engines; their sums and
+    # matrix products round differently, and training steps carry that on
+    if "float32" in dtypes:
+        return 2e-4, 2e-5
+    return 1e-7, 1e-10
+
+
+def plain(arr):
+    a = np.asarray(arr)
+    return {"dtype": str(a.dtype) if a.dtype != np.bool_ else "bool", "shape": list(a.shape),
+            "data": [x.item() if a.dtype != np.bool_ else int(x) for x in a.reshape(-1)]}
+
+
+def check_file(gradus, path, steps_cap, tmp):
+    doc = json.load(open(path))
+    name = os.path.basename(path)
+    model = os.path.join(tmp, name + ".onnx")
+    r = subprocess.run([gradus, "export", path, "--to", "onnx", "-o", model],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return "refused", r.stderr.strip()
+    m = onnx.load(model)
+    onnx.checker.check_model(m, full_check=True)
+    fn = doc["function"]
+    steps = min(doc.get("run", {}).get("steps", 1), steps_cap)
+    r = subprocess.run([gradus, "run", path, "--steps", str(steps)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return "fail", "gradus run failed: " + r.stderr.strip()
+    expected = [json.loads(line) for line in r.stdout.splitlines()]
+    dtypes = {n["id"]: n.get("dtype") for n in doc["nodes"]}
+    base = os.path.dirname(os.path.abspath(path))
+    feeds = {i: gradus_feeds.Feed(doc["run"]["feeds"][i], dtypes[i], base) for i in fn["inputs"]}
+    inputs = [{i: plain(f.next(s)) for i, f in feeds.items()} for s in range(steps)]
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    shared = {v.name: plain(gradus_feeds.value(nodes[v.name]["value"], dtypes[v.name], base))
+              for v in m.graph.input if v.name not in fn["inputs"]}
+    plan = {"model": model, "inputs": inputs, "shared": shared, "n_outputs": len(fn["outputs"])}
+    plan_path = os.path.join(tmp, name + ".plan.json")
+    with open(plan_path, "w") as f:
+        json.dump(plan, f)
+    r = subprocess.run(["node", os.path.join(HERE, "ort-run.js"), plan_path],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return "fail", "ONNX Runtime: " + r.stderr.strip()[-2000:]
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    # Gradus prints every shared variable; the model holds those the call reads
+    for e in expected:
+        e["shared"] = {k: v for k, v in e.get("shared", {}).items() if k in shared}
+    for g in got:
+        g["outputs"] = [unflatten(o) for o in g["outputs"]]
+        g["shared"] = {k: unflatten(v) for k, v in g["shared"].items()}
+    rtol, atol = tolerance(doc)
+    problems = compare.compare_lines(expected, got, rtol, atol, name)
+    if problems:
+        return "fail", "\n  ".join(problems[:5])
+    return "ok", "%d steps, %d ONNX nodes" % (steps, len(m.graph.node))
+
+
+def unflatten(v):
+    a = np.array(v["data"], dtype=np.float64 if v["dtype"].startswith("float") else np.int64)
+    if v["dtype"] == "bool":
+        a = a.astype(bool)
+    return a.reshape(v["shape"]).tolist()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("gradus")
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--expect-refused", nargs="*", default=[])
+    args = ap.parse_args()
+    files = []
+    for p in args.paths:
+        files += sorted(glob.glob(os.path.join(p, "*.gradus"))) if os.path.isdir(p) else [p]
+    counts = {"ok": 0, "refused": 0, "fail": 0}
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            status, detail = check_file(args.gradus, f, args.steps, tmp)
+            name = os.path.basename(f)
+            if status == "refused" and ("no ONNX form" not in detail
+                                        or name not in args.expect_refused):
+                status = "fail"
+            counts[status] += 1
+            failed |= status == "fail"
+            print("%-8s %s: %s" % (status, name, detail.splitlines()[0] if status != "fail" else detail))
+    print("onnx export: %(ok)d agree with gradus run, %(refused)d refused (no ONNX form), "
+          "%(fail)d failed" % counts)
+    return 1 if failed or counts["ok"] == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

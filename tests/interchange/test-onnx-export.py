@@ -39,19 +39,29 @@ def plain(arr):
             "data": [x.item() if a.dtype != np.bool_ else int(x) for x in a.reshape(-1)]}
 
 
-def check_file(gradus, path, steps_cap, tmp):
+def check_file(gradus, path, steps_cap, tmp, function=None):
     doc = json.load(open(path))
-    name = os.path.basename(path)
+    name = os.path.basename(path) + (":" + function if function else "")
     model = os.path.join(tmp, name + ".onnx")
-    r = subprocess.run([gradus, "export", path, "--to", "onnx", "-o", model],
+    chosen = ["--function", function] if function else []
+    r = subprocess.run([gradus, "export", path, "--to", "onnx", "-o", model] + chosen,
                        capture_output=True, text=True)
     if r.returncode != 0:
         return "refused", r.stderr.strip()
     m = onnx.load(model)
     onnx.checker.check_model(m, full_check=True)
-    fn = doc["function"]
+    fn = doc["functions"][function] if function else doc["function"]
     steps = min(doc.get("run", {}).get("steps", 1), steps_cap)
-    r = subprocess.run([gradus, "run", path, "--steps", str(steps)], capture_output=True, text=True)
+    run_path = path
+    if function:
+        # `gradus run` of the same file with that function as its only one
+        single = dict(doc, function=fn)
+        single.pop("functions", None)
+        single["run"] = {k: v for k, v in doc["run"].items() if k in ("steps", "feeds")}
+        run_path = os.path.join(tmp, name.replace(":", "-") + ".gradus")
+        json.dump(single, open(run_path, "w"))
+    r = subprocess.run([gradus, "run", run_path, "--steps", str(steps)], capture_output=True,
+                       text=True)
     if r.returncode != 0:
         return "fail", "gradus run failed: " + r.stderr.strip()
     expected = [json.loads(line) for line in r.stdout.splitlines()]
@@ -96,19 +106,29 @@ def main():
     ap.add_argument("gradus")
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--expect-refused", nargs="*", default=[])
+    ap.add_argument("--expect-refused", nargs="*", default=[],
+                    help="FILE=TEXT: the export must fail with TEXT in its message")
+    ap.add_argument("--function", nargs="*", default=[],
+                    help="FILE=NAME: also export function NAME of FILE and run it")
     args = ap.parse_args()
     files = []
     for p in args.paths:
         files += sorted(glob.glob(os.path.join(p, "*.gradus"))) if os.path.isdir(p) else [p]
     counts = {"ok": 0, "refused": 0, "fail": 0}
     failed = False
+    refusals = dict(e.split("=", 1) for e in args.expect_refused)
     with tempfile.TemporaryDirectory() as tmp:
-        for f in files:
-            status, detail = check_file(args.gradus, f, args.steps, tmp)
-            name = os.path.basename(f)
-            if status == "refused" and ("no ONNX form" not in detail
-                                        or name not in args.expect_refused):
+        jobs = [(f, None) for f in files]
+        jobs += [(e.split("=", 1)[0], e.split("=", 1)[1]) for e in args.function]
+        for f, function in jobs:
+            status, detail = check_file(args.gradus, f, args.steps, tmp, function)
+            name = os.path.basename(f) + (":" + function if function else "")
+            if function is None and f in refusals:
+                # refused with the node named, or it is a failure
+                if status != "refused" or refusals[f] not in detail:
+                    detail = "expected a refusal naming %r, got: %s" % (refusals[f], detail)
+                    status = "fail"
+            elif status == "refused":
                 status = "fail"
             counts[status] += 1
             failed |= status == "fail"

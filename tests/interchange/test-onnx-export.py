@@ -111,6 +111,9 @@ def main():
     ap.add_argument("--function", nargs="*", default=[],
                     help="FILE=NAME: also export function NAME of FILE and run it")
     args = ap.parse_args()
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "onnxruntime-node")):
+        print("onnxruntime-node is not installed in tests/interchange: run tools/install-deps.sh")
+        return 1
     files = []
     for p in args.paths:
         files += sorted(glob.glob(os.path.join(p, "*.gradus"))) if os.path.isdir(p) else [p]

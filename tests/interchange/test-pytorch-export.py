@@ -85,15 +85,21 @@ def main():
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--torchrun")
+    ap.add_argument("--expect-refused", nargs="*", default=[],
+                    help="FILE=TEXT: the export must fail with TEXT in its message")
     args = ap.parse_args()
     files = []
     for p in args.paths:
         files += sorted(glob.glob(os.path.join(p, "*.gradus"))) if os.path.isdir(p) else [p]
     counts = {"ok": 0, "refused": 0, "fail": 0}
+    refusals = dict(e.split("=", 1) for e in args.expect_refused)
     with tempfile.TemporaryDirectory() as tmp:
         for f in files:
             status, detail = check_file(args.gradus, f, args.steps, tmp)
-            if status == "refused" and "no PyTorch form" not in detail:
+            if f in refusals and (status != "refused" or refusals[f] not in detail):
+                detail = "expected a refusal naming %r, got: %s" % (refusals[f], detail)
+                status = "fail"
+            elif f not in refusals and status == "refused":
                 status = "fail"
             counts[status] += 1
             print("%-8s %s: %s" % (status, os.path.basename(f), detail))

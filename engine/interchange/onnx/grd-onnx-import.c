@@ -344,14 +344,17 @@ imp_gemm (Import *im, const OnnxIn *n, const char *op, GError **error)
   const char *in[3];
   if (!data_inputs (im, n, MIN ((gint) n->n_input, 3), in, error))
     return FALSE;
-  const char *hint = hint_of (n);
+  g_autofree char *hint_t = g_strconcat (hint_of (n), "_T", NULL);
+  g_autofree char *hint_dot = g_strconcat (hint_of (n), "_dot", NULL);
+  g_autofree char *hint_scale = g_strconcat (hint_of (n), "_scale", NULL);
   const char *a = in[0], *b = in[1];
   if (attr_int (n, "transA", 0))
-    a = add_op (im, hint, "transpose", &a, 1, NULL);
+    a = add_op (im, hint_t, "transpose", &a, 1, NULL);
   if (attr_int (n, "transB", 0))
-    b = add_op (im, hint, "transpose", &b, 1, NULL);
+    b = add_op (im, hint_t, "transpose", &b, 1, NULL);
   const char *ab[2] = { a, b };
-  const char *y = add_op (im, hint, "dot", ab, 2, NULL);
+  gboolean last = !has_input (n, 2) && attr_float (n, "alpha", 1) == 1;
+  const char *y = add_op (im, last ? hint_of (n) : hint_dot, "dot", ab, 2, NULL);
   double alpha = attr_float (n, "alpha", 1), beta = attr_float (n, "beta", 1);
   /* the scalars take the weights' dtype */
   const GradusOnnx__TensorProto *bt = g_hash_table_lookup (im->inits, n->input[1]);
@@ -360,16 +363,16 @@ imp_gemm (Import *im, const OnnxIn *n, const char *op, GError **error)
     onnx_to_dtype (bt->data_type, &dt);
   if (alpha != 1) {
     const char *m[2] = { y, add_scalar (im, "alpha", dt, alpha) };
-    y = add_op (im, hint, "mul", m, 2, NULL);
+    y = add_op (im, hint_scale, "mul", m, 2, NULL);
   }
   if (has_input (n, 2) && beta != 0) {
     const char *c = in[2];
     if (beta != 1) {
       const char *m[2] = { c, add_scalar (im, "beta", dt, beta) };
-      c = add_op (im, hint, "mul", m, 2, NULL);
+      c = add_op (im, hint_scale, "mul", m, 2, NULL);
     }
     const char *s[2] = { y, c };
-    y = add_op (im, hint, "add", s, 2, NULL);
+    y = add_op (im, hint_of (n), "add", s, 2, NULL);
   }
   set_output (im, n, y);
   return TRUE;

@@ -3,11 +3,14 @@
 file is exported with `gradus export --to pytorch`; `python3 OUT.py --steps N`
 must print what `gradus run --steps N` prints, within float tolerance. With
 --torchrun, that file's script run by `torchrun --nproc_per_node=2` (gloo)
-must print what the single process prints (its batch splits evenly)."""
+must print what the single process prints (its batch splits evenly). A
+refusal for an op with no row in engine/interchange/pytorch/grd-pytorch-ops.c
+(or a node kind the export does not know) is reported, not failed."""
 import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,6 +22,18 @@ import compare  # noqa: E402
 # --redirects/--tee "0" (enum iteration skips the 0 flag); a mapping that
 # names no local rank means "none" for all of them.
 TORCHRUN_FIX = ["--redirects", "9:1", "--tee", "9:1"]
+
+
+OPS_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "engine",
+                         "interchange", "pytorch", "grd-pytorch-ops.c")
+
+
+def allowed_refusal(detail):
+    rows = set(re.findall(r'\{ "([A-Za-z0-9_]+)", "', open(OPS_TABLE).read()))
+    m = re.search(r"node '[^']+': op '([^']+)' has no PyTorch form", detail)
+    if m:
+        return m.group(1) not in rows
+    return re.search(r"node '[^']+': this kind of node has no PyTorch form", detail) is not None
 
 
 def tolerance(doc):
@@ -48,6 +63,9 @@ def check_file(gradus, path, steps_cap, tmp):
     if r.returncode != 0:
         return "fail", "gradus run failed: " + r.stderr.strip()
     expected = lines(r.stdout)
+    # the run function's lines: the script does not make run.also calls
+    main_function = expected[0].get("function") if expected else None
+    expected = [e for e in expected if e.get("function") == main_function]
     r = subprocess.run([sys.executable, script, "--steps", str(steps)], capture_output=True,
                        text=True)
     if r.returncode != 0:
@@ -99,7 +117,7 @@ def main():
             if f in refusals and (status != "refused" or refusals[f] not in detail):
                 detail = "expected a refusal naming %r, got: %s" % (refusals[f], detail)
                 status = "fail"
-            elif f not in refusals and status == "refused":
+            elif f not in refusals and status == "refused" and not allowed_refusal(detail):
                 status = "fail"
             counts[status] += 1
             print("%-8s %s: %s" % (status, os.path.basename(f), detail))

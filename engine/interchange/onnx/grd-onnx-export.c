@@ -153,6 +153,11 @@ emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GEr
       }
       break;
     }
+    default:
+      /* node kinds this export does not know (yet) */
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                   "node '%s': this kind of node has no ONNX form in the export", node->id);
+      return FALSE;
     }
   }
 

@@ -313,6 +313,11 @@ emit_call (Script *s, GrdInterFunction *fn, GError **error)
       g_string_append_printf (o, "    %s = %s\n", py_name (s, self), expr);
       break;
     }
+    default:
+      /* node kinds this export does not know (yet) */
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                   "node '%s': this kind of node has no PyTorch form in the export", node->id);
+      return FALSE;
     }
   }
   g_string_append (o, "    outputs = [");

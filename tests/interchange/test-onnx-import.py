@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test-onnx-import.py GRADUS: models defined in PyTorch (an MLP with a
-softmax output, logistic regression) are exported with torch.onnx.export and
+softmax output, logistic regression, and one through Squeeze and Unsqueeze) are exported with torch.onnx.export and
 read with `gradus import`. `gradus run` of the imported file must give
 PyTorch's outputs; then, with a cost, a grad node and updates added to the
 file (as a user adds them on the canvas), a few training steps in Gradus must
@@ -17,6 +17,18 @@ import torch
 STEPS, LR = 3, 0.5
 
 
+class SqueezedLogistic(torch.nn.Module):
+    """Logistic regression through a rank-1 score: Squeeze and Unsqueeze in ONNX."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        score = self.linear(x).squeeze(1)
+        return torch.sigmoid(score).unsqueeze(1)
+
+
 def models():
     torch.manual_seed(0)
     mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3),
@@ -25,7 +37,9 @@ def models():
     x = torch.randn(6, 4)
     classes = torch.tensor([0, 2, 1, 1, 0, 2])
     labels = torch.tensor([[1.0], [0.0], [1.0], [0.0], [0.0], [1.0]])
-    return [("mlp", mlp, x, classes), ("logistic-regression", logreg, x, labels)]
+    squeezed = SqueezedLogistic()
+    return [("mlp", mlp, x, classes), ("logistic-regression", logreg, x, labels),
+            ("squeezed-logistic", squeezed, x, labels)]
 
 
 def torch_cost(name, p, target):

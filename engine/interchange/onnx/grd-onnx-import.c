@@ -564,6 +564,132 @@ imp_clip (Import *im, const OnnxIn *n, const char *op, GError **error)
   return TRUE;
 }
 
+/* The static type of a reference, from the graph imported so far (read
+ * leniently: only the nodes before it matter). */
+static gboolean
+type_of (Import *im, const char *ref, GrdType *out, GError **error)
+{
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "format", "gradus-graph");
+  json_object_set_int_member (o, "version", 1);
+  json_object_set_array_member (o, "nodes", json_array_ref (im->nodes));
+  json_node_take_object (root, o);
+  g_autoptr (GrdDocument) doc = grd_document_new_from_json (root, NULL, GRD_DOCUMENT_LENIENT,
+                                                            error);
+  GrdRef r;
+  if (!doc || !grd_graph_lookup (grd_document_graph (doc), ref, &r, error))
+    return FALSE;
+  const GrdType *t = grd_graph_ref_type (grd_document_graph (doc), r);
+  if (!t) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the type of '%s' is not known", ref);
+    return FALSE;
+  }
+  *out = *t;
+  return TRUE;
+}
+
+/* Axes from the attribute (before opset 13) or the constant input 1. */
+static gboolean
+axes_of (Import *im, const OnnxIn *n, gint64 *axes, gint *n_axes, GError **error)
+{
+  const GradusOnnx__AttributeProto *at = attr (n, "axes");
+  *n_axes = 0;
+  if (at) {
+    for (gsize i = 0; i < at->n_ints && i < GRD_MAX_RANK; i++)
+      axes[(*n_axes)++] = at->ints[i];
+    return TRUE;
+  }
+  if (!has_input (n, 1))
+    return TRUE;
+  g_autoptr (GrdTensor) t = const_input (im, n, 1, error);
+  if (!t)
+    return FALSE;
+  for (gint64 i = 0; i < t->size && i < GRD_MAX_RANK; i++)
+    axes[(*n_axes)++] = (gint64) grd_tensor_get (t, i);
+  return TRUE;
+}
+
+/* Unsqueeze: a dimshuffle with "x" at the new axes. */
+static gboolean
+imp_unsqueeze (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  gint64 axes[GRD_MAX_RANK];
+  gint n_axes;
+  GrdType t;
+  if (!x || !axes_of (im, n, axes, &n_axes, error) || !type_of (im, x, &t, error))
+    return FALSE;
+  gint rank = t.rank + n_axes;
+  if (rank > GRD_MAX_RANK) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "rank %d is above %d", rank,
+                 GRD_MAX_RANK);
+    return FALSE;
+  }
+  gboolean new_axis[GRD_MAX_RANK] = { FALSE };
+  for (gint i = 0; i < n_axes; i++)
+    new_axis[axes[i] < 0 ? axes[i] + rank : axes[i]] = TRUE;
+  JsonArray *pattern = json_array_new ();
+  for (gint d = 0, k = 0; d < rank; d++) {
+    if (new_axis[d])
+      json_array_add_string_element (pattern, "x");
+    else
+      json_array_add_int_element (pattern, k++);
+  }
+  JsonObject *a = json_object_new ();
+  json_object_set_array_member (a, "pattern", pattern);
+  set_output (im, n, add_op (im, hint_of (n), "dimshuffle", &x, 1, a));
+  return TRUE;
+}
+
+/* Squeeze: a dimshuffle that drops the axes when their static size is 1,
+ * else a reshape (which needs all but one of the other dims known). */
+static gboolean
+imp_squeeze (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  gint64 axes[GRD_MAX_RANK];
+  gint n_axes;
+  GrdType t;
+  if (!x || !axes_of (im, n, axes, &n_axes, error) || !type_of (im, x, &t, error))
+    return FALSE;
+  gboolean drop[GRD_MAX_RANK] = { FALSE }, static_ones = TRUE;
+  for (gint i = 0; i < n_axes; i++)
+    drop[axes[i] < 0 ? axes[i] + t.rank : axes[i]] = TRUE;
+  if (n_axes == 0) /* no axes: every axis of size 1 */
+    for (gint d = 0; d < t.rank; d++)
+      drop[d] = t.dims[d] == 1;
+  JsonArray *pattern = json_array_new (), *shape = json_array_new ();
+  gint unknown = 0;
+  for (gint d = 0; d < t.rank; d++) {
+    if (drop[d]) {
+      static_ones &= t.dims[d] == 1;
+      continue;
+    }
+    json_array_add_int_element (pattern, d);
+    json_array_add_int_element (shape, t.dims[d] >= 0 ? t.dims[d] : -1);
+    unknown += t.dims[d] < 0;
+  }
+  JsonObject *a = json_object_new ();
+  if (static_ones) {
+    json_object_set_array_member (a, "pattern", pattern);
+    json_array_unref (shape);
+    set_output (im, n, add_op (im, hint_of (n), "dimshuffle", &x, 1, a));
+    return TRUE;
+  }
+  json_array_unref (pattern);
+  if (unknown > 1) {
+    json_array_unref (shape);
+    json_object_unref (a);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "the squeezed axes are not known to be 1 and the other dims are not known");
+    return FALSE;
+  }
+  json_object_set_array_member (a, "shape", shape);
+  set_output (im, n, add_op (im, hint_of (n), "reshape", &x, 1, a));
+  return TRUE;
+}
+
 /* Constant: its value becomes a node when something reads it. */
 static gboolean
 imp_constant (Import *im, const OnnxIn *n, const char *op, GError **error)
@@ -640,6 +766,8 @@ static const ImportRow import_rows[] = {
   { "ArgMin", imp_arg, "argmin" },
   { "Cast", imp_cast, "cast" },
   { "Gather", imp_gather, "take" },
+  { "Unsqueeze", imp_unsqueeze, "dimshuffle" },
+  { "Squeeze", imp_squeeze, "dimshuffle" },
 };
 
 /* ------------------------------------------------------------ the model */

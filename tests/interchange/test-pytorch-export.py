@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""test-pytorch-export.py GRADUS FILE_OR_DIR... [--torchrun FILE]: each graph
+"""test-pytorch-export.py GRADUS FILE_OR_DIR... [--torchrun FILE...]: each graph
 file is exported with `gradus export --to pytorch`; `python3 OUT.py --steps N`
 must print what `gradus run --steps N` prints, within float tolerance. With
---torchrun, that file's script run by `torchrun --nproc_per_node=2` (gloo)
+--torchrun, each such file's script run by `torchrun --nproc_per_node=2` (gloo)
 must print what the single process prints (its batch splits evenly). A
 refusal for an op with no row in engine/interchange/pytorch/grd-pytorch-ops.c
 (or a node kind the export does not know) is reported, not failed."""
@@ -102,7 +102,7 @@ def main():
     ap.add_argument("gradus")
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--torchrun")
+    ap.add_argument("--torchrun", nargs="*", default=[])
     ap.add_argument("--expect-refused", nargs="*", default=[],
                     help="FILE=TEXT: the export must fail with TEXT in its message")
     args = ap.parse_args()
@@ -121,10 +121,10 @@ def main():
                 status = "fail"
             counts[status] += 1
             print("%-8s %s: %s" % (status, os.path.basename(f), detail))
-        if args.torchrun:
-            status, detail = check_torchrun(args.gradus, args.torchrun, 3, tmp)
+        for f in args.torchrun:
+            status, detail = check_torchrun(args.gradus, f, 3, tmp)
             counts[status] += 1
-            print("%-8s %s: %s" % (status, os.path.basename(args.torchrun), detail))
+            print("%-8s %s: %s" % (status, os.path.basename(f), detail))
     print("pytorch export: %(ok)d agree, %(refused)d refused (no PyTorch form), %(fail)d failed"
           % counts)
     return 1 if counts["fail"] or not counts["ok"] else 0

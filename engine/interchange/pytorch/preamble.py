@@ -225,10 +225,10 @@ def _plain(t):
     return walk(a) if a.ndim else one(a[()])
 
 
-def _combine(t, how):
-    """An output under torchrun: rows gathered in rank order ("rows"), a float
-    scalar averaged ("mean"), else rank 0's."""
-    if WORLD == 1 or how == "keep":
+def _combine(t, how, split):
+    """An output under torchrun: rows gathered in rank order ("rows") when the
+    data sets were split, a float scalar averaged ("mean"), else rank 0's."""
+    if WORLD == 1 or how == "keep" or (how == "rows" and not split):
         return t
     t = t.detach()
     if how == "mean":

@@ -2,18 +2,22 @@
  * drawing of it as PNG, SVG or PDF. */
 #include "commands.h"
 #include "gradus-ui.h"
+#include "grd-interchange.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const char export_usage[] =
-  "usage: gradus export FILE --to dot|png|svg|pdf -o OUT\n"
+  "usage: gradus export FILE --to dot|png|svg|pdf|onnx|pytorch -o OUT [--function NAME]\n"
   "\n"
-  "  --to FORMAT   dot (Graphviz text), or png, svg, pdf (the editor's canvas);\n"
-  "                when absent, taken from OUT's extension\n"
-  "  -o OUT        the file to write; for dot, '-' or no -o writes to stdout\n";
+  "  --to FORMAT      dot (Graphviz text), or png, svg, pdf (the editor's canvas),\n"
+  "                   onnx (the whole call: outputs, gradients, updates), pytorch (a\n"
+  "                   script that follows the file's run, torchrun included);\n"
+  "                   when absent, taken from OUT's extension (.onnx, .py)\n"
+  "  -o OUT           the file to write; for dot, '-' or no -o writes to stdout\n"
+  "  --function NAME  onnx, pytorch: the function to export (default: the run's)\n";
 
-static const char *const formats[] = { "dot", "png", "svg", "pdf" };
+static const char *const formats[] = { "dot", "png", "svg", "pdf", "onnx", "pytorch" };
 
 static gboolean
 known_format (const char *format)
@@ -24,10 +28,28 @@ known_format (const char *format)
   return FALSE;
 }
 
+/* ONNX and PyTorch: the graph as something other engines run. */
+static int
+export_interchange (const char *file, const char *format, const char *out, const char *function)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdDocument) doc = grd_document_load (file, &error);
+  gboolean ok = doc != NULL;
+  if (ok && strcmp (format, "onnx") == 0)
+    ok = grd_onnx_export (doc, function, out, &error);
+  else if (ok)
+    ok = grd_pytorch_export (doc, function, out, &error);
+  if (!ok) {
+    cli_error ("export", file, "%s", error->message);
+    return CLI_EXIT_ERROR;
+  }
+  return CLI_EXIT_OK;
+}
+
 int
 gradus_cmd_export (int argc, char **argv)
 {
-  const char *file = NULL, *format = NULL, *out = NULL;
+  const char *file = NULL, *format = NULL, *out = NULL, *function = NULL;
   g_autoptr (GError) error = NULL;
   for (int i = 0; i < argc; i++) {
     const char *value = NULL;
@@ -40,6 +62,8 @@ gradus_cmd_export (int argc, char **argv)
     } else if (cli_option (argc, argv, &i, "-o", &value, &e)
                || cli_option (argc, argv, &i, "--output", &value, &e)) {
       out = value;
+    } else if (cli_option (argc, argv, &i, "--function", &value, &e)) {
+      function = value;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
                    "unknown option '%s' (see gradus export --help)", argv[i]);
@@ -57,18 +81,23 @@ gradus_cmd_export (int argc, char **argv)
   if (!error && !format && out) {
     const char *dot = strrchr (out, '.');
     format = dot && known_format (dot + 1) ? dot + 1 : NULL;
+    if (dot && strcmp (dot, ".py") == 0)
+      format = "pytorch";
   }
   if (!error && !format)
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "--to FORMAT is needed (dot, png, svg, pdf)");
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "--to FORMAT is needed (dot, png, svg, pdf, onnx, pytorch)");
   if (!error && !known_format (format))
     g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE,
-                 "--to wants dot, png, svg or pdf, not '%s'", format);
+                 "--to wants dot, png, svg, pdf, onnx or pytorch, not '%s'", format);
   if (!error && strcmp (format, "dot") != 0 && (!out || strcmp (out, "-") == 0))
     g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "-o OUT is needed for %s", format);
   if (error) {
     cli_error ("export", file, "%s", error->message);
     return CLI_EXIT_USAGE;
   }
+
+  if (strcmp (format, "onnx") == 0 || strcmp (format, "pytorch") == 0)
+    return export_interchange (file, format, out, function);
 
   if (strcmp (format, "dot") != 0) {
     if (!gradus_ui_export (file, format, out, &error)) {

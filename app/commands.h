@@ -18,6 +18,7 @@ int gradus_cmd_run (int argc, char **argv);
 int gradus_cmd_check (int argc, char **argv);
 int gradus_cmd_bench (int argc, char **argv);
 int gradus_cmd_export (int argc, char **argv);
+int gradus_cmd_import (int argc, char **argv);
 
 /* `gradus check --devices`: the Vulkan devices (cmd-devices.c). */
 int gradus_cmd_devices (void);

@@ -23,6 +23,9 @@ static const char usage_text[] =
   "                                         time compiling and calling; one JSON object\n"
   "  gradus export FILE --to dot|png|svg|pdf -o OUT\n"
   "                                         draw the graph\n"
+  "  gradus export FILE --to onnx|pytorch -o OUT [--function NAME]\n"
+  "                                         the training step as ONNX, or a PyTorch script\n"
+  "  gradus import MODEL.onnx -o OUT.gradus  an ONNX model as a graph file\n"
   "  gradus --help | --version\n"
   "\n"
   "`gradus COMMAND --help` describes a command's options; docs/cli.md has the details.\n";
@@ -37,6 +40,7 @@ static const Command commands[] = {
   { "check", gradus_cmd_check },
   { "bench", gradus_cmd_bench },
   { "export", gradus_cmd_export },
+  { "import", gradus_cmd_import },
 };
 
 int

@@ -13,8 +13,23 @@ PACKAGES="
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools
   vulkan-validationlayers
   python3 python3-numpy
-  python3-torch
+  libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-torch nodejs
 "
+
+# ONNX Runtime for the interchange tests, from npm into tests/interchange/
+# (gitignored): its package holds the Linux x64 library; --ignore-scripts
+# skips the install script, which only fetches GPU parts from outside.
+install_onnxruntime () {
+  dir="$(dirname "$0")/../tests/interchange"
+  [ -d "$dir/node_modules/onnxruntime-node" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" -eq 0 ] || { echo "install-deps: npm is missing" >&2; return 1; }
+    apt-get install -y -q npm || return 1
+  fi
+  echo "install-deps: npm install onnxruntime-node (tests/interchange)"
+  (cd "$dir" \
+     && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+}
 
 missing=""
 for p in $PACKAGES; do
@@ -25,7 +40,8 @@ done
 
 if [ -z "$missing" ]; then
   echo "install-deps: everything is installed"
-  exit 0
+  install_onnxruntime
+  exit $?
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -39,3 +55,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q $missing
+install_onnxruntime

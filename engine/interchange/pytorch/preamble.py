@@ -1,0 +1,240 @@
+import argparse
+import json
+import math
+import os
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, DATA_DIR)
+
+# torchrun sets these; a plain run is one process
+WORLD = int(os.environ.get("WORLD_SIZE", "1"))
+RANK = int(os.environ.get("RANK", "0"))
+LOCAL_RANK = int(os.environ.get("LOCAL_RANK", "0"))
+DEVICE = torch.device("cuda", LOCAL_RANK) if torch.cuda.is_available() else torch.device("cpu")
+
+
+def load(name):
+    """A value that Gradus wrote beside the script (NumPy .npy)."""
+    return torch.from_numpy(np.load(os.path.join(DATA, name + ".npy"))).to(DEVICE)
+
+
+def value(v, dtype):
+    return torch.tensor(v, dtype=dtype, device=DEVICE)
+
+
+# ---------------------------------------------------------------- feeds
+
+M64 = (1 << 64) - 1
+
+
+class Random:
+    """Gradus's generator (xoshiro256** seeded by splitmix64): the same
+    shuffles as `gradus run`."""
+
+    def __init__(self, seed):
+        x, self.s = seed & M64, []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & M64
+            z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+            self.s.append(z ^ (z >> 31))
+
+    def uniform(self):
+        s = self.s
+        r = ((((s[1] * 5) & M64) << 7 | ((s[1] * 5) & M64) >> 57) & M64) * 9 & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = ((s[3] << 45) | (s[3] >> 19)) & M64
+        return (r >> 11) * (2.0 ** -53)
+
+
+class Feed:
+    """A fixed value, or a data set in minibatches of rows that wrap around,
+    reshuffled each pass when asked. Under torchrun each process takes its
+    share of every minibatch's rows."""
+
+    def __init__(self, data, batch=None, shuffle=False, seed=0, fixed=False):
+        self.data, self.fixed = data, fixed
+        self.n_rows = data.shape[0] if not fixed else 0
+        self.batch, self.shuffle, self.seed = batch, shuffle, seed
+        self.perm_pass, self.perm = -1, None
+
+    def _permutation(self, p):
+        perm = list(range(self.n_rows))
+        rng = Random(self.seed ^ ((p * 0xD1B54A32D192ED03) & M64))
+        for i in range(self.n_rows - 1, 0, -1):
+            j = int(rng.uniform() * (i + 1))
+            perm[i], perm[j] = perm[j], perm[i]
+        return perm
+
+    def next(self, step):
+        if self.fixed:
+            return self.data
+        rows = []
+        for j in range(self.batch):
+            p, row = divmod(step * self.batch + j, self.n_rows)
+            if self.shuffle:
+                if self.perm_pass != p:
+                    self.perm, self.perm_pass = self._permutation(p), p
+                row = self.perm[row]
+            rows.append(row)
+        mine = np.array_split(np.array(rows), WORLD)[RANK]
+        return self.data[torch.as_tensor(mine, dtype=torch.long, device=self.data.device)]
+
+
+# ---------------------------------------------------------------- ops
+
+def _as(x, dtype):
+    return x if x.dtype == dtype else x.to(dtype)
+
+
+def _dims(x, axes):
+    return tuple(range(x.dim())) if axes is None else tuple(a % x.dim() for a in axes)
+
+
+def _sum(x, axes=None, keepdims=False):
+    return x if x.dim() == 0 else torch.sum(x, dim=_dims(x, axes), keepdim=keepdims)
+
+
+def _mean(x, axes=None, keepdims=False):
+    return x if x.dim() == 0 else torch.mean(x, dim=_dims(x, axes), keepdim=keepdims)
+
+
+def _prod(x, axes=None, keepdims=False):
+    for d in sorted(_dims(x, axes), reverse=True):
+        x = torch.prod(x, dim=d, keepdim=keepdims)
+    return x
+
+
+def _max(x, axes=None, keepdims=False):
+    return x if x.dim() == 0 else torch.amax(x, dim=_dims(x, axes), keepdim=keepdims)
+
+
+def _min(x, axes=None, keepdims=False):
+    return x if x.dim() == 0 else torch.amin(x, dim=_dims(x, axes), keepdim=keepdims)
+
+
+def _arg(f, x, axis=None, keepdims=False):
+    if axis is not None:
+        return f(x, dim=axis, keepdim=keepdims)
+    r = f(x.reshape(-1))
+    return r.reshape((1,) * x.dim()) if keepdims else r
+
+
+def _dot(a, b):
+    return a * b if a.dim() == 0 or b.dim() == 0 else torch.matmul(a, b)
+
+
+def _dimshuffle(x, pattern):
+    kept = [p for p in pattern if p != "x"]
+    dropped = [d for d in range(x.dim()) if d not in kept]
+    for d in reversed(dropped):
+        x = x.squeeze(d)
+    renum = {d: i for i, d in enumerate(d for d in range(len(kept) + len(dropped)) if d in kept)}
+    x = x.permute([renum[p] for p in kept])
+    for i, p in enumerate(pattern):
+        if p == "x":
+            x = x.unsqueeze(i)
+    return x
+
+
+def _flatten(x, ndim=1):
+    return x.reshape(tuple(x.shape[:ndim - 1]) + (-1,))
+
+
+def _slice(x, begin, end, step):
+    for d, (b, e, s) in enumerate(zip(begin, end, step)):
+        idx = list(range(*slice(b, e, s).indices(x.shape[d])))
+        x = x.index_select(d, torch.tensor(idx, dtype=torch.long, device=x.device))
+    return x
+
+
+def _take(x, idx, axis=0):
+    axis %= x.dim()
+    i = idx.long() % x.shape[axis]
+    r = x.index_select(axis, i.reshape(-1))
+    return r.reshape(tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1:]))
+
+
+def _logsumexp(x, axes=None, keepdims=False):
+    return torch.logsumexp(x, dim=_dims(x, axes if axes is not None else [-1]), keepdim=keepdims)
+
+
+def _cce(p, t):
+    if t.is_floating_point():
+        return -(t * torch.log(p)).sum(-1)
+    return -torch.log(torch.gather(p, -1, t.long().unsqueeze(-1)).squeeze(-1))
+
+
+def _bce(p, t):
+    return -(t * torch.log(p) + (1 - t) * torch.log1p(-p))
+
+
+def _one_hot(t, depth, dtype):
+    return torch.nn.functional.one_hot(t.long(), depth).to(dtype)
+
+
+# ---------------------------------------------------------------- gradients
+
+def _grad(cost, wrt, higher=False):
+    """d cost / d wrt[i], zeros where cost does not depend on it; under
+    torchrun the gradients are averaged over the processes."""
+    live = [w for w in wrt if w.requires_grad]
+    got = []
+    if live and cost.requires_grad:
+        got = list(torch.autograd.grad(cost, live, create_graph=higher, allow_unused=True))
+    out = []
+    for w in wrt:
+        g = got.pop(0) if w.requires_grad and got else None
+        g = torch.zeros_like(w) if g is None else g
+        if WORLD > 1:
+            g = g.detach().clone()
+            dist.all_reduce(g)
+            g = g / WORLD
+        out.append(g)
+    return out
+
+
+def _leaf(x):
+    return x.detach().requires_grad_(x.is_floating_point())
+
+
+# ---------------------------------------------------------------- printing
+
+def _plain(t):
+    """Nested lists as `gradus run` prints them: float32 with its shortest
+    digits, non-finite numbers as strings."""
+    a = t.detach().cpu().numpy()
+    def one(v):
+        if a.dtype == np.bool_:
+            return bool(v)
+        if a.dtype.kind in "iu":
+            return int(v)
+        f = float(str(np.float32(v))) if a.dtype == np.float32 else float(v)
+        return f if math.isfinite(f) else ("nan" if math.isnan(f) else ("inf" if f > 0 else "-inf"))
+    def walk(x):
+        return [walk(e) for e in x] if isinstance(x, np.ndarray) and x.ndim else one(x)
+    return walk(a) if a.ndim else one(a[()])
+
+
+def _combine(t, how, split):
+    """An output under torchrun: rows gathered in rank order ("rows") when the
+    data sets were split, a float scalar averaged ("mean"), else rank 0's."""
+    if WORLD == 1 or how == "keep" or (how == "rows" and not split):
+        return t
+    t = t.detach()
+    if how == "mean":
+        t = t.clone()
+        dist.all_reduce(t)
+        return t / WORLD
+    parts = [None] * WORLD
+    dist.all_gather_object(parts, t.cpu())
+    return torch.cat(parts, 0).to(t.device)

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""test-onnx-import.py GRADUS: models defined in PyTorch (an MLP with a
+softmax output, logistic regression, and one through Squeeze and Unsqueeze) are exported with torch.onnx.export and
+read with `gradus import`. `gradus run` of the imported file must give
+PyTorch's outputs; then, with a cost, a grad node and updates added to the
+file (as a user adds them on the canvas), a few training steps in Gradus must
+leave the same weights as the same SGD steps in PyTorch."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+STEPS, LR = 3, 0.5
+
+
+class SqueezedLogistic(torch.nn.Module):
+    """Logistic regression through a rank-1 score: Squeeze and Unsqueeze in ONNX."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        score = self.linear(x).squeeze(1)
+        return torch.sigmoid(score).unsqueeze(1)
+
+
+def models():
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3),
+                              torch.nn.Softmax(dim=1))
+    logreg = torch.nn.Sequential(torch.nn.Linear(4, 1), torch.nn.Sigmoid())
+    x = torch.randn(6, 4)
+    classes = torch.tensor([0, 2, 1, 1, 0, 2])
+    labels = torch.tensor([[1.0], [0.0], [1.0], [0.0], [0.0], [1.0]])
+    squeezed = SqueezedLogistic()
+    return [("mlp", mlp, x, classes), ("logistic-regression", logreg, x, labels),
+            ("squeezed-logistic", squeezed, x, labels)]
+
+
+def torch_cost(name, p, target):
+    if name == "mlp":
+        return -torch.log(p[torch.arange(p.shape[0]), target]).mean()
+    return -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+
+
+def add_training(doc, name, target):
+    """A cost, its gradient with respect to every shared variable, and SGD updates."""
+    nodes = doc["nodes"]
+    out = doc["function"]["outputs"][0]
+    shared = [n["id"] for n in nodes if n["kind"] == "shared"]
+    if name == "mlp":
+        nodes.append({"id": "t", "kind": "variable", "dtype": "int64", "shape": [None]})
+        nodes.append({"id": "nll", "kind": "op", "op": "categorical_crossentropy",
+                      "inputs": [out, "t"]})
+    else:
+        nodes.append({"id": "t", "kind": "variable", "dtype": "float32", "shape": [None, 1]})
+        nodes.append({"id": "nll", "kind": "op", "op": "binary_crossentropy", "inputs": [out, "t"]})
+    nodes.append({"id": "cost", "kind": "op", "op": "mean", "inputs": ["nll"]})
+    nodes.append({"id": "g", "kind": "grad", "cost": "cost", "wrt": shared})
+    nodes.append({"id": "lr", "kind": "constant", "dtype": "float32", "value": LR})
+    updates = []
+    for i, s in enumerate(shared):
+        nodes.append({"id": "step_%d" % i, "kind": "op", "op": "mul", "inputs": ["lr", "g:%d" % i]})
+        nodes.append({"id": "next_%d" % i, "kind": "op", "op": "sub", "inputs": [s, "step_%d" % i]})
+        updates.append({"shared": s, "value": "next_%d" % i})
+    doc["function"] = {"inputs": doc["function"]["inputs"] + ["t"], "outputs": ["cost"],
+                       "updates": updates}
+    doc["run"] = {"steps": STEPS, "feeds": {"t": target.tolist()}}
+    return shared
+
+
+def main():
+    gradus = sys.argv[1]
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model, x, target in models():
+            path = os.path.join(tmp, name + ".onnx")
+            torch.onnx.export(model, x, path, input_names=["x"], output_names=["y"],
+                              dynamic_axes={"x": {0: "batch"}})
+            out = os.path.join(tmp, name + ".gradus")
+            r = subprocess.run([gradus, "import", path, "-o", out], capture_output=True, text=True)
+            if r.returncode != 0:
+                print("fail %s: gradus import: %s" % (name, r.stderr.strip()))
+                failures += 1
+                continue
+            doc = json.load(open(out))
+            x_id = doc["function"]["inputs"][0]
+            feed = "%s=%s" % (x_id, json.dumps(x.tolist()))
+            r = subprocess.run([gradus, "run", out, "--feed", feed], capture_output=True, text=True)
+            if r.returncode != 0:
+                print("fail %s: gradus run: %s" % (name, r.stderr.strip()))
+                failures += 1
+                continue
+            got = np.array(json.loads(r.stdout.splitlines()[0])["outputs"][0])
+            want = model(x).detach().numpy()
+            ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-6)
+            print("%s %s: imported model gives PyTorch's outputs (max diff %.2g)"
+                  % ("ok  " if ok else "fail", name, np.abs(got - want).max()))
+            failures += not ok
+
+            # training: the same steps in both
+            shared = add_training(doc, name, target)
+            doc["run"]["feeds"][x_id] = x.tolist()
+            train = os.path.join(tmp, name + "-train.gradus")
+            json.dump(doc, open(train, "w"))
+            r = subprocess.run([gradus, "run", train, "--print", "last"], capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                print("fail %s: gradus run (training): %s" % (name, r.stderr.strip()))
+                failures += 1
+                continue
+            last = json.loads(r.stdout.splitlines()[-1])
+            opt = torch.optim.SGD(model.parameters(), lr=LR)
+            for _ in range(STEPS):
+                opt.zero_grad()
+                torch_cost(name, model(x), target).backward()
+                opt.step()
+            params = dict(model.named_parameters())
+            names = {n["id"]: n.get("name", n["id"]) for n in doc["nodes"]}
+            worst = 0.0
+            for s in shared:
+                w = params[names[s]].detach().numpy()
+                g = np.array(last["shared"][s])
+                if g.shape != w.shape:
+                    worst = float("inf")
+                    break
+                worst = max(worst, float(np.abs(g - w).max()))
+            ok = worst < 1e-5
+            print("%s %s: %d SGD steps in Gradus give PyTorch's weights (max diff %.2g)"
+                  % ("ok  " if ok else "fail", name, STEPS, worst))
+            failures += not ok
+
+        # an operator with no Gradus form is refused by name
+        conv = torch.nn.Conv2d(1, 2, 3)
+        path = os.path.join(tmp, "conv.onnx")
+        torch.onnx.export(conv, torch.randn(1, 1, 5, 5), path)
+        r = subprocess.run([gradus, "import", path, "-o", os.path.join(tmp, "conv.gradus")],
+                           capture_output=True, text=True)
+        ok = r.returncode != 0 and "operator Conv has no Gradus form" in r.stderr
+        print("%s conv: refused by name (%s)" % ("ok  " if ok else "fail", r.stderr.strip()))
+        failures += not ok
+    print("onnx import: %d failed" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -382,3 +382,6 @@ double  grd_random_normal (GrdRandom *rng);       /* mean 0, std 1 */
 char *grd_vulkan_describe_devices (GError **error);
 
 G_END_DECLS
+
+/* GTypes of the public types, and the calls language bindings use. */
+#include "grd-gtypes.h"

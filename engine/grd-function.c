@@ -24,6 +24,7 @@ struct _GrdFunction {
   GrdExec       *exec;    /* the optimised CPU program; NULL runs the reference executor */
   char          *fallback_reason;
   gint64         n_vk_calls;
+  gint           extra_refs;  /* grd_function_ref()s not yet dropped by grd_function_free() */
 };
 
 const char *
@@ -317,6 +318,8 @@ grd_function_free (GrdFunction *fn)
 {
   if (!fn)
     return;
+  if (g_atomic_int_add (&fn->extra_refs, -1) > 0)
+    return;
   if (fn->vk)
     grd_vk_function_free (fn->vk);
   grd_exec_free (fn->exec);
@@ -330,6 +333,13 @@ grd_function_free (GrdFunction *fn)
   g_free (fn->last_use);
   g_free (fn->keep);
   g_free (fn);
+}
+
+GrdFunction *
+grd_function_ref (GrdFunction *fn)
+{
+  g_atomic_int_inc (&fn->extra_refs);
+  return fn;
 }
 
 gint

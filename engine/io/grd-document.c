@@ -24,6 +24,7 @@ struct _GrdDocument {
   GHashTable      *errors;    /* id -> message (lenient documents) */
   GPtrArray       *error_ids;
   GHashTable      *loaded;    /* id -> GrdTensor*: shared values as the file gave them */
+  gint             extra_refs; /* grd_document_ref()s not yet dropped by grd_document_free() */
 };
 
 /* ------------------------------------------------------------ small JSON helpers */
@@ -1000,6 +1001,8 @@ grd_document_free (GrdDocument *doc)
 {
   if (!doc)
     return;
+  if (g_atomic_int_add (&doc->extra_refs, -1) > 0)
+    return;
   g_free (doc->path);
   g_free (doc->label);
   g_free (doc->base_dir);
@@ -1010,6 +1013,13 @@ grd_document_free (GrdDocument *doc)
   g_ptr_array_unref (doc->error_ids);
   g_hash_table_unref (doc->loaded);
   g_free (doc);
+}
+
+GrdDocument *
+grd_document_ref (GrdDocument *doc)
+{
+  g_atomic_int_inc (&doc->extra_refs);
+  return doc;
 }
 
 const char *

@@ -82,6 +82,15 @@ gboolean   grd_graph_set_value_of (GrdGraph *graph, const GrdRef *node, GrdTenso
                                    GError **error);
 GrdRef    *grd_graph_node_input_ref (GrdGraph *graph, gint node, gint i);
 
+/* The array attributes, which bindings cannot set field by field. Each fails
+ * (FALSE, error set) for more than GRD_MAX_RANK entries. */
+gboolean grd_attrs_set_axes (GrdAttrs *attrs, const gint *axes, gint n_axes, GError **error);
+gboolean grd_attrs_set_perm (GrdAttrs *attrs, const gint *perm, gint n_perm, GError **error);
+gboolean grd_attrs_set_shape (GrdAttrs *attrs, const gint64 *shape, gint n_shape,
+                              GError **error);
+gboolean grd_attrs_set_pattern (GrdAttrs *attrs, const gint *pattern, gint n_pattern,
+                                GError **error);
+
 /* grd_function_call with the outputs returned as GrdTensor*. */
 GPtrArray *grd_function_call_list (GrdFunction *fn, GrdTensor **inputs, gint n_inputs,
                                    GError **error);

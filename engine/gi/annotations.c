@@ -208,6 +208,46 @@
  */
 
 /**
+ * grd_attrs_set_axes:
+ * @attrs: attributes
+ * @axes: (array length=n_axes): the axes, negative counting from the end
+ * @n_axes: the number of axes
+ * @error: where too many axes are reported
+ *
+ * Returns: TRUE on success
+ */
+
+/**
+ * grd_attrs_set_perm:
+ * @attrs: attributes
+ * @perm: (array length=n_perm): transpose's permutation
+ * @n_perm: the number of axes
+ * @error: where too many axes are reported
+ *
+ * Returns: TRUE on success
+ */
+
+/**
+ * grd_attrs_set_shape:
+ * @attrs: attributes
+ * @shape: (array length=n_shape): reshape's dimensions, one may be -1
+ * @n_shape: the number of dimensions
+ * @error: where too many dimensions are reported
+ *
+ * Returns: TRUE on success
+ */
+
+/**
+ * grd_attrs_set_pattern:
+ * @attrs: attributes
+ * @pattern: (array length=n_pattern): dimshuffle's pattern, -1 for "x"
+ * @n_pattern: the number of entries
+ * @error: where too many entries are reported
+ *
+ * Returns: TRUE on success
+ */
+
+/**
  * grd_dtype_from_name:
  * @name: "float32", ...
  * @out: (out): the dtype
@@ -406,7 +446,7 @@
  * @out: (out caller-allocates): the reference
  * @error: where an unknown id is reported
  *
- * Returns: TRUE on success
+ * Returns: (skip): TRUE on success
  */
 
 /**

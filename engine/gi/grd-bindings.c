@@ -82,6 +82,61 @@ grd_graph_node_input_ref (GrdGraph *graph, gint node, gint i)
   return ref_or_null (grd_graph_node_input (graph, node, i));
 }
 
+static gboolean
+attrs_fit (const char *what, gint n, GError **error)
+{
+  if (n >= 0 && n <= GRD_MAX_RANK)
+    return TRUE;
+  g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+               "attrs: %d %s given, expected 0 to %d", n, what, GRD_MAX_RANK);
+  return FALSE;
+}
+
+gboolean
+grd_attrs_set_axes (GrdAttrs *attrs, const gint *axes, gint n_axes, GError **error)
+{
+  if (!attrs_fit ("axes", n_axes, error))
+    return FALSE;
+  attrs->has_axis = TRUE;
+  attrs->n_axes = n_axes;
+  if (n_axes > 0)
+    memcpy (attrs->axes, axes, sizeof (gint) * n_axes);
+  return TRUE;
+}
+
+gboolean
+grd_attrs_set_perm (GrdAttrs *attrs, const gint *perm, gint n_perm, GError **error)
+{
+  if (!attrs_fit ("axes in perm", n_perm, error))
+    return FALSE;
+  attrs->n_perm = n_perm;
+  if (n_perm > 0)
+    memcpy (attrs->perm, perm, sizeof (gint) * n_perm);
+  return TRUE;
+}
+
+gboolean
+grd_attrs_set_shape (GrdAttrs *attrs, const gint64 *shape, gint n_shape, GError **error)
+{
+  if (!attrs_fit ("dimensions in shape", n_shape, error))
+    return FALSE;
+  attrs->n_shape = n_shape;
+  if (n_shape > 0)
+    memcpy (attrs->shape, shape, sizeof (gint64) * n_shape);
+  return TRUE;
+}
+
+gboolean
+grd_attrs_set_pattern (GrdAttrs *attrs, const gint *pattern, gint n_pattern, GError **error)
+{
+  if (!attrs_fit ("entries in pattern", n_pattern, error))
+    return FALSE;
+  attrs->n_pattern = n_pattern;
+  if (n_pattern > 0)
+    memcpy (attrs->pattern, pattern, sizeof (gint) * n_pattern);
+  return TRUE;
+}
+
 GPtrArray *
 grd_function_call_list (GrdFunction *fn, GrdTensor **inputs, gint n_inputs, GError **error)
 {

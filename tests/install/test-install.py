@@ -156,6 +156,25 @@ if p.returncode == 0:
           and lines[-2:] == ["a 0.0055020920254968131", "b 1.0055020920254969"],
           p.stdout + p.stderr)
 
+# Python through the installed typelib and library (when introspection is built).
+if options.get("introspection") != "disabled":
+    typelib_dir = os.path.join(libdir, "girepository-1.0")
+    check("installed Gradus-1.0.typelib and .gir",
+          os.path.exists(os.path.join(typelib_dir, "Gradus-1.0.typelib"))
+          and os.path.exists(os.path.join(datadir, "gir-1.0", "Gradus-1.0.gir")))
+    pythons = [py for py in (sys.executable, "/usr/bin/python3")
+               if os.path.exists(py) and run([py, "-c", "import gi"]).returncode == 0]
+    script = ("import gi; gi.require_version('Gradus', '1.0'); from gi.repository import Gradus\n"
+              "d = Gradus.Document.load('%s'); f = d.function()\n"
+              "r = d.graph().lookup('b'); f.call([Gradus.Tensor.new_scalar(Gradus.DType.FLOAT64, 1.0),"
+              " Gradus.Tensor.new_scalar(Gradus.DType.FLOAT64, 5.0)])\n"
+              "print(d.graph().get_value(r).get(0))\n" % example)
+    p = run([pythons[0], "-c", script], cwd=tmp,
+            env=dict(os.environ, GI_TYPELIB_PATH=typelib_dir, LD_LIBRARY_PATH=libdir)) \
+        if pythons else None
+    check("python_uses_the_installed_typelib",
+          p is not None and p.returncode == 0 and p.stdout == "0.12\n", (p.stdout + p.stderr) if p else "no python3 with gi")
+
 # xdg-mime in that prefix: the caches a package's triggers would build, then
 # the desktop's questions (gio answers them under XDG_CURRENT_DESKTOP=GNOME).
 home = os.path.join(tmp, "home")

@@ -3,7 +3,9 @@
 `from gi.repository import Gradus`, NumPy arrays in and out (as bytes). Each
 listing must give the primer's numbers; those of listing 3 are the README's.
 Run with GI_TYPELIB_PATH and LD_LIBRARY_PATH pointing at the build (meson
-test does). TAP."""
+test does). TAP.
+
+usage: test-primer.py data/examples/primer-3-linear-regression.gradus"""
 import sys
 
 import gi
@@ -13,6 +15,7 @@ gi.require_version("Gradus", "1.0")
 from gi.repository import GLib, Gradus  # noqa: E402
 
 results = []
+EXAMPLE = sys.argv[1]
 
 
 def check(name, cond, detail=""):
@@ -100,6 +103,24 @@ try:
     check("short_bytes_raise", False, "no error")
 except GLib.Error as e:
     check("short_bytes_raise", "needs 24" in e.message, e.message)
+
+# Attributes: a sum over axis 1 of a 2x3 matrix.
+g2 = Gradus.Graph.new()
+m = g2.variable("m", F64, [2, 3])
+attrs = Gradus.Attrs.new()
+attrs.set_axes([1])
+rows = g2.op("rows", "sum", [m], attrs)
+(out,) = Gradus.Function.new(g2, [m], [rows], []).call([tensor(np.arange(6.0).reshape(2, 3))])
+check("attrs_axes_sum_rows", array(out).tolist() == [3.0, 12.0], array(out))
+
+# A graph file: the primer's listing 3 as the example ships it.
+doc = Gradus.Document.load(EXAMPLE)
+fn = doc.function()
+ref = doc.graph().lookup("a")
+fn.call([tensor(1.0), tensor(5.0)])
+check("document_function_updates_shared",
+      array(doc.graph().get_value(ref)).item() == -0.88, array(doc.graph().get_value(ref)))
+del doc, fn, ref, g2, attrs, rows
 
 # Shapes and dtypes survive the trip, and nothing leaks once dropped.
 m = tensor(np.arange(6, dtype=np.int32).reshape(2, 3), Gradus.DType.INT32)

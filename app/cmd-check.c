@@ -4,7 +4,7 @@
 #include <string.h>
 
 static const char check_usage[] =
-  "usage: gradus check FILE [--all]\n"
+  N_("usage: gradus check FILE [--all]\n"
   "       gradus check --devices\n"
   "\n"
   "Loads FILE, infers every node's dtype and shape, compiles its function and\n"
@@ -12,7 +12,7 @@ static const char check_usage[] =
   "grad nodes followed by their outputs. Exit status 1 and one error line when\n"
   "anything is wrong.\n"
   "  --all       also list the nodes that grad nodes generated\n"
-  "  --devices   list the Vulkan devices instead\n";
+  "  --devices   list the Vulkan devices instead\n");
 
 typedef struct {
   char *id;
@@ -108,19 +108,19 @@ gradus_cmd_check (int argc, char **argv)
   for (int i = 0; i < argc; i++) {
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
-      g_print ("%s", check_usage);
+      g_print ("%s", _(check_usage));
       return CLI_EXIT_OK;
     } else if (cli_flag (argv, i, "--all")) {
       all = TRUE;
     } else if (cli_flag (argv, i, "--devices")) {
       devices = TRUE;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "unknown option '%s' (see gradus check --help)",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("unknown option '%s' (see gradus check --help)"),
                    argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "check takes one file; unexpected '%s'",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("check takes one file; unexpected '%s'"),
                    argv[i]);
     }
     if (e && !error)
@@ -133,7 +133,7 @@ gradus_cmd_check (int argc, char **argv)
   if (devices && !file)
     return gradus_cmd_devices ();
   if (!file) {
-    cli_error ("check", NULL, "no file given (see gradus check --help)");
+    cli_error ("check", NULL, _("no file given (see gradus check --help)"));
     return CLI_EXIT_USAGE;
   }
 

@@ -11,7 +11,7 @@ typedef enum {
 } PrintMode;
 
 static const char run_usage[] =
-  "usage: gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
+  N_("usage: gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
   "                       [--print every|last|none]\n"
   "\n"
   "Calls the function of FILE N times (default: the file's run.steps, else 1) and\n"
@@ -21,7 +21,7 @@ static const char run_usage[] =
   "  --feed ID=JSON     feed input ID with this value or data set (any form of\n"
   "                     docs/format.md) instead of the file's run.feeds entry\n"
   "  --print MODE       every (default), last, or none\n"
-  "The file is never written.\n";
+  "The file is never written.\n");
 
 static gboolean
 print_mode_from_name (const char *name, PrintMode *out)
@@ -41,20 +41,20 @@ add_feed_override (GHashTable *overrides, const char *text, GError **error)
 {
   const char *eq = strchr (text, '=');
   if (!eq || eq == text) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "--feed wants ID=JSON, not '%s'", text);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("--feed wants ID=JSON, not '%s'"), text);
     return FALSE;
   }
   g_autofree char *id = g_strndup (text, eq - text);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, eq + 1, -1, &json_error)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "--feed %s: not JSON: %s", id,
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("--feed %s: not JSON: %s"), id,
                  json_error->message);
     return FALSE;
   }
   JsonNode *root = json_parser_get_root (parser);
   if (!root) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "--feed %s: empty value", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("--feed %s: empty value"), id);
     return FALSE;
   }
   g_hash_table_replace (overrides, g_steal_pointer (&id), json_node_copy (root));
@@ -85,7 +85,7 @@ check_overrides (GrdDocument *doc, GHashTable *overrides, GError **error)
     }
     if (!found) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
-                   "--feed %s: '%s' is not an input of the function", (char *) key,
+                   _("--feed %s: '%s' is not an input of the function"), (char *) key,
                    (char *) key);
       return FALSE;
     }
@@ -133,7 +133,7 @@ gradus_cmd_run (int argc, char **argv)
     const char *value = NULL;
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
-      g_print ("%s", run_usage);
+      g_print ("%s", _(run_usage));
       return CLI_EXIT_OK;
     }
     if (cli_option (argc, argv, &i, "--steps", &value, &e)) {
@@ -141,7 +141,7 @@ gradus_cmd_run (int argc, char **argv)
         cli_parse_count ("--steps", value, 0, &steps, &e);
     } else if (cli_option (argc, argv, &i, "--backend", &value, &e)) {
       if (!e && !grd_backend_from_name (value, &backend))
-        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "--backend wants cpu or vulkan, not '%s'",
+        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("--backend wants cpu or vulkan, not '%s'"),
                      value);
     } else if (cli_option (argc, argv, &i, "--feed", &value, &e)) {
       if (!e)
@@ -149,14 +149,14 @@ gradus_cmd_run (int argc, char **argv)
     } else if (cli_option (argc, argv, &i, "--print", &value, &e)) {
       if (!e && !print_mode_from_name (value, &print))
         g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
-                     "--print wants every, last or none, not '%s'", value);
+                     _("--print wants every, last or none, not '%s'"), value);
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "unknown option '%s' (see gradus run --help)",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("unknown option '%s' (see gradus run --help)"),
                    argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "run takes one file; unexpected '%s'",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("run takes one file; unexpected '%s'"),
                    argv[i]);
     }
     /* Keep the first error, but read on to find the file it belongs to. */
@@ -164,7 +164,7 @@ gradus_cmd_run (int argc, char **argv)
       error = g_steal_pointer (&e);
   }
   if (!error && !file)
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "no file given (see gradus run --help)");
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("no file given (see gradus run --help)"));
   for (guint i = 0; !error && i < feed_texts->len; i++)
     add_feed_override (overrides, g_ptr_array_index (feed_texts, i), &error);
   if (error) {
@@ -184,7 +184,7 @@ gradus_cmd_run (int argc, char **argv)
     return CLI_EXIT_ERROR;
   }
   if (warning)
-    cli_error ("run", file, "warning: %s", warning);
+    cli_error ("run", file, _("warning: %s"), warning);
   g_autoptr (GPtrArray) feeds = grd_document_feeds (doc, overrides, &error);
   if (!feeds) {
     cli_error ("run", file, "%s", error->message);
@@ -201,7 +201,7 @@ gradus_cmd_run (int argc, char **argv)
   if (steps < 0)
     steps = grd_document_run_steps (doc, 1);
   if ((guint) n_inputs != feeds->len) {
-    cli_error ("run", file, "%u feeds for %d inputs", feeds->len, n_inputs);
+    cli_error ("run", file, _("%u feeds for %d inputs"), feeds->len, n_inputs);
     return CLI_EXIT_ERROR;
   }
 
@@ -214,7 +214,7 @@ gradus_cmd_run (int argc, char **argv)
       if (grd_function_backend (fn) != running) {
         /* the device failed during this call, which the CPU redid */
         running = grd_function_backend (fn);
-        cli_error ("run", file, "warning: step %d: %s", step, grd_function_fallback_reason (fn));
+        cli_error ("run", file, _("warning: step %d: %s"), step, grd_function_fallback_reason (fn));
       }
       gboolean show = print == PRINT_EVERY || (print == PRINT_LAST && step == steps - 1);
       if (show && grd_function_sync (fn, &error)) {
@@ -230,12 +230,12 @@ gradus_cmd_run (int argc, char **argv)
     for (gint i = 0; i < n_inputs; i++)
       g_clear_pointer (&inputs[i], grd_tensor_unref);
     if (error) {
-      cli_error ("run", file, "step %d: %s", step, error->message);
+      cli_error ("run", file, _("step %d: %s"), step, error->message);
       status = CLI_EXIT_ERROR;
     }
   }
   if ((fflush (stdout) != 0 || ferror (stdout)) && status == CLI_EXIT_OK) {
-    cli_error ("run", file, "could not write the output");
+    cli_error ("run", file, _("could not write the output"));
     status = CLI_EXIT_ERROR;
   }
   return status;

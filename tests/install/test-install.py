@@ -156,6 +156,21 @@ if p.returncode == 0:
           and lines[-2:] == ["a 0.0055020920254968131", "b 1.0055020920254969"],
           p.stdout + p.stderr)
 
+# The French translation, as a user with LANGUAGE=fr sees the command: every
+# help text and these errors differ from the English and read as French.
+check("installed fr/LC_MESSAGES/gradus.mo",
+      os.path.exists(installed("localedir", "fr", "LC_MESSAGES", "gradus.mo")))
+for args, french in ((["--help"], "ouvre l’éditeur"), (["run", "--help"], "Appelle N fois"),
+                     (["check", "--help"], "Charge FICHIER"), (["bench", "--help"], "Affiche un objet"),
+                     (["export", "--help"], "le fichier à écrire"),
+                     (["run"], "aucun fichier donné"), (["run", example, "--stepz"], "option inconnue"),
+                     (["nope"], "n’est ni une commande ni un fichier")):
+    en = run([gradus] + args, cwd=tmp, env=dict(os.environ, LANG="C.UTF-8", LANGUAGE="en"))
+    fr = run([gradus] + args, cwd=tmp, env=dict(os.environ, LANG="C.UTF-8", LANGUAGE="fr"))
+    check("french " + " ".join(a if a != example else "FILE" for a in args),
+          fr.returncode == en.returncode and french in fr.stdout + fr.stderr
+          and (fr.stdout + fr.stderr) != (en.stdout + en.stderr), fr.stdout + fr.stderr)
+
 # Python through the installed typelib and library (when introspection is built).
 if options.get("introspection") != "disabled":
     typelib_dir = os.path.join(libdir, "girepository-1.0")

@@ -59,6 +59,11 @@ GrdAttrs  *grd_attrs_new (void);
 GrdAttrs  *grd_attrs_copy (const GrdAttrs *attrs);
 void       grd_attrs_free (GrdAttrs *attrs);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdRef, grd_ref_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdUpdate, grd_update_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdType, grd_type_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdAttrs, grd_attrs_free)
+
 /* ---------------------------------------------------------------- for bindings */
 
 /* The graph builders of gradus.h with heap GrdRefs (bindings see them under

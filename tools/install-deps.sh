@@ -16,7 +16,7 @@ PACKAGES="
   python3 python3-numpy
   desktop-file-utils appstream libglib2.0-bin shared-mime-info xdg-utils
   gobject-introspection libgirepository1.0-dev python3-gi gir1.2-json-1.0
-  gettext
+  gettext man-db
 "
 
 missing=""

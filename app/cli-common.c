@@ -43,7 +43,7 @@ cli_option (int argc, char **argv, int *i, const char *name, const char **value,
   if (arg[len] != '\0')
     return FALSE;
   if (*i + 1 >= argc) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "option %s needs a value", name);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("option %s needs a value"), name);
     *value = NULL;
     return TRUE;
   }
@@ -58,7 +58,7 @@ cli_parse_count (const char *option, const char *text, gint min, gint *out, GErr
   guint64 v;
   if (!g_ascii_string_to_unsigned (text, 10, min, G_MAXINT, &v, NULL)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
-                 "%s wants a whole number from %d up, not '%s'", option, min, text);
+                 _("%s wants a whole number from %d up, not '%s'"), option, min, text);
     return FALSE;
   }
   *out = (gint) v;
@@ -84,7 +84,7 @@ function_object (GrdDocument *doc, GError **error)
   if (!fn && top && json_object_has_member (top, "functions"))
     return grd_document_function_object (doc, NULL, error);  /* run.function */
   if (!fn || !JSON_NODE_HOLDS_OBJECT (fn)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the file has no \"function\" object");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("the file has no \"function\" object"));
     return NULL;
   }
   return json_node_get_object (fn);
@@ -98,7 +98,7 @@ read_refs (GrdGraph *graph, JsonObject *fn, const char *key, GArray *refs, GErro
   if (!node)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (node)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "function: \"%s\" must be an array", key);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("function: \"%s\" must be an array"), key);
     return FALSE;
   }
   JsonArray *array = json_node_get_array (node);
@@ -110,7 +110,7 @@ read_refs (GrdGraph *graph, JsonObject *fn, const char *key, GArray *refs, GErro
     GrdRef ref;
     if (!text) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
-                   "function: %s[%u] must be a node reference (a string)", key, i);
+                   _("function: %s[%u] must be a node reference (a string)"), key, i);
       return FALSE;
     }
     if (!grd_graph_lookup (graph, text, &ref, error))
@@ -127,7 +127,7 @@ read_updates (GrdGraph *graph, JsonObject *fn, GArray *updates, GError **error)
   if (!node)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (node)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "function: \"updates\" must be an array");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("function: \"updates\" must be an array"));
     return FALSE;
   }
   JsonArray *array = json_node_get_array (node);
@@ -139,7 +139,7 @@ read_updates (GrdGraph *graph, JsonObject *fn, GArray *updates, GError **error)
     GrdUpdate u;
     if (!shared || !value) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
-                   "function: updates[%u] must be {\"shared\": ID, \"value\": REF}", i);
+                   _("function: updates[%u] must be {\"shared\": ID, \"value\": REF}"), i);
       return FALSE;
     }
     if (!grd_graph_lookup (graph, shared, &u.shared, error)

@@ -14,7 +14,7 @@
 #define COMPILE_BUDGET_NS (2 * G_GINT64_CONSTANT (1000000000))
 
 static const char bench_usage[] =
-  "usage: gradus bench FILE [--steps N] [--warmup N] [--backend cpu|vulkan] [--profile]\n"
+  N_("usage: gradus bench FILE [--steps N] [--warmup N] [--backend cpu|vulkan] [--profile]\n"
   "\n"
   "Prints one JSON object: compile_ms (the graph rebuilt from the file's JSON,\n"
   "gradients included, and compiled: median of up to 5 compiles; compile_ms_first\n"
@@ -22,7 +22,7 @@ static const char bench_usage[] =
   "(default 100) after the warm-up calls (default 3), steps and backend.\n"
   "Feeds are prepared outside the timed calls. --profile adds \"profile\": one\n"
   "entry per compiled step (fused loop, BLAS call or op) with the graph nodes it\n"
-  "computes, calls, time and bytes written, slowest first.\n";
+  "computes, calls, time and bytes written, slowest first.\n");
 
 /* The same clock as g_get_monotonic_time(), with nanoseconds: small graphs
  * are called in about a microsecond. */
@@ -132,7 +132,7 @@ gradus_cmd_bench (int argc, char **argv)
     const char *value = NULL;
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
-      g_print ("%s", bench_usage);
+      g_print ("%s", _(bench_usage));
       return CLI_EXIT_OK;
     } else if (cli_flag (argv, i, "--profile")) {
       profile = TRUE;
@@ -145,21 +145,21 @@ gradus_cmd_bench (int argc, char **argv)
     } else if (cli_option (argc, argv, &i, "--backend", &value, &e)) {
       if (!e && !grd_backend_from_name (value, &backend))
         g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
-                     "--backend wants cpu or vulkan, not '%s'", value);
+                     _("--backend wants cpu or vulkan, not '%s'"), value);
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
-                   "unknown option '%s' (see gradus bench --help)", argv[i]);
+                   _("unknown option '%s' (see gradus bench --help)"), argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "bench takes one file; unexpected '%s'",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("bench takes one file; unexpected '%s'"),
                    argv[i]);
     }
     if (e && !error)
       error = g_steal_pointer (&e);
   }
   if (!error && !file)
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "no file given (see gradus bench --help)");
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("no file given (see gradus bench --help)"));
   if (error) {
     cli_error ("bench", file, "%s", error->message);
     return CLI_EXIT_USAGE;
@@ -198,7 +198,7 @@ gradus_cmd_bench (int argc, char **argv)
   double compile_first_ns = compile_ns[0];
   double compile_median_ns = median_ns (compile_ns, n_compiles);
   if (warning)
-    cli_error ("bench", file, "warning: %s", warning);
+    cli_error ("bench", file, _("warning: %s"), warning);
 
   g_autoptr (GPtrArray) feeds = grd_document_feeds (doc, NULL, &error);
   if (!feeds) {
@@ -206,7 +206,7 @@ gradus_cmd_bench (int argc, char **argv)
     return CLI_EXIT_ERROR;
   }
   if ((gint) feeds->len != grd_function_n_inputs (fn)) {
-    cli_error ("bench", file, "%u feeds for %d inputs", feeds->len, grd_function_n_inputs (fn));
+    cli_error ("bench", file, _("%u feeds for %d inputs"), feeds->len, grd_function_n_inputs (fn));
     return CLI_EXIT_ERROR;
   }
   g_autofree GrdTensor **inputs = g_new0 (GrdTensor *, MAX (feeds->len, 1));
@@ -218,7 +218,7 @@ gradus_cmd_bench (int argc, char **argv)
       grd_function_set_profiling (fn, TRUE);
     gint64 t = timed_call (fn, feeds, step, inputs, outputs, &error);
     if (t < 0) {
-      cli_error ("bench", file, "step %d: %s", step, error->message);
+      cli_error ("bench", file, _("step %d: %s"), step, error->message);
       return CLI_EXIT_ERROR;
     }
     if (step >= warmup) {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 static const char check_usage[] =
-  "usage: gradus check FILE [--all] [--memory-limit SIZE] [--allow-data PATH]...\n"
+  N_("usage: gradus check FILE [--all] [--memory-limit SIZE] [--allow-data PATH]...\n"
   "       gradus check --devices\n"
   "\n"
   "Loads FILE, infers every node's dtype and shape, compiles its function and\n"
@@ -16,7 +16,7 @@ static const char check_usage[] =
   "  --memory-limit SIZE  the most memory any value or call may take (512M, 4G;\n"
   "                     default: a quarter of the machine's memory)\n"
   "  --allow-data PATH  also read data files from PATH (by default only from the\n"
-  "                     file's folder and below)\n";
+  "                     file's folder and below)\n");
 
 typedef struct {
   char *id;
@@ -113,7 +113,7 @@ gradus_cmd_check (int argc, char **argv)
   for (int i = 0; i < argc; i++) {
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
-      g_print ("%s", check_usage);
+      g_print ("%s", _(check_usage));
       return CLI_EXIT_OK;
     } else if (cli_flag (argv, i, "--all")) {
       all = TRUE;
@@ -121,12 +121,12 @@ gradus_cmd_check (int argc, char **argv)
       devices = TRUE;
     } else if (cli_limits_option (argc, argv, &i, allowed, &e)) {
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "unknown option '%s' (see gradus check --help)",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("unknown option '%s' (see gradus check --help)"),
                    argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "check takes one file; unexpected '%s'",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("check takes one file; unexpected '%s'"),
                    argv[i]);
     }
     if (e && !error)
@@ -139,7 +139,7 @@ gradus_cmd_check (int argc, char **argv)
   if (devices && !file)
     return gradus_cmd_devices ();
   if (!file) {
-    cli_error ("check", NULL, "no file given (see gradus check --help)");
+    cli_error ("check", NULL, _("no file given (see gradus check --help)"));
     return CLI_EXIT_USAGE;
   }
 

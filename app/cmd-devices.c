@@ -10,7 +10,7 @@ gradus_cmd_devices (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *text = grd_vulkan_describe_devices (&error);
   if (!text) {
-    cli_error ("check", NULL, "--devices: %s", error->message);
+    cli_error ("check", NULL, _("--devices: %s"), error->message);
     return CLI_EXIT_ERROR;
   }
   fputs (text, stdout);

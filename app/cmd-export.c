@@ -8,14 +8,14 @@
 #include <string.h>
 
 static const char export_usage[] =
-  "usage: gradus export FILE --to dot|png|svg|pdf|onnx|pytorch -o OUT [--function NAME]\n"
+  N_("usage: gradus export FILE --to dot|png|svg|pdf|onnx|pytorch -o OUT [--function NAME]\n"
   "\n"
   "  --to FORMAT      dot (Graphviz text), or png, svg, pdf (the editor's canvas),\n"
   "                   onnx (the whole call: outputs, gradients, updates), pytorch (a\n"
   "                   script that follows the file's run, torchrun included);\n"
   "                   when absent, taken from OUT's extension (.onnx, .py)\n"
   "  -o OUT           the file to write; for dot, '-' or no -o writes to stdout\n"
-  "  --function NAME  onnx, pytorch: the function to export (default: the run's)\n";
+  "  --function NAME  onnx, pytorch: the function to export (default: the run's)\n");
 
 static const char *const formats[] = { "dot", "png", "svg", "pdf", "onnx", "pytorch" };
 
@@ -55,7 +55,7 @@ gradus_cmd_export (int argc, char **argv)
     const char *value = NULL;
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
-      g_print ("%s", export_usage);
+      g_print ("%s", _(export_usage));
       return CLI_EXIT_OK;
     } else if (cli_option (argc, argv, &i, "--to", &value, &e)) {
       format = value;
@@ -66,18 +66,18 @@ gradus_cmd_export (int argc, char **argv)
       function = value;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
-                   "unknown option '%s' (see gradus export --help)", argv[i]);
+                   _("unknown option '%s' (see gradus export --help)"), argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "export takes one file; unexpected '%s'",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("export takes one file; unexpected '%s'"),
                    argv[i]);
     }
     if (e && !error)
       error = g_steal_pointer (&e);
   }
   if (!error && !file)
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "no file given (see gradus export --help)");
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("no file given (see gradus export --help)"));
   if (!error && !format && out) {
     const char *dot = strrchr (out, '.');
     format = dot && known_format (dot + 1) ? dot + 1 : NULL;
@@ -90,7 +90,7 @@ gradus_cmd_export (int argc, char **argv)
     g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE,
                  "--to wants dot, png, svg, pdf, onnx or pytorch, not '%s'", format);
   if (!error && strcmp (format, "dot") != 0 && (!out || strcmp (out, "-") == 0))
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "-o OUT is needed for %s", format);
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("-o OUT is needed for %s"), format);
   if (error) {
     cli_error ("export", file, "%s", error->message);
     return CLI_EXIT_USAGE;
@@ -116,7 +116,7 @@ gradus_cmd_export (int argc, char **argv)
   if (!out || strcmp (out, "-") == 0) {
     fputs (text, stdout);
     if (fflush (stdout) != 0) {
-      cli_error ("export", file, "could not write the output");
+      cli_error ("export", file, _("could not write the output"));
       return CLI_EXIT_ERROR;
     }
   } else if (!g_file_set_contents (out, text, -1, &error)) {

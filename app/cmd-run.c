@@ -12,7 +12,7 @@ typedef enum {
 } PrintMode;
 
 static const char run_usage[] =
-  "usage: gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
+  N_("usage: gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
   "                       [--print every|last|none] [--function NAME] [--save OUT]\n"
   "                       [--seed N] [--memory-limit SIZE] [--allow-data PATH]...\n"
   "\n"
@@ -32,7 +32,7 @@ static const char run_usage[] =
   "                     default: a quarter of the machine's memory)\n"
   "  --allow-data PATH  also read data files from PATH (by default only from the\n"
   "                     file's folder and below)\n"
-  "Ctrl-C stops the run after the current call. The file itself is never written.\n";
+  "Ctrl-C stops the run after the current call. The file itself is never written.\n");
 
 /* Set by SIGINT: the loop over calls stops after the current one. */
 static volatile sig_atomic_t interrupted;
@@ -62,7 +62,7 @@ add_feed_override (GHashTable *overrides, const char *text, GError **error)
 {
   const char *eq = strchr (text, '=');
   if (!eq || eq == text) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "--feed wants ID=JSON, not '%s'", text);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("--feed wants ID=JSON, not '%s'"), text);
     return FALSE;
   }
   g_autofree char *id = g_strndup (text, eq - text);
@@ -96,7 +96,7 @@ check_overrides (JsonObject *fn, GHashTable *overrides, GError **error)
     }
     if (!found) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
-                   "--feed %s: '%s' is not an input of the function", (char *) key,
+                   _("--feed %s: '%s' is not an input of the function"), (char *) key,
                    (char *) key);
       return FALSE;
     }
@@ -339,7 +339,7 @@ gradus_cmd_run (int argc, char **argv)
     const char *value = NULL;
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
-      g_print ("%s", run_usage);
+      g_print ("%s", _(run_usage));
       return CLI_EXIT_OK;
     }
     if (cli_option (argc, argv, &i, "--steps", &value, &e)) {
@@ -347,7 +347,7 @@ gradus_cmd_run (int argc, char **argv)
         cli_parse_count ("--steps", value, 0, &steps, &e);
     } else if (cli_option (argc, argv, &i, "--backend", &value, &e)) {
       if (!e && !grd_backend_from_name (value, &backend))
-        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "--backend wants cpu or vulkan, not '%s'",
+        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("--backend wants cpu or vulkan, not '%s'"),
                      value);
     } else if (cli_option (argc, argv, &i, "--feed", &value, &e)) {
       if (!e)
@@ -370,12 +370,12 @@ gradus_cmd_run (int argc, char **argv)
                      "'%s'", value);
       seed = (gint64) v;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "unknown option '%s' (see gradus run --help)",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("unknown option '%s' (see gradus run --help)"),
                    argv[i]);
     } else if (!file) {
       file = argv[i];
     } else {
-      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "run takes one file; unexpected '%s'",
+      g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("run takes one file; unexpected '%s'"),
                    argv[i]);
     }
     /* Keep the first error, but read on to find the file it belongs to. */
@@ -383,7 +383,7 @@ gradus_cmd_run (int argc, char **argv)
       error = g_steal_pointer (&e);
   }
   if (!error && !file)
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "no file given (see gradus run --help)");
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("no file given (see gradus run --help)"));
   for (guint i = 0; !error && i < feed_texts->len; i++)
     add_feed_override (overrides, g_ptr_array_index (feed_texts, i), &error);
   if (error) {
@@ -461,7 +461,7 @@ gradus_cmd_run (int argc, char **argv)
   }
   sigaction (SIGINT, &old_sa, NULL);
   if ((fflush (stdout) != 0 || ferror (stdout)) && status == CLI_EXIT_OK) {
-    cli_error ("run", file, "could not write the output");
+    cli_error ("run", file, _("could not write the output"));
     status = CLI_EXIT_ERROR;
   }
   if (save && status == CLI_EXIT_OK) {

@@ -3,6 +3,8 @@
 
 #include "gradus.h"
 
+#include <glib/gi18n.h>
+
 G_BEGIN_DECLS
 
 /* Exit statuses: 0 success, 1 an error in the file or while running it,

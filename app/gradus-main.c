@@ -11,7 +11,7 @@
 #endif
 
 static const char usage_text[] =
-  "usage:\n"
+  N_("usage:\n"
   "  gradus                                 open the editor\n"
   "  gradus FILE.gradus                     open the editor with FILE\n"
   "  gradus run FILE [--steps N] [--backend cpu|vulkan] [--feed ID=JSON]...\n"
@@ -28,7 +28,7 @@ static const char usage_text[] =
   "  gradus import MODEL.onnx -o OUT.gradus  an ONNX model as a graph file\n"
   "  gradus --help | --version\n"
   "\n"
-  "`gradus COMMAND --help` describes a command's options; docs/cli.md has the details.\n";
+  "`gradus COMMAND --help` describes a command's options; docs/cli.md has the details.\n");
 
 typedef struct {
   const char *name;
@@ -43,10 +43,29 @@ static const Command commands[] = {
   { "import", gradus_cmd_import },
 };
 
+/* Where the translations are: beside the binary when an installed tree was
+ * moved (a DESTDIR, a relocated prefix), else where meson installed them. */
+static char *
+locale_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe && GRADUS_LOCALEDIR_FROM_BINDIR[0] != '\0') {
+    g_autofree char *bindir = g_path_get_dirname (exe);
+    g_autofree char *dir = g_build_filename (bindir, GRADUS_LOCALEDIR_FROM_BINDIR, NULL);
+    if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+      return g_steal_pointer (&dir);
+  }
+  return g_strdup (GRADUS_LOCALEDIR);
+}
+
 int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  g_autofree char *locales = locale_dir ();
+  bindtextdomain (GETTEXT_PACKAGE, locales);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   /* JSON numbers are written with a '.', whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
 
@@ -59,7 +78,7 @@ main (int argc, char **argv)
       return commands[i].func (argc - 2, argv + 2);
 
   if (strcmp (first, "--help") == 0 || strcmp (first, "-h") == 0 || strcmp (first, "help") == 0) {
-    g_print ("%s", usage_text);
+    g_print ("%s", _(usage_text));
     return CLI_EXIT_OK;
   }
   if (strcmp (first, "--version") == 0) {
@@ -67,17 +86,17 @@ main (int argc, char **argv)
     return CLI_EXIT_OK;
   }
   if (first[0] == '-') {
-    cli_error (NULL, NULL, "unknown option '%s' (see gradus --help)", first);
+    cli_error (NULL, NULL, _("unknown option '%s' (see gradus --help)"), first);
     return CLI_EXIT_USAGE;
   }
   if (argc > 2) {
-    cli_error (NULL, NULL, "the editor opens one file; unexpected '%s' (see gradus --help)",
+    cli_error (NULL, NULL, _("the editor opens one file; unexpected '%s' (see gradus --help)"),
                argv[2]);
     return CLI_EXIT_USAGE;
   }
   /* Neither a command nor a file: most likely a misspelt command. */
   if (!g_str_has_suffix (first, ".gradus") && !g_file_test (first, G_FILE_TEST_EXISTS)) {
-    cli_error (NULL, NULL, "'%s' is neither a command nor a file (see gradus --help)", first);
+    cli_error (NULL, NULL, _("'%s' is neither a command nor a file (see gradus --help)"), first);
     return CLI_EXIT_USAGE;
   }
   return gradus_ui_main (argc, argv);

@@ -557,3 +557,6 @@ GrdRef grd_graph_lop (GrdGraph *graph, const char *id, GrdRef f, const GrdRef *w
                       GrdRef eval_point, GrdRef *out, GError **error);
 
 G_END_DECLS
+
+/* GTypes of the public types, and the calls language bindings use. */
+#include "grd-gtypes.h"

@@ -26,6 +26,7 @@ struct _GrdFunction {
   gint64         n_vk_calls;
   guint64        memory_limit;   /* 0: the default (grd-budget.c) */
   GArray        *checked;        /* gint64 rank + dims per input of the last call checked */
+  gint           extra_refs;  /* grd_function_ref()s not yet dropped by grd_function_free() */
 };
 
 const char *
@@ -403,6 +404,8 @@ grd_function_free (GrdFunction *fn)
 {
   if (!fn)
     return;
+  if (g_atomic_int_add (&fn->extra_refs, -1) > 0)
+    return;
   if (fn->vk)
     grd_vk_function_free (fn->vk);
   grd_exec_free (fn->exec);
@@ -418,6 +421,13 @@ grd_function_free (GrdFunction *fn)
   if (fn->checked)
     g_array_unref (fn->checked);
   g_free (fn);
+}
+
+GrdFunction *
+grd_function_ref (GrdFunction *fn)
+{
+  g_atomic_int_inc (&fn->extra_refs);
+  return fn;
 }
 
 gint

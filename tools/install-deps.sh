@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what Gradus needs to build and test on Debian 12, skipping what is
-# already installed. Run as root (or with sudo); as another user it only
-# reports what is missing.
+# already installed. As root it runs apt-get itself (Debian's container images
+# have no sudo); as another user it goes through sudo; with neither it says
+# what to install and fails.
 set -eu
 
 PACKAGES="
@@ -14,6 +15,9 @@ PACKAGES="
   vulkan-validationlayers
   python3 python3-numpy
   libprotobuf-c-dev protobuf-c-compiler python3-onnx python3-torch nodejs
+  desktop-file-utils appstream libglib2.0-bin shared-mime-info xdg-utils
+  gobject-introspection libgirepository1.0-dev python3-gi gir1.2-json-1.0
+  gettext man-db
 "
 
 # ONNX Runtime for the interchange tests, from npm into tests/interchange/
@@ -44,15 +48,20 @@ if [ -z "$missing" ]; then
   exit $?
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=""
+elif command -v sudo >/dev/null 2>&1; then
+  as_root="sudo"
+else
   echo "install-deps: missing:$missing" >&2
-  echo "install-deps: run as root (sudo $0) to install them" >&2
+  echo "install-deps: not root and no sudo; as root, run:" >&2
+  echo "  apt-get update && apt-get install -y$missing" >&2
   exit 1
 fi
 
 echo "install-deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
 # shellcheck disable=SC2086
-apt-get install -y -q $missing
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
 install_onnxruntime

@@ -2,7 +2,8 @@
 # Installs the dependencies, builds Gradus in build/ and runs every test, then
 # prints one line "N passed, N failed" that counts every TAP subtest of every
 # test (a test that does not speak TAP counts as one). Exit status 1 on any
-# failure. Run from anywhere; as root it installs what is missing.
+# failure. Run from anywhere, as root or as a user with sudo (install-deps.sh
+# installs what is missing either way).
 #
 # tools/test.sh --sanitize does the same in build-sanitize/, built with
 # AddressSanitizer and UndefinedBehaviorSanitizer: any report fails the test

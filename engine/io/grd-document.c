@@ -26,6 +26,7 @@ struct _GrdDocument {
   GHashTable      *loaded;    /* id -> GrdTensor*: shared values as the file gave them */
   GrdLimits        limits;    /* allowed_data points into allowed_data below */
   char           **allowed_data;
+  gint             extra_refs; /* grd_document_ref()s not yet dropped by grd_document_free() */
 };
 
 /* ------------------------------------------------------------ small JSON helpers */
@@ -1052,6 +1053,8 @@ grd_document_free (GrdDocument *doc)
 {
   if (!doc)
     return;
+  if (g_atomic_int_add (&doc->extra_refs, -1) > 0)
+    return;
   g_free (doc->path);
   g_free (doc->label);
   g_free (doc->base_dir);
@@ -1063,6 +1066,13 @@ grd_document_free (GrdDocument *doc)
   g_hash_table_unref (doc->loaded);
   g_strfreev (doc->allowed_data);
   g_free (doc);
+}
+
+GrdDocument *
+grd_document_ref (GrdDocument *doc)
+{
+  g_atomic_int_inc (&doc->extra_refs);
+  return doc;
 }
 
 const char *

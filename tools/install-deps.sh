@@ -13,6 +13,7 @@ PACKAGES="
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools
   vulkan-validationlayers
   python3 python3-numpy
+  python3-torch
 "
 
 missing=""

@@ -167,6 +167,8 @@ predict_shape (GrdInstr *ins, GrdTensor *const *in, gint k, gint64 *shape)
     shape[1] = ins->trans_b ? in[1]->shape[0] : in[1]->shape[1];
     return 2;
   case GRD_INSTR_KERNEL: {
+    if (ins->kernel_shape)
+      return ins->kernel_shape (ins, in, shape);
     /* softmax keeps its input's shape; _reduce_to gives its second input's */
     const GrdTensor *like = g_str_equal (ins->op->name, "_reduce_to") ? in[1] : in[0];
     memcpy (shape, like->shape, sizeof (gint64) * like->rank);

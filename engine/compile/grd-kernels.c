@@ -5,6 +5,7 @@
  * an instruction fits it; the pass swaps the op's kernel for it. */
 #include "grd-exec.h"
 #include "grd-fuse.h"
+#include "grd-reduce-kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -158,6 +159,10 @@ grd_pass_kernels (GrdProgram *prog)
   gboolean changed = FALSE;
   for (guint i = 0; i < prog->instrs->len; i++) {
     GrdInstr *ins = grd_program_instr (prog, i);
+    if (grd_reduce_kernel_install (prog, ins)) {
+      changed = TRUE;
+      continue;
+    }
     for (gsize k = 0; k < G_N_ELEMENTS (kernels); k++)
       if (kernels[k].fits (prog, ins)) {
         ins->kind = GRD_INSTR_KERNEL;

@@ -285,24 +285,35 @@ hsum8 (v8d a)
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/* sum of at most SUM_BLOCK elements: 32 float64 lanes, then the tail */
+/* sum of at most SUM_BLOCK float32 elements: 64 float32 lanes add 4
+ * numbers each, the four vectors are added pairwise (16 numbers a lane),
+ * and the 16 lanes are added in float64 */
 static double
 sum_block_f32 (const float *x, gint64 n)
 {
-  v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+  v16f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
   gint64 i = 0;
-  for (; i + 32 <= n; i += 32) {
-    v8f f0, f1, f2, f3;
-    memcpy (&f0, x + i, 32);
-    memcpy (&f1, x + i + 8, 32);
-    memcpy (&f2, x + i + 16, 32);
-    memcpy (&f3, x + i + 24, 32);
-    a0 += __builtin_convertvector (f0, v8d);
-    a1 += __builtin_convertvector (f1, v8d);
-    a2 += __builtin_convertvector (f2, v8d);
-    a3 += __builtin_convertvector (f3, v8d);
+  for (; i + 64 <= n; i += 64) {
+    v16f f0, f1, f2, f3;
+    memcpy (&f0, x + i, 64);
+    memcpy (&f1, x + i + 16, 64);
+    memcpy (&f2, x + i + 32, 64);
+    memcpy (&f3, x + i + 48, 64);
+    a0 += f0;
+    a1 += f1;
+    a2 += f2;
+    a3 += f3;
   }
-  double s = hsum8 ((a0 + a1) + (a2 + a3));
+  for (; i + 16 <= n; i += 16) {
+    v16f f0;
+    memcpy (&f0, x + i, 64);
+    a0 += f0;
+  }
+  v16f a = (a0 + a1) + (a2 + a3);
+  v8f lo, hi;
+  memcpy (&lo, &a, 32);
+  memcpy (&hi, (const char *) &a + 32, 32);
+  double s = hsum8 (__builtin_convertvector (lo, v8d) + __builtin_convertvector (hi, v8d));
   for (; i < n; i++)
     s += x[i];
   return s;
@@ -419,38 +430,150 @@ DEF_BEST_ROW (min_row_f32, float, v16f, v16i, 16, VLT)
 DEF_BEST_ROW (max_row_f64, double, v8d, v8l, 8, VGT)
 DEF_BEST_ROW (min_row_f64, double, v8d, v8l, 8, VLT)
 
+/* Max or min ignoring NaN, with lanes the compiler turns into vector
+ * max/min; *special is set when the row holds a NaN or an infinity (x * 0
+ * is then NaN), and the caller redoes such rows on the exact path. */
+#define DEF_FAST_BEST(NAME, T, LANES, OP)                                                 \
+  static T NAME (const T *restrict x, gint64 n, T init, gboolean *special)                \
+  {                                                                                       \
+    T m[LANES], t[LANES];                                                                 \
+    for (gint j = 0; j < LANES; j++) {                                                    \
+      m[j] = init;                                                                        \
+      t[j] = 0;                                                                           \
+    }                                                                                     \
+    gint64 i = 0;                                                                         \
+    for (; i + LANES <= n; i += LANES)                                                    \
+      for (gint j = 0; j < LANES; j++) {                                                  \
+        T v = x[i + j];                                                                   \
+        m[j] = v OP m[j] ? v : m[j];                                                      \
+        t[j] += v * 0;                                                                    \
+      }                                                                                   \
+    if (i < n && n >= LANES) {                                                            \
+      /* the last full window, overlapping: max and min do not mind */                    \
+      for (gint j = 0; j < LANES; j++) {                                                  \
+        T v = x[n - LANES + j];                                                           \
+        m[j] = v OP m[j] ? v : m[j];                                                      \
+        t[j] += v * 0;                                                                    \
+      }                                                                                   \
+      i = n;                                                                              \
+    }                                                                                     \
+    for (gint w = LANES / 2; w >= 1; w /= 2)                                              \
+      for (gint j = 0; j < w; j++) {                                                      \
+        m[j] = m[j + w] OP m[j] ? m[j + w] : m[j];                                        \
+        t[j] += t[j + w];                                                                 \
+      }                                                                                   \
+    T r = m[0], tt = t[0];                                                                \
+    for (; i < n; i++) {                                                                  \
+      r = x[i] OP r ? x[i] : r;                                                           \
+      tt += x[i] * 0;                                                                     \
+    }                                                                                     \
+    *special = tt != tt;                                                                  \
+    return r;                                                                             \
+  }
+
+DEF_FAST_BEST (fast_max_f32, float, 64, >)
+DEF_FAST_BEST (fast_min_f32, float, 64, <)
+DEF_FAST_BEST (fast_max_f64, double, 32, >)
+DEF_FAST_BEST (fast_min_f64, double, 32, <)
+
 /* max or min of a row, NaN when it holds one */
 static double
 best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
 {
-  gboolean nan;
+  gboolean nan, special;
   double r;
   if (p->dt == GRD_DTYPE_FLOAT32) {
     const float *x = (const float *) p->x + off;
-    r = want_max ? max_row_f32 (x, n, -INFINITY, &nan) : min_row_f32 (x, n, INFINITY, &nan);
+    r = want_max ? fast_max_f32 (x, n, -INFINITY, &special) : fast_min_f32 (x, n, INFINITY, &special);
+    if (special)
+      r = want_max ? max_row_f32 (x, n, -INFINITY, &nan) : min_row_f32 (x, n, INFINITY, &nan);
   } else {
     const double *x = (const double *) p->x + off;
-    r = want_max ? max_row_f64 (x, n, -INFINITY, &nan) : min_row_f64 (x, n, INFINITY, &nan);
+    r = want_max ? fast_max_f64 (x, n, -INFINITY, &special) : fast_min_f64 (x, n, INFINITY, &special);
+    if (special)
+      r = want_max ? max_row_f64 (x, n, -INFINITY, &nan) : min_row_f64 (x, n, INFINITY, &nan);
   }
-  return nan ? NAN : r;
+  return special && nan ? NAN : r;
 }
 
-/* first position in the row equal to v (NaN: the first NaN) */
+/* argmax/argmin of a row in one pass: two vectors of lanes keep their best
+ * value and where it was (selects by mask); lanes are merged keeping the
+ * earliest of equal values. *special as for DEF_FAST_BEST. */
+#define DEF_FAST_ARG(NAME, T, VT, VI, IT, W, OP)                                          \
+  static gint64 NAME (const T *restrict x, gint64 n, T init, gboolean *special)           \
+  {                                                                                       \
+    VT m0, m1, t0 = { 0 }, t1 = { 0 };                                                    \
+    VI i0, i1, lane;                                                                      \
+    for (gint j = 0; j < W; j++) {                                                        \
+      m0[j] = m1[j] = init;                                                               \
+      i0[j] = i1[j] = -1;                                                                 \
+      lane[j] = j;                                                                        \
+    }                                                                                     \
+    gint64 i = 0;                                                                         \
+    for (; i + 2 * W <= n; i += 2 * W) {                                                  \
+      VT v0, v1;                                                                          \
+      memcpy (&v0, x + i, sizeof v0);                                                     \
+      memcpy (&v1, x + i + W, sizeof v1);                                                 \
+      VI g0 = v0 OP m0, g1 = v1 OP m1;                                                    \
+      VI p0 = lane + (IT) i, p1 = lane + (IT) (i + W);                                    \
+      m0 = (VT) (((VI) v0 & g0) | ((VI) m0 & ~g0));                                       \
+      m1 = (VT) (((VI) v1 & g1) | ((VI) m1 & ~g1));                                       \
+      i0 = (p0 & g0) | (i0 & ~g0);                                                        \
+      i1 = (p1 & g1) | (i1 & ~g1);                                                        \
+      t0 += v0 * 0;                                                                       \
+      t1 += v1 * 0;                                                                       \
+    }                                                                                     \
+    T r = init, tt = 0;                                                                   \
+    gint64 ri = -1;                                                                       \
+    for (gint j = 0; j < W; j++) {                                                        \
+      tt += t0[j] + t1[j];                                                                \
+      T c[2] = { m0[j], m1[j] };                                                          \
+      gint64 ci[2] = { i0[j], i1[j] };                                                    \
+      for (gint h = 0; h < 2; h++)                                                        \
+        if (ci[h] >= 0 && (ri < 0 || c[h] OP r || (c[h] == r && ci[h] < ri))) {           \
+          r = c[h];                                                                       \
+          ri = ci[h];                                                                     \
+        }                                                                                 \
+    }                                                                                     \
+    for (; i < n; i++) {                                                                  \
+      if (ri < 0 || x[i] OP r) {                                                          \
+        r = x[i];                                                                         \
+        ri = i;                                                                           \
+      }                                                                                   \
+      tt += x[i] * 0;                                                                     \
+    }                                                                                     \
+    /* no lane ever took a value: all are the identity (infinite), special */             \
+    *special = tt != tt || ri < 0;                                                        \
+    return MAX (ri, 0);                                                                   \
+  }
+
+DEF_FAST_ARG (fast_argmax_f32, float, v16f, v16i, gint32, 16, >)
+DEF_FAST_ARG (fast_argmin_f32, float, v16f, v16i, gint32, 16, <)
+DEF_FAST_ARG (fast_argmax_f64, double, v8d, v8l, gint64, 8, >)
+DEF_FAST_ARG (fast_argmin_f64, double, v8d, v8l, gint64, 8, <)
+
+/* first position in the row equal to v (NaN: the first NaN); blocks of 16
+ * are tested with vector compares, the hit found within its block */
 #define DEF_FIND(NAME, T)                                                                 \
-  static gint64 NAME (const T *x, gint64 n, T v)                                          \
+  static gint64 NAME (const T *restrict x, gint64 n, T v)                                 \
   {                                                                                       \
     gint64 i = 0;                                                                         \
-    gboolean nan = v != v;                                                                \
-    for (; i + 16 <= n; i += 16) {                                                        \
-      gboolean any = FALSE;                                                               \
-      for (gint j = 0; j < 16; j++)                                                       \
-        any |= nan ? x[i + j] != x[i + j] : x[i + j] == v;                                \
-      if (any)                                                                            \
-        break;                                                                            \
+    if (v == v) {                                                                         \
+      for (; i + 16 <= n; i += 16) {                                                      \
+        gint any = 0;                                                                     \
+        for (gint j = 0; j < 16; j++)                                                     \
+          any |= x[i + j] == v;                                                           \
+        if (any)                                                                          \
+          break;                                                                          \
+      }                                                                                   \
+      for (; i < n; i++)                                                                  \
+        if (x[i] == v)                                                                    \
+          return i;                                                                       \
+    } else {                                                                              \
+      for (; i < n; i++)                                                                  \
+        if (x[i] != x[i])                                                                 \
+          return i;                                                                       \
     }                                                                                     \
-    for (; i < n; i++)                                                                    \
-      if (nan ? x[i] != x[i] : x[i] == v)                                                 \
-        return i;                                                                         \
     return n - 1;                                                                         \
   }
 
@@ -501,12 +624,29 @@ row_part (const Plan *p, gint64 off, gint64 n, gint64 first, Part *r)
     r->a = best_row (p, p->kind == RK_MAX, off, n);
     break;
   case RK_ARGMAX:
-  case RK_ARGMIN:
-    r->a = best_row (p, p->kind == RK_ARGMAX, off, n);
+  case RK_ARGMIN: {
+    gboolean special, mx = p->kind == RK_ARGMAX;
+    gint64 at;
+    if (p->dt == GRD_DTYPE_FLOAT32) {
+      const float *x = (const float *) p->x + off;
+      at = mx ? fast_argmax_f32 (x, n, -INFINITY, &special) : fast_argmin_f32 (x, n, INFINITY, &special);
+      r->a = x[at];
+    } else {
+      const double *x = (const double *) p->x + off;
+      at = mx ? fast_argmax_f64 (x, n, -INFINITY, &special) : fast_argmin_f64 (x, n, INFINITY, &special);
+      r->a = x[at];
+    }
+    if (!special) {
+      r->idx = first + at;
+      break;
+    }
+    /* NaN or infinities: the exact two passes */
+    r->a = best_row (p, mx, off, n);
     r->idx = first + (p->dt == GRD_DTYPE_FLOAT32
                         ? find_f32 ((const float *) p->x + off, n, (float) r->a)
                         : find_f64 ((const double *) p->x + off, n, r->a));
     break;
+  }
   case RK_LSE:
     lse_row (p, off, n, r);
     break;
@@ -690,6 +830,40 @@ typedef struct {
 DEF_COLS (cols_f32, float)
 DEF_COLS (cols_f64, double)
 
+/* the final values of a block of w columns, straight from the accumulators */
+static void
+store_block (const Plan *p, const ColAcc *acc, gint64 w, void *out, gint64 oi)
+{
+  double tmp[COL_BLOCK];
+  const double *v = acc->a;
+  switch (p->kind) {
+  case RK_ARGMAX:
+  case RK_ARGMIN:
+    memcpy ((gint64 *) out + oi, acc->idx, sizeof (gint64) * w);
+    return;
+  case RK_MEAN:
+    /* the same division as part_store, so chunked and whole columns agree */
+    for (gint64 k = 0; k < w; k++)
+      tmp[k] = acc->a[k] / (double) p->l.n;
+    v = tmp;
+    break;
+  case RK_LSE:
+    for (gint64 k = 0; k < w; k++)
+      tmp[k] = acc->a[k] + log (acc->b[k]);
+    v = tmp;
+    break;
+  default:
+    break;
+  }
+  if (p->out_dt == GRD_DTYPE_FLOAT32) {
+    float *restrict o = (float *) out + oi;
+    for (gint64 k = 0; k < w; k++)
+      o[k] = (float) v[k];
+  } else {
+    memcpy ((double *) out + oi, v, sizeof (double) * w);
+  }
+}
+
 typedef struct {
   const Plan *p;
   void       *out;
@@ -712,13 +886,13 @@ col_task (gpointer data, gint task)
       cols_f32 (p, o, c0, w, r0, r1, &acc);
     else
       cols_f64 (p, o, c0, w, r0, r1, &acc);
-    for (gint64 k = 0; k < w; k++) {
-      Part r = { acc.a[k], acc.b[k], acc.idx[k] };
-      gint64 oi = o * p->l.inner + c0 + k;
-      if (j->parts)
-        j->parts[c * p->l.outer * p->l.inner + oi] = r;
-      else
-        part_store (p, &r, j->out, oi);
+    gint64 oi = o * p->l.inner + c0;
+    if (j->parts) {
+      Part *dst = j->parts + c * p->l.outer * p->l.inner + oi;
+      for (gint64 k = 0; k < w; k++)
+        dst[k] = (Part) { acc.a[k], acc.b[k], acc.idx[k] };
+    } else {
+      store_block (p, &acc, w, j->out, oi);
     }
   }
 }

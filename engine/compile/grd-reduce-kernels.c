@@ -496,44 +496,54 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
   return special && nan ? NAN : r;
 }
 
-/* argmax/argmin of a row in one pass: two vectors of lanes keep their best
- * value and where it was (selects by mask); lanes are merged keeping the
- * earliest of equal values. *special as for DEF_FAST_BEST. */
+/* argmax/argmin of a row in one pass: four vectors of lanes keep their best
+ * value and where it was (selects by mask); the vectors, then the lanes, are
+ * merged keeping the earliest of equal values. *special as for
+ * DEF_FAST_BEST. */
+#define SEL(VT, VI, g, a, b) ((VT) (((VI) (a) & (g)) | ((VI) (b) & ~(g))))
 #define DEF_FAST_ARG(NAME, T, VT, VI, IT, W, OP)                                          \
+  static inline void NAME##_merge (VT *m, VI *id, VT m2, VI id2)                          \
+  {                                                                                       \
+    VI g = (m2 OP *m) | ((m2 == *m) & (id2 < *id));                                       \
+    *m = SEL (VT, VI, g, m2, *m);                                                         \
+    *id = SEL (VI, VI, g, id2, *id);                                                      \
+  }                                                                                       \
   static gint64 NAME (const T *restrict x, gint64 n, T init, gboolean *special)           \
   {                                                                                       \
-    VT m0, m1, t0 = { 0 }, t1 = { 0 };                                                    \
-    VI i0, i1, lane;                                                                      \
+    VT m[4], t = { 0 };                                                                   \
+    VI id[4], lane, step;                                                                 \
     for (gint j = 0; j < W; j++) {                                                        \
-      m0[j] = m1[j] = init;                                                               \
-      i0[j] = i1[j] = -1;                                                                 \
+      for (gint k = 0; k < 4; k++) {                                                      \
+        m[k][j] = init;                                                                   \
+        id[k][j] = -1;                                                                    \
+      }                                                                                   \
       lane[j] = j;                                                                        \
+      step[j] = W;                                                                        \
     }                                                                                     \
     gint64 i = 0;                                                                         \
-    for (; i + 2 * W <= n; i += 2 * W) {                                                  \
-      VT v0, v1;                                                                          \
-      memcpy (&v0, x + i, sizeof v0);                                                     \
-      memcpy (&v1, x + i + W, sizeof v1);                                                 \
-      VI g0 = v0 OP m0, g1 = v1 OP m1;                                                    \
-      VI p0 = lane + (IT) i, p1 = lane + (IT) (i + W);                                    \
-      m0 = (VT) (((VI) v0 & g0) | ((VI) m0 & ~g0));                                       \
-      m1 = (VT) (((VI) v1 & g1) | ((VI) m1 & ~g1));                                       \
-      i0 = (p0 & g0) | (i0 & ~g0);                                                        \
-      i1 = (p1 & g1) | (i1 & ~g1);                                                        \
-      t0 += v0 * 0;                                                                       \
-      t1 += v1 * 0;                                                                       \
+    for (; i + 4 * W <= n; i += 4 * W) {                                                  \
+      VI p = lane + (IT) i;                                                               \
+      for (gint k = 0; k < 4; k++, p += step) {                                           \
+        VT v;                                                                             \
+        memcpy (&v, x + i + k * W, sizeof v);                                             \
+        VI g = v OP m[k];                                                                 \
+        m[k] = SEL (VT, VI, g, v, m[k]);                                                  \
+        id[k] = SEL (VI, VI, g, p, id[k]);                                                \
+        t += v * 0;                                                                       \
+      }                                                                                   \
     }                                                                                     \
+    /* a lane that never took a value (index -1) holds the identity: then the */         \
+    /* row is empty or special, and the scalar loop below decides */                      \
+    NAME##_merge (&m[0], &id[0], m[1], id[1]);                                            \
+    NAME##_merge (&m[2], &id[2], m[3], id[3]);                                            \
+    NAME##_merge (&m[0], &id[0], m[2], id[2]);                                            \
     T r = init, tt = 0;                                                                   \
     gint64 ri = -1;                                                                       \
     for (gint j = 0; j < W; j++) {                                                        \
-      tt += t0[j] + t1[j];                                                                \
-      T c[2] = { m0[j], m1[j] };                                                          \
-      gint64 ci[2] = { i0[j], i1[j] };                                                    \
-      for (gint h = 0; h < 2; h++)                                                        \
-        if (ci[h] >= 0 && (ri < 0 || c[h] OP r || (c[h] == r && ci[h] < ri))) {           \
-          r = c[h];                                                                       \
-          ri = ci[h];                                                                     \
-        }                                                                                 \
+      tt += t[j];                                                                         \
+      gboolean take = m[0][j] OP r || (m[0][j] == r && (ri < 0 || id[0][j] < ri));        \
+      r = take ? m[0][j] : r;                                                             \
+      ri = take ? id[0][j] : ri;                                                          \
     }                                                                                     \
     for (; i < n; i++) {                                                                  \
       if (ri < 0 || x[i] OP r) {                                                          \
@@ -542,8 +552,7 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
       }                                                                                   \
       tt += x[i] * 0;                                                                     \
     }                                                                                     \
-    /* no lane ever took a value: all are the identity (infinite), special */             \
-    *special = tt != tt || ri < 0;                                                        \
+    *special = tt != tt || ri < 0 || r == init;                                           \
     return MAX (ri, 0);                                                                   \
   }
 

@@ -312,7 +312,12 @@ grd_function_describe (GrdFunction *fn)
     }
     return g_string_free (s, FALSE);
   }
-  return grd_program_describe (grd_exec_program (fn->exec));
+  char *text = grd_program_describe (grd_exec_program (fn->exec));
+  if (!grd_exec_is_scalar (fn->exec))
+    return text;
+  char *all = g_strconcat (text, "runs as straight-line scalar code\n", NULL);
+  g_free (text);
+  return all;
 }
 
 void
@@ -477,6 +482,10 @@ grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **output
     if (!moved)
       return FALSE;
   }
+  /* programs of float scalars: straight-line code, no checks needed when
+   * every input is already a scalar of the program's dtype */
+  if (fn->exec && grd_exec_call_scalar (fn->exec, inputs, outputs))
+    return TRUE;
   GrdGraph *g = fn->graph;
   /* check and convert the inputs (references: no copy unless converted) */
   guint n_in = fn->inputs->len;

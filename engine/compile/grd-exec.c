@@ -9,6 +9,7 @@
  * update has taken effect, joins the pool too: double buffering. */
 #include "grd-exec.h"
 #include "grd-fuse.h"
+#include "grd-scalar-program.h"
 
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@ struct _GrdExec {
   guint       pool_cap;   /* buffers the pool keeps: as many as the steps that can use them */
   gboolean    profiling;
   GArray     *profile;    /* GrdProfileEntry per instruction */
+  GrdScalarProgram *scalar;  /* straight-line form, when every value is a float scalar */
 };
 
 GrdExec *
@@ -57,6 +59,7 @@ grd_exec_new (GrdProgram *prog)
     e->keep[g_array_index (prog->outputs, gint, o)] = TRUE;
   for (guint u = 0; u < prog->upd_values->len; u++)
     e->keep[g_array_index (prog->upd_values, gint, u)] = TRUE;
+  e->scalar = grd_scalar_program_new (prog);
   e->profile = g_array_new (FALSE, TRUE, sizeof (GrdProfileEntry));
   g_array_set_size (e->profile, prog->instrs->len);
   for (guint i = 0; i < prog->instrs->len; i++) {
@@ -79,6 +82,7 @@ grd_exec_free (GrdExec *e)
   g_ptr_array_unref (e->spare);
   g_free (e->last_use);
   g_free (e->keep);
+  grd_scalar_program_free (e->scalar);
   g_array_unref (e->profile);
   grd_program_free (e->prog);
   g_free (e);
@@ -167,6 +171,8 @@ predict_shape (GrdInstr *ins, GrdTensor *const *in, gint k, gint64 *shape)
     shape[1] = ins->trans_b ? in[1]->shape[0] : in[1]->shape[1];
     return 2;
   case GRD_INSTR_KERNEL: {
+    if (ins->kernel_shape)
+      return ins->kernel_shape (ins, in, shape);
     /* softmax keeps its input's shape; _reduce_to gives its second input's */
     const GrdTensor *like = g_str_equal (ins->op->name, "_reduce_to") ? in[1] : in[0];
     memcpy (shape, like->shape, sizeof (gint64) * like->rank);
@@ -328,6 +334,19 @@ now_ns (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+gboolean
+grd_exec_is_scalar (GrdExec *e)
+{
+  return e->scalar != NULL;
+}
+
+gboolean
+grd_exec_call_scalar (GrdExec *e, GrdTensor *const *inputs, GrdTensor **outputs)
+{
+  /* profiles count the general path's instructions */
+  return e->scalar && !e->profiling && grd_scalar_program_call (e->scalar, inputs, outputs);
 }
 
 gboolean

@@ -14,6 +14,11 @@ void     grd_exec_free (GrdExec *exec);
  * references; shared variables are updated together at the end. */
 gboolean grd_exec_call (GrdExec *exec, GrdTensor *const *inputs, GrdTensor **outputs,
                         GError **error);
+/* The straight-line path of programs of float scalars: TRUE when it made the
+ * call (inputs unchecked, as the caller gave them), FALSE when the general
+ * path must (other programs, inputs that need checks, profiling on). */
+gboolean grd_exec_is_scalar (GrdExec *exec);
+gboolean grd_exec_call_scalar (GrdExec *exec, GrdTensor *const *inputs, GrdTensor **outputs);
 void     grd_exec_set_profiling (GrdExec *exec, gboolean on);
 GArray  *grd_exec_profile (GrdExec *exec);  /* GrdProfileEntry, owned by exec */
 GrdProgram *grd_exec_program (GrdExec *exec);

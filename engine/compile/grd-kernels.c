@@ -1,11 +1,13 @@
 /* grd-kernels.c: the compiler's own kernels for hot ops, which write into
  * reused buffers, use the vector maths and split rows across threads:
- * softmax and log-softmax over the last axis, and gradient sums over the
- * leading axes (_reduce_to of a bias). Each has a `match` that says whether
- * an instruction fits it; the pass swaps the op's kernel for it. */
+ * softmax and log-softmax over the last axis here; reductions and the
+ * gradient helpers _reduce_to and _unreduce in grd-reduce-kernels.c. Each
+ * has a `match` that says whether an instruction fits it; the pass swaps the
+ * op's kernel for it. */
 #include "grd-exec.h"
 #include "grd-fuse.h"
 #include "grd-conv.h"
+#include "grd-reduce-kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -89,58 +91,6 @@ softmax_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **erro
   return TRUE;
 }
 
-/* ------------------------------------------------------------ sums over leading axes */
-
-static gboolean
-reduce_to_fits (GrdProgram *prog, GrdInstr *ins)
-{
-  if (ins->kind != GRD_INSTR_OP || !g_str_equal (ins->op->name, "_reduce_to"))
-    return FALSE;
-  GrdDType dt = grd_program_value (prog, ins->in[0])->type.dtype;
-  return grd_dtype_is_float (dt);
-}
-
-static gboolean
-reduce_to_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
-{
-  GrdTensor *g = in[0], *x = in[1];
-  gint lead = g->rank - x->rank;
-  /* the fast case: x is g's trailing axes, summed over the leading ones */
-  gboolean fast = lead >= 0;
-  for (gint d = 0; fast && d < x->rank; d++)
-    fast = x->shape[d] == g->shape[d + lead];
-  if (!fast) {
-    GrdNode fake = { 0 };
-    fake.op = ins->op;
-    fake.n_inputs = 2;
-    fake.n_outputs = 1;
-    GrdTensor *o = NULL;
-    if (!ins->op->eval (&fake, in, &o, error))
-      return FALSE;
-    grd_tensor_unref (*out);
-    *out = o;
-    return TRUE;
-  }
-  GrdTensor *o = output_like (out, g->dtype, x->rank, x->shape);
-  gint64 inner = o->size, outer = inner ? g->size / inner : 0;
-  g_autofree double *acc = g_new0 (double, MAX (inner, 1));
-  if (g->dtype == GRD_DTYPE_FLOAT32) {
-    const float *p = g->data;
-    for (gint64 r = 0; r < outer; r++)
-      for (gint64 k = 0; k < inner; k++)
-        acc[k] += p[r * inner + k];
-    for (gint64 k = 0; k < inner; k++)
-      ((float *) o->data)[k] = (float) acc[k];
-  } else {
-    const double *p = g->data;
-    for (gint64 r = 0; r < outer; r++)
-      for (gint64 k = 0; k < inner; k++)
-        acc[k] += p[r * inner + k];
-    memcpy (o->data, acc, (gsize) inner * sizeof (double));
-  }
-  return TRUE;
-}
-
 /* ------------------------------------------------------------ the pass */
 
 typedef struct {
@@ -150,8 +100,7 @@ typedef struct {
 
 static const KernelEntry kernels[] = {
   { softmax_fits, softmax_run },
-  { grd_conv_reduce_fits, grd_conv_reduce_run },
-  { reduce_to_fits, reduce_to_run },
+  { grd_conv_reduce_fits, grd_conv_reduce_run },  /* patterns the reduce kernels decline */
   { grd_conv_kernel_fits, grd_conv_kernel_run },
 };
 
@@ -161,6 +110,10 @@ grd_pass_kernels (GrdProgram *prog)
   gboolean changed = FALSE;
   for (guint i = 0; i < prog->instrs->len; i++) {
     GrdInstr *ins = grd_program_instr (prog, i);
+    if (grd_reduce_kernel_install (prog, ins)) {
+      changed = TRUE;
+      continue;
+    }
     for (gsize k = 0; k < G_N_ELEMENTS (kernels); k++)
       if (kernels[k].fits (prog, ins)) {
         ins->kind = GRD_INSTR_KERNEL;

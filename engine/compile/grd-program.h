@@ -57,6 +57,10 @@ struct _GrdInstr {
   gboolean        trans_a, trans_b;
   double          alpha, beta;
   GrdKernelFunc   kernel;    /* GRD_INSTR_KERNEL */
+  /* GRD_INSTR_KERNEL, optional: the output's shape for these inputs (rank,
+   * or -1 when unknown), so the buffer pool can hand the kernel its output */
+  gint          (*kernel_shape) (GrdInstr *ins, GrdTensor *const *in, gint64 *shape);
+  gint            kernel_arg; /* GRD_INSTR_KERNEL: the kernel's own parameter */
   char           *label;     /* the graph node(s) it computes, for profiles */
 };
 

@@ -1,0 +1,1082 @@
+/* grd-reduce-kernels.c: reductions over axes for the compiled program.
+ *
+ * Every layout that has one run of reduced axes is seen as [outer, n, inner]
+ * (kept axes, the reduced run, kept axes; size-1 axes dropped):
+ *   inner == 1  rows: each output reduces a contiguous row of n elements,
+ *               with vector lanes along the row;
+ *   inner > 1   columns: whole rows of `inner` elements are accumulated into
+ *               an array of accumulators (blocks of COL_BLOCK columns, in
+ *               L1), so the strided axis is vectorised across the row.
+ * Work is cut into pieces whose bounds depend only on the shape (rows longer
+ * than ROW_CHUNK, and columns taller than a few blocks, are split into
+ * chunks whose partial results are combined in order afterwards), so the
+ * worker pool changes the speed, never a bit of the result.
+ *
+ * Accuracy: sums accumulate in float64 for float32 and float64 inputs alike.
+ * Along a row: vector lanes over blocks of SUM_BLOCK elements, the block sums
+ * added pairwise (a pairwise summation with a 256-element base case); down
+ * columns: one float64 accumulator per column within a chunk of rows, chunks
+ * added in order. prod multiplies in float64 too; max, min, argmax and argmin
+ * are exact (NaN wins, first occurrence); logsumexp is max + log(sum(exp(x -
+ * max))) with float32 exp from grd-vecmath.c.
+ *
+ * Layouts with separate reduced runs ([R, K, R]), empty inputs and integer
+ * inputs run the op's own (reference) kernel, so results and errors are the
+ * reference's. */
+#include "grd-reduce-kernels.h"
+#include "grd-fuse.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef enum {
+  RK_SUM,
+  RK_MEAN,
+  RK_PROD,
+  RK_MAX,
+  RK_MIN,
+  RK_ARGMAX,
+  RK_ARGMIN,
+  RK_LSE,
+  RK_REDUCE_TO,
+  RK_UNREDUCE,
+  RK_COUNT,
+} RKind;
+
+static const char *const kind_names[] = {
+  "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logsumexp", "_reduce_to", "_unreduce", "_reduce_count",
+};
+
+#define ROW_CHUNK 32768       /* longest row piece one task reduces */
+#define TASK_ELEMS 65536      /* about this many elements per task */
+#define COL_BLOCK 1024        /* columns per accumulator block: 8 KiB of doubles */
+#define MAX_ROW_CHUNKS 16     /* a column is cut into at most this many chunks */
+#define SUM_BLOCK 256         /* base case of the pairwise row sum */
+
+typedef float  v8f __attribute__ ((vector_size (32)));
+typedef double v8d __attribute__ ((vector_size (64)));
+typedef float  v16f __attribute__ ((vector_size (64)));
+typedef gint32 v16i __attribute__ ((vector_size (64)));
+typedef gint64 v8l __attribute__ ((vector_size (64)));
+
+/* ------------------------------------------------------------ layout */
+
+typedef struct {
+  gint64 outer, n, inner;
+} Layout;
+
+/* FALSE when the reduced axes are not one run (after dropping size-1 axes). */
+static gboolean
+layout_of (gint rank, const gint64 *shape, const gboolean *mask, Layout *l)
+{
+  l->outer = l->n = l->inner = 1;
+  gint state = 0;   /* 0 before the reduced run, 1 in it, 2 after it */
+  for (gint d = 0; d < rank; d++) {
+    if (shape[d] == 1)
+      continue;
+    if (mask[d]) {
+      if (state == 2)
+        return FALSE;
+      state = 1;
+      l->n *= shape[d];
+    } else if (state == 0) {
+      l->outer *= shape[d];
+    } else {
+      state = 2;
+      l->inner *= shape[d];
+    }
+  }
+  return TRUE;
+}
+
+static gint
+reduced_dims (gint rank, const gint64 *dims, const gboolean *mask, gboolean keepdims, gint64 *out)
+{
+  gint r = 0;
+  for (gint d = 0; d < rank; d++) {
+    if (!mask[d])
+      out[r++] = dims[d];
+    else if (keepdims)
+      out[r++] = 1;
+  }
+  return r;
+}
+
+/* One call's plan: what is reduced, and the output's dtype and shape. */
+typedef struct {
+  RKind      kind;
+  GrdDType   dt;        /* the reduced tensor's dtype */
+  GrdDType   out_dt;
+  Layout     l;
+  gint       rank;
+  gint64     shape[GRD_MAX_RANK];
+  const void *x;        /* the reduced tensor's data (the gradient for _unreduce) */
+} Plan;
+
+/* FALSE when the fast kernels do not apply (the reference then runs). */
+static gboolean
+plan_make (RKind kind, const GrdAttrs *attrs, GrdTensor *const *in, Plan *p)
+{
+  GrdTensor *x = in[0];
+  gboolean mask[GRD_MAX_RANK] = { 0 };
+  p->kind = kind;
+  p->dt = x->dtype;
+  p->out_dt = kind == RK_ARGMAX || kind == RK_ARGMIN ? GRD_DTYPE_INT64 : x->dtype;
+  p->x = x->data;
+  if (!grd_dtype_is_float (x->dtype))
+    return FALSE;
+  switch (kind) {
+  case RK_ARGMAX:
+  case RK_ARGMIN:
+    if (attrs->has_axis) {
+      gint axis;
+      if (!grd_axis_single (attrs, x->rank, 0, &axis, NULL))
+        return FALSE;
+      mask[axis] = TRUE;
+    } else {
+      for (gint d = 0; d < x->rank; d++)
+        mask[d] = TRUE;
+    }
+    break;
+  case RK_LSE:
+    if (x->rank == 0)
+      return FALSE;
+    if (attrs->has_axis) {
+      if (!grd_axes_mask (attrs, x->rank, mask, NULL))
+        return FALSE;
+    } else {
+      mask[x->rank - 1] = TRUE;
+    }
+    break;
+  case RK_REDUCE_TO: {
+    GrdTensor *like = in[1];
+    gint lead = x->rank - like->rank;
+    if (lead < 0)
+      return FALSE;
+    for (gint d = 0; d < x->rank; d++) {
+      gint k = d - lead;
+      if (k >= 0 && like->shape[k] != 1 && like->shape[k] != x->shape[d])
+        return FALSE;
+      mask[d] = k < 0 || like->shape[k] == 1;
+    }
+    p->rank = like->rank;
+    memcpy (p->shape, like->shape, sizeof (gint64) * like->rank);
+    break;
+  }
+  case RK_UNREDUCE: {
+    GrdTensor *like = in[1];
+    if (!grd_axes_mask (attrs, like->rank, mask, NULL))
+      return FALSE;
+    gint64 dims[GRD_MAX_RANK];
+    gint r = reduced_dims (like->rank, like->shape, mask, attrs->keepdims, dims);
+    if (r != x->rank || memcmp (dims, x->shape, sizeof (gint64) * r) != 0)
+      return FALSE;
+    p->rank = like->rank;
+    memcpy (p->shape, like->shape, sizeof (gint64) * like->rank);
+    if (grd_shape_size (like->rank, like->shape) == 0)
+      return FALSE;
+    return layout_of (like->rank, like->shape, mask, &p->l);
+  }
+  default:
+    if (!grd_axes_mask (attrs, x->rank, mask, NULL))
+      return FALSE;
+    break;
+  }
+  if (kind != RK_REDUCE_TO)
+    p->rank = reduced_dims (x->rank, x->shape, mask, attrs->keepdims, p->shape);
+  if (x->size == 0)
+    return FALSE;   /* empty: the reference's identity, NaN or error */
+  return layout_of (x->rank, x->shape, mask, &p->l);
+}
+
+/* ------------------------------------------------------------ partial results */
+
+/* A partial reduction of part of a row or column: a is the sum, product or
+ * best value (float32 values are exact in a double), b the sum of exps for
+ * logsumexp (a its shift), idx the position of the best value. */
+typedef struct {
+  double a, b;
+  gint64 idx;
+} Part;
+
+static inline gboolean
+better (RKind k, double v, double best)
+{
+  /* NaN wins and, once there, stays; ties keep the first */
+  if (best != best)
+    return FALSE;
+  if (v != v)
+    return TRUE;
+  return k == RK_MAX || k == RK_ARGMAX ? v > best : v < best;
+}
+
+/* later follows acc in the reduction order */
+static void
+part_combine (RKind k, Part *acc, const Part *later)
+{
+  switch (k) {
+  case RK_PROD:
+    acc->a *= later->a;
+    break;
+  case RK_MAX:
+  case RK_MIN:
+  case RK_ARGMAX:
+  case RK_ARGMIN:
+    if (better (k, later->a, acc->a)) {
+      acc->a = later->a;
+      acc->idx = later->idx;
+    }
+    break;
+  case RK_LSE: {
+    /* shifts are finite (an infinite max becomes 0, as in the reference) */
+    double m = MAX (acc->a, later->a);
+    acc->b = acc->b * exp (acc->a - m) + later->b * exp (later->a - m);
+    acc->a = m;
+    break;
+  }
+  default:
+    acc->a += later->a;
+  }
+}
+
+static void
+part_store (const Plan *p, const Part *r, void *out, gint64 o)
+{
+  double v;
+  switch (p->kind) {
+  case RK_ARGMAX:
+  case RK_ARGMIN:
+    ((gint64 *) out)[o] = r->idx;
+    return;
+  case RK_MEAN:
+    v = r->a / (double) p->l.n;
+    break;
+  case RK_LSE:
+    v = r->a + log (r->b);
+    break;
+  default:
+    v = r->a;
+  }
+  if (p->out_dt == GRD_DTYPE_FLOAT32)
+    ((float *) out)[o] = (float) v;
+  else
+    ((double *) out)[o] = v;
+}
+
+/* ------------------------------------------------------------ rows */
+
+static double
+pairwise (double *a, gint64 n)
+{
+  while (n > 1) {
+    gint64 h = n / 2;
+    for (gint64 i = 0; i < h; i++)
+      a[i] = a[2 * i] + a[2 * i + 1];
+    if (n & 1)
+      a[h] = a[n - 1];
+    n = h + (n & 1);
+  }
+  return n ? a[0] : 0.0;
+}
+
+static inline double
+hsum8 (v8d a)
+{
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* sum of at most SUM_BLOCK float32 elements: 64 float32 lanes add 4
+ * numbers each, the four vectors are added pairwise (16 numbers a lane),
+ * and the 16 lanes are added in float64 */
+static double
+sum_block_f32 (const float *x, gint64 n)
+{
+  v16f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+  gint64 i = 0;
+  for (; i + 64 <= n; i += 64) {
+    v16f f0, f1, f2, f3;
+    memcpy (&f0, x + i, 64);
+    memcpy (&f1, x + i + 16, 64);
+    memcpy (&f2, x + i + 32, 64);
+    memcpy (&f3, x + i + 48, 64);
+    a0 += f0;
+    a1 += f1;
+    a2 += f2;
+    a3 += f3;
+  }
+  for (; i + 16 <= n; i += 16) {
+    v16f f0;
+    memcpy (&f0, x + i, 64);
+    a0 += f0;
+  }
+  v16f a = (a0 + a1) + (a2 + a3);
+  v8f lo, hi;
+  memcpy (&lo, &a, 32);
+  memcpy (&hi, (const char *) &a + 32, 32);
+  double s = hsum8 (__builtin_convertvector (lo, v8d) + __builtin_convertvector (hi, v8d));
+  for (; i < n; i++)
+    s += x[i];
+  return s;
+}
+
+static double
+sum_block_f64 (const double *x, gint64 n)
+{
+  v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+  gint64 i = 0;
+  for (; i + 32 <= n; i += 32) {
+    v8d f0, f1, f2, f3;
+    memcpy (&f0, x + i, 64);
+    memcpy (&f1, x + i + 8, 64);
+    memcpy (&f2, x + i + 16, 64);
+    memcpy (&f3, x + i + 24, 64);
+    a0 += f0;
+    a1 += f1;
+    a2 += f2;
+    a3 += f3;
+  }
+  double s = hsum8 ((a0 + a1) + (a2 + a3));
+  for (; i < n; i++)
+    s += x[i];
+  return s;
+}
+
+/* pairwise over blocks; n <= ROW_CHUNK */
+static double
+sum_row (const Plan *p, gint64 off, gint64 n)
+{
+  double blocks[ROW_CHUNK / SUM_BLOCK + 1];
+  gint64 nb = 0;
+  for (gint64 i = 0; i < n; i += SUM_BLOCK) {
+    gint64 len = MIN (SUM_BLOCK, n - i);
+    blocks[nb++] = p->dt == GRD_DTYPE_FLOAT32 ? sum_block_f32 ((const float *) p->x + off + i, len)
+                                              : sum_block_f64 ((const double *) p->x + off + i, len);
+  }
+  return pairwise (blocks, nb);
+}
+
+static double
+prod_row (const Plan *p, gint64 off, gint64 n)
+{
+  v8d a0 = { 1, 1, 1, 1, 1, 1, 1, 1 }, a1 = a0;
+  gint64 i = 0;
+  double r = 1;
+  if (p->dt == GRD_DTYPE_FLOAT32) {
+    const float *x = (const float *) p->x + off;
+    for (; i + 16 <= n; i += 16) {
+      v8f f0, f1;
+      memcpy (&f0, x + i, 32);
+      memcpy (&f1, x + i + 8, 32);
+      a0 *= __builtin_convertvector (f0, v8d);
+      a1 *= __builtin_convertvector (f1, v8d);
+    }
+    for (; i < n; i++)
+      r *= x[i];
+  } else {
+    const double *x = (const double *) p->x + off;
+    for (; i + 16 <= n; i += 16) {
+      v8d f0, f1;
+      memcpy (&f0, x + i, 64);
+      memcpy (&f1, x + i + 8, 64);
+      a0 *= f0;
+      a1 *= f1;
+    }
+    for (; i < n; i++)
+      r *= x[i];
+  }
+  v8d a = a0 * a1;
+  return (((a[0] * a[1]) * (a[2] * a[3])) * ((a[4] * a[5]) * (a[6] * a[7]))) * r;
+}
+
+/* The best of a row ignoring NaN, and whether a NaN was seen. Lanes select
+ * with masks: v replaces m where v is strictly better. */
+#define DEF_BEST_ROW(NAME, T, VT, VI, W, GT)                                              \
+  static T NAME (const T *x, gint64 n, T init, gboolean *nan_seen)                        \
+  {                                                                                       \
+    VT m0, m1;                                                                            \
+    VI nan0 = { 0 }, nan1 = { 0 };                                                        \
+    for (gint j = 0; j < W; j++)                                                          \
+      m0[j] = m1[j] = init;                                                               \
+    gint64 i = 0;                                                                         \
+    for (; i + 2 * W <= n; i += 2 * W) {                                                  \
+      VT v0, v1;                                                                          \
+      memcpy (&v0, x + i, sizeof v0);                                                     \
+      memcpy (&v1, x + i + W, sizeof v1);                                                 \
+      VI s0 = GT (v0, m0), s1 = GT (v1, m1);                                              \
+      m0 = (VT) (((VI) v0 & s0) | ((VI) m0 & ~s0));                                       \
+      m1 = (VT) (((VI) v1 & s1) | ((VI) m1 & ~s1));                                       \
+      nan0 |= v0 != v0;                                                                   \
+      nan1 |= v1 != v1;                                                                   \
+    }                                                                                     \
+    T r = init;                                                                           \
+    gboolean nan = FALSE;                                                                 \
+    for (gint j = 0; j < W; j++) {                                                        \
+      r = GT (m0[j], r) ? m0[j] : r;                                                      \
+      r = GT (m1[j], r) ? m1[j] : r;                                                      \
+      nan |= nan0[j] != 0 || nan1[j] != 0;                                                \
+    }                                                                                     \
+    for (; i < n; i++) {                                                                  \
+      r = GT (x[i], r) ? x[i] : r;                                                        \
+      nan |= x[i] != x[i];                                                                \
+    }                                                                                     \
+    *nan_seen = nan;                                                                      \
+    return r;                                                                             \
+  }
+
+#define VGT(a, b) ((a) > (b))
+#define VLT(a, b) ((a) < (b))
+DEF_BEST_ROW (max_row_f32, float, v16f, v16i, 16, VGT)
+DEF_BEST_ROW (min_row_f32, float, v16f, v16i, 16, VLT)
+DEF_BEST_ROW (max_row_f64, double, v8d, v8l, 8, VGT)
+DEF_BEST_ROW (min_row_f64, double, v8d, v8l, 8, VLT)
+
+/* Max or min ignoring NaN, with lanes the compiler turns into vector
+ * max/min; *special is set when the row holds a NaN or an infinity (x * 0
+ * is then NaN), and the caller redoes such rows on the exact path. */
+#define DEF_FAST_BEST(NAME, T, LANES, OP)                                                 \
+  static T NAME (const T *restrict x, gint64 n, T init, gboolean *special)                \
+  {                                                                                       \
+    T m[LANES], t[LANES];                                                                 \
+    for (gint j = 0; j < LANES; j++) {                                                    \
+      m[j] = init;                                                                        \
+      t[j] = 0;                                                                           \
+    }                                                                                     \
+    gint64 i = 0;                                                                         \
+    for (; i + LANES <= n; i += LANES)                                                    \
+      for (gint j = 0; j < LANES; j++) {                                                  \
+        T v = x[i + j];                                                                   \
+        m[j] = v OP m[j] ? v : m[j];                                                      \
+        t[j] += v * 0;                                                                    \
+      }                                                                                   \
+    if (i < n && n >= LANES) {                                                            \
+      /* the last full window, overlapping: max and min do not mind */                    \
+      for (gint j = 0; j < LANES; j++) {                                                  \
+        T v = x[n - LANES + j];                                                           \
+        m[j] = v OP m[j] ? v : m[j];                                                      \
+        t[j] += v * 0;                                                                    \
+      }                                                                                   \
+      i = n;                                                                              \
+    }                                                                                     \
+    for (gint w = LANES / 2; w >= 1; w /= 2)                                              \
+      for (gint j = 0; j < w; j++) {                                                      \
+        m[j] = m[j + w] OP m[j] ? m[j + w] : m[j];                                        \
+        t[j] += t[j + w];                                                                 \
+      }                                                                                   \
+    T r = m[0], tt = t[0];                                                                \
+    for (; i < n; i++) {                                                                  \
+      r = x[i] OP r ? x[i] : r;                                                           \
+      tt += x[i] * 0;                                                                     \
+    }                                                                                     \
+    *special = tt != tt;                                                                  \
+    return r;                                                                             \
+  }
+
+DEF_FAST_BEST (fast_max_f32, float, 64, >)
+DEF_FAST_BEST (fast_min_f32, float, 64, <)
+DEF_FAST_BEST (fast_max_f64, double, 32, >)
+DEF_FAST_BEST (fast_min_f64, double, 32, <)
+
+/* max or min of a row, NaN when it holds one */
+static double
+best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
+{
+  gboolean nan, special;
+  double r;
+  if (p->dt == GRD_DTYPE_FLOAT32) {
+    const float *x = (const float *) p->x + off;
+    r = want_max ? fast_max_f32 (x, n, -INFINITY, &special) : fast_min_f32 (x, n, INFINITY, &special);
+    if (special)
+      r = want_max ? max_row_f32 (x, n, -INFINITY, &nan) : min_row_f32 (x, n, INFINITY, &nan);
+  } else {
+    const double *x = (const double *) p->x + off;
+    r = want_max ? fast_max_f64 (x, n, -INFINITY, &special) : fast_min_f64 (x, n, INFINITY, &special);
+    if (special)
+      r = want_max ? max_row_f64 (x, n, -INFINITY, &nan) : min_row_f64 (x, n, INFINITY, &nan);
+  }
+  return special && nan ? NAN : r;
+}
+
+/* argmax/argmin of a row in one pass: four vectors of lanes keep their best
+ * value and where it was (selects by mask); the vectors, then the lanes, are
+ * merged keeping the earliest of equal values. *special as for
+ * DEF_FAST_BEST. */
+#define SEL(VT, VI, g, a, b) ((VT) (((VI) (a) & (g)) | ((VI) (b) & ~(g))))
+#define DEF_FAST_ARG(NAME, T, VT, VI, IT, W, OP)                                          \
+  static inline void NAME##_merge (VT *m, VI *id, VT m2, VI id2)                          \
+  {                                                                                       \
+    VI g = (m2 OP *m) | ((m2 == *m) & (id2 < *id));                                       \
+    *m = SEL (VT, VI, g, m2, *m);                                                         \
+    *id = SEL (VI, VI, g, id2, *id);                                                      \
+  }                                                                                       \
+  static gint64 NAME (const T *restrict x, gint64 n, T init, gboolean *special)           \
+  {                                                                                       \
+    VT m[4], t = { 0 };                                                                   \
+    VI id[4], lane, step;                                                                 \
+    for (gint j = 0; j < W; j++) {                                                        \
+      for (gint k = 0; k < 4; k++) {                                                      \
+        m[k][j] = init;                                                                   \
+        id[k][j] = -1;                                                                    \
+      }                                                                                   \
+      lane[j] = j;                                                                        \
+      step[j] = W;                                                                        \
+    }                                                                                     \
+    gint64 i = 0;                                                                         \
+    for (; i + 4 * W <= n; i += 4 * W) {                                                  \
+      VI p = lane + (IT) i;                                                               \
+      for (gint k = 0; k < 4; k++, p += step) {                                           \
+        VT v;                                                                             \
+        memcpy (&v, x + i + k * W, sizeof v);                                             \
+        VI g = v OP m[k];                                                                 \
+        m[k] = SEL (VT, VI, g, v, m[k]);                                                  \
+        id[k] = SEL (VI, VI, g, p, id[k]);                                                \
+        t += v * 0;                                                                       \
+      }                                                                                   \
+    }                                                                                     \
+    /* a lane that never took a value (index -1) holds the identity: then the */         \
+    /* row is empty or special, and the scalar loop below decides */                      \
+    NAME##_merge (&m[0], &id[0], m[1], id[1]);                                            \
+    NAME##_merge (&m[2], &id[2], m[3], id[3]);                                            \
+    NAME##_merge (&m[0], &id[0], m[2], id[2]);                                            \
+    T r = init, tt = 0;                                                                   \
+    gint64 ri = -1;                                                                       \
+    for (gint j = 0; j < W; j++) {                                                        \
+      tt += t[j];                                                                         \
+      gboolean take = m[0][j] OP r || (m[0][j] == r && (ri < 0 || id[0][j] < ri));        \
+      r = take ? m[0][j] : r;                                                             \
+      ri = take ? id[0][j] : ri;                                                          \
+    }                                                                                     \
+    for (; i < n; i++) {                                                                  \
+      if (ri < 0 || x[i] OP r) {                                                          \
+        r = x[i];                                                                         \
+        ri = i;                                                                           \
+      }                                                                                   \
+      tt += x[i] * 0;                                                                     \
+    }                                                                                     \
+    *special = tt != tt || ri < 0 || r == init;                                           \
+    return MAX (ri, 0);                                                                   \
+  }
+
+DEF_FAST_ARG (fast_argmax_f32, float, v16f, v16i, gint32, 16, >)
+DEF_FAST_ARG (fast_argmin_f32, float, v16f, v16i, gint32, 16, <)
+DEF_FAST_ARG (fast_argmax_f64, double, v8d, v8l, gint64, 8, >)
+DEF_FAST_ARG (fast_argmin_f64, double, v8d, v8l, gint64, 8, <)
+
+/* first position in the row equal to v (NaN: the first NaN); blocks of 16
+ * are tested with vector compares, the hit found within its block */
+#define DEF_FIND(NAME, T)                                                                 \
+  static gint64 NAME (const T *restrict x, gint64 n, T v)                                 \
+  {                                                                                       \
+    gint64 i = 0;                                                                         \
+    if (v == v) {                                                                         \
+      for (; i + 16 <= n; i += 16) {                                                      \
+        gint any = 0;                                                                     \
+        for (gint j = 0; j < 16; j++)                                                     \
+          any |= x[i + j] == v;                                                           \
+        if (any)                                                                          \
+          break;                                                                          \
+      }                                                                                   \
+      for (; i < n; i++)                                                                  \
+        if (x[i] == v)                                                                    \
+          return i;                                                                       \
+    } else {                                                                              \
+      for (; i < n; i++)                                                                  \
+        if (x[i] != x[i])                                                                 \
+          return i;                                                                       \
+    }                                                                                     \
+    return n - 1;                                                                         \
+  }
+
+DEF_FIND (find_f32, float)
+DEF_FIND (find_f64, double)
+
+/* logsumexp's (shift, sum of exp(x - shift)) of a row */
+static void
+lse_row (const Plan *p, gint64 off, gint64 n, Part *r)
+{
+  double m = best_row (p, TRUE, off, n);
+  if (isinf (m))
+    m = 0;   /* all -inf, or an inf: the formula gives -inf or inf by itself */
+  double s = 0;
+  if (m != m) {
+    s = NAN;
+  } else if (p->dt == GRD_DTYPE_FLOAT32) {
+    const float *x = (const float *) p->x + off;
+    float scratch[1024];
+    for (gint64 i = 0; i < n; i += 1024)
+      s += grd_vec_exp_shift_sum_f32 (scratch, x + i, (float) m, (gint) MIN (1024, n - i));
+  } else {
+    const double *x = (const double *) p->x + off;
+    for (gint64 i = 0; i < n; i++)
+      s += exp (x[i] - m);
+  }
+  r->a = m;
+  r->b = s;
+}
+
+/* The partial result of row piece [off, off + n); idx counts from `first`. */
+static void
+row_part (const Plan *p, gint64 off, gint64 n, gint64 first, Part *r)
+{
+  r->b = 0;
+  r->idx = 0;
+  switch (p->kind) {
+  case RK_SUM:
+  case RK_MEAN:
+  case RK_REDUCE_TO:
+    r->a = sum_row (p, off, n);
+    break;
+  case RK_PROD:
+    r->a = prod_row (p, off, n);
+    break;
+  case RK_MAX:
+  case RK_MIN:
+    r->a = best_row (p, p->kind == RK_MAX, off, n);
+    break;
+  case RK_ARGMAX:
+  case RK_ARGMIN: {
+    gboolean special, mx = p->kind == RK_ARGMAX;
+    gint64 at;
+    if (p->dt == GRD_DTYPE_FLOAT32) {
+      const float *x = (const float *) p->x + off;
+      at = mx ? fast_argmax_f32 (x, n, -INFINITY, &special) : fast_argmin_f32 (x, n, INFINITY, &special);
+      r->a = x[at];
+    } else {
+      const double *x = (const double *) p->x + off;
+      at = mx ? fast_argmax_f64 (x, n, -INFINITY, &special) : fast_argmin_f64 (x, n, INFINITY, &special);
+      r->a = x[at];
+    }
+    if (!special) {
+      r->idx = first + at;
+      break;
+    }
+    /* NaN or infinities: the exact two passes */
+    r->a = best_row (p, mx, off, n);
+    r->idx = first + (p->dt == GRD_DTYPE_FLOAT32
+                        ? find_f32 ((const float *) p->x + off, n, (float) r->a)
+                        : find_f64 ((const double *) p->x + off, n, r->a));
+    break;
+  }
+  case RK_LSE:
+    lse_row (p, off, n, r);
+    break;
+  default:
+    g_assert_not_reached ();
+  }
+}
+
+typedef struct {
+  const Plan *p;
+  void       *out;
+  Part       *parts;     /* rows cut into chunks: outer x n_chunks partials */
+  gint64      n_chunks, chunk, units_per_task, n_units;
+} RowJob;
+
+static void
+row_task (gpointer data, gint task)
+{
+  RowJob *j = data;
+  const Plan *p = j->p;
+  gint64 u0 = task * j->units_per_task, u1 = MIN (j->n_units, u0 + j->units_per_task);
+  for (gint64 u = u0; u < u1; u++) {
+    gint64 o = u / j->n_chunks, c = u % j->n_chunks;
+    gint64 start = c * j->chunk, len = MIN (j->chunk, p->l.n - start);
+    Part r;
+    row_part (p, o * p->l.n + start, len, start, &r);
+    if (j->parts)
+      j->parts[u] = r;
+    else
+      part_store (p, &r, j->out, o);
+  }
+}
+
+static void
+run_rows (const Plan *p, void *out)
+{
+  RowJob j = { p, out, NULL, 0, 0, 0, 0 };
+  j.chunk = MIN (p->l.n, ROW_CHUNK);
+  j.n_chunks = (p->l.n + j.chunk - 1) / j.chunk;
+  j.n_units = p->l.outer * j.n_chunks;
+  j.units_per_task = MAX (1, TASK_ELEMS / j.chunk);
+  g_autofree Part *parts = j.n_chunks > 1 ? g_new (Part, j.n_units) : NULL;
+  j.parts = parts;
+  gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
+  grd_parallel_for (n_tasks, row_task, &j);
+  if (!parts)
+    return;
+  for (gint64 o = 0; o < p->l.outer; o++) {
+    Part *row = parts + o * j.n_chunks;
+    if (p->kind == RK_SUM || p->kind == RK_MEAN || p->kind == RK_REDUCE_TO) {
+      /* chunk sums added pairwise, as the blocks inside a chunk */
+      g_autofree double *s = g_new (double, j.n_chunks);
+      for (gint64 c = 0; c < j.n_chunks; c++)
+        s[c] = row[c].a;
+      row[0].a = pairwise (s, j.n_chunks);
+    } else {
+      for (gint64 c = 1; c < j.n_chunks; c++)
+        part_combine (p->kind, &row[0], &row[c]);
+    }
+    part_store (p, &row[0], out, o);
+  }
+}
+
+/* ------------------------------------------------------------ columns */
+
+/* Accumulators for a block of w <= COL_BLOCK columns over rows [r0, r1) of
+ * outer index o. a: sum/product/best (or logsumexp's shift), b: logsumexp's
+ * sum, idx: position of the best. */
+typedef struct {
+  double a[COL_BLOCK], b[COL_BLOCK];
+  gint64 idx[COL_BLOCK];
+} ColAcc;
+
+#define DEF_COLS(NAME, T)                                                                 \
+  static void NAME (const Plan *p, gint64 o, gint64 c0, gint64 w, gint64 r0, gint64 r1,   \
+                    ColAcc *acc)                                                          \
+  {                                                                                       \
+    const gint64 ld = p->l.inner;                                                         \
+    const T *base = (const T *) p->x + o * p->l.n * ld + c0;                              \
+    double *restrict a = acc->a;                                                          \
+    switch (p->kind) {                                                                    \
+    case RK_SUM:                                                                          \
+    case RK_MEAN:                                                                         \
+    case RK_REDUCE_TO:                                                                    \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        a[k] = 0;                                                                         \
+      for (gint64 r = r0; r < r1; r++) {                                                  \
+        const T *restrict x = base + r * ld;                                              \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          a[k] += x[k];                                                                   \
+      }                                                                                   \
+      break;                                                                              \
+    case RK_PROD:                                                                         \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        a[k] = 1;                                                                         \
+      for (gint64 r = r0; r < r1; r++) {                                                  \
+        const T *restrict x = base + r * ld;                                              \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          a[k] *= x[k];                                                                   \
+      }                                                                                   \
+      break;                                                                              \
+    case RK_MAX:                                                                          \
+    case RK_MIN: {                                                                        \
+      /* the best so far in the input's type; a NaN, once there, stays */                 \
+      T best[COL_BLOCK];                                                                  \
+      gboolean mx = p->kind == RK_MAX;                                                    \
+      const T *restrict x0 = base + r0 * ld;                                              \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        best[k] = x0[k];                                                                  \
+      for (gint64 r = r0 + 1; r < r1; r++) {                                              \
+        const T *restrict x = base + r * ld;                                              \
+        for (gint64 k = 0; k < w; k++) {                                                  \
+          T v = x[k], b = best[k];                                                        \
+          gboolean take = (b == b) & ((v != v) | (mx ? v > b : v < b));                   \
+          best[k] = take ? v : b;                                                         \
+        }                                                                                 \
+      }                                                                                   \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        a[k] = best[k];                                                                   \
+      break;                                                                              \
+    }                                                                                     \
+    case RK_ARGMAX:                                                                       \
+    case RK_ARGMIN: {                                                                     \
+      T best[COL_BLOCK];                                                                  \
+      gint64 *restrict idx = acc->idx;                                                    \
+      gboolean mx = p->kind == RK_ARGMAX;                                                 \
+      const T *restrict x0 = base + r0 * ld;                                              \
+      for (gint64 k = 0; k < w; k++) {                                                    \
+        best[k] = x0[k];                                                                  \
+        idx[k] = r0;                                                                      \
+      }                                                                                   \
+      for (gint64 r = r0 + 1; r < r1; r++) {                                              \
+        const T *restrict x = base + r * ld;                                              \
+        for (gint64 k = 0; k < w; k++) {                                                  \
+          T v = x[k], b = best[k];                                                        \
+          gboolean take = (b == b) & ((v != v) | (mx ? v > b : v < b));                   \
+          best[k] = take ? v : b;                                                         \
+          idx[k] = take ? r : idx[k];                                                     \
+        }                                                                                 \
+      }                                                                                   \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        a[k] = best[k];                                                                   \
+      break;                                                                              \
+    }                                                                                     \
+    case RK_LSE: {                                                                        \
+      double *restrict s = acc->b;                                                        \
+      T m[COL_BLOCK], e[COL_BLOCK];                                                       \
+      for (gint64 k = 0; k < w; k++) {                                                    \
+        m[k] = -INFINITY;                                                                 \
+        s[k] = 0;                                                                         \
+      }                                                                                   \
+      for (gint64 r = r0; r < r1; r++) {                                                  \
+        const T *restrict x = base + r * ld;                                              \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          m[k] = (x[k] > m[k]) | (x[k] != x[k]) ? x[k] : m[k];                            \
+      }                                                                                   \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        m[k] = isinf (m[k]) ? 0 : m[k];                                                   \
+      for (gint64 r = r0; r < r1; r++) {                                                  \
+        const T *restrict x = base + r * ld;                                              \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          e[k] = x[k] - m[k];                                                             \
+        EXP_BLOCK_##T (e, w);                                                             \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          s[k] += e[k];                                                                   \
+      }                                                                                   \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        a[k] = m[k];                                                                      \
+      break;                                                                              \
+    }                                                                                     \
+    default:                                                                              \
+      g_assert_not_reached ();                                                            \
+    }                                                                                     \
+  }
+
+#define EXP_BLOCK_float(e, w) grd_vec_exp_f32 (e, e, (gint) (w))
+#define EXP_BLOCK_double(e, w)                                                            \
+  for (gint64 k = 0; k < (w); k++)                                                        \
+  e[k] = exp (e[k])
+
+DEF_COLS (cols_f32, float)
+DEF_COLS (cols_f64, double)
+
+/* the final values of a block of w columns, straight from the accumulators */
+static void
+store_block (const Plan *p, const ColAcc *acc, gint64 w, void *out, gint64 oi)
+{
+  double tmp[COL_BLOCK];
+  const double *v = acc->a;
+  switch (p->kind) {
+  case RK_ARGMAX:
+  case RK_ARGMIN:
+    memcpy ((gint64 *) out + oi, acc->idx, sizeof (gint64) * w);
+    return;
+  case RK_MEAN:
+    /* the same division as part_store, so chunked and whole columns agree */
+    for (gint64 k = 0; k < w; k++)
+      tmp[k] = acc->a[k] / (double) p->l.n;
+    v = tmp;
+    break;
+  case RK_LSE:
+    for (gint64 k = 0; k < w; k++)
+      tmp[k] = acc->a[k] + log (acc->b[k]);
+    v = tmp;
+    break;
+  default:
+    break;
+  }
+  if (p->out_dt == GRD_DTYPE_FLOAT32) {
+    float *restrict o = (float *) out + oi;
+    for (gint64 k = 0; k < w; k++)
+      o[k] = (float) v[k];
+  } else {
+    memcpy ((double *) out + oi, v, sizeof (double) * w);
+  }
+}
+
+typedef struct {
+  const Plan *p;
+  void       *out;
+  Part       *parts;     /* n_chunks x outer x inner partials, when columns are cut */
+  gint64      n_blocks, n_chunks, rows_per_chunk, units_per_task, n_units;
+} ColJob;
+
+static void
+col_task (gpointer data, gint task)
+{
+  ColJob *j = data;
+  const Plan *p = j->p;
+  ColAcc acc;
+  gint64 u0 = task * j->units_per_task, u1 = MIN (j->n_units, u0 + j->units_per_task);
+  for (gint64 u = u0; u < u1; u++) {
+    gint64 c = u % j->n_chunks, b = (u / j->n_chunks) % j->n_blocks, o = u / (j->n_chunks * j->n_blocks);
+    gint64 c0 = b * COL_BLOCK, w = MIN (COL_BLOCK, p->l.inner - c0);
+    gint64 r0 = c * j->rows_per_chunk, r1 = MIN (p->l.n, r0 + j->rows_per_chunk);
+    if (p->dt == GRD_DTYPE_FLOAT32)
+      cols_f32 (p, o, c0, w, r0, r1, &acc);
+    else
+      cols_f64 (p, o, c0, w, r0, r1, &acc);
+    gint64 oi = o * p->l.inner + c0;
+    if (j->parts) {
+      Part *dst = j->parts + c * p->l.outer * p->l.inner + oi;
+      for (gint64 k = 0; k < w; k++)
+        dst[k] = (Part) { acc.a[k], acc.b[k], acc.idx[k] };
+    } else {
+      store_block (p, &acc, w, j->out, oi);
+    }
+  }
+}
+
+static void
+run_cols (const Plan *p, void *out)
+{
+  ColJob j = { p, out, NULL, 0, 0, 0, 0, 0 };
+  gint64 bw = MIN (p->l.inner, COL_BLOCK);
+  j.n_blocks = (p->l.inner + COL_BLOCK - 1) / COL_BLOCK;
+  /* a column is cut into chunks of about TASK_ELEMS / bw rows, at most MAX_ROW_CHUNKS */
+  gint64 rows = MAX (1, TASK_ELEMS / bw);
+  j.n_chunks = MIN (MAX_ROW_CHUNKS, (p->l.n + rows - 1) / rows);
+  j.rows_per_chunk = (p->l.n + j.n_chunks - 1) / j.n_chunks;
+  j.n_units = p->l.outer * j.n_blocks * j.n_chunks;
+  j.units_per_task = MAX (1, TASK_ELEMS / MAX (1, j.rows_per_chunk * bw));
+  gint64 n_out = p->l.outer * p->l.inner;
+  g_autofree Part *parts = j.n_chunks > 1 ? g_new (Part, j.n_chunks * n_out) : NULL;
+  j.parts = parts;
+  gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
+  grd_parallel_for (n_tasks, col_task, &j);
+  if (!parts)
+    return;
+  for (gint64 oi = 0; oi < n_out; oi++) {
+    Part r = parts[oi];
+    for (gint64 c = 1; c < j.n_chunks; c++)
+      part_combine (p->kind, &r, &parts[c * n_out + oi]);
+    part_store (p, &r, out, oi);
+  }
+}
+
+/* ------------------------------------------------------------ _unreduce */
+
+typedef struct {
+  const Plan *p;
+  char       *out;
+  gsize       es;
+  gint64      rows_per_unit, units_per_o, units_per_task, n_units;
+} BcastJob;
+
+static void
+bcast_task (gpointer data, gint task)
+{
+  BcastJob *j = data;
+  const Plan *p = j->p;
+  gint64 u0 = task * j->units_per_task, u1 = MIN (j->n_units, u0 + j->units_per_task);
+  gint64 in_ = p->l.inner;
+  for (gint64 u = u0; u < u1; u++) {
+    gint64 o = u / j->units_per_o, r0 = (u % j->units_per_o) * j->rows_per_unit;
+    gint64 r1 = MIN (p->l.n, r0 + j->rows_per_unit);
+    const char *src = (const char *) p->x + o * in_ * j->es;
+    char *dst = j->out + (o * p->l.n + r0) * in_ * j->es;
+    if (in_ == 1 && j->es == 4) {
+      float v = *(const float *) src, *d = (float *) dst;
+      for (gint64 r = 0; r < r1 - r0; r++)
+        d[r] = v;
+    } else if (in_ == 1) {
+      double v = *(const double *) src, *d = (double *) dst;
+      for (gint64 r = 0; r < r1 - r0; r++)
+        d[r] = v;
+    } else {
+      for (gint64 r = r0; r < r1; r++, dst += in_ * j->es)
+        memcpy (dst, src, in_ * j->es);
+    }
+  }
+}
+
+static void
+run_unreduce (const Plan *p, void *out)
+{
+  BcastJob j = { p, out, grd_dtype_size (p->dt), 0, 0, 0, 0 };
+  j.rows_per_unit = MAX (1, TASK_ELEMS / p->l.inner);
+  j.units_per_o = (p->l.n + j.rows_per_unit - 1) / j.rows_per_unit;
+  j.n_units = p->l.outer * j.units_per_o;
+  j.units_per_task = MAX (1, TASK_ELEMS / (j.rows_per_unit * p->l.inner));
+  gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
+  grd_parallel_for (n_tasks, bcast_task, &j);
+}
+
+/* ------------------------------------------------------------ kernels */
+
+static gboolean
+run_reference (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  GrdNode fake = { 0 };
+  GrdType type;
+  GrdDType dt = in[0]->dtype;
+  if (g_str_equal (ins->op->name, "argmax") || g_str_equal (ins->op->name, "argmin"))
+    dt = GRD_DTYPE_INT64;
+  grd_type_set (&type, dt, 0, NULL);
+  fake.id = ins->label;
+  fake.op = ins->op;
+  fake.attrs = ins->attrs;
+  fake.n_inputs = ins->n_in;
+  fake.n_outputs = 1;
+  fake.types = &type;
+  GrdTensor *o = NULL;
+  if (!ins->op->eval (&fake, in, &o, error))
+    return FALSE;
+  grd_tensor_unref (*out);
+  *out = o;
+  return TRUE;
+}
+
+/* _reduce_count: the number of reduced elements, into last call's scalar */
+static gboolean
+count_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  gboolean mask[GRD_MAX_RANK];
+  if (!grd_axes_mask (&ins->attrs, in[0]->rank, mask, NULL))
+    return run_reference (ins, in, out, error);
+  gint64 c = 1;
+  for (gint d = 0; d < in[0]->rank; d++)
+    if (mask[d])
+      c *= in[0]->shape[d];
+  GrdDType dt = grd_dtype_is_float (in[0]->dtype) ? in[0]->dtype : GRD_DTYPE_FLOAT64;
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == 0)) {
+    grd_tensor_unref (o);
+    o = *out = grd_tensor_new (dt, 0, NULL);
+  }
+  grd_tensor_set (o, 0, (double) c);
+  return TRUE;
+}
+
+static gboolean
+reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  if (ins->kernel_arg == RK_COUNT)
+    return count_run (ins, in, out, error);
+  Plan p;
+  if (!plan_make ((RKind) ins->kernel_arg, &ins->attrs, in, &p))
+    return run_reference (ins, in, out, error);
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == p.out_dt && o->rank == p.rank
+        && memcmp (o->shape, p.shape, sizeof (gint64) * p.rank) == 0)) {
+    grd_tensor_unref (o);
+    o = grd_tensor_new (p.out_dt, p.rank, p.shape);
+    *out = o;
+  }
+  if (p.kind == RK_UNREDUCE)
+    run_unreduce (&p, o->data);
+  else if (p.l.inner == 1)
+    run_rows (&p, o->data);
+  else
+    run_cols (&p, o->data);
+  return TRUE;
+}
+
+static gint
+reduce_shape (GrdInstr *ins, GrdTensor *const *in, gint64 *shape)
+{
+  if (ins->kernel_arg == RK_COUNT)
+    return 0;
+  Plan p;
+  if (!plan_make ((RKind) ins->kernel_arg, &ins->attrs, in, &p))
+    return -1;
+  memcpy (shape, p.shape, sizeof (gint64) * p.rank);
+  return p.rank;
+}
+
+gboolean
+grd_reduce_kernel_install (GrdProgram *prog, GrdInstr *ins)
+{
+  if (ins->kind != GRD_INSTR_OP || ins->n_in < 1 || ins->n_out != 1)
+    return FALSE;
+  gint kind = -1;
+  for (gsize k = 0; k < G_N_ELEMENTS (kind_names); k++)
+    if (g_str_equal (ins->op->name, kind_names[k]))
+      kind = (gint) k;
+  if (kind < 0 || (kind != RK_COUNT && !grd_dtype_is_float (grd_program_value (prog, ins->in[0])->type.dtype)))
+    return FALSE;
+  ins->kind = GRD_INSTR_KERNEL;
+  ins->kernel = reduce_run;
+  ins->kernel_shape = reduce_shape;
+  ins->kernel_arg = kind;
+  return TRUE;
+}

@@ -1,0 +1,317 @@
+/* test-reduce-kernels.c: the compiler's reduction kernels against the
+ * reference executor (the ops' own kernels, no passes), in odd shapes
+ * (empty, size 1, lengths that are no multiple of the vector width, rows and
+ * columns longer than one task, ranks 0 to 4), every axis layout, special
+ * values, float32 accuracy against float64, and bit-identical results for
+ * any thread count. */
+#include "grad-check.h"
+#include "grd-internal.h"
+#include "compile/grd-program.h"
+
+#include <math.h>
+#include <string.h>
+
+#define F64 GRD_DTYPE_FLOAT64
+#define F32 GRD_DTYPE_FLOAT32
+
+/* op on variables shaped like `in` (dims unknown when built); NULL + error on failure */
+static GrdTensor *
+run_op (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, gint n_in, guint passes,
+        char **program, GError **error)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef v[3];
+  for (gint i = 0; i < n_in; i++)
+    v[i] = grd_graph_variable (g, NULL, in[i]->dtype, in[i]->rank, NULL, error);
+  GrdRef out = grd_graph_op (g, "r", op, v, n_in, attrs, error);
+  if (*error)
+    return NULL;
+  g_autoptr (GrdFunction) fn = grd_function_new_with_passes (g, v, n_in, &out, 1, NULL, 0, passes,
+                                                            error);
+  g_assert_no_error (*error);
+  if (program)
+    *program = grd_function_describe (fn);
+  GrdTensor *r = NULL;
+  if (!grd_function_call (fn, in, &r, error))
+    return NULL;
+  return r;
+}
+
+/* The compiled result equals the reference's (or both fail with the same code). */
+static void
+check_same (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, gint n_in, gboolean fast)
+{
+  g_autoptr (GError) e_want = NULL, e_got = NULL;
+  g_autoptr (GrdTensor) want = run_op (op, attrs, in, n_in, 0, NULL, &e_want);
+  g_autofree char *program = NULL;
+  g_autoptr (GrdTensor) got = run_op (op, attrs, in, n_in, GRD_PASS_ALL, &program, &e_got);
+  g_autofree char *shape = grd_tensor_describe (in[0]);
+  g_test_message ("%s of %s: has_axis %d n_axes %d axis0 %d keepdims %d\n%s", op, shape,
+                  attrs->has_axis, attrs->n_axes, attrs->axes[0], attrs->keepdims, program);
+  if (e_want) {
+    g_assert_nonnull (e_got);
+    g_assert_cmpint (e_got->code, ==, e_want->code);
+    return;
+  }
+  g_assert_no_error (e_got);
+  if (fast)
+    g_assert_nonnull (strstr (program, "[fast]"));
+  gboolean f32 = in[0]->dtype == F32;
+  gboolean prod = g_str_equal (op, "prod");
+  double rtol = f32 ? 2e-6 : prod ? 1e-11 : 1e-12;
+  grd_test_assert_close (got, want, rtol, f32 ? 1e-5 : 1e-11);
+}
+
+static const gint64 shapes[][5] = {
+  /* rank, dims */
+  { 0 },
+  { 1, 0 }, { 1, 1 }, { 1, 7 }, { 1, 33 }, { 1, 40001 },
+  { 2, 3, 0 }, { 2, 0, 3 }, { 2, 1, 1 }, { 2, 5, 17 }, { 2, 17, 5 }, { 2, 300, 1500 }, { 2, 3000, 3 },
+  { 2, 1, 70001 },
+  { 3, 3, 4, 5 }, { 3, 2, 1, 7 }, { 3, 9, 130, 11 },
+  { 4, 2, 3, 4, 5 }, { 4, 3, 1, 33, 2 },
+};
+
+static const char *const ops[] = { "sum", "mean", "prod", "max", "min", "argmax", "argmin", "logsumexp" };
+
+static void
+test_every_layout (gconstpointer data)
+{
+  const char *op = data;
+  gboolean arg = g_str_has_prefix (op, "arg");
+  for (gint dt = 0; dt < 2; dt++) {
+    GrdDType dtype = dt ? F64 : F32;
+    for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++) {
+      gint rank = (gint) shapes[s][0];
+      gboolean is_prod = g_str_equal (op, "prod");
+      g_autoptr (GrdTensor) x = grd_test_random (dtype, rank, shapes[s] + 1, is_prod ? 0.97 : -1,
+                                                 is_prod ? 1.03 : 1, 100 + s);
+      GrdTensor *in[] = { x };
+      gboolean nonempty = x->size > 0 && !(g_str_equal (op, "logsumexp") && rank == 0);
+      GrdAttrs a;
+      /* all axes (absent), and keepdims */
+      for (gint keep = 0; keep < 2; keep++) {
+        grd_attrs_init (&a);
+        a.keepdims = keep;
+        check_same (op, &a, in, 1, nonempty);
+      }
+      /* each axis alone, positive and negative, kept or not */
+      for (gint d = 0; d < rank; d++)
+        for (gint keep = 0; keep < 2; keep++) {
+          a = grd_attrs_axis (keep ? d - rank : d, keep);
+          check_same (op, &a, in, 1, nonempty);
+        }
+      if (arg)
+        continue;
+      /* pairs of axes: neighbours (one run) and apart (the reference runs) */
+      for (gint d = 0; d + 1 < rank; d++)
+        for (gint e = d + 1; e < rank; e++) {
+          grd_attrs_init (&a);
+          a.has_axis = TRUE;
+          a.n_axes = 2;
+          a.axes[0] = d;
+          a.axes[1] = e;
+          check_same (op, &a, in, 1, nonempty);
+        }
+    }
+  }
+}
+
+/* NaN, infinities and ties, along rows and down columns. */
+static void
+test_special_values (void)
+{
+  const double nan = NAN, inf = INFINITY;
+  const double rows[][6] = {
+    { 1, nan, 3, nan, 2, 0 },    { -inf, -inf, -inf, -inf, -inf, -inf }, { inf, 1, 2, inf, 0, -1 },
+    { 2, 5, 5, 1, 5, 0 },        { -inf, 3, inf, 1, 2, 0 },             { 0, -0.0, 0, -0.0, 0, 0 },
+    { nan, 1, 2, 3, 4, 5 },
+  };
+  gint64 shape[] = { G_N_ELEMENTS (rows), 6 };
+  for (gint dt = 0; dt < 2; dt++) {
+    g_autoptr (GrdTensor) x = grd_test_tensor (dt ? F64 : F32, 2, shape, &rows[0][0]);
+    GrdTensor *in[] = { x };
+    for (gsize k = 0; k < G_N_ELEMENTS (ops); k++)
+      for (gint axis = -1; axis < 2; axis++) {
+        GrdAttrs a;
+        if (axis < 0)
+          grd_attrs_init (&a);
+        else
+          a = grd_attrs_axis (axis, FALSE);
+        check_same (ops[k], &a, in, 1, TRUE);
+      }
+  }
+}
+
+/* Long rows and tall columns with the NaN or the extreme near the end (in
+ * the last chunk) and a tie in an earlier chunk. */
+static void
+test_chunked_extremes (void)
+{
+  gint64 row[] = { 2, 100000 }, col[] = { 100000, 3 };
+  for (gint dt = 0; dt < 2; dt++) {
+    GrdDType dtype = dt ? F64 : F32;
+    g_autoptr (GrdTensor) r = grd_test_random (dtype, 2, row, -1, 1, 7);
+    g_autoptr (GrdTensor) c = grd_test_random (dtype, 2, col, -1, 1, 8);
+    grd_tensor_set (r, 99990, 5);
+    grd_tensor_set (r, 10, 5);
+    grd_tensor_set (r, 100000 + 99999, NAN);
+    grd_tensor_set (c, 3 * 99000 + 1, 7);
+    grd_tensor_set (c, 3 * 5 + 1, 7);
+    grd_tensor_set (c, 3 * 99999 + 2, NAN);
+    for (gint t = 0; t < 2; t++) {
+      GrdTensor *in[] = { t ? c : r };
+      for (gsize k = 0; k < G_N_ELEMENTS (ops); k++)
+        for (gint axis = 0; axis < 2; axis++) {
+          GrdAttrs a = grd_attrs_axis (axis, FALSE);
+          check_same (ops[k], &a, in, 1, TRUE);
+        }
+    }
+  }
+}
+
+/* _reduce_to (broadcast gradients summed back) and _unreduce (a reduction's
+ * gradient broadcast back), float32 and float64. */
+static void
+test_gradient_helpers (void)
+{
+  const gint64 g_shape[] = { 3, 37, 5, 1030 };
+  const gint64 to[][4] = { { 1, 1030 }, { 2, 5, 1 }, { 3, 1, 5, 1030 }, { 0 }, { 3, 37, 1, 1 },
+                           { 3, 37, 5, 1030 }, { 2, 1, 1030 } };
+  for (gint dt = 0; dt < 2; dt++) {
+    GrdDType dtype = dt ? F64 : F32;
+    g_autoptr (GrdTensor) g = grd_test_random (dtype, 3, g_shape + 1, -1, 1, 11);
+    for (gsize k = 0; k < G_N_ELEMENTS (to); k++) {
+      g_autoptr (GrdTensor) like = grd_test_random (dtype, (gint) to[k][0], to[k] + 1, 0, 1, 12);
+      GrdTensor *in[] = { g, like };
+      GrdAttrs a;
+      grd_attrs_init (&a);
+      check_same ("_reduce_to", &a, in, 2, TRUE);
+    }
+    /* _unreduce: the gradient of sum over each axis, kept or not, and all */
+    for (gint axis = -1; axis < 3; axis++)
+      for (gint keep = 0; keep < 2; keep++) {
+        GrdAttrs a;
+        if (axis < 0) {
+          grd_attrs_init (&a);
+          a.keepdims = keep;
+        } else {
+          a = grd_attrs_axis (axis, keep);
+        }
+        GrdTensor *gin[] = { g };
+        g_autoptr (GrdTensor) red = grd_test_eval_op ("sum", &a, gin, 1);
+        GrdTensor *in[] = { red, g };
+        check_same ("_unreduce", &a, in, 2, TRUE);
+      }
+  }
+}
+
+static double
+kahan_f32 (const float *x, gint64 n, gint64 stride)
+{
+  long double s = 0;
+  for (gint64 i = 0; i < n; i++)
+    s += x[i * stride];
+  return (double) s;
+}
+
+/* float32 sums are float64 sums rounded once: within one float32 rounding
+ * of the exact sum, along rows and down columns, where float32 accumulation
+ * would be off by thousands of ulp. */
+static void
+test_float32_accuracy (void)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 row[] = { 1, 2000000 }, col[] = { 2000000, 2 };
+  for (gint t = 0; t < 2; t++) {
+    g_autoptr (GrdTensor) x = grd_test_random (F32, 2, t ? col : row, 0, 1, 21);
+    GrdTensor *in[] = { x };
+    GrdAttrs a = grd_attrs_axis (t ? 0 : 1, FALSE);
+    g_autoptr (GrdTensor) s = run_op ("sum", &a, in, 1, GRD_PASS_ALL, NULL, &error);
+    g_assert_no_error (error);
+    for (gint64 k = 0; k < s->size; k++) {
+      double exact = t ? kahan_f32 ((const float *) x->data + k, col[0], 2)
+                       : kahan_f32 (x->data, row[1], 1);
+      double got = grd_tensor_get (s, k);
+      g_assert_cmpfloat (fabs (got - exact), <=, fabs (exact) * 6e-8);
+    }
+  }
+  /* float64: pairwise along rows keeps the error near one rounding */
+  gint64 n[] = { 3000000 };
+  g_autoptr (GrdTensor) y = grd_test_random (F64, 1, n, 0, 1, 22);
+  long double exact = 0;
+  for (gint64 i = 0; i < n[0]; i++)
+    exact += ((const double *) y->data)[i];
+  GrdTensor *in[] = { y };
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  g_autoptr (GrdTensor) s = run_op ("sum", &a, in, 1, GRD_PASS_ALL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (fabs (grd_tensor_get (s, 0) - (double) exact), <=, (double) exact * 4e-16);
+}
+
+/* every kernel on big inputs, printed as a hash of the result bits */
+static char *
+big_results (void)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 m[] = { 4096, 1000 }, v[] = { 1, 300000 };
+  g_autoptr (GrdTensor) tm = grd_test_random (F32, 2, m, -3, 3, 31);
+  g_autoptr (GrdTensor) tv = grd_test_random (F64, 2, v, -3, 3, 32);
+  guint32 h = 2166136261u;
+  for (gsize k = 0; k < G_N_ELEMENTS (ops); k++)
+    for (gint t = 0; t < 3; t++) {
+      GrdTensor *in[] = { t == 2 ? tv : tm };
+      GrdAttrs a = grd_attrs_axis (t == 2 ? 1 : t, FALSE);
+      g_autoptr (GrdTensor) r = run_op (ops[k], &a, in, 1, GRD_PASS_ALL, NULL, &error);
+      g_assert_no_error (error);
+      const guint8 *bytes = r->data;
+      for (gint64 i = 0; i < r->size * (gint64) grd_dtype_size (r->dtype); i++)
+        h = (h ^ bytes[i]) * 16777619u;
+    }
+  return g_strdup_printf ("%08x", h);
+}
+
+static void
+test_thread_count_independence (void)
+{
+  const char *self = g_getenv ("GRADUS_TEST_SELF");
+  g_assert_nonnull (self);
+  char *got[2];
+  for (gint k = 0; k < 2; k++) {
+    g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "GRADUS_THREADS", k ? "3" : "1", TRUE);
+    char *argv[] = { (char *) self, "--print-big-results", NULL };
+    g_autoptr (GError) error = NULL;
+    gint status;
+    g_assert_true (g_spawn_sync (NULL, argv, env, G_SPAWN_DEFAULT, NULL, NULL, &got[k], NULL, &status,
+                                 &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (status, ==, 0);
+  }
+  g_assert_cmpstr (got[0], ==, got[1]);
+  g_assert_cmpuint (strlen (got[0]), ==, 9);
+  g_free (got[0]);
+  g_free (got[1]);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc > 1 && g_str_equal (argv[1], "--print-big-results")) {
+    g_autofree char *r = big_results ();
+    g_print ("%s\n", r);
+    return 0;
+  }
+  g_setenv ("GRADUS_TEST_SELF", argv[0], TRUE);
+  g_test_init (&argc, &argv, NULL);
+  for (gsize k = 0; k < G_N_ELEMENTS (ops); k++) {
+    g_autofree char *path = g_strdup_printf ("/engine/reduce-kernels/layouts/%s", ops[k]);
+    g_test_add_data_func (path, ops[k], test_every_layout);
+  }
+  g_test_add_func ("/engine/reduce-kernels/special-values", test_special_values);
+  g_test_add_func ("/engine/reduce-kernels/chunked-extremes", test_chunked_extremes);
+  g_test_add_func ("/engine/reduce-kernels/gradient-helpers", test_gradient_helpers);
+  g_test_add_func ("/engine/reduce-kernels/float32-accuracy", test_float32_accuracy);
+  g_test_add_func ("/engine/reduce-kernels/thread-count-independence", test_thread_count_independence);
+  return g_test_run ();
+}

@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="
-  meson ninja-build pkg-config gcc clang
+  meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libjson-glib-dev libopenblas-dev
   libgtk-4-dev libadwaita-1-dev
   xvfb xauth dbus-x11 at-spi2-core

@@ -24,6 +24,7 @@ struct _GradusWindow {
   gboolean        run_height_set;
   GtkWidget      *title;
   GtkWidget      *toasts;
+  AdwToast       *toast;        /* the one shown, or NULL (a weak pointer) */
   GMenu          *recent_menu;
   char           *last_message;
   char           *autosave_id;
@@ -37,13 +38,32 @@ G_DEFINE_FINAL_TYPE (GradusWindow, gradus_window, ADW_TYPE_APPLICATION_WINDOW)
 
 /* ------------------------------------------------------------ helpers */
 
+static void
+toast_dismissed (AdwToast *toast, GradusWindow *self)
+{
+  if (self->toast == toast) {
+    g_object_remove_weak_pointer (G_OBJECT (toast), (gpointer *) &self->toast);
+    self->toast = NULL;
+  }
+}
+
 void
 gradus_window_message (GradusWindow *self, const char *text)
 {
   g_free (self->last_message);
   self->last_message = g_strdup (text);
+  /* One toast at a time, its text replaced: a burst of refusals must not
+   * queue a burst of toasts and their animations (libadwaita 1.2 crashed on
+   * toasts torn down in the middle of theirs). */
+  if (self->toast) {
+    adw_toast_set_title (self->toast, text);
+    return;
+  }
   AdwToast *toast = adw_toast_new (text);
   adw_toast_set_timeout (toast, 6);
+  self->toast = toast;
+  g_object_add_weak_pointer (G_OBJECT (toast), (gpointer *) &self->toast);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
   adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), toast);
 }
 
@@ -1044,6 +1064,10 @@ gradus_window_dispose (GObject *object)
   GradusWindow *self = GRADUS_WINDOW (object);
   g_clear_handle_id (&self->autosave_source, g_source_remove);
   g_clear_object (&self->run_binding);
+  if (self->toast) {
+    g_object_remove_weak_pointer (G_OBJECT (self->toast), (gpointer *) &self->toast);
+    self->toast = NULL;
+  }
   g_clear_object (&self->model);
   g_clear_object (&self->recent_menu);
   G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);

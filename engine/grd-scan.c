@@ -361,6 +361,15 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
       memcpy (shape + 1, init->shape, sizeof (gint64) * init->rank);
       out[o] = grd_tensor_new (init->dtype, init->rank + 1, shape);
       memcpy (out[o]->data, init->data, (gsize) init->size * grd_dtype_size (init->dtype));
+    } else if (s->out_ntaps[o]) {
+      /* no step ran: a fed-back output still has its initial value's shape */
+      GrdTensor *init = in[first_init (s) + st];
+      GrdTensor irow;
+      if (max_lag (s, o) > 1)
+        row_view (&irow, init, 0);
+      else
+        irow = *init;
+      out[o] = new_stacked (&node->types[o], 0, &irow);
     } else {
       out[o] = new_stacked (&node->types[o], 0, NULL);
     }

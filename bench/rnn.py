@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The RNN workload of issue 11: an Elman RNN (tanh) of 128 hidden units over
 100 steps, batch 32, 32 inputs, float32: one training step (forward, BPTT,
 SGD update of the five parameters) in Gradus (scan and its gradient) against
@@ -7,7 +7,8 @@ PyTorch's nn.RNN with autograd, in the same run.
 usage: python3 bench/rnn.py [--build build] [--steps N]
 
 Prints one JSON object: gradus_us and torch_us (median per training step,
-best of 3 rounds each) and their ratio. Needs python3-torch for the PyTorch
+best of 3 rounds each; PyTorch's best of one thread and all threads) and
+their ratio. Needs python3-torch for the PyTorch
 side (a missing one is reported, not fatal).
 """
 import json, os, statistics, subprocess, sys, tempfile, time
@@ -60,13 +61,13 @@ def graph(path):
         json.dump(doc, f)
 
 
-def torch_step_us(reps):
+def torch_step_us(reps, threads):
     try:
         import torch
     except ImportError:
         return None
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     rnn = torch.nn.RNN(I, H, nonlinearity="tanh", batch_first=False)
     out = torch.nn.Linear(H, 1)
     opt = torch.optim.SGD(list(rnn.parameters()) + list(out.parameters()), lr=0.01)
@@ -104,9 +105,12 @@ def main():
             out = subprocess.run([gradus, "bench", path, "--steps", str(steps)], capture_output=True,
                                  text=True, check=True)
             g.append(json.loads(out.stdout)["call_us_median"])
-            r = torch_step_us(steps)
-            if r is not None:
-                tt.append(r)
+            # PyTorch's best: one thread, or as many as the machine has
+            # (on a busy machine more threads can be much slower)
+            for threads in sorted({1, os.cpu_count() or 1}):
+                r = torch_step_us(steps, threads)
+                if r is not None:
+                    tt.append(r)
     res = {"workload": f"RNN tanh {H} hidden, {T} steps, batch {B}, {I} inputs: forward + BPTT + SGD",
            "gradus_us": min(g), "torch_us": min(tt) if tt else None}
     res["ratio"] = res["gradus_us"] / res["torch_us"] if tt else None

@@ -344,6 +344,16 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
                                       error);
   if (!fn || backend == GRD_BACKEND_CPU)
     return fn;
+  const char *cpu_only = grd_graph_cpu_only_node (g, outputs, n_outputs, updates, n_updates);
+  if (cpu_only) {
+    /* docs/scan.md: no Vulkan kernels for these yet */
+    fn->fallback_reason = g_strdup_printf ("node '%s' is a scan, random or ifelse node, which the "
+                                           "Vulkan back end does not run yet; running on the CPU",
+                                           cpu_only);
+    if (warning)
+      *warning = g_strdup (fn->fallback_reason);
+    return fn;
+  }
   g_autoptr (GError) vk_error = NULL;
   fn->vk = grd_vk_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
                                 &vk_error);

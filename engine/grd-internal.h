@@ -290,6 +290,11 @@ gboolean grd_graph_copy_needed (GrdGraph *dst, GrdGraph *src, const GrdRef *root
 GrdRef grd_graph_ifelse (GrdGraph *graph, const char *id, const GrdRef *inputs, gint n_inputs,
                          GError **error);
 
+/* The first node the outputs and updates need that only the CPU runs (scan,
+ * random, ifelse), or NULL. */
+const char *grd_graph_cpu_only_node (GrdGraph *graph, const GrdRef *outputs, gint n_outputs,
+                                     const GrdUpdate *updates, gint n_updates);
+
 void grd_ops_register_scan (GrdOpRegisterFunc add);
 void grd_ops_register_random (GrdOpRegisterFunc add);
 void grd_ops_register_control (GrdOpRegisterFunc add);

@@ -34,6 +34,8 @@ typedef struct {
   gboolean     has_n_steps_input;
   gint64       n_steps;       /* fixed, or -1 */
   gboolean     reverse;       /* step i computes position T - 1 - i (gradient scans) */
+  gboolean    *last_only;     /* per output: keep the last step's value only, as a
+                               * [1, ...] array (gradient scans' carries; tap -1) */
   gboolean     has_random;    /* the body draws random numbers */
   GMutex       lock;          /* the compiled body is not reentrant */
   GrdFunction *fn;
@@ -49,6 +51,7 @@ scan_info_finalize (GrdOpExtra *e)
   g_free (s->body_outputs);
   g_free (s->out_ntaps);
   g_free (s->out_taps);
+  g_free (s->last_only);
   g_mutex_clear (&s->lock);
   g_free (s);
 }
@@ -185,7 +188,7 @@ scan_infer (const GrdAttrs *attrs, const GrdType *in, gint n_in, GrdType *out, G
       return FALSE;
     }
     gint64 dims[GRD_MAX_RANK];
-    dims[0] = s->n_steps;
+    dims[0] = s->last_only && s->last_only[o] ? 1 : s->n_steps;
     memcpy (dims + 1, yt->dims, sizeof (gint64) * yt->rank);
     grd_type_set (&out[o], yt->dtype, yt->rank + 1, dims);
   }
@@ -247,6 +250,15 @@ scan_steps (const ScanInfo *s, GrdTensor *const *in, gint64 *T, GError **error)
   return TRUE;
 }
 
+/* Where step `i`'s value of output o is stored. */
+static gint64
+out_row (const ScanInfo *s, gint o, gint64 T, gint64 i)
+{
+  if (s->last_only && s->last_only[o])
+    return 0;
+  return s->reverse ? T - 1 - i : i;
+}
+
 static GrdTensor *
 new_stacked (const GrdType *type, gint64 T, const GrdTensor *row)
 {
@@ -291,7 +303,7 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
       for (gint k = 0; k < s->out_ntaps[o]; k++, bi++) {
         gint64 from = i + s->out_taps[o * GRD_SCAN_MAX_TAPS + k];
         if (from >= 0)
-          row_view (&views[bi], out[o], s->reverse ? T - 1 - from : from);
+          row_view (&views[bi], out[o], out_row (s, o, T, from));
         else if (lag > 1)
           row_view (&views[bi], init, lag + from);
         else
@@ -302,9 +314,9 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
     ok = grd_function_call (s->fn, args, res, error);
     for (gint o = 0; ok && o < s->n_out; o++) {
       if (!out[o])
-        out[o] = new_stacked (&node->types[o], T, res[o]);
+        out[o] = new_stacked (&node->types[o], s->last_only && s->last_only[o] ? 1 : T, res[o]);
       GrdTensor row;
-      row_view (&row, out[o], pos);
+      row_view (&row, out[o], out_row (s, o, T, i));
       if (!grd_tensor_same_shape (&row, res[o])) {
         g_autofree char *want = grd_tensor_describe (&row);
         g_autofree char *got = grd_tensor_describe (res[o]);
@@ -338,9 +350,30 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
       g_clear_pointer (&res[o], grd_tensor_unref);
   }
   g_mutex_unlock (&s->lock);
-  for (gint o = 0; ok && o < s->n_out; o++)
-    if (!out[o])
+  for (gint o = 0, st = 0; ok && o < s->n_out; st += s->out_ntaps[o] ? 1 : 0, o++) {
+    if (out[o])
+      continue;
+    if (s->last_only && s->last_only[o]) {
+      /* no step ran: a carry keeps its initial value */
+      GrdTensor *init = in[first_init (s) + st];
+      gint64 shape[GRD_MAX_RANK];
+      shape[0] = 1;
+      memcpy (shape + 1, init->shape, sizeof (gint64) * init->rank);
+      out[o] = grd_tensor_new (init->dtype, init->rank + 1, shape);
+      memcpy (out[o]->data, init->data, (gsize) init->size * grd_dtype_size (init->dtype));
+    } else if (s->out_ntaps[o]) {
+      /* no step ran: a fed-back output still has its initial value's shape */
+      GrdTensor *init = in[first_init (s) + st];
+      GrdTensor irow;
+      if (max_lag (s, o) > 1)
+        row_view (&irow, init, 0);
+      else
+        irow = *init;
+      out[o] = new_stacked (&node->types[o], 0, &irow);
+    } else {
       out[o] = new_stacked (&node->types[o], 0, NULL);
+    }
+  }
   if (!ok)
     for (gint o = 0; o < s->n_out; o++)
       g_clear_pointer (&out[o], grd_tensor_unref);
@@ -786,9 +819,11 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   bs->n_seq = seqs->len;
   bs->out_ntaps = g_new0 (gint, bs->n_out);
   bs->out_taps = g_new0 (gint, bs->n_out * GRD_SCAN_MAX_TAPS);
+  bs->last_only = g_new0 (gboolean, bs->n_out);
   for (gint c = n_seq_out; c < bs->n_out; c++) {
     bs->out_ntaps[c] = 1;
     bs->out_taps[c * GRD_SCAN_MAX_TAPS] = -1;
+    bs->last_only[c] = TRUE;  /* only the final carry is read */
   }
   bs->n_state = s->n_state + s->n_nonseq;
   bs->n_nonseq = s->n_nonseq;
@@ -825,6 +860,37 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     if (needed[first_nonseq (s) + m])
       ig[first_nonseq (s) + m] = first_row (g, error, (GrdRef) { back.node, n_seq_out + s->n_state + m });
   return !*error;
+}
+
+/* ------------------------------------------------------------ back ends */
+
+const char *
+grd_graph_cpu_only_node (GrdGraph *g, const GrdRef *outputs, gint n_outputs,
+                         const GrdUpdate *updates, gint n_updates)
+{
+  gint n = grd_graph_n_nodes (g);
+  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
+  for (gint i = 0; i < n_outputs; i++)
+    if (outputs[i].node >= 0 && outputs[i].node < n)
+      needed[outputs[i].node] = TRUE;
+  for (gint i = 0; i < n_updates; i++)
+    if (updates[i].value.node >= 0 && updates[i].value.node < n)
+      needed[updates[i].value.node] = TRUE;
+  const char *found = NULL;
+  for (gint i = n - 1; i >= 0; i--) {
+    GrdNode *node = grd_graph_node (g, i);
+    if (!needed[i])
+      continue;
+    if (node->kind == GRD_NODE_GRAD)
+      for (gint k = 0; k < node->n_outputs; k++)
+        needed[node->aliases[k].node] = TRUE;
+    for (gint j = 0; j < node->n_inputs; j++)
+      needed[node->inputs[j].node] = TRUE;
+    if (node->op && (g_str_equal (node->op->name, "_scan") || g_str_equal (node->op->name, "_random")
+                     || g_str_equal (node->op->name, "ifelse")))
+      found = node->id;
+  }
+  return found;
 }
 
 /* ------------------------------------------------------------ taps and go_backwards */

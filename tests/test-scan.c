@@ -392,6 +392,49 @@ test_no_leak (void)
     grd_tensor_unref (vals[i]);
 }
 
+/* zero steps: empty outputs, and gradients that are zeros (W) or come only
+ * from outside the loop (h0) */
+static void
+test_zero_steps (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef v[5];
+  gint64 sx[] = { GRD_DIM_UNKNOWN, 2, 3 }, sh[] = { 2, 4 }, sw[] = { 3, 4 }, su[] = { 4, 4 },
+         sb[] = { 4 };
+  gint64 *shapes[] = { sx, sh, sw, su, sb };
+  gint ranks[] = { 3, 2, 2, 2, 1 };
+  for (gint i = 0; i < 5; i++)
+    v[i] = grd_graph_variable (g, NULL, GRD_DTYPE_FLOAT64, ranks[i], shapes[i], &error);
+  GrdRef hs = build_rnn (g, v, GINT_TO_POINTER (FALSE), &error);
+  GrdRef cost = grd_op2 (g, "add", grd_op1 (g, "sum", hs, &error),
+                         grd_op1 (g, "sum", v[1], &error), &error);
+  GrdRef grads[5];
+  grd_graph_grad (g, NULL, cost, v, 5, NULL, 0, grads, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdFunction) f = grd_function_new (g, v, 5, grads, 5, NULL, 0, &error);
+  g_assert_no_error (error);
+  gint64 s0[] = { 0, 2, 3 };
+  GrdTensor *vals[5];
+  vals[0] = grd_tensor_new (GRD_DTYPE_FLOAT64, 3, s0);
+  for (gint i = 1; i < 5; i++)
+    vals[i] = grd_test_random (GRD_DTYPE_FLOAT64, ranks[i], shapes[i], -0.5, 0.5, i);
+  GrdTensor *out[5];
+  gboolean called = grd_function_call (f, vals, out, &error);
+  g_assert_no_error (error);
+  g_assert_true (called);
+  g_assert_cmpint (out[0]->shape[0], ==, 0);
+  for (gint64 k = 0; k < out[1]->size; k++)
+    g_assert_cmpfloat (grd_tensor_get (out[1], k), ==, 1.0);
+  for (gint i = 2; i < 5; i++)
+    for (gint64 k = 0; k < out[i]->size; k++)
+      g_assert_cmpfloat (grd_tensor_get (out[i], k), ==, 0.0);
+  for (gint i = 0; i < 5; i++) {
+    grd_tensor_unref (out[i]);
+    grd_tensor_unref (vals[i]);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -405,5 +448,6 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/grad-shared", test_grad_shared_and_sgd);
   g_test_add_func ("/scan/errors", test_errors);
   g_test_add_func ("/scan/no-leak", test_no_leak);
+  g_test_add_func ("/scan/zero-steps", test_zero_steps);
   return g_test_run ();
 }

@@ -297,7 +297,8 @@ static const char *const elementwise_ops[] = {
   "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "abs", "sign", "square",
   "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sigmoid",
   "softplus", "relu", "erf", "eq", "neq", "lt", "le", "gt", "ge", "and", "or", "not", "switch",
-  "clip", "floor", "ceil", "round", "cast", "binary_crossentropy", "_broadcast_to", NULL,
+  "clip", "floor", "ceil", "round", "cast", "binary_crossentropy", "_broadcast_to", "mod",
+  "floor_div", NULL,
 };
 
 gboolean
@@ -366,6 +367,25 @@ grd_vk_glsl_elementwise (const char *op, GrdDType ct, GrdDType out, char **args)
     if (strcmp (op, "clip") == 0)
       return g_strdup_printf ("((%s || %s) && %s)", A, B, C);
     return NULL;
+  }
+  if (strcmp (op, "mod") == 0 || strcmp (op, "floor_div") == 0) {
+    gboolean m = op[0] == 'm';
+    if (fl) {
+      /* NumPy's divmod: fmod moved to the divisor's sign; floor of the quotient */
+      if (!m)
+        return g_strdup_printf ("floor(%s / %s)", A, B);
+      g_autofree char *fm = g_strdup_printf ("(%s - %s * trunc(%s / %s))", A, B, A, B);
+      return g_strdup_printf ("((%s != %s(0) && ((%s < %s(0)) != (%s < %s(0)))) ? %s + %s : %s)",
+                              fm, T, fm, T, B, T, fm, B, fm);
+    }
+    /* integers: floor division; x // 0 and x % 0 are 0, as in NumPy */
+    g_autofree char *q = g_strdup_printf ("(%s / %s)", A, B);
+    g_autofree char *r = g_strdup_printf ("(%s - %s * %s)", A, q, B);
+    g_autofree char *adj = g_strdup_printf ("(%s != %s(0) && ((%s < %s(0)) != (%s < %s(0))))", r, T,
+                                            r, T, B, T);
+    if (m)
+      return g_strdup_printf ("(%s == %s(0) ? %s(0) : (%s ? %s + %s : %s))", B, T, T, adj, r, B, r);
+    return g_strdup_printf ("(%s == %s(0) ? %s(0) : (%s ? %s - %s(1) : %s))", B, T, T, adj, q, T, q);
   }
   if (strcmp (op, "add") == 0)
     return g_strdup_printf ("(%s + %s)", A, B);

@@ -1,4 +1,4 @@
-/* test-vk-conv.c: conv2d and pool_2d on Vulkan (lavapipe in CI, validation
+/* test-vk-conv.c: conv2d, pool_2d, mod and floor_div on Vulkan (lavapipe in CI, validation
  * on): outputs and gradients against the references of tests/data/conv-refs.json
  * (PyTorch float64 for conv2d, hand-written NumPy for pool_2d), in float32
  * and, where the device has it, float64; the pooling gradients and the
@@ -152,6 +152,57 @@ test_pool_grads (void)
   g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
 }
 
+/* mod and floor_div run as fused elementwise kernels: against the CPU, with
+ * broadcasting, negative operands, integer division by zero, and mod's
+ * gradient. */
+static void
+test_mod (void)
+{
+  for (GrdDType dt = GRD_DTYPE_INT32; dt <= GRD_DTYPE_FLOAT32; dt++) {
+    if (dt == GRD_DTYPE_INT64)
+      continue;
+    g_autoptr (GrdGraph) g = grd_graph_new ();
+    g_autoptr (GError) error = NULL;
+    gint64 as[] = { 5, 8 }, bs[] = { 8 };
+    GrdRef a = grd_graph_variable (g, "a", dt, 2, NULL, &error);
+    GrdRef b = grd_graph_variable (g, "b", dt, 1, NULL, &error);
+    GrdRef outs[4];
+    outs[0] = grd_op2 (g, "mod", a, b, &error);
+    outs[1] = grd_op2 (g, "floor_div", a, b, &error);
+    gint n_out = 2;
+    if (dt == GRD_DTYPE_FLOAT32) {
+      GrdRef cost = grd_op1 (g, "sum", grd_op1 (g, "sin", outs[0], &error), &error);
+      GrdRef wrt[] = { a, b };
+      grd_graph_grad (g, "gr", cost, wrt, 2, NULL, 0, outs + 2, &error);
+      n_out = 4;
+    }
+    g_assert_no_error (error);
+    g_autoptr (GrdTensor) av = grd_test_random (dt, 2, as, -20, 20, 1);
+    g_autoptr (GrdTensor) bv = grd_test_random (dt, 1, bs, -6, 6, 2);
+    if (dt == GRD_DTYPE_FLOAT32)  /* away from zero divisors: the gradient is smooth there */
+      for (gint64 i = 0; i < bv->size; i++)
+        grd_tensor_set (bv, i, grd_tensor_get (bv, i) < 0 ? grd_tensor_get (bv, i) - 0.5
+                                                          : grd_tensor_get (bv, i) + 0.5);
+    else
+      grd_tensor_set (bv, 3, 0);  /* x // 0 == x % 0 == 0 */
+    GrdRef ins[] = { a, b };
+    GrdTensor *vals[] = { av, bv };
+    g_autoptr (GrdFunction) cpu = grd_function_new_on (g, ins, 2, outs, n_out, NULL, 0,
+                                                       GRD_BACKEND_CPU, NULL, &error);
+    g_autoptr (GrdFunction) vk = on_vulkan (g, ins, 2, outs, n_out);
+    GrdTensor *r[4] = { NULL }, *v[4] = { NULL };
+    g_assert_true (grd_function_call (cpu, vals, r, &error));
+    g_assert_true (grd_function_call (vk, vals, v, &error));
+    g_assert_no_error (error);
+    for (gint o = 0; o < n_out; o++) {
+      grd_test_assert_close (v[o], r[o], 1e-5, 1e-5);
+      grd_tensor_unref (v[o]);
+      grd_tensor_unref (r[o]);
+    }
+  }
+  g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -164,5 +215,6 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/vk-conv/references", test_references);
   g_test_add_func ("/vk-conv/pool-grads", test_pool_grads);
+  g_test_add_func ("/vk-conv/mod", test_mod);
   return g_test_run ();
 }

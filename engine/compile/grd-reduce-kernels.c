@@ -15,8 +15,9 @@
  * Accuracy: sums accumulate in float64 for float32 and float64 inputs alike.
  * Along a row: vector lanes over blocks of SUM_BLOCK elements, the block sums
  * added pairwise (a pairwise summation with a 256-element base case); down
- * columns: one float64 accumulator per column within a chunk of rows, chunks
- * added in order. prod multiplies in float64 too; max, min, argmax and argmin
+ * columns: eight rows added pairwise in the input's type, then into one
+ * float64 accumulator per column within a chunk of rows, chunks added in
+ * order. prod multiplies in float64 too; max, min, argmax and argmin
  * are exact (NaN wins, first occurrence); logsumexp is max + log(sum(exp(x -
  * max))) with float32 exp from grd-vecmath.c.
  *
@@ -740,14 +741,26 @@ typedef struct {
     case RK_SUM:                                                                          \
     case RK_MEAN:                                                                         \
     case RK_REDUCE_TO:                                                                    \
+    {                                                                                     \
       for (gint64 k = 0; k < w; k++)                                                      \
         a[k] = 0;                                                                         \
-      for (gint64 r = r0; r < r1; r++) {                                                  \
+      gint64 r = r0;                                                                      \
+      /* eight rows at a time, added pairwise in the input's type, then into */          \
+      /* the float64 accumulators: one load and store of a per eight rows */              \
+      for (; r + 8 <= r1; r += 8) {                                                       \
+        const T *restrict x0 = base + r * ld, *restrict x1 = x0 + ld, *restrict x2 = x1 + ld; \
+        const T *restrict x3 = x2 + ld, *restrict x4 = x3 + ld, *restrict x5 = x4 + ld;   \
+        const T *restrict x6 = x5 + ld, *restrict x7 = x6 + ld;                           \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          a[k] += ((x0[k] + x1[k]) + (x2[k] + x3[k])) + ((x4[k] + x5[k]) + (x6[k] + x7[k])); \
+      }                                                                                   \
+      for (; r < r1; r++) {                                                               \
         const T *restrict x = base + r * ld;                                              \
         for (gint64 k = 0; k < w; k++)                                                    \
           a[k] += x[k];                                                                   \
       }                                                                                   \
       break;                                                                              \
+    }                                                                                     \
     case RK_PROD:                                                                         \
       for (gint64 k = 0; k < w; k++)                                                      \
         a[k] = 1;                                                                         \

@@ -284,9 +284,10 @@ test_repeated_calls (void)
                                     1e-4 * fabs (grd_tensor_get (r, 0)));
     g_assert_cmpfloat (grd_tensor_get (c, 0), <, last);  /* gradient descent goes down */
     last = grd_tensor_get (c, 0);
-    if (step == 2)
+    /* by call 5 every buffer pool (the compiler's, the reduce kernels') is full */
+    if (step == 5)
       live = grd_tensor_live_count ();
-    if (step > 2)
+    if (step > 5)
       g_assert_cmpint (grd_tensor_live_count (), <=, live);
   }
 }

@@ -172,24 +172,32 @@ startup (GApplication *app)
 
 /* ------------------------------------------------------------ screenshot */
 
+/* Called every 500 ms until the window has been mapped and drawn once: on a
+ * loaded machine the first frame can come seconds after the window maps, and
+ * before it the window's snapshot is empty ("nothing to render"). */
 static gboolean
 take_screenshot (gpointer data)
 {
   GApplication *app = data;
   GtkWindow *w = gtk_application_get_active_window (GTK_APPLICATION (app));
-  static guint tries = 0;
+  guint tries = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (app), "gradus-screenshot-tries")) + 1;
+  g_object_set_data (G_OBJECT (app), "gradus-screenshot-tries", GUINT_TO_POINTER (tries));
+  gboolean last_try = tries >= 60;
   if (!w || !gtk_widget_get_mapped (GTK_WIDGET (w))) {
-    if (++tries < 40)
+    if (!last_try)
       return G_SOURCE_CONTINUE;
     g_printerr ("gradus: --screenshot: the window never appeared\n");
     g_application_quit (app);
     return G_SOURCE_REMOVE;
   }
   g_autoptr (GError) error = NULL;
-  if (gradus_window_screenshot (GRADUS_WINDOW (w), screenshot_path (app), &error))
+  if (gradus_window_screenshot (GRADUS_WINDOW (w), screenshot_path (app), &error)) {
     g_object_set_data (G_OBJECT (app), "gradus-screenshot-ok", GINT_TO_POINTER (1));
-  else
+  } else if (!last_try) {
+    return G_SOURCE_CONTINUE;  /* not drawn yet */
+  } else {
     g_printerr ("gradus: --screenshot: %s\n", error->message);
+  }
   /* Unsaved state does not matter to a screenshot. */
   gtk_window_destroy (w);
   g_application_quit (app);

@@ -93,13 +93,14 @@ def several_functions_need_run_function():
     doc = json.load(open(example("mlp-dropout-digits.gradus")))
     del doc["run"]["function"]
     for feed in list(doc["run"]["feeds"].values()) + list(doc["run"]["also"][0]["feeds"].values()):
-        feed["csv"] = os.path.join(SOURCE, "data", "datasets", "digits.csv")
+        feed["csv"] = os.path.join(SOURCE, "data", "examples", "datasets", "digits.csv")
     path = write_tmp("two.gradus", doc)
     p = gradus("run", path)
     assert p.returncode != 0 and "run.function" in p.stderr, p.stderr
     doc["functions"]["main"] = doc["functions"].pop("train")
     path = write_tmp("main.gradus", doc)
-    lines = run_lines(path, "--steps", "1", "--print", "last")
+    lines = run_lines(path, "--steps", "1", "--print", "last", "--allow-data",
+                      os.path.join(SOURCE, "data", "examples", "datasets"))
     assert lines[0]["function"] == "main", lines[0].keys()
 
 
@@ -108,7 +109,10 @@ def continued(path, total, first, extra=()):
     whole = run_raw(path, "--steps", str(total), *extra)
     saved = os.path.join(TMP, "saved-" + os.path.basename(path))
     a = run_raw(path, "--steps", str(first), "--save", saved, *extra)
-    b = run_raw(saved, "--steps", str(total - first), *extra)
+    # the saved file lives in another folder: its data sets are outside it
+    # and must be allowed (docs/format.md, "Data access")
+    datasets = os.path.join(SOURCE, "data", "examples", "datasets")
+    b = run_raw(saved, "--steps", str(total - first), "--allow-data", datasets, *extra)
     return whole, a + b, saved
 
 

@@ -77,6 +77,8 @@ check_results_stay (const char *name)
   g_autofree char *path = example (name);
   GradusWindow *w = ui_open_window (path, 1280, 800);
   GradusRunPanel *run = panel_of (w);
+  if (gradus_run_panel_get_error (run))
+    g_test_message ("%s: %s", name, gradus_run_panel_get_error (run));
   g_assert_null (gradus_run_panel_get_error (run));
   guint syncs = gradus_run_binding_get_n_syncs (gradus_window_get_run_binding (w));
   gradus_run_panel_set_steps (run, MIN (gradus_run_panel_get_steps (run), 50));

@@ -312,6 +312,14 @@ compile_function (GradusRunPanel *self, GError **error)
   GrdGraph *graph = grd_document_graph (self->doc);
   JsonObject *top = json_node_get_object (grd_document_root (self->doc));
   JsonObject *fn = member_object (top, "function");
+  if (!fn && member_object (top, "functions")) {
+    /* several functions: Run calls the run's main one (run.function); the
+     * run.also functions are not called by the panel yet */
+    g_autofree char *main_name = grd_document_run_function (self->doc, error);
+    fn = main_name ? grd_document_function_object (self->doc, main_name, error) : NULL;
+    if (!fn)
+      return NULL;
+  }
   if (!fn) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the file has no function object");
     return NULL;

@@ -85,10 +85,10 @@ gradus_cmd_export (int argc, char **argv)
       format = "pytorch";
   }
   if (!error && !format)
-    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, "--to FORMAT is needed (dot, png, svg, pdf, onnx, pytorch)");
+    g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("--to FORMAT is needed (dot, png, svg, pdf, onnx, pytorch)"));
   if (!error && !known_format (format))
     g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE,
-                 "--to wants dot, png, svg, pdf, onnx or pytorch, not '%s'", format);
+                 _("--to wants dot, png, svg, pdf, onnx or pytorch, not '%s'"), format);
   if (!error && strcmp (format, "dot") != 0 && (!out || strcmp (out, "-") == 0))
     g_set_error (&error, GRD_ERROR, GRD_ERROR_PARSE, _("-o OUT is needed for %s"), format);
   if (error) {

@@ -356,7 +356,7 @@ gradus_cmd_run (int argc, char **argv)
     } else if (cli_option (argc, argv, &i, "--print", &value, &e)) {
       if (!e && !print_mode_from_name (value, &print))
         g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
-                     "--print wants every, last or none, not '%s'", value);
+                     _("--print wants every, last or none, not '%s'"), value);
     } else if (cli_option (argc, argv, &i, "--function", &value, &e)) {
       if (!e)
         function = value;
@@ -366,8 +366,8 @@ gradus_cmd_run (int argc, char **argv)
     } else if (cli_option (argc, argv, &i, "--seed", &value, &e)) {
       guint64 v = 0;
       if (!e && !g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT64, &v, NULL))
-        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, "--seed wants a non-negative integer, not "
-                     "'%s'", value);
+        g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("--seed wants a non-negative integer, not "
+                       "'%s'"), value);
       seed = (gint64) v;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE, _("unknown option '%s' (see gradus run --help)"),
@@ -468,7 +468,7 @@ gradus_cmd_run (int argc, char **argv)
     for (guint i = 0; i < callers->len && !error; i++)
       grd_function_sync (((Caller *) g_ptr_array_index (callers, i))->fn, &error);
     if (error || !save_run (doc, save, step, callers, &error)) {
-      cli_error ("run", file, "--save: %s", error->message);
+      cli_error ("run", file, _("--save: %s"), error->message);
       status = CLI_EXIT_ERROR;
     }
   }

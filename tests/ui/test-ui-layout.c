@@ -151,8 +151,10 @@ test_layout (gconstpointer data)
     GtkWidget *b = find_action_button (GTK_WIDGET (run), "run.run");
     g_assert_nonnull (b);
     g_assert_true (ui_click_widget (GTK_WINDOW (w), b));
-    UI_TEST_SPIN_UNTIL (!gradus_run_panel_is_running (run) && gradus_run_panel_get_n_calls (run) > 0, 20);
+    UI_TEST_SPIN_UNTIL (!gradus_run_panel_is_running (run) && gradus_run_panel_get_n_calls (run) > 0, 60);
     statuses[i] = g_strdup (gradus_run_panel_get_status (run));
+    if (!strstr (statuses[i], "calls in"))
+      g_test_message ("%s: %s", (const char *) names->pdata[i], statuses[i]);
     g_assert_nonnull (strstr (statuses[i], "calls in"));
   }
   ui_xtest_spin (2000);

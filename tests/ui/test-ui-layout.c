@@ -150,7 +150,11 @@ test_layout (gconstpointer data)
     steps[i] = gradus_run_panel_get_steps (run);
     GtkWidget *b = find_action_button (GTK_WIDGET (run), "run.run");
     g_assert_nonnull (b);
-    g_assert_true (ui_click_widget (GTK_WINDOW (w), b));
+    /* The run is started through the button's action, not a pointer click:
+     * with twelve windows overlapping, XTest clicks were lost in the suite
+     * (to be investigated). Real clicks on Run are tested in test-ui-session. */
+    g_assert_true (gtk_widget_get_sensitive (b));
+    g_assert_true (gtk_widget_activate_action (b, "run.run", NULL));
     UI_TEST_SPIN_UNTIL (!gradus_run_panel_is_running (run) && gradus_run_panel_get_n_calls (run) > 0, 60);
     statuses[i] = g_strdup (gradus_run_panel_get_status (run));
     if (!strstr (statuses[i], "calls in"))

@@ -5,6 +5,7 @@
  * float64 and float32; gradients against finite differences, gradients of
  * gradients, symbolic shapes, and errors that name the node. */
 #include "grad-check.h"
+#include "conv-cases.h"
 #include "grd-internal.h"
 #include "compile/grd-program.h"
 
@@ -13,90 +14,16 @@
 
 /* ------------------------------------------------------------ references */
 
-static GrdTensor *
-tensor_from_json (JsonObject *o, GrdDType dtype)
-{
-  JsonArray *shape = json_object_get_array_member (o, "shape");
-  JsonArray *data = json_object_get_array_member (o, "data");
-  gint rank = json_array_get_length (shape);
-  gint64 dims[GRD_MAX_RANK];
-  for (gint d = 0; d < rank; d++)
-    dims[d] = json_array_get_int_element (shape, d);
-  g_autofree double *v = g_new (double, MAX (json_array_get_length (data), 1));
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    v[i] = json_array_get_double_element (data, i);
-  return grd_tensor_new_from_doubles (dtype, rank, dims, v);
-}
-
-static JsonArray *
-load_cases (JsonParser **parser)
+/* Compiles with the passes given by `data` (0: the reference executor). */
+static GrdFunction *
+with_passes (GrdGraph *g, const GrdRef *ins, gint n_in, const GrdRef *outs, gint n_out,
+             gpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "tests", "data",
-                                            "conv-refs.json", NULL);
-  *parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_file (*parser, path, &error));
+  GrdFunction *fn = grd_function_new_with_passes (g, ins, n_in, outs, n_out, NULL, 0,
+                                                  GPOINTER_TO_UINT (data), &error);
   g_assert_no_error (error);
-  return json_object_get_array_member (json_node_get_object (json_parser_get_root (*parser)), "cases");
-}
-
-/* Runs one case on `passes` (0: reference executor) in `dtype`: the op's
- * output, and for conv2d the gradients of sum(gy * y) for input and filters. */
-static void
-check_case (JsonObject *c, guint passes, GrdDType dtype, double tol)
-{
-  const char *op = json_object_get_string_member (c, "op");
-  GrdAttrs attrs;
-  const char *bad = NULL, *expected = NULL;
-  grd_attrs_init (&attrs);
-  g_assert_true (grd_conv_attrs_parse (json_object_get_object_member (c, "attrs"), &attrs, &bad,
-                                       &expected));
-  JsonArray *ins = json_object_get_array_member (c, "inputs");
-  gint n_in = json_array_get_length (ins);
-  g_autoptr (GrdGraph) g = grd_graph_new ();
-  g_autoptr (GError) error = NULL;
-  GrdRef vars[3];
-  GrdTensor *vals[3] = { NULL };
-  for (gint i = 0; i < n_in; i++) {
-    vals[i] = tensor_from_json (json_array_get_object_element (ins, i), dtype);
-    vars[i] = grd_graph_variable (g, NULL, dtype, 4, NULL, &error);
-  }
-  gboolean conv = g_str_equal (op, "conv2d");
-  GrdRef outs[3];
-  gint n_out = 1;
-  outs[0] = grd_graph_op (g, "case", op, vars, n_in, &attrs, &error);
-  GrdTensor *gy = NULL;
-  if (conv) {
-    gy = tensor_from_json (json_object_get_object_member (c, "gy"), dtype);
-    vals[2] = gy;
-    vars[2] = grd_graph_variable (g, "gy", dtype, 4, NULL, &error);
-    GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", outs[0], vars[2], &error), &error);
-    grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, outs + 1, &error);
-    n_out = 3;
-  }
-  g_assert_no_error (error);
-  gint n_vars = conv ? 3 : n_in;
-  g_autoptr (GrdFunction) fn = grd_function_new_with_passes (g, vars, n_vars, outs, n_out, NULL, 0,
-                                                             passes, &error);
-  g_assert_no_error (error);
-  GrdTensor *got[3] = { NULL };
-  g_assert_true (grd_function_call (fn, vals, got, &error));
-  g_assert_no_error (error);
-  g_autoptr (GrdTensor) want = tensor_from_json (json_object_get_object_member (c, "output"), dtype);
-  grd_test_assert_close (got[0], want, tol, tol);
-  if (conv) {
-    JsonArray *grads = json_object_get_array_member (c, "grads");
-    for (gint k = 0; k < 2; k++) {
-      g_autoptr (GrdTensor) w = tensor_from_json (json_array_get_object_element (grads, k), dtype);
-      grd_test_assert_close (got[1 + k], w, tol, tol);
-    }
-  }
-  for (gint k = 0; k < 3; k++) {
-    if (got[k])
-      grd_tensor_unref (got[k]);
-    if (vals[k])
-      grd_tensor_unref (vals[k]);
-  }
+  return fn;
 }
 
 static void
@@ -104,14 +31,20 @@ test_references (gconstpointer data)
 {
   guint mode = GPOINTER_TO_UINT (data);
   g_autoptr (JsonParser) parser = NULL;
-  JsonArray *cases = load_cases (&parser);
+  JsonArray *cases = grd_test_conv_cases (&parser);
   g_assert_cmpuint (json_array_get_length (cases), >=, 100);
   for (guint i = 0; i < json_array_get_length (cases); i++) {
     JsonObject *c = json_array_get_object_element (cases, i);
     switch (mode) {
-    case 0: check_case (c, 0, GRD_DTYPE_FLOAT64, 1e-9); break;
-    case 1: check_case (c, GRD_PASS_ALL, GRD_DTYPE_FLOAT64, 1e-9); break;
-    default: check_case (c, GRD_PASS_ALL, GRD_DTYPE_FLOAT32, 2e-4); break;
+    case 0: grd_test_conv_check_case (c, GRD_DTYPE_FLOAT64, 1e-9, with_passes, GUINT_TO_POINTER (0)); break;
+    case 1:
+      grd_test_conv_check_case (c, GRD_DTYPE_FLOAT64, 1e-9, with_passes,
+                                GUINT_TO_POINTER (GRD_PASS_ALL));
+      break;
+    default:
+      grd_test_conv_check_case (c, GRD_DTYPE_FLOAT32, 2e-4, with_passes,
+                                GUINT_TO_POINTER (GRD_PASS_ALL));
+      break;
     }
   }
 }

@@ -6,24 +6,10 @@
 #include "gradus.h"
 #include "grd-internal.h"
 #include "../grad-check.h"
+#include "../conv-cases.h"
 #include "vulkan/grd-vk-private.h"
 
 #include <string.h>
-
-static GrdTensor *
-tensor_from_json (JsonObject *o, GrdDType dtype)
-{
-  JsonArray *shape = json_object_get_array_member (o, "shape");
-  JsonArray *data = json_object_get_array_member (o, "data");
-  gint rank = json_array_get_length (shape);
-  gint64 dims[GRD_MAX_RANK];
-  for (gint d = 0; d < rank; d++)
-    dims[d] = json_array_get_int_element (shape, d);
-  g_autofree double *v = g_new (double, MAX (json_array_get_length (data), 1));
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    v[i] = json_array_get_double_element (data, i);
-  return grd_tensor_new_from_doubles (dtype, rank, dims, v);
-}
 
 /* A function on Vulkan that really runs there. */
 static GrdFunction *
@@ -39,56 +25,12 @@ on_vulkan (GrdGraph *g, const GrdRef *ins, gint n_in, const GrdRef *outs, gint n
   return fn;
 }
 
-static void
-check_case (JsonObject *c, GrdDType dtype, double tol)
+static GrdFunction *
+on_vulkan_case (GrdGraph *g, const GrdRef *ins, gint n_in, const GrdRef *outs, gint n_out,
+                gpointer data)
 {
-  const char *op = json_object_get_string_member (c, "op");
-  GrdAttrs attrs;
-  const char *bad = NULL, *expected = NULL;
-  grd_attrs_init (&attrs);
-  g_assert_true (grd_conv_attrs_parse (json_object_get_object_member (c, "attrs"), &attrs, &bad,
-                                       &expected));
-  JsonArray *ins = json_object_get_array_member (c, "inputs");
-  gint n_in = json_array_get_length (ins);
-  g_autoptr (GrdGraph) g = grd_graph_new ();
-  g_autoptr (GError) error = NULL;
-  GrdRef vars[3];
-  GrdTensor *vals[3] = { NULL };
-  for (gint i = 0; i < n_in; i++) {
-    vals[i] = tensor_from_json (json_array_get_object_element (ins, i), dtype);
-    vars[i] = grd_graph_variable (g, NULL, dtype, 4, NULL, &error);
-  }
-  gboolean conv = g_str_equal (op, "conv2d");
-  GrdRef outs[3];
-  gint n_out = 1;
-  outs[0] = grd_graph_op (g, "case", op, vars, n_in, &attrs, &error);
-  if (conv) {
-    vals[2] = tensor_from_json (json_object_get_object_member (c, "gy"), dtype);
-    vars[2] = grd_graph_variable (g, "gy", dtype, 4, NULL, &error);
-    GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", outs[0], vars[2], &error), &error);
-    grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, outs + 1, &error);
-    n_out = 3;
-  }
-  g_assert_no_error (error);
-  g_autoptr (GrdFunction) fn = on_vulkan (g, vars, conv ? 3 : n_in, outs, n_out);
-  GrdTensor *got[3] = { NULL };
-  g_assert_true (grd_function_call (fn, vals, got, &error));
-  g_assert_no_error (error);
-  g_autoptr (GrdTensor) want = tensor_from_json (json_object_get_object_member (c, "output"), dtype);
-  grd_test_assert_close (got[0], want, tol, tol);
-  if (conv) {
-    JsonArray *grads = json_object_get_array_member (c, "grads");
-    for (gint k = 0; k < 2; k++) {
-      g_autoptr (GrdTensor) w = tensor_from_json (json_array_get_object_element (grads, k), dtype);
-      grd_test_assert_close (got[1 + k], w, tol, tol);
-    }
-  }
-  for (gint k = 0; k < 3; k++) {
-    if (got[k])
-      grd_tensor_unref (got[k]);
-    if (vals[k])
-      grd_tensor_unref (vals[k]);
-  }
+  (void) data;
+  return on_vulkan (g, ins, n_in, outs, n_out);
 }
 
 static void
@@ -97,16 +39,13 @@ test_references (void)
   g_autoptr (GError) error = NULL;
   GrdVkContext *ctx = grd_vk_context_get (&error);
   g_assert_no_error (error);
-  g_autofree char *path = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "tests", "data",
-                                            "conv-refs.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_file (parser, path, &error));
-  JsonArray *cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                                   "cases");
+  g_autoptr (JsonParser) parser = NULL;
+  JsonArray *cases = grd_test_conv_cases (&parser);
   for (guint i = 0; i < json_array_get_length (cases); i++) {
-    check_case (json_array_get_object_element (cases, i), GRD_DTYPE_FLOAT32, 2e-4);
+    JsonObject *c = json_array_get_object_element (cases, i);
+    grd_test_conv_check_case (c, GRD_DTYPE_FLOAT32, 2e-4, on_vulkan_case, NULL);
     if (ctx->has_float64 && i % 4 == 0)  /* float64 on a quarter: lavapipe is slow */
-      check_case (json_array_get_object_element (cases, i), GRD_DTYPE_FLOAT64, 1e-9);
+      grd_test_conv_check_case (c, GRD_DTYPE_FLOAT64, 1e-9, on_vulkan_case, NULL);
   }
   g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
 }

@@ -269,14 +269,19 @@ test_zero_dimension (void)
   guint64 b;
   g_assert_false (grd_shape_bytes (2, (gint64[]) { G_GINT64_CONSTANT (1) << 40,
                                                    G_GINT64_CONSTANT (1) << 40 }, GRD_DTYPE_FLOAT64, &b));
-  /* an init with a zero next to huge dimensions is empty */
+  /* An init with a zero next to huge dimensions is refused in one line: the value
+   * is empty, but loops and printing would walk its 2^124 outer rows (a fuzzer
+   * found `gradus run` printing "[]" for ever) */
   g_autoptr (JsonNode) json = grd_json_parse (
     "{\"shape\": [4611686018427387904, 4611686018427387904, 0], \"init\": \"uniform\"}", -1,
     NULL, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GrdTensor) t = grd_value_from_json (json, GRD_DTYPE_FLOAT64, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (t->size, ==, 0);
+  g_assert_null (t);
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_VALUE);
+  g_assert_nonnull (strstr (error->message, "empty"));
+  g_assert_null (strchr (error->message, '\n'));
+  g_clear_error (&error);
   /* and the same dimensions in an .npy header */
   g_autofree char *dir = g_dir_make_tmp ("gradus-limits-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "z.npy", NULL);
@@ -290,11 +295,17 @@ test_zero_dimension (void)
   g_string_append_c (npy, '\n');
   g_assert_true (g_file_set_contents (path, npy->str, npy->len, NULL));
   g_string_free (npy, TRUE);
-  g_autoptr (GrdTensor) z = grd_npy_load (path, &error);
+  g_autoptr (GrdTensor) huge = grd_npy_load (path, &error);
+  g_assert_null (huge);
+  g_assert_nonnull (strstr (error->message, "empty"));
+  g_clear_error (&error);
+  /* an empty value of a reasonable extent is fine, and a sum over it is an empty
+   * reduction, not an overflow */
+  g_autoptr (JsonNode) small = grd_json_parse (
+    "{\"shape\": [1000, 1000, 0], \"init\": \"uniform\"}", -1, NULL, NULL);
+  g_autoptr (GrdTensor) z = grd_value_from_json (small, GRD_DTYPE_FLOAT64, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (z->size, ==, 0);
-  g_assert_cmpint (z->shape[0], ==, G_GINT64_CONSTANT (1) << 62);
-  /* a sum over it is an empty reduction, not an overflow */
   g_autoptr (GrdGraph) g = grd_graph_new ();
   GrdRef c = grd_graph_constant (g, "c", z, &error);
   GrdRef s = grd_op1 (g, "sum", c, &error);

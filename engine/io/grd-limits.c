@@ -106,6 +106,23 @@ grd_limits_check_value (const GrdLimits *limits, const char *what, GrdDType dtyp
 {
   guint64 bytes = 0, budget = grd_limits_memory (limits);
   gboolean counted = grd_shape_bytes (rank, shape, dtype, &bytes);
+  if (counted && bytes == 0 && rank > 0) {
+    /* An empty value still has its outer dimensions: kernels loop over them and
+     * `gradus run` prints their brackets, so they must fit the budget as if the
+     * zero dimension were one ([2^62, 0] would otherwise loop for ever). */
+    guint64 extent = grd_dtype_size (dtype);
+    for (gint i = 0; i < rank && counted; i++)
+      if (shape[i] != 0 && (shape[i] < 0 || __builtin_mul_overflow (extent, (guint64) shape[i], &extent)))
+        counted = FALSE;
+    if (counted && extent <= budget)
+      return TRUE;
+    g_autofree char *dims = grd_dims_describe (rank, shape);
+    g_autofree char *limit = grd_size_describe (budget);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                 "%s would be %s%s: empty, but its other dimensions are larger than the "
+                 "memory limit of %s allows", what, grd_dtype_name (dtype), dims, limit);
+    return FALSE;
+  }
   if (counted && bytes <= budget)
     return TRUE;
   g_autofree char *dims = grd_dims_describe (rank, shape);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs one libFuzzer target for a while: tools/fuzz.sh TARGET SECONDS
 #   TARGET: document, run, npy, csv or feed (tests/fuzz/meson.build says what each reads)
+#   FUZZ_TIMEOUT: seconds one input may take (default 10; raise it on a loaded machine)
 # Builds build-fuzz/ with clang, AddressSanitizer and UBSan, the engine
 # instrumented for coverage; fuzzes from the seed corpus in tests/fuzz/corpus
 # (plus the examples and test data) with the target's dictionary. New inputs
@@ -42,6 +43,6 @@ workdir=$(pwd)
 cd "tests/fuzz/corpus/$target"
 # shellcheck disable=SC2086
 "$workdir/build-fuzz/tests/fuzz/fuzz-$target" \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=65536 \
   -dict="$workdir/tests/fuzz/dict/$target.dict" -artifact_prefix="$workdir/$findings/" \
   -print_final_stats=1 "$workdir/$corpus" $(for s in $seeds; do printf '%s ' "$workdir/$s"; done)

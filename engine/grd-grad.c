@@ -17,14 +17,98 @@ graph_truncate (GrdGraph *g, guint len)
   g_ptr_array_set_size (g->nodes, len);
 }
 
+/* A constant whose every element is 1 (the `1` of `1 / (1 + exp(u))`). */
+static gboolean
+is_const_one (GrdGraph *g, GrdRef r)
+{
+  GrdNode *n = grd_graph_node (g, r.node);
+  if (n->kind != GRD_NODE_CONSTANT || !n->value || n->value->size < 1)
+    return FALSE;
+  for (gint64 i = 0; i < n->value->size; i++)
+    if (grd_tensor_get (n->value, i) != 1.0)
+      return FALSE;
+  return TRUE;
+}
+
+/* An op node the gradient may pass over: no wrt and not consider_constant. */
+static GrdNode *
+passable_op (GrdGraph *g, GrdRef r, const char *name, const gboolean *is_wrt,
+             const gboolean *blocked)
+{
+  GrdNode *n = grd_graph_node (g, r.node);
+  if (n->kind != GRD_NODE_OP || r.output != 0 || is_wrt[r.node] || blocked[r.node]
+      || !g_str_equal (n->op->name, name) || n->n_inputs < 1)
+    return NULL;
+  return n;
+}
+
+/* Recognises the ways a sigmoid is written, as Theano's rewrites do:
+ * sigmoid(x), 1 / (1 + exp(u)) = sigmoid(-u), and 1 - s = sigmoid(-a) where s
+ * is one of them with argument a. Sets *x and *sign so that the value at p is
+ * sigmoid(sign * x); the nodes in between are passed over. */
+static gboolean
+sigmoid_form (GrdGraph *g, GrdRef p, const gboolean *is_wrt, const gboolean *blocked,
+              gint depth, GrdRef *x, gint *sign)
+{
+  GrdNode *n;
+  if (depth > 8)
+    return FALSE;
+  if ((n = passable_op (g, p, "sigmoid", is_wrt, blocked))) {
+    *x = n->inputs[0];
+    *sign = 1;
+  } else if ((n = passable_op (g, p, "sub", is_wrt, blocked)) && is_const_one (g, n->inputs[0])) {
+    if (!sigmoid_form (g, n->inputs[1], is_wrt, blocked, depth + 1, x, sign))
+      return FALSE;
+    *sign = -*sign;
+  } else if ((n = passable_op (g, p, "div", is_wrt, blocked)) && is_const_one (g, n->inputs[0])) {
+    GrdNode *den = passable_op (g, n->inputs[1], "add", is_wrt, blocked);
+    if (!den)
+      return FALSE;
+    GrdRef e = is_const_one (g, den->inputs[0]) ? den->inputs[1]
+               : is_const_one (g, den->inputs[1]) ? den->inputs[0] : GRD_REF_NONE;
+    GrdNode *exp_node = grd_ref_is_none (e) ? NULL : passable_op (g, e, "exp", is_wrt, blocked);
+    if (!exp_node)
+      return FALSE;
+    *x = exp_node->inputs[0];
+    *sign = -1;
+  } else {
+    return FALSE;
+  }
+  return grd_dtype_is_float (grd_graph_ref_type (g, *x)->dtype);
+}
+
+/* d/dx log(sigmoid(sign * x)) = sign * sigmoid(-sign * x), added to x's
+ * gradient straight from the log's: finite for any x, where the chain rule
+ * through 1 / (1 + exp(u)) overflows. The nodes between get nothing from this
+ * reader, so other readers of them keep their own gradients. */
+static void
+log_sigmoid_gradient (GrdGraph *g, GrdRef gz, GrdRef x, gint sign, GrdRef **acc, GError **error)
+{
+  GrdRef gx;
+  if (sign > 0) {
+    GrdRef s = grd_build (g, error, "sigmoid", NULL, 1, grd_build (g, error, "neg", NULL, 1, x));
+    gx = grd_build (g, error, "mul", NULL, 2, gz, s);
+  } else {
+    GrdRef s = grd_build (g, error, "sigmoid", NULL, 1, x);
+    gx = grd_build (g, error, "neg", NULL, 1, grd_build (g, error, "mul", NULL, 2, gz, s));
+  }
+  if (*error)
+    return;
+  GrdDType dt = grd_graph_node (g, x.node)->types[x.output].dtype;
+  gx = grd_build_reduce_to (g, error, grd_build_cast (g, error, gx, dt), x);
+  GrdRef *slot = &acc[x.node][x.output];
+  *slot = grd_ref_is_none (*slot) ? gx : grd_build (g, error, "add", NULL, 2, *slot, gx);
+}
+
 /* Gradients of pairs whose naive chain rule overflows (softmax then
- * crossentropy or log, log of sigmoid) are built in one step, straight to the
- * inner node's input, as Theano's stabilising rewrites give them: they stay
- * finite for logits of 1000. Applies when the inner node's only reader on the
- * path is the outer one. Returns TRUE when it handled `outer`. */
+ * crossentropy or log, log of any form of sigmoid) are built in one step,
+ * straight to the inner node's input, as Theano's stabilising rewrites give
+ * them: they stay finite for logits of 1000. The softmax pairs apply when the
+ * inner node's only reader on the path is the outer one. Returns TRUE when it
+ * handled `outer`. */
 static gboolean
 stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
-             const gboolean *is_wrt, GError **error)
+             const gboolean *is_wrt, const gboolean *blocked, GError **error)
 {
   GrdNode *outer = grd_graph_node (g, outer_index);
   const char *name = outer->op->name;
@@ -32,6 +116,13 @@ stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
   if (!(cce || is_log) || grd_ref_is_none (acc[outer_index][0]))
     return FALSE;
   GrdRef p = outer->inputs[0];
+  GrdRef sx;
+  gint sign;
+  if (is_log && acc[p.node] && sigmoid_form (g, p, is_wrt, blocked, 0, &sx, &sign)) {
+    if (acc[sx.node])
+      log_sigmoid_gradient (g, acc[outer_index][0], sx, sign, acc, error);
+    return TRUE;
+  }
   GrdNode *inner = grd_graph_node (g, p.node);
   if (inner->kind != GRD_NODE_OP || readers[p.node] != 1 || !acc[p.node] || is_wrt[p.node])
     return FALSE;
@@ -45,10 +136,9 @@ stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
   gboolean cce_softmax = cce && g_str_equal (iname, "softmax") && axis == rank - 1
                          && !grd_dtype_is_float (grd_graph_ref_type (g, outer->inputs[1])->dtype);
   gboolean log_softmax = is_log && g_str_equal (iname, "softmax");
-  gboolean log_sigmoid = is_log && g_str_equal (iname, "sigmoid");
   /* Decide that the pair is ours only once the inner op is known to be one of
-   * the three: claiming any other pair would drop its gradient (issue 9). */
-  if (!(cce_softmax || log_softmax || log_sigmoid))
+   * the two: claiming any other pair would drop its gradient (issue 9). */
+  if (!(cce_softmax || log_softmax))
     return FALSE;
   if (!acc[x.node]) {
     /* nothing upstream needs a gradient: the inner node has one input */
@@ -67,15 +157,11 @@ stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
     GrdRef onehot = grd_build (g, error, "_onehot_like", NULL, 2, outer->inputs[1], p);
     GrdRef diff = grd_build (g, error, "sub", NULL, 2, p, onehot);
     gx = grd_build (g, error, "mul", NULL, 2, grd_build (g, error, "dimshuffle", &pat, 1, gz), diff);
-  } else if (log_softmax) {
+  } else {
     /* d/dx log(softmax(x)) = g - softmax(x) * sum(g, axis) */
     GrdAttrs at = grd_attrs_axis (axis, TRUE);
     GrdRef sg = grd_build (g, error, "sum", &at, 1, gz);
     gx = grd_build (g, error, "sub", NULL, 2, gz, grd_build (g, error, "mul", NULL, 2, p, sg));
-  } else {
-    /* d/dx log(sigmoid(x)) = g * sigmoid(-x) */
-    GrdRef s = grd_build (g, error, "sigmoid", NULL, 1, grd_build (g, error, "neg", NULL, 1, x));
-    gx = grd_build (g, error, "mul", NULL, 2, gz, s);
   }
   if (*error)
     return TRUE;
@@ -153,7 +239,7 @@ expand (GrdGraph *g, GrdRef cost, const GrdRef *wrt, gint n_wrt, const GrdRef *c
     GrdNode *node = grd_graph_node (g, i);
     if (!acc[i] || node->kind != GRD_NODE_OP || blocked[i])
       continue;
-    if (stable_pair (g, i, acc, readers, is_wrt, error))
+    if (stable_pair (g, i, acc, readers, is_wrt, blocked, error))
       continue;
     gboolean any = FALSE;
     for (gint k = 0; k < node->n_outputs; k++)

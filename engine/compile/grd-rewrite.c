@@ -538,6 +538,25 @@ grd_pass_stabilize (GrdProgram *prog)
             replacement = grd_program_add_op (prog, "logsumexp", &at, q->in, 1, &e);
         }
       }
+    } else if (g_str_equal (name, "div") && ins->n_in == 2 && is_const_value (prog, ins->in[0], 1.0)
+               && const_does_not_broadcast (prog, ins->in[1], ins->in[0], out)
+               && (p = producer (prog, ins->in[1])) && is_op (p, "add")) {
+      /* 1 / (1 + exp(u)) = sigmoid(-u): the tutorials write the sigmoid out,
+       * and the log rules above then see it (as Theano's rewrites do) */
+      gint e_value = is_const_value (prog, p->in[0], 1.0) ? p->in[1]
+                     : is_const_value (prog, p->in[1], 1.0) ? p->in[0] : -1;
+      gint c_value = e_value == p->in[1] ? p->in[0] : p->in[1];
+      GrdInstr *q = e_value >= 0 ? producer (prog, e_value) : NULL;
+      if (q && is_op (q, "exp") && const_does_not_broadcast (prog, e_value, c_value, p->out[0])) {
+        gint nu = grd_program_add_op (prog, "neg", NULL, q->in, 1, &e);
+        replacement = nu >= 0 ? grd_program_add_op (prog, "sigmoid", NULL, &nu, 1, &e) : -1;
+      }
+    } else if (g_str_equal (name, "sub") && ins->n_in == 2 && is_const_value (prog, ins->in[0], 1.0)
+               && (p = producer (prog, ins->in[1])) && is_op (p, "sigmoid")
+               && const_does_not_broadcast (prog, ins->in[1], ins->in[0], out)) {
+      /* 1 - sigmoid(x) = sigmoid(-x), exact where 1 - sigmoid(x) rounds to 0 */
+      gint nx = grd_program_add_op (prog, "neg", NULL, p->in, 1, &e);
+      replacement = nx >= 0 ? grd_program_add_op (prog, "sigmoid", NULL, &nx, 1, &e) : -1;
     } else if (g_str_equal (name, "sub") && p && is_op (p, "exp")
                && is_const_value (prog, ins->in[1], 1.0)
                && const_does_not_broadcast (prog, ins->in[0], ins->in[1], out)) {

@@ -237,6 +237,25 @@ build_exact_pairs_grad (GrdGraph *g, const GrdRef *v, gpointer data, GError **e)
   return gx;
 }
 
+
+/* The logistic regression tutorial's cost as Theano users write it:
+ * p = 1 / (1 + exp(-(x * w))), y log p + (1 - y) log(1 - p), plus 3 p so that
+ * p has a reader besides the two logs: the logs' gradients go straight to
+ * x * w (sigmoid forms), p's third reader keeps its own. */
+static GrdRef
+build_written_sigmoid_three_readers (GrdGraph *g, const GrdRef *v, gpointer data, GError **e)
+{
+  GrdRef one = grd_scalar (g, GRD_DTYPE_FLOAT64, 1, e);
+  GrdRef z = grd_op2 (g, "mul", v[0], v[1], e);
+  GrdRef den = grd_op2 (g, "add", one, grd_op1 (g, "exp", grd_op1 (g, "neg", z, e), e), e);
+  GrdRef p = grd_op2 (g, "div", one, den, e);
+  GrdRef a = grd_op2 (g, "mul", v[2], grd_op1 (g, "log", p, e), e);
+  GrdRef b = grd_op2 (g, "mul", grd_op2 (g, "sub", one, v[2], e),
+                      grd_op1 (g, "log", grd_op2 (g, "sub", one, p, e), e), e);
+  GrdRef three = grd_scalar (g, GRD_DTYPE_FLOAT64, 3, e);
+  return grd_op2 (g, "add", grd_op2 (g, "add", a, b, e), grd_op2 (g, "mul", three, p, e), e);
+}
+
 static void
 test_near_misses (void)
 {
@@ -255,6 +274,75 @@ test_near_misses (void)
   grd_test_verify_grad_build (build_log_of_others, NULL, one, 1, 6);
   grd_test_verify_grad_build (build_pairs_after_ops, NULL, two, 2, 7);
   grd_test_verify_grad_build (build_exact_pairs_grad, NULL, two, 2, 8);
+  GrdTensor *three[] = { x, w, t };
+  grd_test_verify_grad_build (build_written_sigmoid_three_readers, NULL, three, 3, 9);
+}
+
+/* The same cost where the sigmoid saturates (z = +-800): d/dz of
+ * -t log p - (1 - t) log(1 - p) is sigmoid(z) - t, finite on every executor
+ * (the naive chain rule gives inf * 0). */
+static void
+test_written_sigmoid_saturated (gconstpointer data)
+{
+  Exec exec = GPOINTER_TO_INT (data);
+  if (exec == EXEC_VULKAN && !vulkan_wanted ()) {
+    g_test_skip ("GRADUS_TEST_VULKAN is not 1 (a build without the Vulkan back end)");
+    return;
+  }
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 n = 6;
+  GrdRef z = grd_graph_variable (g, "z", GRD_DTYPE_FLOAT64, 1, &n, &error);
+  GrdRef t = grd_graph_variable (g, "t", GRD_DTYPE_FLOAT64, 1, &n, &error);
+  GrdRef one = grd_scalar (g, GRD_DTYPE_FLOAT64, 1, &error);
+  GrdRef den = grd_op2 (g, "add", one, grd_op1 (g, "exp", grd_op1 (g, "neg", z, &error), &error), &error);
+  GrdRef p = grd_op2 (g, "div", one, den, &error);
+  GrdRef a = grd_op2 (g, "mul", t, grd_op1 (g, "log", p, &error), &error);
+  GrdRef b = grd_op2 (g, "mul", grd_op2 (g, "sub", one, t, &error),
+                      grd_op1 (g, "log", grd_op2 (g, "sub", one, p, &error), &error), &error);
+  GrdRef cost = grd_op1 (g, "neg", grd_op1 (g, "sum", grd_op2 (g, "add", a, b, &error), &error), &error);
+  GrdRef gz;
+  grd_graph_grad (g, "d", cost, &z, 1, NULL, 0, &gz, &error);
+  g_assert_no_error (error);
+  GrdRef in[] = { z, t };
+  g_autoptr (GrdFunction) f = compile_on (g, in, 2, &gz, 1, exec);
+  const double zs[] = { 800, -800, 800, -800, 30, 0.5 };
+  const double ts[] = { 1, 1, 0, 0, 0, 1 };
+  g_autoptr (GrdTensor) zv = grd_tensor_new_from_doubles (GRD_DTYPE_FLOAT64, 1, &n, zs);
+  g_autoptr (GrdTensor) tv = grd_tensor_new_from_doubles (GRD_DTYPE_FLOAT64, 1, &n, ts);
+  GrdTensor *args[] = { zv, tv };
+  g_autoptr (GrdTensor) r = NULL;
+  g_assert_true (grd_function_call (f, args, &r, &error));
+  g_assert_no_error (error);
+  double want[6];
+  for (gint i = 0; i < 6; i++)
+    want[i] = 0.5 * (1 + tanh (0.5 * zs[i])) - ts[i];
+  grd_test_assert_tensor (r, GRD_DTYPE_FLOAT64, 1, &n, want, 1e-12, 1e-14);
+}
+
+/* consider_constant on the exp inside 1 / (1 + exp(-x)): the sigmoid form
+ * is not recognised through it, and no gradient flows that way. */
+static void
+test_written_sigmoid_constant_exp (void)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT64, 0, NULL, &error);
+  GrdRef one = grd_scalar (g, GRD_DTYPE_FLOAT64, 1, &error);
+  GrdRef e = grd_op1 (g, "exp", grd_op1 (g, "neg", x, &error), &error);
+  GrdRef p = grd_op2 (g, "div", one, grd_op2 (g, "add", one, e, &error), &error);
+  GrdRef y = grd_op2 (g, "add", grd_op1 (g, "log", p, &error), x, &error);
+  GrdRef gx;
+  grd_graph_grad (g, "d", y, &x, 1, &e, 1, &gx, &error);
+  g_assert_no_error (error);
+  for (Exec k = EXEC_REFERENCE; k <= EXEC_OPTIMISED; k++) {
+    g_autoptr (GrdFunction) f = compile_on (g, &x, 1, &gx, 1, k);
+    g_autoptr (GrdTensor) xv = grd_tensor_new_scalar (GRD_DTYPE_FLOAT64, 0.8);
+    g_autoptr (GrdTensor) r = NULL;
+    g_assert_true (grd_function_call (f, &xv, &r, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (grd_tensor_get (r, 0), ==, 1.0);
+  }
 }
 
 /* The sigmoid's two readers by hand, on each executor (the optimiser's
@@ -334,6 +422,12 @@ main (int argc, char **argv)
                                              exec_names[e]);
     g_test_add_data_func (path, GINT_TO_POINTER (e), test_sigmoid_two_readers_values);
   }
+  for (Exec e = 0; e < N_EXECS; e++) {
+    g_autofree char *path = g_strdup_printf ("/grad-regress/written-sigmoid/saturated/%s",
+                                             exec_names[e]);
+    g_test_add_data_func (path, GINT_TO_POINTER (e), test_written_sigmoid_saturated);
+  }
+  g_test_add_func ("/grad-regress/written-sigmoid/constant-exp", test_written_sigmoid_constant_exp);
   g_test_add_func ("/grad-regress/near-miss/finite-differences", test_near_misses);
   g_test_add_func ("/grad-regress/near-miss/inner-node-constant", test_pair_inner_constant);
   return g_test_run ();

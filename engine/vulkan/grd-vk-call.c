@@ -61,6 +61,13 @@ infer_shapes (GrdVkFunction *fn, GError **error)
   for (guint p = 0; p < fn->schedule->len; p++) {
     gint i = g_array_index (fn->schedule, gint, p);
     GrdNode *node = grd_vk_node_at (fn, i);
+    if (fn->host[i]) {
+      if (!grd_vk_host_value (fn, i, error))
+        return FALSE;
+      GrdTensor *t = fn->host_val[i];
+      grd_vk_value_set_shape (&fn->values[fn->slot_base[i]], t->dtype, t->rank, t->shape);
+      continue;
+    }
     GrdType in[node->n_inputs + 1], out[node->n_outputs + 1];
     for (gint j = 0; j < node->n_inputs; j++) {
       GrdVkValue *v = grd_vk_slot (fn, node->inputs[j]);
@@ -236,6 +243,9 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, gboolean replay
       case GRD_VK_STEP_ONE_HOT: good = grd_vk_step_one_hot (&rec, st, &local); break;
       case GRD_VK_STEP_PROD_OTHERS: good = grd_vk_step_prod_others (&rec, st, &local); break;
       case GRD_VK_STEP_EXT: good = grd_vk_step_ext (&rec, st, &local); break;
+      case GRD_VK_STEP_HOST: break;
+      case GRD_VK_STEP_INDEX: good = grd_vk_step_index (&rec, st, &local); break;
+      case GRD_VK_STEP_SUBTENSOR: good = grd_vk_step_subtensor (&rec, st, &local); break;
       }
       if (!good)
         g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_UNSUPPORTED,
@@ -390,6 +400,8 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
                                                    : grd_tensor_cast (in, node->types[0].dtype),
                  v->buf };
     g_array_append_val (tr.up, u);
+    g_clear_pointer (&fn->host_val[r.node], grd_tensor_unref);
+    fn->host_val[r.node] = grd_tensor_ref (u.t);
   }
   for (gint i = 0; i < n; i++) {
     GrdNode *node = grd_vk_node_at (fn, i);
@@ -431,6 +443,10 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
     }
     if (!grd_vk_value_own (fn, v, error))
       goto out;
+    if (st->kind == GRD_VK_STEP_HOST) {
+      Upload u = { grd_tensor_ref (fn->host_val[st->node]), v->buf };
+      g_array_append_val (tr.up, u);
+    }
     if (st->kind == GRD_VK_STEP_COUNT) {
       GrdTensor *t = NULL;
       GrdVkRec rec = { .fn = fn };
@@ -452,6 +468,13 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
     g_byte_array_append (key, (const guint8 *) &v->rank, sizeof v->rank);
     g_byte_array_append (key, (const guint8 *) v->shape, sizeof (gint64) * v->rank);
   }
+  /* arange's length is a value, not a shape */
+  for (gint i = 0; i < n; i++)
+    if (fn->host[i]) {
+      GrdTensor *t = fn->host_val[i];
+      g_byte_array_append (key, (const guint8 *) &t->rank, sizeof t->rank);
+      g_byte_array_append (key, (const guint8 *) t->shape, sizeof (gint64) * t->rank);
+    }
   gboolean replay = fn->replay && fn->replay_key && fn->replay_key->len == key->len
                     && memcmp (fn->replay_key->data, key->data, key->len) == 0;
   if (!run_submission (fn, &tr, fn->steps, replay, host, error))
@@ -494,6 +517,8 @@ out:
     grd_vk_value_drop (&fn->values[fn->slot_base[i]]);
   }
   release_borrowed (fn);
+  for (gint i = 0; i < n; i++)
+    g_clear_pointer (&fn->host_val[i], grd_tensor_unref);
   transfers_clear (&tr);
   return ok;
 }

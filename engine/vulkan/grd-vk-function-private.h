@@ -26,6 +26,10 @@ typedef enum {
   GRD_VK_STEP_ONE_HOT,     /* one_hot, _onehot_like */
   GRD_VK_STEP_PROD_OTHERS, /* _prod_others (the gradient of prod) */
   GRD_VK_STEP_EXT,         /* a kernel of another file (grd_vk_ext_record) */
+  GRD_VK_STEP_HOST,        /* shape, arange and scalar arithmetic on known values: computed
+                            * on the host at each call and uploaded */
+  GRD_VK_STEP_INDEX,       /* index */
+  GRD_VK_STEP_SUBTENSOR,   /* set_subtensor, inc_subtensor */
 } GrdVkStepKind;
 
 typedef struct {
@@ -59,6 +63,8 @@ struct _GrdVkFunction {
   GrdTensor   **seen;      /* per node: the value tensor last uploaded (a ref) */
   gboolean     *dirty;     /* per node: the device copy is newer than node->value */
   gboolean     *needed;    /* per node */
+  gboolean     *host;      /* per node: its value is known on the host at each call */
+  GrdTensor   **host_val;  /* per node: that value in this call (GRD_VK_STEP_HOST, inputs) */
   gboolean      int64, float64;
   /* The dispatches of the last call, replayed while the leaves keep their
    * shapes (then every shape, kernel and parameter is the same): a call then
@@ -166,6 +172,18 @@ gboolean      grd_vk_step_dot (GrdVkRec *r, GrdVkStep *st, GError **error);
 
 /* grd-vk-row.c */
 gboolean      grd_vk_step_row (GrdVkRec *r, GrdVkStep *st, GError **error);
+
+/* grd-vk-layout.c: the view a transpose, dimshuffle or slice node reads */
+void          grd_vk_view_of (const GrdNode *node, const GrdVkValue *in, const GrdVkValue *out,
+                              gint64 *off, gint64 *st);
+
+/* grd-vk-index.c */
+gboolean      grd_vk_step_index (GrdVkRec *r, GrdVkStep *st, GError **error);
+gboolean      grd_vk_step_subtensor (GrdVkRec *r, GrdVkStep *st, GError **error);
+
+/* grd-vk-host.c: fn->host_val[i] of a GRD_VK_STEP_HOST node, from its inputs'
+ * host values and runtime shapes */
+gboolean      grd_vk_host_value (GrdVkFunction *fn, gint i, GError **error);
 
 /* grd-vk-gather.c */
 gboolean      grd_vk_step_take (GrdVkRec *r, GrdVkStep *st, gboolean grad, GError **error);

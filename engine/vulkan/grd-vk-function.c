@@ -66,6 +66,10 @@ kind_of (const char *op, const GrdNode *node, GrdVkStepKind *kind)
     *kind = GRD_VK_STEP_ONE_HOT;
   else if (!strcmp (op, "_prod_others"))
     *kind = GRD_VK_STEP_PROD_OTHERS;
+  else if (!strcmp (op, "index"))
+    *kind = GRD_VK_STEP_INDEX;
+  else if (!strcmp (op, "set_subtensor") || !strcmp (op, "inc_subtensor"))
+    *kind = GRD_VK_STEP_SUBTENSOR;
   else if (grd_vk_ext_handles (op))
     *kind = GRD_VK_STEP_EXT;
   else
@@ -102,6 +106,60 @@ node_expression (const GrdNode *node, char **in, const GrdDType *in_dt)
 }
 
 /* ------------------------------------------------------------ creation */
+
+/* Values known on the host at each call: the function's inputs, constants,
+ * shapes, and arange and scalar arithmetic on such values. shape is always
+ * computed there (from the runtime shapes); arange must be, as its length is
+ * its inputs' values, and so must the scalars it reads. */
+static void
+mark_host (GrdVkFunction *fn)
+{
+  gint n = grd_graph_n_nodes (fn->graph);
+  g_autofree gboolean *can = g_new0 (gboolean, MAX (n, 1));
+  for (guint k = 0; k < fn->inputs->len; k++)
+    can[g_array_index (fn->inputs, GrdRef, k).node] = TRUE;
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_vk_node_at (fn, i);
+    if (node->kind == GRD_NODE_CONSTANT)
+      can[i] = TRUE;
+    if (node->kind != GRD_NODE_OP || !fn->needed[i])
+      continue;
+    const char *op = node->op->name;
+    gboolean all = TRUE;
+    for (gint j = 0; j < node->n_inputs; j++)
+      all = all && can[node->inputs[j].node];
+    if (!strcmp (op, "shape"))
+      can[i] = fn->host[i] = TRUE;
+    else if (!strcmp (op, "arange"))
+      can[i] = all;
+    else if (grd_vk_op_is_elementwise (op) && node->n_outputs == 1 && node->types[0].rank == 0)
+      can[i] = all;
+  }
+  /* arange and the scalars it reads */
+  for (gint i = n - 1; i >= 0; i--) {
+    GrdNode *node = grd_vk_node_at (fn, i);
+    if (node->kind != GRD_NODE_OP || !fn->needed[i] || !can[i])
+      continue;
+    if (!strcmp (node->op->name, "arange"))
+      fn->host[i] = TRUE;
+    if (fn->host[i])
+      for (gint j = 0; j < node->n_inputs; j++)
+        if (grd_vk_node_at (fn, node->inputs[j].node)->kind == GRD_NODE_OP)
+          fn->host[node->inputs[j].node] = TRUE;
+  }
+}
+
+/* The step kind of op node i. */
+static gboolean
+step_kind (GrdVkFunction *fn, gint i, GrdVkStepKind *kind)
+{
+  GrdNode *node = grd_vk_node_at (fn, i);
+  if (fn->host[i]) {
+    *kind = GRD_VK_STEP_HOST;
+    return TRUE;
+  }
+  return kind_of (node->op->name, node, kind);
+}
 
 static gboolean
 dtype_ok (GrdVkFunction *fn, GrdDType dt, const GrdNode *node, GError **error)
@@ -217,6 +275,8 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
   fn->seen = g_new0 (GrdTensor *, MAX (n, 1));
   fn->dirty = g_new0 (gboolean, MAX (n, 1));
   fn->needed = g_new0 (gboolean, MAX (n, 1));
+  fn->host = g_new0 (gboolean, MAX (n, 1));
+  fn->host_val = g_new0 (GrdTensor *, MAX (n, 1));
   fn->replay_temps = g_array_new (FALSE, FALSE, sizeof (VkDeviceSize));
 
   /* The same resolution and schedule as the CPU function (whose checks ran). */
@@ -249,6 +309,8 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
       g_array_append_val (fn->schedule, i);
   }
   fn->values = g_new0 (GrdVkValue, MAX (fn->n_slots, 1));
+
+  mark_host (fn);
 
   /* Capabilities and kernels for every needed node. */
   for (gint i = 0; i < n; i++) {
@@ -297,9 +359,14 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
     gint i = g_array_index (fn->schedule, gint, p);
     GrdNode *node = grd_vk_node_at (fn, i);
     GrdVkStepKind kind;
-    if (!kind_of (node->op->name, node, &kind)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
-                   "node '%s': op %s has no Vulkan kernel", node->id, node->op->name);
+    if (!step_kind (fn, i, &kind)) {
+      if (!strcmp (node->op->name, "arange"))
+        g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                     "node '%s': arange on Vulkan needs start, stop and step known before the"
+                     " call (inputs, constants, shapes and scalar arithmetic on them)", node->id);
+      else
+        g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                     "node '%s': op %s has no Vulkan kernel", node->id, node->op->name);
       grd_vk_function_free (fn);
       return NULL;
     }
@@ -355,9 +422,8 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
   }
   for (guint p = 0; p < fn->schedule->len; p++) {
     gint i = g_array_index (fn->schedule, gint, p);
-    GrdNode *node = grd_vk_node_at (fn, i);
     GrdVkStepKind kind;
-    kind_of (node->op->name, node, &kind);
+    step_kind (fn, i, &kind);
     if (kind == GRD_VK_STEP_FUSED && group_of[i] != i)
       continue;
     GrdVkStep st = { .kind = kind, .node = i };
@@ -399,6 +465,10 @@ grd_vk_function_free (GrdVkFunction *fn)
   g_free (fn->seen);
   g_free (fn->dirty);
   g_free (fn->needed);
+  g_free (fn->host);
+  for (gint i = 0; i < n; i++)
+    g_clear_pointer (&fn->host_val[i], grd_tensor_unref);
+  g_free (fn->host_val);
   g_free (fn->slot_base);
   g_array_unref (fn->steps);
   g_array_unref (fn->schedule);

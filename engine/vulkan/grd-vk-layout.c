@@ -19,8 +19,9 @@ slice_start (const GrdAttrs *a, gint d, gint64 len, gint64 *start, gint64 *step)
 
 /* The view of `in` that a transpose, dimshuffle or slice node reads: offset
  * and strides over the output's shape. */
-static void
-view_of (const GrdNode *node, const GrdVkValue *in, const GrdVkValue *out, gint64 *off, gint64 *st)
+void
+grd_vk_view_of (const GrdNode *node, const GrdVkValue *in, const GrdVkValue *out, gint64 *off,
+                gint64 *st)
 {
   gint64 cs[GRD_MAX_RANK];
   grd_vk_contiguous (in->rank, in->shape, cs);
@@ -55,7 +56,7 @@ grd_vk_step_view (GrdVkRec *r, GrdVkStep *st, GError **error)
   memcpy (e.shape, out->shape, sizeof e.shape);
   e.buf[0] = in->buf;
   e.dt[0] = in->dtype;
-  view_of (node, in, out, &e.off[0], e.st[0]);
+  grd_vk_view_of (node, in, out, &e.off[0], e.st[0]);
   grd_vk_ew_out_contiguous (&e, out);
   return grd_vk_ew_run (r, &e, error);
 }
@@ -145,6 +146,6 @@ grd_vk_step_slice_grad (GrdVkRec *r, GrdVkStep *st, GError **error)
   fake.op = &slice_def;
   e.obuf = out->buf;
   e.odt = out->dtype;
-  view_of (&fake, x, g, &e.ooff, e.ost);
+  grd_vk_view_of (&fake, x, g, &e.ooff, e.ost);
   return grd_vk_ew_run (r, &e, error);
 }

@@ -704,6 +704,9 @@ paste_done (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr (GradusWindow) self = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), res, &error);
+  /* The window closed while the clipboard was read: no document to paste into. */
+  if (!self->model)
+    return;
   if (!text) {
     gradus_window_message (self, error ? error->message : "The clipboard is empty");
     return;

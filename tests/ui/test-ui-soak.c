@@ -51,6 +51,7 @@ typedef struct {
   GRand        *rand;
   guint         counts[N_ACTS];
   guint         refused;
+  guint         max_nodes;   /* the largest graph of the session */
 } Soak;
 
 static GradusScene *
@@ -326,15 +327,19 @@ draw_weighted (Soak *s)
   return ACT_SELECT;
 }
 
-/* Bounded: past this many nodes an add becomes a delete, so that a long
- * session edits a graph of a classroom's size rather than an ever bigger one. */
+/* Bounded: past this many nodes whatever adds nodes becomes a delete, so that
+ * a long session edits a graph of a classroom's size rather than an ever
+ * bigger one. Duplicate and paste count: clicking a node of a rubber-band
+ * selection keeps the whole selection, so each of them can double the graph
+ * (unbounded, a 2000-action session reached thousands of nodes and crawled). */
 #define MAX_NODES 40
 
 static Act
 draw_action (Soak *s)
 {
   Act a = draw_weighted (s);
-  if (a == ACT_ADD && gradus_doc_model_n_nodes (gradus_window_get_model (s->w)) > MAX_NODES)
+  gboolean adds = a == ACT_ADD || a == ACT_DUPLICATE || a == ACT_COPY_PASTE;
+  if (adds && gradus_doc_model_n_nodes (gradus_window_get_model (s->w)) > MAX_NODES)
     return ACT_DELETE;
   return a;
 }
@@ -357,6 +362,7 @@ test_soak (void)
     Act a = draw_action (&s);
     g_debug ("soak %u: %s", i, act_names[a]);
     do_action (&s, a);
+    s.max_nodes = MAX (s.max_nodes, gradus_doc_model_n_nodes (gradus_window_get_model (s.w)));
     /* Let idles and timeouts (the inspector, the run panel's debounce) run between actions. */
     ui_xtest_spin (g_rand_int_range (s.rand, 5, 60));
     if (i % 25 == 24)
@@ -371,13 +377,15 @@ test_soak (void)
     g_string_append_printf (summary, " %s=%u", act_names[i], s.counts[i]);
   g_test_message ("soak done: %u actions in %.1f s, %u refused; nodes now %u;%s", n, secs,
                   s.refused, gradus_doc_model_n_nodes (gradus_window_get_model (s.w)), summary->str);
-  g_print ("# soak: %u actions (seed %u) in %.1f s, %u refused, 0 crashes, 0 criticals\n", n,
-           seed, secs, s.refused);
+  g_print ("# soak: %u actions (seed %u) in %.1f s, %u refused, at most %u nodes, 0 crashes, "
+           "0 criticals\n", n, seed, secs, s.refused, s.max_nodes);
   g_string_free (summary, TRUE);
   guint done = 0;
   for (int i = 0; i < N_ACTS; i++)
     done += s.counts[i];
   g_assert_cmpuint (done, ==, n);
+  /* A paste of a whole selection adds at most as many nodes as there are. */
+  g_assert_cmpuint (s.max_nodes, <=, 2 * MAX_NODES + 2);
   /* Every kind of action came up at least once in a session this long. */
   for (int i = 0; n >= 200 && i < N_ACTS; i++)
     g_assert_cmpuint (s.counts[i], >, 0);

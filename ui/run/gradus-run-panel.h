@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 #include "gradus.h"
 #include "gradus-run-worker.h"
+#include "gradus-profile-view.h"
 
 G_BEGIN_DECLS
 
@@ -78,13 +79,8 @@ GrdTensor  *gradus_run_panel_get_latest (GradusRunPanel *self, const char *name)
 GStrv       gradus_run_panel_list_series (GradusRunPanel *self);
 /* The plot widgets, in panel order (borrowed GradusPlot*). */
 GPtrArray  *gradus_run_panel_get_plots (GradusRunPanel *self);
-/* Profile rows of the last run: GradusProfileRow, sorted by time, owned. */
-typedef struct {
-  char   *nodes;
-  char   *kind;
-  double  us_per_call;
-  double  share;   /* of the total time, 0..1 */
-} GradusProfileRow;
+/* Profile rows of the last run: GradusProfileRow (gradus-profile-view.h),
+ * sorted by time, owned. */
 GArray     *gradus_run_panel_get_profile (GradusRunPanel *self);
 /* Live values for the canvas: every node output of the last call, computed
  * again from that call's inputs and the shared values before it (so the

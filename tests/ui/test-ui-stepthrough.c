@@ -13,6 +13,7 @@
 
 #include <X11/keysym.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char *
@@ -119,6 +120,33 @@ next_until (GradusWindow *w, GradusTeach *teach, const char *heading)
   return NULL;
 }
 
+/* Where pictures go: GRADUS_CLASSROOM_SHOTS (the docs tool), else a temporary folder. */
+static char *shots;
+
+/* The window as a PNG; the number of its pixels within 40 of colour (r, g, b). */
+static guint
+shot (GradusWindow *w, const char *name, guint8 r, guint8 g, guint8 b)
+{
+  ui_xtest_spin (300);
+  g_autofree char *path = g_build_filename (shots, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_window_screenshot (w, path, &error));
+  cairo_surface_t *s = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_surface_status (s), ==, CAIRO_STATUS_SUCCESS);
+  int width = cairo_image_surface_get_width (s), height = cairo_image_surface_get_height (s);
+  int stride = cairo_image_surface_get_stride (s);
+  const guint8 *px = cairo_image_surface_get_data (s);
+  guint n = 0;
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++) {
+      const guint8 *p = px + y * stride + 4 * x;   /* B G R A */
+      if (abs (p[2] - r) < 40 && abs (p[1] - g) < 40 && abs (p[0] - b) < 40)
+        n++;
+    }
+  cairo_surface_destroy (s);
+  return n;
+}
+
 static void
 test_rules (void)
 {
@@ -164,6 +192,8 @@ test_step_through_listing3 (void)
   g_autofree char *fwd = next_until (w, teach, "mse = err^two");
   g_assert_nonnull (strstr (fwd, "Forward pass"));
   g_assert_nonnull (strstr (fwd, "mse = err^two = (-6)^2 = 36"));
+  /* The step's node ringed in gold, the wires it reads drawn thick in blue. */
+  g_assert_cmpuint (shot (w, "stepthrough-forward.png", 245, 194, 18), >, 400);
 
   /* Backward: the chain rule with the numbers, from the cost back. */
   g_autofree char *b0 = next_until (w, teach, "d mse / d mse = 1");
@@ -179,6 +209,8 @@ test_step_through_listing3 (void)
 
   g_autofree char *bx = next_until (w, teach, "d mse / d ax = -12");
   g_assert_nonnull (strstr (bx, "d mse / d a = d mse / d ax × x = (-12) × 1 = -12"));
+  /* The gradient sent back to a: an orange wire with its value. */
+  g_assert_cmpuint (shot (w, "stepthrough-backward.png", 230, 97, 0), >, 300);
   GradusTeachStep *s = gradus_teach_trace_step (trace, (guint) gradus_teach_get_step (teach));
   g_assert_cmpstr (s->node, ==, "ax");
   g_assert_cmpuint (s->sent->len, ==, 1);
@@ -229,6 +261,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   adw_init ();
   ui_xtest_init ();
+  shots = g_strdup (g_getenv ("GRADUS_CLASSROOM_SHOTS"));
+  if (!shots)
+    shots = g_dir_make_tmp ("gradus-stepthrough-XXXXXX", NULL);
   g_test_add_func ("/ui/stepthrough/rules", test_rules);
   g_test_add_func ("/ui/stepthrough/listing3", test_step_through_listing3);
   return g_test_run ();

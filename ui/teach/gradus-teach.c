@@ -282,7 +282,6 @@ action_presentation (GSimpleAction *a, GVariant *value, gpointer data)
   }
   for (guint i = 0; i < t->hide->len; i++)
     gtk_widget_set_visible (t->hide->pdata[i], !t->presenting);
-  gtk_widget_set_size_request (t->panel, t->presenting ? 620 : 440, -1);
   gradus_canvas_set_presentation (t->canvas, t->presenting);
   /* Fit the graph to the canvas's new size once the window is laid out again. */
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, refit, g_object_ref (t->window), g_object_unref);
@@ -316,18 +315,23 @@ gradus_teach_attach (GtkWindow *window, GradusCanvas *canvas, GradusDocModel *mo
   set_action_enabled (t, "step-prev", FALSE);
   g_signal_connect_object (model, "changed", G_CALLBACK (model_changed), window, G_CONNECT_SWAPPED);
 
-  GtkWidget *overlay_w = gtk_overlay_new ();
-  gtk_overlay_set_child (GTK_OVERLAY (overlay_w), GTK_WIDGET (canvas));
+  /* The card above the canvas, not over it: it must not hide the nodes it
+   * talks about (the canvas refits to the room left). The minimap floats in
+   * the canvas's corner. */
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   t->panel = gradus_teach_panel_new ();
-  gtk_widget_set_halign (t->panel, GTK_ALIGN_START);
-  gtk_widget_set_valign (t->panel, GTK_ALIGN_START);
-  gtk_widget_set_margin_start (t->panel, 12);
-  gtk_widget_set_margin_top (t->panel, 12);
-  gtk_widget_set_size_request (t->panel, 440, -1);
+  gtk_widget_set_margin_start (t->panel, 8);
+  gtk_widget_set_margin_end (t->panel, 8);
+  gtk_widget_set_margin_top (t->panel, 8);
+  gtk_widget_set_margin_bottom (t->panel, 4);
   gtk_widget_set_visible (t->panel, FALSE);
-  gtk_overlay_add_overlay (GTK_OVERLAY (overlay_w), t->panel);
+  gtk_box_append (GTK_BOX (box), t->panel);
+  GtkWidget *overlay_w = gtk_overlay_new ();
+  gtk_widget_set_vexpand (overlay_w, TRUE);
+  gtk_overlay_set_child (GTK_OVERLAY (overlay_w), GTK_WIDGET (canvas));
   t->minimap = gradus_minimap_new (canvas);
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay_w), t->minimap);
+  gtk_box_append (GTK_BOX (box), overlay_w);
   gradus_canvas_set_overlay_func (canvas, overlay, t);
 
   /* The keys work in a window without an application too (tests); the
@@ -356,5 +360,5 @@ gradus_teach_attach (GtkWindow *window, GradusCanvas *canvas, GradusDocModel *mo
     gtk_widget_set_tooltip_text (st, _("One call node by node, forward then backward (Page Down, Page Up)"));
     adw_header_bar_pack_start (ADW_HEADER_BAR (header), st);
   }
-  return overlay_w;
+  return box;
 }

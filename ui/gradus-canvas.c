@@ -379,7 +379,8 @@ gradus_canvas_zoom_to_fit (GradusCanvas *self)
     self->zoom = 1;
     self->ox = self->oy = 0;
   } else {
-    const double margin = 40;
+    /* Presenting, names overhang their boxes: more room at the edges. */
+    const double margin = self->presentation ? 110 : 40;
     self->zoom = CLAMP (MIN (w / (bw + 2 * margin), h / (bh + 2 * margin)), MIN_ZOOM, 1.5);
     self->ox = bx + bw / 2 - w / self->zoom / 2;
     self->oy = by + bh / 2 - h / self->zoom / 2;

@@ -244,10 +244,21 @@ draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gbool
   PangoFontDescription *fd = pango_font_description_from_string ("Sans Bold");
   pango_font_description_set_absolute_size (fd, name_px / zoom * PANGO_SCALE);
   pango_layout_set_font_description (layout, fd);
-  pango_font_description_free (fd);
   pango_layout_set_text (layout, n->title, -1);
   /* May overhang the box a little: a name cut to two letters says nothing. */
   double max_w = n->w + 30 / zoom;
+  if (name_px > 13.0) {
+    /* Presenting: a long name shrinks to fit whole rather than lose its end
+     * (down to 15 px, still larger than the editor's 13). */
+    pango_layout_set_width (layout, -1);
+    int nw, nh;
+    pango_layout_get_pixel_size (layout, &nw, &nh);
+    if (nw > max_w) {
+      pango_font_description_set_absolute_size (fd, MAX (15.0, name_px * max_w / nw) / zoom * PANGO_SCALE);
+      pango_layout_set_font_description (layout, fd);
+    }
+  }
+  pango_font_description_free (fd);
   pango_layout_set_width (layout, (int) (max_w * PANGO_SCALE));
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);

@@ -160,9 +160,14 @@ test_presentation_step_through (void)
     g_action_group_activate_action (G_ACTION_GROUP (w), "step-next", NULL);
   ui_xtest_spin (400);
   g_assert_cmpint (text_height (card), >=, small * 16 / 10);
+  /* The card takes the run panel's room: the graph stays large enough to read. */
+  g_assert_false (gtk_widget_get_visible (gradus_window_get_run_panel (w)));
   /* The step's ring (gold) is drawn on the canvas. */
   g_assert_cmpuint (count_in (w, "presentation-stepthrough.png", GTK_WIDGET (gradus_window_get_canvas (w)),
                               245, 194, 18), >, 150);
+  g_action_group_activate_action (G_ACTION_GROUP (w), "step-through", NULL);
+  ui_xtest_spin (200);
+  g_assert_true (gtk_widget_get_visible (gradus_window_get_run_panel (w)));
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (100);
 }

@@ -89,9 +89,24 @@ set_action_enabled (GradusTeach *t, const char *name, gboolean on)
 
 /* ------------------------------------------------------------ the trace */
 
+/* Presenting a step-through, the card takes the run panel's room (the end
+ * child of the paned the canvas column sits in), so that the graph stays
+ * large enough to read; it comes back when either ends. */
+static void
+place_run_panel (GradusTeach *t)
+{
+  GtkWidget *parent = gtk_widget_get_parent (gtk_widget_get_parent (t->panel));
+  if (!GTK_IS_PANED (parent))
+    return;
+  GtkWidget *run = gtk_paned_get_end_child (GTK_PANED (parent));
+  if (run)
+    gtk_widget_set_visible (run, !(t->presenting && t->stepping));
+}
+
 static void
 show_step (GradusTeach *t)
 {
+  place_run_panel (t);
   gtk_widget_set_visible (t->panel, t->stepping);
   set_action_enabled (t, "step-next", t->stepping);
   set_action_enabled (t, "step-prev", t->stepping);
@@ -282,6 +297,7 @@ action_presentation (GSimpleAction *a, GVariant *value, gpointer data)
   }
   for (guint i = 0; i < t->hide->len; i++)
     gtk_widget_set_visible (t->hide->pdata[i], !t->presenting);
+  place_run_panel (t);
   gradus_canvas_set_presentation (t->canvas, t->presenting);
   /* Fit the graph to the canvas's new size once the window is laid out again. */
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, refit, g_object_ref (t->window), g_object_unref);

@@ -255,6 +255,50 @@ test_step_through_listing3 (void)
   ui_xtest_spin (100);
 }
 
+/* Every bundled example is traced, each step written out, or the reason it
+ * cannot be is said; nothing crashes. */
+static void
+test_every_example (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "data", "examples", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  const char *name;
+  guint traced = 0;
+  while ((name = g_dir_read_name (d))) {
+    if (!g_str_has_suffix (name, ".gradus"))
+      continue;
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    g_autoptr (GradusDocModel) model = gradus_doc_model_new ();
+    g_autoptr (GError) error = NULL;
+    g_assert_true (gradus_doc_model_load_file (model, path, &error));
+    gint64 t0 = g_get_monotonic_time ();
+    g_autoptr (GradusTeachTrace) trace = gradus_teach_trace_new (model, NULL, 0, NULL, &error);
+    if (!trace) {
+      g_test_message ("%s: %s", name, error->message);
+      g_assert_cmpuint (strlen (error->message), >, 10);
+      continue;
+    }
+    guint n = gradus_teach_trace_n_steps (trace), backward = 0;
+    g_assert_cmpuint (n, >, 0);
+    for (guint i = 0; i < n; i++) {
+      GradusTeachStep *s = gradus_teach_trace_step (trace, i);
+      g_assert_nonnull (s->heading);
+      g_assert_nonnull (s->text);
+      g_assert_nonnull (s->value);
+      if (s->phase == GRADUS_TEACH_BACKWARD) {
+        backward++;
+        g_assert_false (strstr (s->text, "could not"));
+      }
+    }
+    g_assert_cmpuint (backward, >, 0);
+    g_test_message ("%s: %u steps, %u backward, %.1f s", name, n, backward,
+                    (g_get_monotonic_time () - t0) / 1e6);
+    traced++;
+  }
+  g_assert_cmpuint (traced, >=, 8);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -266,5 +310,6 @@ main (int argc, char **argv)
     shots = g_dir_make_tmp ("gradus-stepthrough-XXXXXX", NULL);
   g_test_add_func ("/ui/stepthrough/rules", test_rules);
   g_test_add_func ("/ui/stepthrough/listing3", test_step_through_listing3);
+  g_test_add_func ("/ui/stepthrough/every-example", test_every_example);
   return g_test_run ();
 }

@@ -54,6 +54,11 @@ struct _GradusCanvas {
   char           *hover_text;
   char           *nan_node;
   char           *nan_text;
+
+  /* Classroom hooks (ui/teach/). */
+  GradusCanvasOverlayFunc overlay;
+  gpointer        overlay_data;
+  gboolean        presentation;
 };
 
 enum { SIG_SELECTION_CHANGED, SIG_MESSAGE, N_SIGNALS };
@@ -374,7 +379,8 @@ gradus_canvas_zoom_to_fit (GradusCanvas *self)
     self->zoom = 1;
     self->ox = self->oy = 0;
   } else {
-    const double margin = 40;
+    /* Presenting, names overhang their boxes: more room at the edges. */
+    const double margin = self->presentation ? 110 : 40;
     self->zoom = CLAMP (MIN (w / (bw + 2 * margin), h / (bh + 2 * margin)), MIN_ZOOM, 1.5);
     self->ox = bx + bw / 2 - w / self->zoom / 2;
     self->oy = by + bh / 2 - h / self->zoom / 2;
@@ -427,6 +433,56 @@ gradus_canvas_connect (GradusCanvas *self, const char *source_ref, const char *t
     return TRUE;
   g_signal_emit (self, signals[SIG_MESSAGE], 0, error->message);
   return FALSE;
+}
+
+/* ------------------------------------------------------------ classroom hooks */
+
+void
+gradus_canvas_set_overlay_func (GradusCanvas *self, GradusCanvasOverlayFunc func, gpointer data)
+{
+  self->overlay = func;
+  self->overlay_data = data;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+gradus_canvas_set_presentation (GradusCanvas *self, gboolean on)
+{
+  self->presentation = on;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+gradus_canvas_get_presentation (GradusCanvas *self)
+{
+  return self->presentation;
+}
+
+void
+gradus_canvas_get_visible_area (GradusCanvas *self, double *x, double *y, double *w, double *h)
+{
+  *x = self->ox;
+  *y = self->oy;
+  *w = gtk_widget_get_width (GTK_WIDGET (self)) / self->zoom;
+  *h = gtk_widget_get_height (GTK_WIDGET (self)) / self->zoom;
+}
+
+void
+gradus_canvas_center_on (GradusCanvas *self, double gx, double gy)
+{
+  double x, y, w, h;
+  gradus_canvas_get_visible_area (self, &x, &y, &w, &h);
+  self->ox = gx - w / 2;
+  self->oy = gy - h / 2;
+  self->fitted = FALSE;
+  save_view (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gint64
+gradus_canvas_get_live_call (GradusCanvas *self)
+{
+  return self->live ? self->live_call : 0;
 }
 
 /* ------------------------------------------------------------ drawing */
@@ -491,11 +547,17 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     if (n->selected && !n->readonly)
       n->x += mdx, n->y += mdy;
   }
+  o.presentation = self->presentation;
   gradus_render_scene (cr, scene, &o);
   for (guint i = 0; mdx + mdy != 0 && i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];
     if (n->selected && !n->readonly)
       n->x -= mdx, n->y -= mdy;
+  }
+  if (self->overlay) {
+    cairo_save (cr);
+    self->overlay (self, cr, scene, self->zoom, dark, self->overlay_data);
+    cairo_restore (cr);
   }
 
   if (self->mode == MODE_WIRE) {

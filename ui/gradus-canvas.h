@@ -60,4 +60,20 @@ void            gradus_canvas_set_nan_badge (GradusCanvas *self, const char *id,
 /* The badge's text and node, or NULL when none. Borrowed. */
 const char     *gradus_canvas_get_nan_badge (GradusCanvas *self, const char **node);
 
+/* Classroom hooks (ui/teach/): a function called after the scene is drawn, in
+ * graph coordinates, to draw over it (NULL removes it); presentation mode
+ * (names large, ports shown only when zoomed in further); the part of the
+ * graph in view; centring the view on a graph point (the minimap); the call
+ * number of the live values. */
+typedef void  (*GradusCanvasOverlayFunc) (GradusCanvas *canvas, cairo_t *cr, GradusScene *scene,
+                                          double zoom, gboolean dark, gpointer data);
+void            gradus_canvas_set_overlay_func (GradusCanvas *self, GradusCanvasOverlayFunc func,
+                                                gpointer data);
+void            gradus_canvas_set_presentation (GradusCanvas *self, gboolean on);
+gboolean        gradus_canvas_get_presentation (GradusCanvas *self);
+void            gradus_canvas_get_visible_area (GradusCanvas *self, double *x, double *y,
+                                                double *w, double *h);
+void            gradus_canvas_center_on (GradusCanvas *self, double gx, double gy);
+gint64          gradus_canvas_get_live_call (GradusCanvas *self);
+
 G_END_DECLS

@@ -228,7 +228,7 @@ draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
  * that stays legible on screen (13 px bold) whatever the zoom. */
 static void
 draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark,
-                     double zoom)
+                     double zoom, double name_px)
 {
   Rgb head = kind_colour (n);
   Rgb accent = dark ? hex (0x78aeed) : hex (0x3584e4);
@@ -242,12 +242,23 @@ draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gbool
   }
   cairo_new_path (cr);
   PangoFontDescription *fd = pango_font_description_from_string ("Sans Bold");
-  pango_font_description_set_absolute_size (fd, 13.0 / zoom * PANGO_SCALE);
+  pango_font_description_set_absolute_size (fd, name_px / zoom * PANGO_SCALE);
   pango_layout_set_font_description (layout, fd);
-  pango_font_description_free (fd);
   pango_layout_set_text (layout, n->title, -1);
   /* May overhang the box a little: a name cut to two letters says nothing. */
   double max_w = n->w + 30 / zoom;
+  if (name_px > 13.0) {
+    /* Presenting: a long name shrinks to fit whole rather than lose its end
+     * (down to 15 px, still larger than the editor's 13). */
+    pango_layout_set_width (layout, -1);
+    int nw, nh;
+    pango_layout_get_pixel_size (layout, &nw, &nh);
+    if (nw > max_w) {
+      pango_font_description_set_absolute_size (fd, MAX (15.0, name_px * max_w / nw) / zoom * PANGO_SCALE);
+      pango_layout_set_font_description (layout, fd);
+    }
+  }
+  pango_font_description_free (fd);
   pango_layout_set_width (layout, (int) (max_w * PANGO_SCALE));
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
@@ -359,8 +370,10 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
     GradusSceneNode *n = scene->nodes->pdata[i];
     if (!visible (o, n->x - 30, n->y - 10, MAX (n->w, 220) + 60, n->h + 60))
       continue;
-    if (o->zoom > 0 && o->zoom < GRADUS_RENDER_NAME_ONLY_ZOOM)
-      draw_node_name_only (cr, layout, n, o->dark, o->zoom);
+    if (o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                  : GRADUS_RENDER_NAME_ONLY_ZOOM))
+      draw_node_name_only (cr, layout, n, o->dark, o->zoom,
+                           o->presentation ? GRADUS_RENDER_PRESENT_NAME_PX : 13.0);
     else
       draw_node (cr, layout, n, o->dark);
   }

@@ -17,9 +17,14 @@ typedef struct {
   /* Screen pixels per graph unit (0: 1). Below GRADUS_RENDER_NAME_ONLY_ZOOM a
    * node shows its name only, large enough to read (semantic zoom). */
   double   zoom;
+  /* Presentation (projectors): names only below GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM,
+   * GRADUS_RENDER_PRESENT_NAME_PX pixels high. */
+  gboolean presentation;
 } GradusRenderOptions;
 
 #define GRADUS_RENDER_NAME_ONLY_ZOOM 0.7
+#define GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM 1.3
+#define GRADUS_RENDER_PRESENT_NAME_PX 22.0
 
 /* Draws in graph coordinates: the caller sets the transform. */
 void gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions *options);

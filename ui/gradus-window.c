@@ -8,7 +8,9 @@
 #include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
 #include "gradus-ui-private.h"
+#include "teach/gradus-teach.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -1023,6 +1025,9 @@ primary_menu (GradusWindow *self)
   g_menu_append (view, "Show or Hide _Gradient Graph", "win.toggle-gradient");
   g_menu_append (view, "_Arrange Nodes", "win.auto-layout");
   g_menu_append (view, "Zoom to _Fit", "win.zoom-fit");
+  g_menu_append (view, _("_Backpropagation"), "win.backprop");
+  g_menu_append (view, _("_Step Through a Call"), "win.step-through");
+  g_menu_append (view, _("_Presentation Mode"), "win.presentation");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (view));
   g_object_unref (view);
   GMenu *help = g_menu_new ();
@@ -1139,7 +1144,11 @@ gradus_window_init (GradusWindow *self)
   /* The canvas above the run panel. */
   self->run_panel = gradus_run_panel_new ();
   GtkWidget *vpaned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
-  gtk_paned_set_start_child (GTK_PANED (vpaned), self->canvas);
+  /* The canvas with the classroom's step-through card and minimap over it. */
+  GtkWidget *hide_when_presenting[] = { self->palette, self->inspector };
+  gtk_paned_set_start_child (GTK_PANED (vpaned),
+                             gradus_teach_attach (GTK_WINDOW (self), GRADUS_CANVAS (self->canvas),
+                                                  self->model, header, hide_when_presenting, 2));
   /* Never wider than the canvas column: its controls wrap, its plots shrink
    * and scroll inside it. */
   gtk_paned_set_end_child (GTK_PANED (vpaned), self->run_panel);

@@ -31,7 +31,7 @@ OPS_TABLE = os.path.join(HERE, "..", "..", "engine", "interchange", "onnx", "grd
 
 def table_ops():
     """The Gradus ops that have a row in the ONNX op table."""
-    return set(re.findall(r'\{ "([A-Za-z0-9_]+)", emit_', open(OPS_TABLE).read()))
+    return set(re.findall(r'\{ "([A-Za-z0-9_]+)", (?:onnx_)?emit_', open(OPS_TABLE).read()))
 
 
 def allowed_refusal(detail, rows):

@@ -293,6 +293,65 @@ def _floor_div(a, b):
     return _divmod(a, b)[0]
 
 
+# ---------------------------------------------------------------- random nodes
+
+M32 = 0xFFFFFFFF
+_DRAWS = {}
+
+
+def _philox(ctr, key):
+    """Philox 4x32-10 (engine/grd-philox.c) on arrays of 32-bit words."""
+    c0, c1, c2, c3 = ctr
+    k0, k1 = key
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c0
+        p1 = np.uint64(0xCD9E8D57) * c2
+        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & np.uint64(M32),
+                          (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & np.uint64(M32))
+        k0, k1 = (k0 + 0x9E3779B9) & M32, (k1 + 0xBB67AE85) & M32
+    return c0, c1, c2, c3
+
+
+def _random(node, dist, seed, shape, p0, p1, dtype):
+    """A random node as Gradus draws it: element e of draw d (the node's
+    calls so far) is a function of (seed, node id, e, d) only, so the
+    script draws the numbers `gradus run` draws."""
+    d = _DRAWS.get(node, 0)
+    _DRAWS[node] = d + 1
+    h = 2166136261
+    for ch in node.encode():
+        h = ((h ^ ch) * 16777619) & M32
+    key = (seed & M32, ((seed >> 32) ^ h) & M32)
+    shape = tuple(shape)
+    e = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.uint64).reshape(shape)
+    def block(extra):
+        zero = np.zeros_like(e)
+        return _philox((e & np.uint64(M32), (e >> np.uint64(32)) ^ np.uint64(extra),
+                        zero + np.uint64(d & M32), zero + np.uint64(d >> 32)), key)
+    def unit53(a, b):
+        return ((a >> np.uint64(5)).astype(np.float64) * 67108864.0
+                + (b >> np.uint64(6)).astype(np.float64)) * (1.0 / 9007199254740992.0)
+    a = np.broadcast_to(p0.detach().cpu().numpy().astype(np.float64), shape)
+    b = np.broadcast_to(p1.detach().cpu().numpy().astype(np.float64), shape)
+    w = block(0)
+    if dist == "uniform":
+        v = a + (b - a) * unit53(w[0], w[1])
+        if dtype == torch.float32:  # float rounding must not reach `high`
+            hit = (v.astype(np.float32) >= b) & (b > a)
+            v = np.where(hit, np.nextafter(b.astype(np.float32), a.astype(np.float32)), v)
+    elif dist == "normal":
+        u1, u2 = 1.0 - unit53(w[0], w[1]), unit53(w[2], w[3])
+        v = a + b * np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
+    else:  # binomial: n Bernoulli trials of 32-bit uniforms, four per block
+        n = np.floor(np.abs(a) + 0.5) * np.sign(a)
+        v = np.zeros(shape)
+        for j in range(int(n.max()) if n.size else 0):
+            if j > 0 and j % 4 == 0:
+                w = block(j // 4)
+            v += ((w[j % 4].astype(np.float64) + 0.5) * (1.0 / 4294967296.0) < b) & (j < n)
+    return torch.from_numpy(np.ascontiguousarray(v)).to(dtype).to(DEVICE)
+
+
 # ---------------------------------------------------------------- gradients
 
 def _grad(cost, wrt, higher=False):

@@ -14,6 +14,7 @@ typedef GradusOnnx__NodeProto OnnxNode;
 
 typedef struct {
   GrdGraph  *graph;
+  GrdDocument *doc;        /* the file, where an emitter needs a node's JSON (random) */
   GPtrArray *nodes;        /* OnnxNode*, in execution order */
   GPtrArray *initializers; /* GradusOnnx__TensorProto* */
   GPtrArray *garbage;      /* everything the messages point to (g_free) */
@@ -84,6 +85,7 @@ ONNX_EMITTER (onnx_emit_index);
 ONNX_EMITTER (onnx_emit_subtensor);
 ONNX_EMITTER (onnx_emit_divmod);
 ONNX_EMITTER (onnx_emit_prod_others);
+ONNX_EMITTER (onnx_emit_random);     /* grd-onnx-ops-random.c */
 
 /* The row of a Gradus op, or NULL when it has no ONNX form. */
 const OnnxOpRow *onnx_op_row (const char *op);

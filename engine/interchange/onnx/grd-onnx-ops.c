@@ -878,6 +878,8 @@ static const OnnxOpRow rows[] = {
   { "mod", onnx_emit_divmod, "Mod" },
   { "floor_div", onnx_emit_divmod, "Mod" },
   { "_prod_others", onnx_emit_prod_others, "ReduceProd" },
+  /* random nodes: ONNX Runtime's own generator (grd-onnx-ops-random.c) */
+  { "_random", onnx_emit_random, "RandomUniformLike" },
 };
 
 const OnnxOpRow *

@@ -9,6 +9,7 @@
 #include "gradus-run-panel.h"
 #include "gradus-ui-private.h"
 #include "teach/gradus-teach.h"
+#include "gradus-interchange-actions.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -1019,6 +1020,9 @@ primary_menu (GradusWindow *self)
   g_autoptr (GMenu) examples = examples_menu ();
   g_menu_append_submenu (files, "_Examples", G_MENU_MODEL (examples));
   g_menu_append (files, "Save _As…", "win.save-as");
+  g_menu_append (files, _("_Import ONNX Model…"), "win.import-onnx");
+  g_menu_append (files, _("Export as O_NNX…"), "win.export-model::onnx");
+  g_menu_append (files, _("Export as P_yTorch Script…"), "win.export-model::pytorch");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (files));
   g_object_unref (files);
   GMenu *view = g_menu_new ();
@@ -1046,6 +1050,8 @@ export_menu (void)
   g_menu_append (menu, "Vector (_SVG)…", "win.export::svg");
   g_menu_append (menu, "_Document (PDF)…", "win.export::pdf");
   g_menu_append (menu, "Graphviz (_DOT)…", "win.export::dot");
+  g_menu_append (menu, _("Model as _ONNX (training step)…"), "win.export-model::onnx");
+  g_menu_append (menu, _("_PyTorch Script…"), "win.export-model::pytorch");
   return G_MENU_MODEL (menu);
 }
 
@@ -1106,6 +1112,7 @@ gradus_window_init (GradusWindow *self)
   self->autosave_id = g_uuid_string_random ();
   self->recent_menu = g_menu_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  gradus_interchange_actions_install (self);
   gtk_window_set_default_size (GTK_WINDOW (self), 1280, 800);
 
   GtkWidget *header = adw_header_bar_new ();

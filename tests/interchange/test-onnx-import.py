@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """test-onnx-import.py GRADUS: models defined in PyTorch (an MLP with a
-softmax output, logistic regression, and one through Squeeze and Unsqueeze) are exported with torch.onnx.export and
+softmax output, logistic regression, one through Squeeze and Unsqueeze, and
+two CNNs: Conv with padding, strides and groups, MaxPool, AveragePool with padding,
+GlobalAveragePool; one through Shape, Gather, Range and Mod) are exported with torch.onnx.export and
 read with `gradus import`. `gradus run` of the imported file must give
 PyTorch's outputs; then, with a cost, a grad node and updates added to the
 file (as a user adds them on the canvas), a few training steps in Gradus must
@@ -29,6 +31,25 @@ class SqueezedLogistic(torch.nn.Module):
         return torch.sigmoid(score).unsqueeze(1)
 
 
+class Ramp(torch.nn.Module):
+    """Shape, Gather, Range and Mod: each column scaled by its index mod 3."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        col = torch.remainder(torch.arange(x.shape[1]), 3).to(torch.float32)
+        return torch.sigmoid(self.linear(x) * col).mean(1, keepdim=True)
+
+
+class Cumulative(torch.nn.Module):
+    """CumSum has no Gradus form: the import must refuse it by name."""
+
+    def forward(self, x):
+        return torch.cumsum(x, 1)
+
+
 def models():
     torch.manual_seed(0)
     mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3),
@@ -38,12 +59,22 @@ def models():
     classes = torch.tensor([0, 2, 1, 1, 0, 2])
     labels = torch.tensor([[1.0], [0.0], [1.0], [0.0], [0.0], [1.0]])
     squeezed = SqueezedLogistic()
+    nn = torch.nn
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(4, 6, 3, groups=2, stride=1), nn.Tanh(),
+                        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
+                        nn.Flatten(), nn.Linear(54, 3), nn.Softmax(dim=1))
+    gap = nn.Sequential(nn.Conv2d(1, 5, 3, stride=2, dilation=1), nn.ReLU(),
+                        nn.AvgPool2d(2, stride=1, count_include_pad=False),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(5, 3), nn.Softmax(dim=1))
+    images = torch.randn(6, 1, 8, 8)
     return [("mlp", mlp, x, classes), ("logistic-regression", logreg, x, labels),
-            ("squeezed-logistic", squeezed, x, labels)]
+            ("squeezed-logistic", squeezed, x, labels), ("cnn", cnn, images, classes),
+            ("cnn-global-average", gap, images, classes), ("ramp", Ramp(), x, labels)]
 
 
 def torch_cost(name, p, target):
-    if name == "mlp":
+    if not target.is_floating_point():
         return -torch.log(p[torch.arange(p.shape[0]), target]).mean()
     return -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
 
@@ -53,7 +84,7 @@ def add_training(doc, name, target):
     nodes = doc["nodes"]
     out = doc["function"]["outputs"][0]
     shared = [n["id"] for n in nodes if n["kind"] == "shared"]
-    if name == "mlp":
+    if not target.is_floating_point():
         nodes.append({"id": "t", "kind": "variable", "dtype": "int64", "shape": [None]})
         nodes.append({"id": "nll", "kind": "op", "op": "categorical_crossentropy",
                       "inputs": [out, "t"]})
@@ -136,13 +167,12 @@ def main():
             failures += not ok
 
         # an operator with no Gradus form is refused by name
-        conv = torch.nn.Conv2d(1, 2, 3)
-        path = os.path.join(tmp, "conv.onnx")
-        torch.onnx.export(conv, torch.randn(1, 1, 5, 5), path)
-        r = subprocess.run([gradus, "import", path, "-o", os.path.join(tmp, "conv.gradus")],
+        path = os.path.join(tmp, "cumsum.onnx")
+        torch.onnx.export(Cumulative(), torch.randn(2, 5), path)
+        r = subprocess.run([gradus, "import", path, "-o", os.path.join(tmp, "cumsum.gradus")],
                            capture_output=True, text=True)
-        ok = r.returncode != 0 and "operator Conv has no Gradus form" in r.stderr
-        print("%s conv: refused by name (%s)" % ("ok  " if ok else "fail", r.stderr.strip()))
+        ok = r.returncode != 0 and "operator CumSum has no Gradus form" in r.stderr
+        print("%s cumsum: refused by name (%s)" % ("ok  " if ok else "fail", r.stderr.strip()))
         failures += not ok
     print("onnx import: %d failed" % failures)
     return 1 if failures else 0

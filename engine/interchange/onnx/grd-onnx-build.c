@@ -99,6 +99,16 @@ onnx_node_v (OnnxBuilder *b, const char *op_type, const char *out, gint n_in,
   return n;
 }
 
+const char *
+onnx_node_add_output (OnnxBuilder *b, OnnxNode *n, const char *hint)
+{
+  char **list = keep_new0 (b, sizeof (char *) * (n->n_output + 1));
+  memcpy (list, n->output, sizeof (char *) * n->n_output);
+  list[n->n_output++] = (char *) onnx_fresh (b, hint);
+  n->output = list;
+  return list[n->n_output - 1];
+}
+
 static GradusOnnx__AttributeProto *
 attr_add (OnnxBuilder *b, OnnxNode *n, const char *name, gint type)
 {

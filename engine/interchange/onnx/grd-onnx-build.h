@@ -14,6 +14,7 @@ typedef GradusOnnx__NodeProto OnnxNode;
 
 typedef struct {
   GrdGraph  *graph;
+  GrdDocument *doc;        /* the file, where an emitter needs a node's JSON (random) */
   GPtrArray *nodes;        /* OnnxNode*, in execution order */
   GPtrArray *initializers; /* GradusOnnx__TensorProto* */
   GPtrArray *garbage;      /* everything the messages point to (g_free) */
@@ -38,6 +39,8 @@ OnnxNode   *onnx_node (OnnxBuilder *b, const char *op_type, const char *out, gin
 OnnxNode   *onnx_node_v (OnnxBuilder *b, const char *op_type, const char *out, gint n_in,
                          const char *const *in);
 #define onnx_out(node) ((const char *) (node)->output[0])
+/* Appends a further output (a fresh name from `hint`) to n and returns it. */
+const char *onnx_node_add_output (OnnxBuilder *b, OnnxNode *n, const char *hint);
 void        onnx_attr_int (OnnxBuilder *b, OnnxNode *n, const char *name, gint64 v);
 void        onnx_attr_ints (OnnxBuilder *b, OnnxNode *n, const char *name, const gint64 *v, gint count);
 void        onnx_attr_string (OnnxBuilder *b, OnnxNode *n, const char *name, const char *v);
@@ -63,6 +66,26 @@ typedef struct {
   OnnxEmitFunc emit;
   const char  *onnx_op;   /* the ONNX operator the emitter uses, where it is one */
 } OnnxOpRow;
+
+/* Emitters of the part-two ops (grd-onnx-ops-conv.c: conv2d, pool_2d and
+ * their gradient ops; grd-onnx-ops-index.c: shape, arange, index,
+ * set/inc_subtensor, mod, floor_div, _prod_others). */
+#define ONNX_EMITTER(name) \
+  gboolean name (OnnxBuilder *b, const GrdNode *node, const char *const *in, const char *out, \
+                 const char *onnx_op, GError **error)
+ONNX_EMITTER (onnx_emit_conv2d);
+ONNX_EMITTER (onnx_emit_conv2d_grad_input);
+ONNX_EMITTER (onnx_emit_conv2d_grad_filters);
+ONNX_EMITTER (onnx_emit_pool_2d);
+ONNX_EMITTER (onnx_emit_pool_2d_grad);
+ONNX_EMITTER (onnx_emit_pool_2d_gather);
+ONNX_EMITTER (onnx_emit_shape);
+ONNX_EMITTER (onnx_emit_arange);
+ONNX_EMITTER (onnx_emit_index);
+ONNX_EMITTER (onnx_emit_subtensor);
+ONNX_EMITTER (onnx_emit_divmod);
+ONNX_EMITTER (onnx_emit_prod_others);
+ONNX_EMITTER (onnx_emit_random);     /* grd-onnx-ops-random.c */
 
 /* The row of a Gradus op, or NULL when it has no ONNX form. */
 const OnnxOpRow *onnx_op_row (const char *op);

@@ -200,6 +200,7 @@ grd_onnx_export (GrdDocument *doc, const char *function, const char *out_path, G
     return FALSE;
   OnnxBuilder b;
   onnx_builder_init (&b, grd_document_graph (doc));
+  b.doc = doc;
   GradusOnnx__GraphProto graph = GRADUS_ONNX__GRAPH_PROTO__INIT;
   gboolean ok = emit_graph (&b, fn, &graph, error);
   if (ok) {

@@ -711,6 +711,187 @@ typedef struct {
   const char *op;     /* the Gradus op, for the importers that take one */
 } ImportRow;
 
+
+/* ------------------------------------------------------------ convolution and pooling */
+
+/* Two-dimensional pads [hb, wb, he, we] as Theano's [ph, pw]: only equal
+ * begin and end pads have a Gradus form. */
+static gboolean
+symmetric_pads (const OnnxIn *n, gint64 *pad, GError **error)
+{
+  const GradusOnnx__AttributeProto *p = attr (n, "pads");
+  const GradusOnnx__AttributeProto *ap = attr (n, "auto_pad");
+  if (ap && ap->has_s && !(ap->s.len == 6 && memcmp (ap->s.data, "NOTSET", 6) == 0)
+      && !(ap->s.len == 5 && memcmp (ap->s.data, "VALID", 5) == 0)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "auto_pad SAME_UPPER/SAME_LOWER has no Gradus form (give explicit pads)");
+    return FALSE;
+  }
+  pad[0] = pad[1] = 0;
+  if (!p || p->n_ints == 0)
+    return TRUE;
+  if (p->n_ints != 4 || p->ints[0] != p->ints[2] || p->ints[1] != p->ints[3]) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "expected 2-d pads equal at both ends ([ph, pw, ph, pw])");
+    return FALSE;
+  }
+  pad[0] = p->ints[0], pad[1] = p->ints[1];
+  return TRUE;
+}
+
+/* An INTS attribute of two values (default `fallback`), for 2-d operators. */
+static gboolean
+pair_attr (const OnnxIn *n, const char *name, gint64 fallback, gint64 *v, GError **error)
+{
+  const GradusOnnx__AttributeProto *a = attr (n, name);
+  v[0] = v[1] = fallback;
+  if (!a || a->n_ints == 0)
+    return TRUE;
+  if (a->n_ints != 2) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "%s has %zu values; only 2-d convolution and pooling have a Gradus form", name,
+                 a->n_ints);
+    return FALSE;
+  }
+  v[0] = a->ints[0], v[1] = a->ints[1];
+  return TRUE;
+}
+
+static JsonArray *
+pair_json (const gint64 *v)
+{
+  JsonArray *a = json_array_new ();
+  json_array_add_int_element (a, v[0]);
+  json_array_add_int_element (a, v[1]);
+  return a;
+}
+
+/* Conv (x, w, [b]): conv2d as cross-correlation (filter_flip false), then
+ * the bias added along the channel axis. */
+static gboolean
+imp_conv (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *in[3] = { NULL, NULL, NULL };
+  gint64 pad[2], strides[2], dilations[2];
+  if (!data_inputs (im, n, MIN ((gint) n->n_input, 3), in, error)
+      || !symmetric_pads (n, pad, error) || !pair_attr (n, "strides", 1, strides, error)
+      || !pair_attr (n, "dilations", 1, dilations, error))
+    return FALSE;
+  JsonObject *a = json_object_new ();
+  if (pad[0] || pad[1])
+    json_object_set_array_member (a, "border_mode", pair_json (pad));
+  else
+    json_object_set_string_member (a, "border_mode", "valid");
+  json_object_set_array_member (a, "subsample", pair_json (strides));
+  json_object_set_array_member (a, "filter_dilation", pair_json (dilations));
+  json_object_set_int_member (a, "num_groups", attr_int (n, "group", 1));
+  json_object_set_boolean_member (a, "filter_flip", FALSE);
+  const char *y = add_op (im, hint_of (n), "conv2d", in, 2, a);
+  if (in[2]) {
+    JsonObject *d = json_object_new ();
+    JsonArray *pattern = json_array_new ();
+    json_array_add_string_element (pattern, "x");
+    json_array_add_int_element (pattern, 0);
+    json_array_add_string_element (pattern, "x");
+    json_array_add_string_element (pattern, "x");
+    json_object_set_array_member (d, "pattern", pattern);
+    g_autofree char *hint = g_strconcat (hint_of (n), "_bias", NULL);
+    const char *bias = add_op (im, hint, "dimshuffle", &in[2], 1, d);
+    const char *sum_in[2] = { y, bias };
+    y = add_op (im, hint, "add", sum_in, 2, NULL);
+  }
+  set_output (im, n, y);
+  return TRUE;
+}
+
+/* MaxPool, AveragePool: pool_2d with ignore_border (ceil_mode 0). */
+static gboolean
+imp_pool (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  gint64 pad[2], ws[2], strides[2], dilations[2];
+  if (!x || !symmetric_pads (n, pad, error) || !pair_attr (n, "kernel_shape", 0, ws, error)
+      || !pair_attr (n, "strides", 1, strides, error)
+      || !pair_attr (n, "dilations", 1, dilations, error))
+    return FALSE;
+  if (ws[0] < 1 || ws[1] < 1 || attr_int (n, "ceil_mode", 0) || dilations[0] != 1
+      || dilations[1] != 1 || attr_int (n, "storage_order", 0)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "expected a 2-d kernel_shape, ceil_mode 0, no dilations and storage_order 0");
+    return FALSE;
+  }
+  JsonObject *a = json_object_new ();
+  json_object_set_array_member (a, "ws", pair_json (ws));
+  json_object_set_array_member (a, "stride", pair_json (strides));
+  if (pad[0] || pad[1])
+    json_object_set_array_member (a, "pad", pair_json (pad));
+  const char *mode = strcmp (op, "max") == 0 ? "max"
+                     : attr_int (n, "count_include_pad", 0) ? "average_inc_pad" : "average_exc_pad";
+  json_object_set_string_member (a, "mode", mode);
+  set_output (im, n, add_op (im, hint_of (n), "pool_2d", &x, 1, a));
+  return TRUE;
+}
+
+/* GlobalAveragePool: the mean over the two spatial axes, kept. */
+static gboolean
+imp_global_average (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  if (!x)
+    return FALSE;
+  JsonObject *a = json_object_new ();
+  JsonArray *axes = json_array_new ();
+  json_array_add_int_element (axes, -2);
+  json_array_add_int_element (axes, -1);
+  json_object_set_array_member (a, "axis", axes);
+  json_object_set_boolean_member (a, "keepdims", TRUE);
+  set_output (im, n, add_op (im, hint_of (n), "mean", &x, 1, a));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ shapes and integers */
+
+static gboolean
+imp_shape (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  if (!x)
+    return FALSE;
+  if (attr (n, "start") || attr (n, "end")) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "Shape with start or end has no Gradus form (shape gives every dim, or one)");
+    return FALSE;
+  }
+  set_output (im, n, add_op (im, hint_of (n), "shape", &x, 1, NULL));
+  return TRUE;
+}
+
+/* Range: arange in the inputs' dtype (ONNX keeps it; NumPy would widen ints). */
+static gboolean
+imp_range (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *in[3];
+  GrdType t;
+  if (!data_inputs (im, n, 3, in, error) || !type_of (im, in[0], &t, error))
+    return FALSE;
+  JsonObject *a = json_object_new ();
+  json_object_set_string_member (a, "dtype", grd_dtype_name (t.dtype));
+  set_output (im, n, add_op (im, hint_of (n), "arange", in, 3, a));
+  return TRUE;
+}
+
+/* Mod: fmod 0 (the divisor's sign) is NumPy's %; C's fmod has no Gradus op. */
+static gboolean
+imp_mod (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  if (attr_int (n, "fmod", 0)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "Mod with fmod 1 (the dividend's sign) has no Gradus form; mod follows the divisor");
+    return FALSE;
+  }
+  return imp_plain (im, n, "mod", error);
+}
+
 static const ImportRow import_rows[] = {
   { "Add", imp_plain, "add" },
   { "Sub", imp_plain, "sub" },
@@ -768,6 +949,13 @@ static const ImportRow import_rows[] = {
   { "Gather", imp_gather, "take" },
   { "Unsqueeze", imp_unsqueeze, "dimshuffle" },
   { "Squeeze", imp_squeeze, "dimshuffle" },
+  { "Conv", imp_conv, "conv2d" },
+  { "MaxPool", imp_pool, "max" },
+  { "AveragePool", imp_pool, "average" },
+  { "GlobalAveragePool", imp_global_average, "mean" },
+  { "Shape", imp_shape, "shape" },
+  { "Range", imp_range, "arange" },
+  { "Mod", imp_mod, "mod" },
 };
 
 /* ------------------------------------------------------------ the model */

@@ -862,6 +862,24 @@ static const OnnxOpRow rows[] = {
   { "_slice_grad", emit_slice_grad, "ScatterElements" },
   { "_take_grad", emit_take_grad, "ScatterElements" },
   { "_onehot_like", emit_onehot_like, "Equal" },
+  /* part two: convolution and pooling (grd-onnx-ops-conv.c) */
+  { "conv2d", onnx_emit_conv2d, "Conv" },
+  { "_conv2d_grad_input", onnx_emit_conv2d_grad_input, "ConvTranspose" },
+  { "_conv2d_grad_filters", onnx_emit_conv2d_grad_filters, "Conv" },
+  { "pool_2d", onnx_emit_pool_2d, "MaxPool" },
+  { "_pool_2d_grad", onnx_emit_pool_2d_grad, "ScatterElements" },
+  { "_pool_2d_gather", onnx_emit_pool_2d_gather, "GatherElements" },
+  /* part two: indexing and integer arithmetic (grd-onnx-ops-index.c) */
+  { "shape", onnx_emit_shape, "Shape" },
+  { "arange", onnx_emit_arange, "Range" },
+  { "index", onnx_emit_index, "GatherND" },
+  { "set_subtensor", onnx_emit_subtensor, "ScatterND" },
+  { "inc_subtensor", onnx_emit_subtensor, "ScatterND" },
+  { "mod", onnx_emit_divmod, "Mod" },
+  { "floor_div", onnx_emit_divmod, "Mod" },
+  { "_prod_others", onnx_emit_prod_others, "ReduceProd" },
+  /* random nodes: ONNX Runtime's own generator (grd-onnx-ops-random.c) */
+  { "_random", onnx_emit_random, "RandomUniformLike" },
 };
 
 const OnnxOpRow *

@@ -204,6 +204,46 @@ has_consider_constant (Script *s, const char *id)
   return FALSE;
 }
 
+/* A random node (an op "_random" in the graph) as a _random() call of the
+ * script, from its object in the file: distribution, dtype, seed, and its
+ * fixed shape or the `like` input (the graph's input 2). */
+static char *
+random_expr (Script *s, const GrdNode *node, char *const *in, GError **error)
+{
+  JsonObject *root = json_node_get_object (grd_document_root (s->doc));
+  JsonNode *nodes = json_object_get_member (root, "nodes");
+  JsonObject *o = NULL;
+  for (guint i = 0; nodes && JSON_NODE_HOLDS_ARRAY (nodes)
+                    && i < json_array_get_length (json_node_get_array (nodes)) && !o; i++) {
+    JsonNode *e = json_array_get_element (json_node_get_array (nodes), i);
+    JsonObject *c = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+    if (c && g_strcmp0 (json_object_get_string_member_with_default (c, "id", ""), node->id) == 0)
+      o = c;
+  }
+  if (!o) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "node '%s': a random node inside a scan body has no PyTorch form in the export",
+                 node->id);
+    return NULL;
+  }
+  GString *e = g_string_new ("_random(");
+  append_py_string (e, node->id);
+  g_string_append_printf (e, ", \"%s\", %" G_GINT64_FORMAT ", ",
+                          json_object_get_string_member_with_default (o, "distribution", "uniform"),
+                          json_object_get_int_member_with_default (o, "seed", 0));
+  if (node->n_inputs > 2) {
+    g_string_append_printf (e, "%s.shape", in[2]);
+  } else {
+    const GrdType *t = &node->types[0];
+    g_string_append_c (e, '[');
+    for (gint d = 0; d < t->rank; d++)
+      g_string_append_printf (e, "%s%" G_GINT64_FORMAT, d ? ", " : "", t->dims[d]);
+    g_string_append_c (e, ']');
+  }
+  g_string_append_printf (e, ", %s, %s, %s)", in[0], in[1], pytorch_dtype (node->types[0].dtype));
+  return g_string_free (e, FALSE);
+}
+
 static gboolean
 emit_call (Script *s, GrdInterFunction *fn, GError **error)
 {
@@ -307,7 +347,9 @@ emit_call (Script *s, GrdInterFunction *fn, GError **error)
         in[i] = (char *) py_name (s, node->inputs[i]);
         types[i] = grd_graph_ref_type (g, node->inputs[i]);
       }
-      g_autofree char *expr = pytorch_op_expr (node, in, types, error);
+      g_autofree char *expr = g_str_equal (node->op->name, "_random")
+                              ? random_expr (s, node, in, error)
+                              : pytorch_op_expr (node, in, types, error);
       if (!expr)
         return FALSE;
       g_string_append_printf (o, "    %s = %s\n", py_name (s, self), expr);

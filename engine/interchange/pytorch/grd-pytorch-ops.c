@@ -2,7 +2,7 @@
  * template and how the inputs are cast first. Templates name the inputs {0},
  * {1}, ... ({*}: all, comma-separated) and the attributes {AXES} {KEEP}
  * {AXIS0} {AXISL} {AXISN} {PERM} {SHAPE} {PATTERN} {NDIM} {BEGIN} {END}
- * {STEP} {DTYPE} {DEPTH}. The _helpers are the script's (preamble.py).
+ * {STEP} {DTYPE} {DEPTH} {CONV} {POOL}; {+k}: the inputs from k on. The _helpers are the script's (preamble.py).
  * Gradients are not here: the script takes them with torch.autograd. */
 #include "grd-pytorch-private.h"
 
@@ -84,6 +84,16 @@ static const PytorchOpRow rows[] = {
   { "categorical_crossentropy", "_cce(_as({0}, {DTYPE}), {1})", CAST_NONE },
   { "binary_crossentropy", "_bce({0}, {1})", CAST_RESULT },
   { "one_hot", "_one_hot({0}, {DEPTH}, {DTYPE})", CAST_NONE },
+  /* part two */
+  { "conv2d", "_conv2d({0}, {1}, {CONV})", CAST_RESULT },
+  { "pool_2d", "_pool_2d({0}, {POOL})", CAST_NONE },
+  { "shape", "_shape({0}, {AXISN})", CAST_NONE },
+  { "arange", "_arange({0}, {1}, {2}, {DTYPE})", CAST_NONE },
+  { "index", "_index({0}, [{+1}])", CAST_NONE },
+  { "set_subtensor", "_subtensor({0}, {1}, [{+2}], {BEGIN}, {END}, {STEP}, False)", CAST_NONE },
+  { "inc_subtensor", "_subtensor({0}, {1}, [{+2}], {BEGIN}, {END}, {STEP}, True)", CAST_NONE },
+  { "mod", "_mod({0}, {1})", CAST_RESULT },
+  { "floor_div", "_floor_div({0}, {1})", CAST_RESULT },
 };
 
 const char *
@@ -157,6 +167,29 @@ append_attr (GString *s, const char *name, const GrdNode *node, const GrdType *c
     append_list (s, a->step, a->n_slice, GRD_SLICE_NONE, "None");
   } else if (strcmp (name, "DTYPE") == 0) {
     g_string_append (s, pytorch_dtype (node->types[0].dtype));
+  } else if (strcmp (name, "CONV") == 0) {
+    /* _conv2d's border, stride, dilation, groups, flip */
+    static const char *const borders[] = { "\"valid\"", "\"full\"", "\"half\"" };
+    if (a->border_mode == GRD_BORDER_EXPLICIT)
+      append_list (s, a->border, 2, G_MININT64, "");
+    else
+      g_string_append (s, borders[CLAMP (a->border_mode, 0, 2)]);
+    g_string_append (s, ", ");
+    append_list (s, a->subsample, 2, G_MININT64, "");
+    g_string_append (s, ", ");
+    append_list (s, a->filter_dilation, 2, G_MININT64, "");
+    g_string_append_printf (s, ", %" G_GINT64_FORMAT ", %s", a->num_groups,
+                            a->filter_flip ? "True" : "False");
+  } else if (strcmp (name, "POOL") == 0) {
+    /* _pool_2d's ws, stride, pad, ignore_border, mode */
+    static const char *const modes[] = { "max", "sum", "average_inc_pad", "average_exc_pad" };
+    append_list (s, a->ws, 2, G_MININT64, "");
+    g_string_append (s, ", ");
+    append_list (s, a->pool_stride, 2, G_MININT64, "");
+    g_string_append (s, ", ");
+    append_list (s, a->pool_pad, 2, G_MININT64, "");
+    g_string_append_printf (s, ", %s, \"%s\"", a->ignore_border ? "True" : "False",
+                            modes[CLAMP (a->pool_mode, 0, 3)]);
   } else if (strcmp (name, "DEPTH") == 0) {
     g_string_append_printf (s, "%" G_GINT64_FORMAT, a->depth);
   } else {
@@ -200,9 +233,10 @@ pytorch_op_expr (const GrdNode *node, char *const *in, const GrdType *const *in_
     if (g_ascii_isdigit (name[0])) {
       gint k = atoi (name);
       g_string_append (s, k < (gint) args->len ? (char *) args->pdata[k] : "None");
-    } else if (strcmp (name, "*") == 0) {
-      for (guint k = 0; k < args->len; k++)
-        g_string_append_printf (s, "%s%s", k ? ", " : "", (char *) args->pdata[k]);
+    } else if (strcmp (name, "*") == 0 || name[0] == '+') {
+      guint first = name[0] == '+' ? (guint) atoi (name + 1) : 0;
+      for (guint k = first; k < args->len; k++)
+        g_string_append_printf (s, "%s%s", k > first ? ", " : "", (char *) args->pdata[k]);
     } else {
       append_attr (s, name, node, in_types);
     }

@@ -182,6 +182,176 @@ def _one_hot(t, depth, dtype):
     return torch.nn.functional.one_hot(t.long(), depth).to(dtype)
 
 
+def _conv2d(x, w, border, stride, dilation, groups, flip):
+    """Theano's conv2d: the filters turned by 180 degrees when flip (a true
+    convolution); border "valid", "full", "half" or [ph, pw]."""
+    if flip:
+        w = torch.flip(w, (2, 3))
+    span = [(w.shape[2 + k] - 1) * dilation[k] + 1 for k in range(2)]
+    pads = {"valid": [0, 0], "full": [s - 1 for s in span], "half": [s // 2 for s in span]}
+    pad = pads[border] if isinstance(border, str) else border
+    return torch.nn.functional.conv2d(x, w, None, stride, pad, dilation, groups)
+
+
+def _pool_2d(x, ws, stride, pad, ignore_border, mode):
+    """Theano's pool_2d over the last two axes: windows start at i * stride
+    in the input padded by pad; with ignore_border false the partial windows
+    at the end are kept; max, sum and average_exc_pad read the real input
+    only, average_inc_pad divides by the window's size."""
+    stride = [s or k for s, k in zip(stride, ws)]
+    size = list(x.shape[-2:])
+    def out_len(n, k, s, p):
+        if ignore_border:
+            return max(0, (n + 2 * p - k) // s + 1)
+        return (n - 1) // s + 1 if s >= k else max(0, (n - 1 - k + s) // s) + 1
+    out = [out_len(size[k], ws[k], stride[k], pad[k]) for k in range(2)]
+    end = [max(pad[k], (out[k] - 1) * stride[k] + ws[k] - size[k] - pad[k]) for k in range(2)]
+    planes = x.reshape(-1, 1, size[0], size[1])
+    borders = (pad[1], end[1], pad[0], end[0])
+    F = torch.nn.functional
+    if mode == "max":
+        y = F.max_pool2d(F.pad(planes, borders, value=-math.inf), ws, stride)
+    else:
+        total = F.avg_pool2d(F.pad(planes, borders), ws, stride, divisor_override=1)
+        if mode == "sum":
+            y = total
+        elif mode == "average_inc_pad" and ignore_border:
+            y = total / (ws[0] * ws[1])
+        else:
+            ones = F.pad(torch.ones_like(planes), borders)
+            y = total / F.avg_pool2d(ones, ws, stride, divisor_override=1)
+    return y[..., :out[0], :out[1]].reshape(tuple(x.shape[:-2]) + tuple(out))
+
+
+def _region(x, idx, begin, end, step):
+    """The key of an index region: the index arrays, or per-axis positions of
+    a slice, broadcast against each other as NumPy's ix_ does."""
+    if idx:
+        return tuple(i.long() for i in idx)
+    key = []
+    for d in range(x.dim()):
+        if d < len(begin):
+            pos = list(range(*slice(begin[d], end[d], step[d]).indices(x.shape[d])))
+        else:
+            pos = list(range(x.shape[d]))
+        t = torch.tensor(pos, dtype=torch.long, device=x.device)
+        key.append(t.reshape([-1 if k == d else 1 for k in range(x.dim())]))
+    return tuple(key)
+
+
+def _index(x, idx):
+    return x[_region(x, idx, [], [], [])] if idx else x
+
+
+def _subtensor(x, y, idx, begin, end, step, add):
+    """set_subtensor (add false) or inc_subtensor of a copy of x; repeated
+    indices add up."""
+    key = _region(x, idx, begin, end, step)
+    region = x[key].shape
+    return x.index_put(key, _as(y, x.dtype).expand(region), accumulate=add)
+
+
+def _shape(x, axis=None):
+    dims = list(x.shape)
+    return torch.tensor(dims if axis is None else dims[axis], dtype=torch.int64, device=x.device)
+
+
+def _arange(a, b, s, dtype):
+    """NumPy's arange: integer arithmetic for integer bounds, else start + i
+    step in float64."""
+    ints = not any(t.is_floating_point() for t in (a, b, s))
+    a, b, s = a.item(), b.item(), s.item()
+    n = max(0, -((a - b) // s) if ints else math.ceil((b - a) / s))
+    v = [a + i * s for i in range(n)]
+    return torch.tensor(v, dtype=torch.int64 if ints else torch.float64, device=DEVICE).to(dtype)
+
+
+def _divmod(a, b):
+    """NumPy's npy_divmod (floats) or Python's floor rule with x // 0 = x % 0
+    = 0 (integers): the floor quotient and the modulus."""
+    if not a.is_floating_point():
+        zero = b == 0
+        safe = torch.where(zero, torch.ones_like(b), b)
+        q = torch.div(a, safe, rounding_mode="floor")
+        return torch.where(zero, torch.zeros_like(q), q), torch.where(zero, torch.zeros_like(q),
+                                                                      torch.remainder(a, safe))
+    m = torch.fmod(a, b)
+    div = (a - m) / b
+    adjust = (m != 0) & ((b < 0) != (m < 0))
+    m = torch.where(adjust, m + b, m)
+    div = torch.where(adjust, div - 1, div)
+    fd = torch.floor(div)
+    fd = torch.where(div - fd > 0.5, fd + 1, fd)
+    return torch.where(b == 0, a / b, fd), m
+
+
+def _mod(a, b):
+    return _divmod(a, b)[1]
+
+
+def _floor_div(a, b):
+    return _divmod(a, b)[0]
+
+
+# ---------------------------------------------------------------- random nodes
+
+M32 = 0xFFFFFFFF
+_DRAWS = {}
+
+
+def _philox(ctr, key):
+    """Philox 4x32-10 (engine/grd-philox.c) on arrays of 32-bit words."""
+    c0, c1, c2, c3 = ctr
+    k0, k1 = key
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c0
+        p1 = np.uint64(0xCD9E8D57) * c2
+        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & np.uint64(M32),
+                          (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & np.uint64(M32))
+        k0, k1 = (k0 + 0x9E3779B9) & M32, (k1 + 0xBB67AE85) & M32
+    return c0, c1, c2, c3
+
+
+def _random(node, dist, seed, shape, p0, p1, dtype):
+    """A random node as Gradus draws it: element e of draw d (the node's
+    calls so far) is a function of (seed, node id, e, d) only, so the
+    script draws the numbers `gradus run` draws."""
+    d = _DRAWS.get(node, 0)
+    _DRAWS[node] = d + 1
+    h = 2166136261
+    for ch in node.encode():
+        h = ((h ^ ch) * 16777619) & M32
+    key = (seed & M32, ((seed >> 32) ^ h) & M32)
+    shape = tuple(shape)
+    e = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.uint64).reshape(shape)
+    def block(extra):
+        zero = np.zeros_like(e)
+        return _philox((e & np.uint64(M32), (e >> np.uint64(32)) ^ np.uint64(extra),
+                        zero + np.uint64(d & M32), zero + np.uint64(d >> 32)), key)
+    def unit53(a, b):
+        return ((a >> np.uint64(5)).astype(np.float64) * 67108864.0
+                + (b >> np.uint64(6)).astype(np.float64)) * (1.0 / 9007199254740992.0)
+    a = np.broadcast_to(p0.detach().cpu().numpy().astype(np.float64), shape)
+    b = np.broadcast_to(p1.detach().cpu().numpy().astype(np.float64), shape)
+    w = block(0)
+    if dist == "uniform":
+        v = a + (b - a) * unit53(w[0], w[1])
+        if dtype == torch.float32:  # float rounding must not reach `high`
+            hit = (v.astype(np.float32) >= b) & (b > a)
+            v = np.where(hit, np.nextafter(b.astype(np.float32), a.astype(np.float32)), v)
+    elif dist == "normal":
+        u1, u2 = 1.0 - unit53(w[0], w[1]), unit53(w[2], w[3])
+        v = a + b * np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
+    else:  # binomial: n Bernoulli trials of 32-bit uniforms, four per block
+        n = np.floor(np.abs(a) + 0.5) * np.sign(a)
+        v = np.zeros(shape)
+        for j in range(int(n.max()) if n.size else 0):
+            if j > 0 and j % 4 == 0:
+                w = block(j // 4)
+            v += ((w[j % 4].astype(np.float64) + 0.5) * (1.0 / 4294967296.0) < b) & (j < n)
+    return torch.from_numpy(np.ascontiguousarray(v)).to(dtype).to(DEVICE)
+
+
 # ---------------------------------------------------------------- gradients
 
 def _grad(cost, wrt, higher=False):

@@ -4,6 +4,7 @@
 #include "gradus-ui.h"
 #include "gradus-window.h"
 #include "gradus-ui-private.h"
+#include "gradus-settings.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -321,6 +322,7 @@ gradus_ui_main (int argc, char **argv)
   g_signal_connect (app, "activate", G_CALLBACK (activate), NULL);
   g_signal_connect (app, "open", G_CALLBACK (open_files), NULL);
   int status = g_application_run (G_APPLICATION (app), args->len - 1, (char **) args->pdata);
+  gradus_settings_sync ();
   if (screenshot && !g_object_get_data (G_OBJECT (app), "gradus-screenshot-ok"))
     return 1;
   return status;

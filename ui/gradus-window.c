@@ -7,6 +7,7 @@
 #include "gradus-render.h"
 #include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
+#include "gradus-settings.h"
 #include "gradus-ui-private.h"
 
 #include <glib/gi18n.h>
@@ -144,6 +145,7 @@ add_recent (const char *path)
   g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
   if (uri)
     gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+  gradus_settings_add_recent (path);
 }
 
 /* ------------------------------------------------------------ run panel */
@@ -941,22 +943,16 @@ static void
 fill_recent (GradusWindow *self)
 {
   g_menu_remove_all (self->recent_menu);
-  GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
-  guint n = 0;
-  for (GList *l = items; l && n < 8; l = l->next) {
-    const char *uri = gtk_recent_info_get_uri (l->data);
-    g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
-    if (!path || !g_str_has_suffix (path, ".gradus") || !g_file_test (path, G_FILE_TEST_EXISTS))
-      continue;
+  g_auto (GStrv) paths = gradus_settings_recent_paths (8);
+  for (char **p = paths; *p; p++) {
+    const char *path = *p;
     g_autofree char *base = g_path_get_basename (path);
     g_autofree char *action = g_strdup_printf ("win.open-path");
     GMenuItem *item = g_menu_item_new (base, NULL);
     g_menu_item_set_action_and_target_value (item, action, g_variant_new_string (path));
     g_menu_append_item (self->recent_menu, item);
     g_object_unref (item);
-    n++;
   }
-  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
 }
 
 /* Examples: data/examples in the source tree while developing, the
@@ -1200,6 +1196,7 @@ gradus_window_init (GradusWindow *self)
                            self, G_CONNECT_SWAPPED);
   self->autosave_source = g_timeout_add_seconds (5, autosave_tick, self);
   load_model (self);
+  gradus_settings_attach_window (GTK_WINDOW (self), self->run_panel);
 }
 
 GradusWindow *

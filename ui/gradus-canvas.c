@@ -6,6 +6,7 @@
  * the background for a selection box; middle drag, space and drag, or scroll
  * to pan; ctrl and scroll, or pinch, to zoom about the pointer. */
 #include "gradus-canvas.h"
+#include "gradus-canvas-a11y.h"
 #include "gradus-live.h"
 #include "gradus-palette.h"
 #include "gradus-render.h"
@@ -72,6 +73,7 @@ invalidate (GradusCanvas *self)
 {
   g_clear_pointer (&self->scene, gradus_scene_free);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  gradus_canvas_a11y_queue_update (self);
 }
 
 GradusScene *
@@ -587,6 +589,7 @@ gradus_canvas_size_allocate (GtkWidget *widget, int width, int height, int basel
     /* The window grew (or shrank) under a fitted graph: fit it again. */
     gradus_canvas_zoom_to_fit (self);
   }
+  gradus_canvas_a11y_allocate (self);
 }
 
 static void
@@ -1030,7 +1033,7 @@ gradus_canvas_class_init (GradusCanvasClass *klass)
   wc->measure = gradus_canvas_measure;
   wc->query_tooltip = gradus_canvas_query_tooltip;
   gtk_widget_class_set_css_name (wc, "gradus-canvas");
-  gtk_widget_class_set_accessible_role (wc, GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_widget_class_set_accessible_role (wc, GTK_ACCESSIBLE_ROLE_GROUP);
   signals[SIG_SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass),
                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                  G_TYPE_NONE, 0);
@@ -1100,6 +1103,7 @@ gradus_canvas_init (GradusCanvas *self)
 
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_changed), self, G_CONNECT_SWAPPED);
+  gradus_canvas_a11y_attach (self);
 }
 
 GtkWidget *

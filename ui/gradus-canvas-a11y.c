@@ -16,6 +16,9 @@ G_DECLARE_FINAL_TYPE (GradusCanvasNode, gradus_canvas_node, GRADUS, CANVAS_NODE,
 struct _GradusCanvasNode {
   GtkWidget parent_instance;
   char     *id;
+  char     *label;        /* as last given to assistive technologies */
+  gboolean  selected;
+  gboolean  state_set;    /* the selected state given once at least */
   double    x, y, w, h;   /* the node's box in graph coordinates */
 };
 
@@ -25,6 +28,7 @@ static void
 gradus_canvas_node_finalize (GObject *object)
 {
   g_free (GRADUS_CANVAS_NODE (object)->id);
+  g_free (GRADUS_CANVAS_NODE (object)->label);
   G_OBJECT_CLASS (gradus_canvas_node_parent_class)->finalize (object);
 }
 
@@ -159,6 +163,7 @@ node_targets (GradusScene *scene, gint node)
 typedef struct {
   GradusCanvas *canvas;     /* owns this record */
   GHashTable   *children;   /* id -> GradusCanvasNode (the canvas' child) */
+  char         *description;
   guint         idle;
 } A11y;
 
@@ -173,6 +178,7 @@ a11y_free (A11y *a)
 {
   g_clear_handle_id (&a->idle, g_source_remove);
   g_hash_table_unref (a->children);
+  g_free (a->description);
   g_free (a);
 }
 
@@ -205,7 +211,7 @@ node_focused (GradusCanvasNode *node, GParamSpec *pspec, A11y *a)
 }
 
 static void
-describe_canvas (GradusCanvas *canvas, GradusScene *scene)
+describe_canvas (GradusCanvas *canvas, GradusScene *scene, char **last)
 {
   g_autoptr (GString) d = g_string_new (NULL);
   guint n_nodes = scene ? scene->nodes->len : 0;
@@ -236,8 +242,12 @@ describe_canvas (GradusCanvas *canvas, GradusScene *scene)
     g_string_append (d, ". ");
     g_string_append (d, _("Drag ports to connect; Tab moves between nodes"));
   }
+  if (g_strcmp0 (*last, d->str) == 0)
+    return;
   gtk_accessible_update_property (GTK_ACCESSIBLE (canvas), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                   d->str, -1);
+  g_free (*last);
+  *last = g_strdup (d->str);
 }
 
 void
@@ -279,11 +289,20 @@ gradus_canvas_a11y_update (GradusCanvas *canvas)
     node->y = sn->y;
     node->w = sn->w;
     node->h = sn->h;
+    /* Only what changed: a drag updates the scene at every step. */
     g_autofree char *label = gradus_canvas_a11y_node_label (scene, (gint) i);
-    gtk_accessible_update_property (GTK_ACCESSIBLE (node), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-    gtk_accessible_update_state (GTK_ACCESSIBLE (node), GTK_ACCESSIBLE_STATE_SELECTED, sn->selected, -1);
+    if (g_strcmp0 (label, node->label) != 0) {
+      gtk_accessible_update_property (GTK_ACCESSIBLE (node), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+      g_free (node->label);
+      node->label = g_steal_pointer (&label);
+    }
+    if (sn->selected != node->selected || !node->state_set) {
+      gtk_accessible_update_state (GTK_ACCESSIBLE (node), GTK_ACCESSIBLE_STATE_SELECTED, sn->selected, -1);
+      node->selected = sn->selected;
+      node->state_set = TRUE;
+    }
   }
-  describe_canvas (canvas, scene);
+  describe_canvas (canvas, scene, &a->description);
   gtk_widget_queue_allocate (GTK_WIDGET (canvas));
 }
 

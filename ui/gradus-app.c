@@ -4,7 +4,9 @@
 #include "gradus-ui.h"
 #include "gradus-window.h"
 #include "gradus-ui-private.h"
+#include "gradus-settings.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -17,42 +19,42 @@ typedef struct {
 
 /* Application-wide accelerators, and what the shortcuts window lists. */
 static const Accel accels[] = {
-  { "app.new", { "<Control>n" }, "New window", "Files" },
-  { "win.open", { "<Control>o" }, "Open a graph", "Files" },
-  { "win.save", { "<Control>s" }, "Save", "Files" },
-  { "win.save-as", { "<Control><Shift>s" }, "Save as", "Files" },
-  { "win.export::png", { "<Control>e" }, "Export a picture (PNG)", "Files" },
-  { "win.close", { "<Control>w" }, "Close the window", "Files" },
-  { "app.quit", { "<Control>q" }, "Quit", "Files" },
-  { "win.undo", { "<Control>z" }, "Undo", "Editing" },
-  { "win.redo", { "<Control><Shift>z", "<Control>y" }, "Redo", "Editing" },
-  { "win.focus-search", { "<Control>f" }, "Search the palette", "Editing" },
-  { "win.auto-layout", { "<Control>l" }, "Arrange the nodes", "Editing" },
-  { "win.toggle-gradient", { "<Control>g" }, "Show or hide the gradient graph", "View" },
-  { "win.zoom-fit", { "<Control>0" }, "Zoom to fit", "View" },
-  { "win.zoom-reset", { "<Control>1" }, "Zoom to 100%", "View" },
-  { "win.zoom-in", { "<Control>plus", "<Control>equal" }, "Zoom in (or Ctrl and scroll, or pinch)", "View" },
-  { "win.zoom-out", { "<Control>minus" }, "Zoom out", "View" },
-  { "app.shortcuts", { "<Control>question" }, "Keyboard shortcuts", "View" },
-  { "win.backprop", { "<Control>b" }, "Backpropagation: values and gradients on the canvas", "View" },
-  { "win.step-next", { "Page_Down" }, "Step-through: the next step", "View" },
-  { "win.step-prev", { "Page_Up" }, "Step-through: the previous step", "View" },
-  { "win.presentation", { "<Shift>F5" }, "Presentation mode (large type)", "View" },
-  { "run.run", { "F5" }, "Run the function", "Running" },
-  { "run.pause", { "F6" }, "Pause the run", "Running" },
-  { "run.step", { "F7" }, "One call", "Running" },
-  { "run.reset", { "F8" }, "Reset the shared variables", "Running" },
+  { "app.new", { "<Control>n" }, N_("New window"), "Files" },
+  { "win.open", { "<Control>o" }, N_("Open a graph"), "Files" },
+  { "win.save", { "<Control>s" }, N_("Save"), "Files" },
+  { "win.save-as", { "<Control><Shift>s" }, N_("Save as"), "Files" },
+  { "win.export::png", { "<Control>e" }, N_("Export a picture (PNG)"), "Files" },
+  { "win.close", { "<Control>w" }, N_("Close the window"), "Files" },
+  { "app.quit", { "<Control>q" }, N_("Quit"), "Files" },
+  { "win.undo", { "<Control>z" }, N_("Undo"), "Editing" },
+  { "win.redo", { "<Control><Shift>z", "<Control>y" }, N_("Redo"), "Editing" },
+  { "win.focus-search", { "<Control>f" }, N_("Search the palette"), "Editing" },
+  { "win.auto-layout", { "<Control>l" }, N_("Arrange the nodes"), "Editing" },
+  { "win.toggle-gradient", { "<Control>g" }, N_("Show or hide the gradient graph"), "View" },
+  { "win.zoom-fit", { "<Control>0" }, N_("Zoom to fit"), "View" },
+  { "win.zoom-reset", { "<Control>1" }, N_("Zoom to 100%"), "View" },
+  { "win.zoom-in", { "<Control>plus", "<Control>equal" }, N_("Zoom in (or Ctrl and scroll, or pinch)"), "View" },
+  { "win.zoom-out", { "<Control>minus" }, N_("Zoom out"), "View" },
+  { "app.shortcuts", { "<Control>question" }, N_("Keyboard shortcuts"), "View" },
+  { "win.backprop", { "<Control>b" }, N_("Backpropagation: values and gradients on the canvas"), "View" },
+  { "win.step-next", { "Page_Down" }, N_("Step-through: the next step"), "View" },
+  { "win.step-prev", { "Page_Up" }, N_("Step-through: the previous step"), "View" },
+  { "win.presentation", { "<Shift>F5" }, N_("Presentation mode (large type)"), "View" },
+  { "run.run", { "F5" }, N_("Run the function"), "Running" },
+  { "run.pause", { "F6" }, N_("Pause the run"), "Running" },
+  { "run.step", { "F7" }, N_("One call"), "Running" },
+  { "run.reset", { "F8" }, N_("Reset the shared variables"), "Running" },
 };
 
 /* Keys that work on the canvas only (they keep their meaning in text fields). */
 static const Accel canvas_keys[] = {
-  { NULL, { "Delete" }, "Delete the selected nodes", "Canvas" },
-  { NULL, { "<Control>c" }, "Copy the selected nodes", "Canvas" },
-  { NULL, { "<Control>x" }, "Cut the selected nodes", "Canvas" },
-  { NULL, { "<Control>v" }, "Paste nodes", "Canvas" },
-  { NULL, { "<Control>d" }, "Duplicate the selected nodes", "Canvas" },
-  { NULL, { "<Control>a" }, "Select all nodes", "Canvas" },
-  { NULL, { "space" }, "Hold and drag to pan", "Canvas" },
+  { NULL, { "Delete" }, N_("Delete the selected nodes"), "Canvas" },
+  { NULL, { "<Control>c" }, N_("Copy the selected nodes"), "Canvas" },
+  { NULL, { "<Control>x" }, N_("Cut the selected nodes"), "Canvas" },
+  { NULL, { "<Control>v" }, N_("Paste nodes"), "Canvas" },
+  { NULL, { "<Control>d" }, N_("Duplicate the selected nodes"), "Canvas" },
+  { NULL, { "<Control>a" }, N_("Select all nodes"), "Canvas" },
+  { NULL, { "space" }, N_("Hold and drag to pan"), "Canvas" },
 };
 
 static const char *
@@ -91,9 +93,9 @@ app_about (GSimpleAction *a, GVariant *p, gpointer app)
   GtkWidget *about = adw_about_window_new ();
   g_object_set (about, "application-name", "Gradus", "version", "0.1.0",
                 "application-icon", "org.gradus.Gradus",
-                "developer-name", "The Gradus authors", "license-type", GTK_LICENSE_MIT_X11,
-                "comments", "Theano, made visual: wire graphs of tensor operations, see their "
-                            "gradients, and run them.",
+                "developer-name", _("The Gradus authors"), "license-type", GTK_LICENSE_MIT_X11,
+                "comments", _("Theano, made visual: wire graphs of tensor operations, see their "
+                              "gradients, and run them."),
                 NULL);
   gtk_window_set_transient_for (GTK_WINDOW (about), gtk_application_get_active_window (app));
   gtk_window_present (GTK_WINDOW (about));
@@ -102,7 +104,7 @@ app_about (GSimpleAction *a, GVariant *p, gpointer app)
 static void
 append_shortcuts (GString *ui, const Accel *list, gsize n, const char *section)
 {
-  g_string_append_printf (ui, "<child><object class='GtkShortcutsGroup'><property name='title'>%s</property>\n", section);
+  g_string_append_printf (ui, "<child><object class='GtkShortcutsGroup'><property name='title'>%s</property>\n", _(section));
   for (gsize i = 0; i < n; i++) {
     if (!g_str_equal (list[i].section, section))
       continue;
@@ -110,7 +112,7 @@ append_shortcuts (GString *ui, const Accel *list, gsize n, const char *section)
     g_string_append_printf (ui, "<child><object class='GtkShortcutsShortcut'>"
                                 "<property name='accelerator'>%s</property>"
                                 "<property name='title'>%s</property></object></child>\n",
-                            accel, list[i].title);
+                            accel, _(list[i].title));
   }
   g_string_append (ui, "</object></child>\n");
 }
@@ -123,11 +125,11 @@ gradus_ui_shortcuts_window (void)
                               "<child><object class='GtkShortcutsSection'>"
                               "<property name='section-name'>main</property>"
                               "<property name='max-height'>40</property>\n");
-  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "Files");
-  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "Editing");
-  append_shortcuts (ui, canvas_keys, G_N_ELEMENTS (canvas_keys), "Canvas");
-  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "View");
-  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), "Running");
+  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), N_("Files"));
+  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), N_("Editing"));
+  append_shortcuts (ui, canvas_keys, G_N_ELEMENTS (canvas_keys), N_("Canvas"));
+  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), N_("View"));
+  append_shortcuts (ui, accels, G_N_ELEMENTS (accels), N_("Running"));
   g_string_append (ui, "</object></child></object></interface>");
   g_autoptr (GtkBuilder) b = gtk_builder_new_from_string (ui->str, ui->len);
   g_string_free (ui, TRUE);
@@ -249,13 +251,13 @@ offer_restore (GradusWindow *window)
     g_ptr_array_unref (files);
     return;
   }
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (window), "Restore Unsaved Work?", NULL);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (window), _("Restore Unsaved Work?"), NULL);
   adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
-                                  "Gradus stopped without saving %u graph%s. Restore %s?",
-                                  files->len, files->len == 1 ? "" : "s",
-                                  files->len == 1 ? "it" : "them");
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "discard", "_Discard", "restore",
-                                    "_Restore", NULL);
+                                  ngettext ("Gradus stopped without saving %u graph. Restore it?",
+                                            "Gradus stopped without saving %u graphs. Restore them?",
+                                            files->len), files->len);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "discard", _("_Discard"), "restore",
+                                    _("_Restore"), NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "restore", ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "restore");
@@ -282,8 +284,8 @@ open_files (GApplication *app, GFile **files, gint n_files, const char *hint)
     g_autofree char *path = g_file_get_path (files[i]);
     g_autoptr (GError) error = NULL;
     if (!path || !gradus_window_open_path (w, path, &error)) {
-      g_autofree char *msg = g_strdup_printf ("Could not open %s: %s", path ? path : "file",
-                                              error ? error->message : "not a local file");
+      g_autofree char *msg = g_strdup_printf (_("Could not open %s: %s"), path ? path : _("file"),
+                                              error ? error->message : _("not a local file"));
       gradus_window_message (w, msg);
       if (screenshot_path (app))
         g_printerr ("gradus: %s\n", msg);
@@ -324,6 +326,7 @@ gradus_ui_main (int argc, char **argv)
   g_signal_connect (app, "activate", G_CALLBACK (activate), NULL);
   g_signal_connect (app, "open", G_CALLBACK (open_files), NULL);
   int status = g_application_run (G_APPLICATION (app), args->len - 1, (char **) args->pdata);
+  gradus_settings_sync ();
   if (screenshot && !g_object_get_data (G_OBJECT (app), "gradus-screenshot-ok"))
     return 1;
   return status;

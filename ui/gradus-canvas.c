@@ -6,12 +6,14 @@
  * the background for a selection box; middle drag, space and drag, or scroll
  * to pan; ctrl and scroll, or pinch, to zoom about the pointer. */
 #include "gradus-canvas.h"
+#include "gradus-canvas-a11y.h"
 #include "gradus-live.h"
 #include "gradus-palette.h"
 #include "gradus-render.h"
 #include "gradus-ui-private.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 #include <math.h>
 
 typedef enum {
@@ -76,6 +78,7 @@ invalidate (GradusCanvas *self)
 {
   g_clear_pointer (&self->scene, gradus_scene_free);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  gradus_canvas_a11y_queue_update (self);
 }
 
 GradusScene *
@@ -204,7 +207,7 @@ gradus_canvas_set_nan_badge (GradusCanvas *self, const char *id, gint64 call)
   g_clear_pointer (&self->nan_text, g_free);
   if (id && *id) {
     self->nan_node = g_strdup (id);
-    self->nan_text = g_strdup_printf ("NaN at call %" G_GINT64_FORMAT, call);
+    self->nan_text = g_strdup_printf (_("NaN at call %lld"), (long long) call);
     if (!self->live) {
       g_free (self->live_signature);
       self->live_signature = graph_signature (self->model);
@@ -621,12 +624,12 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
     pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
     if (scene->banner) {
-      g_autofree char *text = g_strdup_printf ("The graph cannot be built: %s", scene->banner);
+      g_autofree char *text = g_strdup_printf (_("The graph cannot be built: %s"), scene->banner);
       pango_layout_set_text (layout, text, -1);
       cairo_set_source_rgb (cr, 0.88, 0.11, 0.14);
       cairo_move_to (cr, 20, 12);
     } else {
-      pango_layout_set_text (layout, "Double-click an op in the palette, or drag it here, to start a graph", -1);
+      pango_layout_set_text (layout, _("Double-click an op in the palette, or drag it here, to start a graph"), -1);
       cairo_set_source_rgba (cr, dark ? 1 : 0, dark ? 1 : 0, dark ? 1 : 0, 0.45);
       cairo_move_to (cr, 20, h / 2 - 10);
     }
@@ -648,6 +651,7 @@ gradus_canvas_size_allocate (GtkWidget *widget, int width, int height, int basel
     /* The window grew (or shrank) under a fitted graph: fit it again. */
     gradus_canvas_zoom_to_fit (self);
   }
+  gradus_canvas_a11y_allocate (self);
 }
 
 static void
@@ -673,8 +677,8 @@ gradus_canvas_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard,
   gint n = gradus_scene_hit_port (scene, gx, gy, &output, &port);
   if (n >= 0) {
     GradusSceneNode *sn = scene->nodes->pdata[n];
-    g_autofree char *text = g_strdup_printf ("%s %s of %s: %s", output ? "Output" : "Input",
-                                             output ? "port" : "slot", sn->id,
+    g_autofree char *text = g_strdup_printf (output ? _("Output port of %s: %s") : _("Input slot of %s: %s"),
+                                             sn->id,
                                              (char *) (output ? sn->out_labels : sn->in_labels)->pdata[port]);
     gtk_tooltip_set_text (tooltip, text);
     return TRUE;
@@ -736,7 +740,7 @@ drag_begin (GtkGestureDrag *gesture, double x, double y, GradusCanvas *self)
     g_clear_pointer (&self->wire_target, g_free);
     if (sn->readonly) {
       g_signal_emit (self, signals[SIG_MESSAGE], 0,
-                     "The gradient graph is derived by the engine and cannot be wired");
+                     _("The gradient graph is derived by the engine and cannot be wired"));
       self->mode = MODE_NONE;
       return;
     }
@@ -827,8 +831,8 @@ finish_wire (GradusCanvas *self, double gx, double gy)
     GradusSceneNode *sn = scene->nodes->pdata[n];
     if (output || sn->readonly) {
       g_signal_emit (self, signals[SIG_MESSAGE], 0,
-                     sn->readonly ? "The gradient graph is read-only"
-                                  : "Connect an output to an input");
+                     sn->readonly ? _("The gradient graph is read-only")
+                                  : _("Connect an output to an input"));
       return;
     }
     g_autofree char *target = g_strdup (sn->id);
@@ -1091,7 +1095,7 @@ gradus_canvas_class_init (GradusCanvasClass *klass)
   wc->measure = gradus_canvas_measure;
   wc->query_tooltip = gradus_canvas_query_tooltip;
   gtk_widget_class_set_css_name (wc, "gradus-canvas");
-  gtk_widget_class_set_accessible_role (wc, GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_widget_class_set_accessible_role (wc, GTK_ACCESSIBLE_ROLE_GROUP);
   signals[SIG_SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass),
                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                  G_TYPE_NONE, 0);
@@ -1120,8 +1124,8 @@ gradus_canvas_init (GradusCanvas *self)
   gtk_widget_set_hexpand (w, TRUE);
   gtk_widget_set_vexpand (w, TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Graph canvas", GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  "Nodes and wires of the graph; drag ports to connect", -1);
+                                  _("Graph canvas"), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("Nodes and wires of the graph; drag ports to connect"), -1);
 
   GtkGesture *drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);
@@ -1161,6 +1165,7 @@ gradus_canvas_init (GradusCanvas *self)
 
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_changed), self, G_CONNECT_SWAPPED);
+  gradus_canvas_a11y_attach (self);
 }
 
 GtkWidget *

@@ -3,6 +3,8 @@
  * offer attribute fields before the engine has seen a complete node. */
 #include "gradus-catalog.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 static const char *const binary_ops[] = {
@@ -99,22 +101,22 @@ const char *
 gradus_catalog_describe (const char *op)
 {
   static const struct { const char *op, *text; } texts[] = {
-    { "variable", "A symbolic input (T.scalar, T.vector, T.matrix ...)" },
-    { "constant", "A fixed value (TensorConstant)" },
-    { "shared", "Persistent state that function updates change (theano.shared)" },
-    { "grad", "T.grad(cost, wrt): derivatives of a scalar cost" },
-    { "add", "a + b, broadcasting" }, { "sub", "a - b" }, { "mul", "a * b" },
-    { "div", "a / b (true division)" }, { "pow", "a ** b" },
-    { "dot", "Matrix product (NumPy dot)" }, { "outer", "Outer product of two vectors" },
-    { "sum", "Sum over axis (or all)" }, { "mean", "Mean over axis (or all)" },
-    { "sigmoid", "1 / (1 + exp(-x))" }, { "softmax", "Softmax over the last axis" },
-    { "switch", "cond ? a : b, elementwise" }, { "clip", "x clipped to [lo, hi]" },
-    { "dimshuffle", "Theano dimshuffle: reorder axes, \"x\" inserts one" },
-    { "categorical_crossentropy", "Per-row loss of probabilities against class indices" },
+    { "variable", N_("A symbolic input (T.scalar, T.vector, T.matrix ...)") },
+    { "constant", N_("A fixed value (TensorConstant)") },
+    { "shared", N_("Persistent state that function updates change (theano.shared)") },
+    { "grad", N_("T.grad(cost, wrt): derivatives of a scalar cost") },
+    { "add", N_("a + b, broadcasting") }, { "sub", "a - b" }, { "mul", "a * b" },
+    { "div", N_("a / b (true division)") }, { "pow", "a ** b" },
+    { "dot", N_("Matrix product (NumPy dot)") }, { "outer", N_("Outer product of two vectors") },
+    { "sum", N_("Sum over axis (or all)") }, { "mean", N_("Mean over axis (or all)") },
+    { "sigmoid", "1 / (1 + exp(-x))" }, { "softmax", N_("Softmax over the last axis") },
+    { "switch", N_("cond ? a : b, elementwise") }, { "clip", N_("x clipped to [lo, hi]") },
+    { "dimshuffle", N_("Theano dimshuffle: reorder axes, \"x\" inserts one") },
+    { "categorical_crossentropy", N_("Per-row loss of probabilities against class indices") },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     if (g_str_equal (texts[i].op, op))
-      return texts[i].text;
+      return _(texts[i].text);
   return NULL;
 }
 

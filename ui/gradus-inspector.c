@@ -4,6 +4,7 @@
 #include "gradus-inspector.h"
 #include "gradus-catalog.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 struct _GradusInspector {
@@ -43,7 +44,7 @@ parse_text (const char *text, gboolean bare_string, GError **error)
     json_node_set_string (n, text);
     return n;
   }
-  g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "'%s' is not a JSON value (e.g. 3, [1, 2], [null, 3])", text);
+  g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("'%s' is not a JSON value (e.g. 3, [1, 2], [null, 3])"), text);
   return NULL;
 }
 
@@ -90,7 +91,7 @@ apply_init (GradusInspector *self, const char *init, GError **error)
       return FALSE;
     if (t->size > 4096) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
-                   "%s has %" G_GINT64_FORMAT " elements: too many to edit as numbers", self->node_id, t->size);
+                   _("%s has %lld elements: too many to edit as numbers"), self->node_id, (long long) t->size);
       return FALSE;
     }
     return gradus_doc_model_set_member (self->model, self->node_id, "value", grd_value_to_json (t), error);
@@ -112,7 +113,7 @@ apply_cell (GradusInspector *self, gint row, gint col, const char *text, GError 
   if (!cell)
     return FALSE;
   if (!JSON_NODE_HOLDS_VALUE (cell)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "'%s' is not a number", text);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("'%s' is not a number"), text);
     return FALSE;
   }
   JsonNode *v = value_member (self);
@@ -142,7 +143,7 @@ gboolean
 gradus_inspector_apply (GradusInspector *self, const char *key, const char *text, GError **error)
 {
   if (!self->model || !self->node_id) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node is selected");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node is selected"));
     return FALSE;
   }
   g_autofree char *id = g_strdup (self->node_id);
@@ -153,7 +154,7 @@ gradus_inspector_apply (GradusInspector *self, const char *key, const char *text
   if (g_str_equal (key, "name") || g_str_equal (key, "dtype")) {
     GrdDType dt;
     if (g_str_equal (key, "dtype") && !grd_dtype_from_name (t, &dt)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "'%s' is not a dtype (float32, float64, int32, int64, bool)", t);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, _("'%s' is not a dtype (float32, float64, int32, int64, bool)"), t);
       return FALSE;
     }
     JsonNode *n = NULL;
@@ -190,7 +191,7 @@ gradus_inspector_apply (GradusInspector *self, const char *key, const char *text
     return FALSE;
   if (g_str_equal (key, "shape") && !JSON_NODE_HOLDS_ARRAY (n)) {
     json_node_unref (n);
-    g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "a shape is a list: [] scalar, [null] vector, [null, 3] ...");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, _("a shape is a list: [] scalar, [null] vector, [null, 3] ..."));
     return FALSE;
   }
   return gradus_doc_model_set_member (self->model, id, key, n, error);
@@ -220,7 +221,7 @@ entry_apply (GtkWidget *entry, GradusInspector *self)
   g_object_set_data_full (G_OBJECT (entry), "orig", g_strdup (text), g_free);
   g_autoptr (GError) error = NULL;
   if (!gradus_inspector_apply (self, key, text, &error))
-    show_error (self, error ? error->message : "not applied");
+    show_error (self, error ? error->message : _("not applied"));
   else
     show_error (self, NULL);
 }
@@ -324,7 +325,7 @@ value_table (GradusInspector *self, JsonNode *v)
     return NULL;
   if (JSON_NODE_HOLDS_VALUE (v)) {
     g_autofree char *t = cell_text (v);
-    return make_entry (self, "value", t, "The value: a number, or a JSON list for an array");
+    return make_entry (self, "value", t, _("The value: a number, or a JSON list for an array"));
   }
   if (!JSON_NODE_HOLDS_ARRAY (v))
     return NULL;
@@ -412,8 +413,8 @@ rebuild (GradusInspector *self)
   JsonObject *o = self->model && self->node_id ? gradus_doc_model_get_node (self->model, self->node_id) : NULL;
   g_clear_pointer (&self->shown_json, g_free);
   if (!o) {
-    gtk_box_append (GTK_BOX (self->box), heading (self->n_selected > 1 ? "Several nodes selected" : "No node selected"));
-    GtkWidget *hint = gtk_label_new ("Select a node on the canvas to edit it. Drag from an output port to an input port to connect.");
+    gtk_box_append (GTK_BOX (self->box), heading (self->n_selected > 1 ? _("Several nodes selected") : _("No node selected")));
+    GtkWidget *hint = gtk_label_new (_("Select a node on the canvas to edit it. Drag from an output port to an input port to connect."));
     gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
     gtk_label_set_xalign (GTK_LABEL (hint), 0);
     gtk_widget_add_css_class (hint, "dim-label");
@@ -425,7 +426,7 @@ rebuild (GradusInspector *self)
 
   const char *kind = json_object_get_string_member_with_default (o, "kind", "?");
   const char *op = json_object_get_string_member_with_default (o, "op", NULL);
-  g_autofree char *title = op ? g_strdup_printf ("Op: %s", op) : g_strdup_printf ("%c%s", g_ascii_toupper (kind[0]), kind + 1);
+  g_autofree char *title = op ? g_strdup_printf (_("Op: %s"), op) : g_strdup_printf ("%c%s", g_ascii_toupper (kind[0]), kind + 1);
   gtk_box_append (GTK_BOX (self->box), heading (title));
   const char *about = gradus_catalog_describe (op ? op : kind);
   if (about) {
@@ -449,17 +450,17 @@ rebuild (GradusInspector *self)
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
   gint row = 0;
-  add_row (GTK_GRID (grid), &row, "Id", make_entry (self, "id", self->node_id, "Unique id: other nodes refer to it"));
-  add_row (GTK_GRID (grid), &row, "Name",
+  add_row (GTK_GRID (grid), &row, _("Id"), make_entry (self, "id", self->node_id, _("Unique id: other nodes refer to it")));
+  add_row (GTK_GRID (grid), &row, _("Name"),
            make_entry (self, "name", json_object_get_string_member_with_default (o, "name", ""),
-                       "Display name (the id when empty)"));
+                       _("Display name (the id when empty)")));
   if (g_str_equal (kind, "variable") || g_str_equal (kind, "constant") || g_str_equal (kind, "shared"))
-    add_row (GTK_GRID (grid), &row, "Dtype",
+    add_row (GTK_GRID (grid), &row, _("Dtype"),
              make_dropdown (self, "dtype", dtypes, json_object_get_string_member_with_default (o, "dtype", "float32")));
   if (g_str_equal (kind, "variable")) {
     g_autofree char *shape = node_to_text (json_object_get_member (o, "shape"));
-    add_row (GTK_GRID (grid), &row, "Shape",
-             make_entry (self, "shape", shape, "[] scalar, [null] vector, [null, null] matrix; numbers fix a dimension"));
+    add_row (GTK_GRID (grid), &row, _("Shape"),
+             make_entry (self, "shape", shape, _("[] scalar, [null] vector, [null, null] matrix; numbers fix a dimension")));
   }
   if (g_str_equal (kind, "constant") || g_str_equal (kind, "shared")) {
     JsonNode *v = json_object_get_member (o, "value");
@@ -469,12 +470,12 @@ rebuild (GradusInspector *self)
     GtkWidget *table = g_str_equal (init, "values") ? value_table (self, v) : NULL;
     g_autofree char *text = node_to_text (v);
     if (table)
-      add_row (GTK_GRID (grid), &row, "Value", table);
+      add_row (GTK_GRID (grid), &row, _("Value"), table);
     /* A scalar's one cell already is the whole value. */
     if (!table || !GTK_IS_ENTRY (table))
-      add_row (GTK_GRID (grid), &row, table ? "As JSON" : "Value",
-               make_entry (self, "value", text, "Any value form of the file format: 1.5, [[1, 2], [3, 4]], {\"shape\": [784, 10], \"init\": \"glorot_uniform\", \"seed\": 1}"));
-    add_row (GTK_GRID (grid), &row, "Init", make_dropdown (self, "init", inits, init));
+      add_row (GTK_GRID (grid), &row, table ? _("As JSON") : _("Value"),
+               make_entry (self, "value", text, _("Any value form of the file format: 1.5, [[1, 2], [3, 4]], {\"shape\": [784, 10], \"init\": \"glorot_uniform\", \"seed\": 1}")));
+    add_row (GTK_GRID (grid), &row, _("Init"), make_dropdown (self, "init", inits, init));
   }
   if (op) {
     for (const char *const *a = gradus_catalog_attrs (op); *a; a++) {
@@ -482,40 +483,40 @@ rebuild (GradusInspector *self)
                             ? json_object_get_object_member (o, "attrs") : NULL;
       g_autofree char *text = node_to_text (attrs ? json_object_get_member (attrs, *a) : NULL);
       g_autofree char *key = g_strconcat ("attrs.", *a, NULL);
-      add_row (GTK_GRID (grid), &row, *a, make_entry (self, key, text, "JSON; empty for the default"));
+      add_row (GTK_GRID (grid), &row, *a, make_entry (self, key, text, _("JSON; empty for the default")));
     }
   }
   gtk_box_append (GTK_BOX (self->box), grid);
 
   /* The node's part in the file's function (theano.function inputs, outputs, updates). */
-  gtk_box_append (GTK_BOX (self->box), heading ("Function"));
+  gtk_box_append (GTK_BOX (self->box), heading (_("Function")));
   if (g_str_equal (kind, "variable")) {
     GtkWidget *fg = gtk_grid_new ();
     gtk_grid_set_column_spacing (GTK_GRID (fg), 8);
     gint frow = 0;
     g_autofree char *feed = node_to_text (gradus_doc_model_get_feed (self->model, self->node_id));
-    add_row (GTK_GRID (fg), &frow, "Fed with",
+    add_row (GTK_GRID (fg), &frow, _("Fed with"),
              make_entry (self, "feed", feed,
-                         "What each call feeds this input (run.feeds): a value such as 1.5 or [1, 2], "
-                         "or a data set such as {\"csv\": \"iris.csv\", \"columns\": [0, 1], \"batch\": 16}"));
+                         _("What each call feeds this input (run.feeds): a value such as 1.5 or [1, 2], "
+                           "or a data set such as {\"csv\": \"iris.csv\", \"columns\": [0, 1], \"batch\": 16}")));
     gtk_box_append (GTK_BOX (self->box), fg);
   }
   if (g_str_equal (kind, "variable"))
     gtk_box_append (GTK_BOX (self->box),
-                    make_check (self, "function.inputs", "Input of the function",
+                    make_check (self, "function.inputs", _("Input of the function"),
                                 gradus_doc_model_in_function (self->model, "inputs", self->node_id),
-                                "Each call of the function is fed a value for this variable"));
+                                _("Each call of the function is fed a value for this variable")));
   gtk_box_append (GTK_BOX (self->box),
-                  make_check (self, "function.outputs", "Output of the function",
+                  make_check (self, "function.outputs", _("Output of the function"),
                               gradus_doc_model_in_function (self->model, "outputs", self->node_id),
-                              "Each call of the function returns this value"));
+                              _("Each call of the function returns this value")));
   if (g_str_equal (kind, "shared")) {
     GtkWidget *ug = gtk_grid_new ();
     gtk_grid_set_column_spacing (GTK_GRID (ug), 8);
     gint urow = 0;
-    add_row (GTK_GRID (ug), &urow, "Updated to",
+    add_row (GTK_GRID (ug), &urow, _("Updated to"),
              make_entry (self, "update", gradus_doc_model_get_update (self->model, self->node_id),
-                         "After each call this shared variable takes the value of this node (e.g. a_next); empty for none"));
+                         _("After each call this shared variable takes the value of this node (e.g. a_next); empty for none")));
     gtk_box_append (GTK_BOX (self->box), ug);
   }
 
@@ -532,19 +533,19 @@ rebuild (GradusInspector *self)
       if (!grd_graph_lookup (graph, ref, &r, NULL))
         continue;
       g_autofree char *t = grd_type_describe (grd_graph_ref_type (graph, r));
-      g_string_append_printf (types, "%soutput %d: %s", k ? "\n" : "", k, t);
+      g_string_append_printf (types, _("%soutput %d: %s"), k ? "\n" : "", k, t);
     }
     GtkWidget *l = gtk_label_new (types->str);
     g_string_free (types, TRUE);
     gtk_label_set_xalign (GTK_LABEL (l), 0);
     gtk_label_set_selectable (GTK_LABEL (l), TRUE);
     gtk_widget_add_css_class (l, "monospace");
-    gtk_box_append (GTK_BOX (self->box), heading ("Type"));
+    gtk_box_append (GTK_BOX (self->box), heading (_("Type")));
     gtk_box_append (GTK_BOX (self->box), l);
   }
   if (g_str_equal (kind, "grad")) {
-    GtkWidget *b = gtk_button_new_with_mnemonic ("Show or hide the _gradient graph");
-    gtk_widget_set_tooltip_text (b, "Lay the nodes that the engine derived beside the graph (double-click the grad node does the same)");
+    GtkWidget *b = gtk_button_new_with_mnemonic (_("Show or hide the _gradient graph"));
+    gtk_widget_set_tooltip_text (b, _("Lay the nodes that the engine derived beside the graph (double-click the grad node does the same)"));
     g_signal_connect (b, "clicked", G_CALLBACK (toggle_gradient), self);
     gtk_box_append (GTK_BOX (self->box), b);
   }

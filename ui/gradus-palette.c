@@ -4,6 +4,15 @@
 #include "gradus-catalog.h"
 #include "gradus.h"
 
+#include <glib/gi18n.h>
+
+/* The op groups of the engine's catalogue (grd_op_group), for the
+ * translations of the palette's headings. */
+static const char *const group_names[] G_GNUC_UNUSED = {
+  N_("arithmetic"), N_("transcendental"), N_("comparison"), N_("rounding"), N_("conversion"),
+  N_("reductions"), N_("linear algebra"), N_("shape"), N_("indexing"), N_("neural"),
+};
+
 #include <string.h>
 
 struct _GradusPalette {
@@ -67,7 +76,7 @@ header (GtkListBoxRow *row, GtkListBoxRow *before, gpointer data)
     gtk_list_box_row_set_header (row, NULL);
     return;
   }
-  g_autofree char *title = g_strdup (group);
+  g_autofree char *title = g_strdup (_(group));
   title[0] = g_ascii_toupper (title[0]);
   GtkWidget *label = gtk_label_new (title);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
@@ -105,8 +114,9 @@ add_row (GradusPalette *self, const char *payload, const char *name, const char 
   g_object_set_data_full (G_OBJECT (row), "payload", g_strdup (payload), g_free);
   g_object_set_data_full (G_OBJECT (row), "group", g_strdup (group), g_free);
   const char *tip = gradus_catalog_describe (name);
-  g_autofree char *text = g_strdup_printf ("%s%s%s\nDouble-click or drag onto the canvas", name,
-                                           tip ? ": " : "", tip ? tip : "");
+  g_autofree char *text = g_strdup_printf ("%s%s%s\n%s", name,
+                                           tip ? ": " : "", tip ? tip : "",
+                                           _("Double-click or drag onto the canvas"));
   gtk_widget_set_tooltip_text (row, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
   GtkDragSource *ds = gtk_drag_source_new ();
@@ -185,9 +195,9 @@ gradus_palette_init (GradusPalette *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->search = gtk_search_entry_new ();
-  g_object_set (self->search, "placeholder-text", "Search ops", NULL);
+  g_object_set (self->search, "placeholder-text", _("Search ops"), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Search node kinds and ops", -1);
+                                  _("Search node kinds and ops"), -1);
   gtk_widget_set_margin_start (self->search, 6);
   gtk_widget_set_margin_end (self->search, 6);
   gtk_widget_set_margin_top (self->search, 6);
@@ -201,16 +211,16 @@ gradus_palette_init (GradusPalette *self)
   gtk_list_box_set_header_func (self->list, header, NULL, NULL);
   gtk_widget_add_css_class (GTK_WIDGET (self->list), "navigation-sidebar");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Palette of node kinds and ops", -1);
+                                  _("Palette of node kinds and ops"), -1);
   g_signal_connect (self->list, "row-activated", G_CALLBACK (row_activated), self);
   for (const char *const *k = gradus_catalog_node_kinds (); *k; k++)
-    add_row (self, *k, *k, "nodes");
+    add_row (self, *k, *k, N_("nodes"));
   for (const char *const *op = grd_op_names (); op && *op; op++) {
     if ((*op)[0] == '_')
       continue;   /* helpers that gradient rules use */
     g_autofree char *payload = g_strconcat ("op:", *op, NULL);
     const char *group = grd_op_group (*op);
-    add_row (self, payload, *op, group ? group : "other");
+    add_row (self, payload, *op, group ? group : N_("other"));
   }
   GtkWidget *sw = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);

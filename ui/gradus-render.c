@@ -5,6 +5,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <string.h>
@@ -438,7 +439,7 @@ gradus_render_to_file (GradusScene *scene, const char *format, const char *path,
     surface = cairo_pdf_surface_create (path, w, h);
   else {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                 "cannot export to '%s' (png, svg, pdf or dot)", format);
+                 _("cannot export to '%s' (png, svg, pdf or dot)"), format);
     return FALSE;
   }
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS) {
@@ -459,7 +460,7 @@ gradus_render_to_file (GradusScene *scene, const char *format, const char *path,
   gradus_render_scene (cr, scene, &o);
   if (scene->banner) {
     PangoLayout *layout = pango_cairo_create_layout (cr);
-    g_autofree char *text = g_strdup_printf ("The graph cannot be built: %s", scene->banner);
+    g_autofree char *text = g_strdup_printf (_("The graph cannot be built: %s"), scene->banner);
     cairo_set_source_rgb (cr, 0.88, 0.11, 0.14);
     text_at (cr, layout, text, "Sans 10", ox + margin, oy + 20, w - 2 * margin, FALSE);
     g_object_unref (layout);

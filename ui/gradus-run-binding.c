@@ -6,6 +6,8 @@
  * document only when the function's side of the file really changed. */
 #include "gradus-run-binding.h"
 
+#include <glib/gi18n.h>
+
 struct _GradusRunBinding {
   GObject         parent_instance;
   GWeakRef        panel;
@@ -98,7 +100,7 @@ runnable_root (GradusDocModel *model, char **problem)
                    JSON_NODE_HOLDS_ARRAY (json_object_get_member (fn, "updates"))
                    ? json_object_get_array_member (fn, "updates") : NULL;
   if (fn && (!outs || json_array_get_length (outs) == 0) && (!ups || json_array_get_length (ups) == 0))
-    *problem = g_strdup ("The function has no output: mark a node as an output in the inspector");
+    *problem = g_strdup (_("The function has no output: mark a node as an output in the inspector"));
   JsonArray *nodes = json_object_has_member (top, "nodes") &&
                      JSON_NODE_HOLDS_ARRAY (json_object_get_member (top, "nodes"))
                      ? json_object_get_array_member (top, "nodes") : NULL;
@@ -117,7 +119,7 @@ runnable_root (GradusDocModel *model, char **problem)
     const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
     const char *err = id ? gradus_doc_model_node_error (model, id) : NULL;
     if (err)
-      *problem = g_strdup_printf ("Cannot run yet: %s", err);
+      *problem = g_strdup_printf (_("Cannot run yet: %s"), err);
   }
   return root;
 }

@@ -8,6 +8,7 @@
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -415,7 +416,7 @@ build_gradient (GradusScene *scene, GrdGraph *graph, const char *grad_id, gboole
   GradusSceneGroup *g = g_new0 (GradusSceneGroup, 1);
   g->grad_id = g_strdup (grad_id);
   GradusSceneNode *gn = scene->nodes->pdata[gscene];
-  g->title = g_strdup_printf ("Gradient graph of %s (%u nodes, derived by the engine)", gn->title, m);
+  g->title = g_strdup_printf (ngettext ("Gradient graph of %s (%u node, derived by the engine)", "Gradient graph of %s (%u nodes, derived by the engine)", m), gn->title, m);
   g->x = *gx;
   g->y = *gy;
   g->w = MAX (right + pad - *gx, strlen (g->title) * 7.5 + 2 * pad);

@@ -7,6 +7,7 @@
 #include "gradus-render.h"
 #include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
+#include "gradus-settings.h"
 #include "gradus-ui-private.h"
 #include "teach/gradus-teach.h"
 #include "gradus-interchange-actions.h"
@@ -112,7 +113,7 @@ update_title (GradusWindow *self)
   if (path && g_str_has_prefix (path, g_get_home_dir ()))
     nice = g_strconcat ("~", path + strlen (g_get_home_dir ()), NULL);
   adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->title),
-                                 nice ? nice : path ? path : "Not saved yet");
+                                 nice ? nice : path ? path : _("Not saved yet"));
   gtk_window_set_title (GTK_WINDOW (self), shown);
 }
 
@@ -146,6 +147,7 @@ add_recent (const char *path)
   g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
   if (uri)
     gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+  gradus_settings_add_recent (path);
 }
 
 /* ------------------------------------------------------------ run panel */
@@ -154,8 +156,8 @@ static void
 run_nan_found (GradusRunPanel *run, const char *node, gint64 call, GradusWindow *self)
 {
   g_autofree char *msg = node && *node
-    ? g_strdup_printf ("Call %" G_GINT64_FORMAT " made a NaN or infinity: first in %s", call, node)
-    : g_strdup_printf ("Call %" G_GINT64_FORMAT " made a NaN or infinity", call);
+    ? g_strdup_printf (_("Call %lld made a NaN or infinity: first in %s"), (long long) call, node)
+    : g_strdup_printf (_("Call %lld made a NaN or infinity"), (long long) call);
   gradus_window_message (self, msg);
   if (node && *node && gradus_doc_model_get_node (self->model, node)) {
     const char *ids[] = { node, NULL };
@@ -340,7 +342,7 @@ gradus_window_screenshot (GradusWindow *self, const char *path, GError **error)
   GtkWidget *w = GTK_WIDGET (self);
   int width = gtk_widget_get_width (w), height = gtk_widget_get_height (w);
   if (width <= 0 || height <= 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window is not shown yet");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("the window is not shown yet"));
     return FALSE;
   }
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (w);
@@ -349,13 +351,13 @@ gradus_window_screenshot (GradusWindow *self, const char *path, GError **error)
   g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
   if (!node || !renderer) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "nothing to render");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("nothing to render"));
     return FALSE;
   }
   g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node,
                                                                 &GRAPHENE_RECT_INIT (0, 0, width, height));
   if (!gdk_texture_save_to_png (texture, path)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s", path);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("could not write %s"), path);
     return FALSE;
   }
   return TRUE;
@@ -378,7 +380,7 @@ static GtkFileFilter *
 gradus_filter (void)
 {
   GtkFileFilter *f = gtk_file_filter_new ();
-  gtk_file_filter_set_name (f, "Gradus graphs");
+  gtk_file_filter_set_name (f, _("Gradus graphs"));
   gtk_file_filter_add_pattern (f, "*.gradus");
   return f;
 }
@@ -387,8 +389,8 @@ static void
 action_open (GSimpleAction *a, GVariant *p, gpointer data)
 {
   GradusWindow *self = data;
-  GtkFileChooserNative *d = gtk_file_chooser_native_new ("Open Graph", GTK_WINDOW (self),
-                                                         GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  GtkFileChooserNative *d = gtk_file_chooser_native_new (_("Open Graph"), GTK_WINDOW (self),
+                                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), gradus_filter ());
   g_signal_connect (d, "response", G_CALLBACK (open_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
@@ -439,8 +441,8 @@ save_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
 static void
 save_as_then (GradusWindow *self, gboolean close_after)
 {
-  GtkFileChooserNative *d = gtk_file_chooser_native_new ("Save Graph", GTK_WINDOW (self),
-                                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+  GtkFileChooserNative *d = gtk_file_chooser_native_new (_("Save Graph"), GTK_WINDOW (self),
+                                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), gradus_filter ());
   g_autofree char *title = gradus_doc_model_dup_title (self->model);
   g_autofree char *name = g_strconcat (title, ".gradus", NULL);
@@ -498,7 +500,7 @@ export_response (GtkNativeDialog *dialog, int response, GradusWindow *self)
     if (!gradus_window_export_to (self, path, format, &error))
       gradus_window_message (self, error->message);
     else {
-      g_autofree char *msg = g_strdup_printf ("Exported to %s", path);
+      g_autofree char *msg = g_strdup_printf (_("Exported to %s"), path);
       gradus_window_message (self, msg);
     }
   }
@@ -524,9 +526,9 @@ action_export (GSimpleAction *a, GVariant *p, gpointer data)
   GradusWindow *self = data;
   const char *format = g_variant_get_string (p, NULL);
   g_autofree char *up = g_ascii_strup (format, -1);
-  g_autofree char *title = g_strdup_printf ("Export as %s", up);
+  g_autofree char *title = g_strdup_printf (_("Export as %s"), up);
   GtkFileChooserNative *d = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
-                                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+                                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   g_autofree char *name = gradus_window_export_name (self, format);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), name);
   g_object_set_data_full (G_OBJECT (d), "format", g_strdup (format), g_free);
@@ -557,7 +559,7 @@ action_undo (GSimpleAction *a, GVariant *p, gpointer data)
   g_autofree char *label = g_strdup (gradus_doc_model_undo_label (self->model));
   if (gradus_doc_model_undo (self->model) && label) {
     g_free (self->last_message);
-    self->last_message = g_strdup_printf ("Undone: %s", label);
+    self->last_message = g_strdup_printf (_("Undone: %s"), label);
   }
 }
 
@@ -623,7 +625,7 @@ action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
   GradusWindow *self = data;
   g_autofree char *kind = NULL, *op = NULL;
   if (!gradus_palette_parse (g_variant_get_string (p, NULL), &kind, &op)) {
-    g_autofree char *msg = g_strdup_printf ("Unknown node kind or op '%s'", g_variant_get_string (p, NULL));
+    g_autofree char *msg = g_strdup_printf (_("Unknown node kind or op '%s'"), g_variant_get_string (p, NULL));
     gradus_window_message (self, msg);
     return;
   }
@@ -647,7 +649,7 @@ action_connect (GSimpleAction *a, GVariant *p, gpointer data)
   GradusWindow *self = data;
   g_auto (GStrv) parts = g_strsplit (g_variant_get_string (p, NULL), " ", 3);
   if (g_strv_length (parts) != 3) {
-    gradus_window_message (self, "connect takes \"SOURCE TARGET SLOT\"");
+    gradus_window_message (self, _("connect takes \"SOURCE TARGET SLOT\""));
     return;
   }
   gradus_canvas_connect (GRADUS_CANVAS (self->canvas), parts[0], parts[1], atoi (parts[2]));
@@ -711,7 +713,7 @@ paste_done (GObject *source, GAsyncResult *res, gpointer data)
   if (!self->model)
     return;
   if (!text) {
-    gradus_window_message (self, error ? error->message : "The clipboard is empty");
+    gradus_window_message (self, error ? error->message : _("The clipboard is empty"));
     return;
   }
   g_auto (GStrv) added = gradus_doc_model_paste (self->model, text, 30, 30, &error);
@@ -796,14 +798,14 @@ set_gradient (GradusWindow *self, int how)   /* 1 show, 0 hide, -1 toggle */
 {
   g_autofree char *id = target_grad (self);
   if (!id) {
-    gradus_window_message (self, "Select a grad node to show its gradient graph");
+    gradus_window_message (self, _("Select a grad node to show its gradient graph"));
     return;
   }
   GradusCanvas *c = GRADUS_CANVAS (self->canvas);
   gboolean show = how < 0 ? !gradus_canvas_get_gradient_shown (c, id) : how;
   const char *err = gradus_doc_model_node_error (self->model, id);
   if (show && err) {
-    g_autofree char *msg = g_strdup_printf ("No gradient graph yet: %s", err);
+    g_autofree char *msg = g_strdup_printf (_("No gradient graph yet: %s"), err);
     gradus_window_message (self, msg);
     return;
   }
@@ -909,11 +911,11 @@ close_request (GtkWindow *window)
     return GTK_WINDOW_CLASS (gradus_window_parent_class)->close_request (window);
   }
   g_autofree char *title = gradus_doc_model_dup_title (self->model);
-  GtkWidget *d = adw_message_dialog_new (window, "Save Changes?", NULL);
+  GtkWidget *d = adw_message_dialog_new (window, _("Save Changes?"), NULL);
   adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (d),
-                                  "“%s” has unsaved changes. Changes that are not saved are lost.", title);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (d), "cancel", "_Cancel", "discard",
-                                    "_Discard", "save", "_Save", NULL);
+                                  _("“%s” has unsaved changes. Changes that are not saved are lost."), title);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (d), "cancel", _("_Cancel"), "discard",
+                                    _("_Discard"), "save", _("_Save"), NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (d), "discard",
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (d), "save", ADW_RESPONSE_SUGGESTED);
@@ -946,22 +948,16 @@ static void
 fill_recent (GradusWindow *self)
 {
   g_menu_remove_all (self->recent_menu);
-  GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
-  guint n = 0;
-  for (GList *l = items; l && n < 8; l = l->next) {
-    const char *uri = gtk_recent_info_get_uri (l->data);
-    g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
-    if (!path || !g_str_has_suffix (path, ".gradus") || !g_file_test (path, G_FILE_TEST_EXISTS))
-      continue;
+  g_auto (GStrv) paths = gradus_settings_recent_paths (8);
+  for (char **p = paths; *p; p++) {
+    const char *path = *p;
     g_autofree char *base = g_path_get_basename (path);
     g_autofree char *action = g_strdup_printf ("win.open-path");
     GMenuItem *item = g_menu_item_new (base, NULL);
     g_menu_item_set_action_and_target_value (item, action, g_variant_new_string (path));
     g_menu_append_item (self->recent_menu, item);
     g_object_unref (item);
-    n++;
   }
-  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
 }
 
 /* Examples: data/examples in the source tree while developing, the
@@ -1005,7 +1001,7 @@ examples_menu (void)
     g_object_unref (item);
   }
   if (names->len == 0)
-    g_menu_append (menu, "No examples found", "win.none");
+    g_menu_append (menu, _("No examples found"), "win.none");
   return menu;
 }
 
@@ -1014,29 +1010,29 @@ primary_menu (GradusWindow *self)
 {
   GMenu *menu = g_menu_new ();
   GMenu *files = g_menu_new ();
-  g_menu_append (files, "_New Window", "app.new");
-  g_menu_append (files, "_Open…", "win.open");
-  g_menu_append_submenu (files, "Open _Recent", G_MENU_MODEL (self->recent_menu));
+  g_menu_append (files, _("_New Window"), "app.new");
+  g_menu_append (files, _("_Open…"), "win.open");
+  g_menu_append_submenu (files, _("Open _Recent"), G_MENU_MODEL (self->recent_menu));
   g_autoptr (GMenu) examples = examples_menu ();
-  g_menu_append_submenu (files, "_Examples", G_MENU_MODEL (examples));
-  g_menu_append (files, "Save _As…", "win.save-as");
+  g_menu_append_submenu (files, _("_Examples"), G_MENU_MODEL (examples));
+  g_menu_append (files, _("Save _As…"), "win.save-as");
   g_menu_append (files, _("_Import ONNX Model…"), "win.import-onnx");
   g_menu_append (files, _("Export as O_NNX…"), "win.export-model::onnx");
   g_menu_append (files, _("Export as P_yTorch Script…"), "win.export-model::pytorch");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (files));
   g_object_unref (files);
   GMenu *view = g_menu_new ();
-  g_menu_append (view, "Show or Hide _Gradient Graph", "win.toggle-gradient");
-  g_menu_append (view, "_Arrange Nodes", "win.auto-layout");
-  g_menu_append (view, "Zoom to _Fit", "win.zoom-fit");
+  g_menu_append (view, _("Show or Hide _Gradient Graph"), "win.toggle-gradient");
+  g_menu_append (view, _("_Arrange Nodes"), "win.auto-layout");
+  g_menu_append (view, _("Zoom to _Fit"), "win.zoom-fit");
   g_menu_append (view, _("_Backpropagation"), "win.backprop");
   g_menu_append (view, _("_Step Through a Call"), "win.step-through");
   g_menu_append (view, _("_Presentation Mode"), "win.presentation");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (view));
   g_object_unref (view);
   GMenu *help = g_menu_new ();
-  g_menu_append (help, "_Keyboard Shortcuts", "app.shortcuts");
-  g_menu_append (help, "_About Gradus", "app.about");
+  g_menu_append (help, _("_Keyboard Shortcuts"), "app.shortcuts");
+  g_menu_append (help, _("_About Gradus"), "app.about");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (help));
   g_object_unref (help);
   return G_MENU_MODEL (menu);
@@ -1046,10 +1042,10 @@ static GMenuModel *
 export_menu (void)
 {
   GMenu *menu = g_menu_new ();
-  g_menu_append (menu, "Picture (_PNG)…", "win.export::png");
-  g_menu_append (menu, "Vector (_SVG)…", "win.export::svg");
-  g_menu_append (menu, "_Document (PDF)…", "win.export::pdf");
-  g_menu_append (menu, "Graphviz (_DOT)…", "win.export::dot");
+  g_menu_append (menu, _("Picture (_PNG)…"), "win.export::png");
+  g_menu_append (menu, _("Vector (_SVG)…"), "win.export::svg");
+  g_menu_append (menu, _("_Document (PDF)…"), "win.export::pdf");
+  g_menu_append (menu, _("Graphviz (_DOT)…"), "win.export::dot");
   g_menu_append (menu, _("Model as _ONNX (training step)…"), "win.export-model::onnx");
   g_menu_append (menu, _("_PyTorch Script…"), "win.export-model::pytorch");
   return G_MENU_MODEL (menu);
@@ -1118,29 +1114,29 @@ gradus_window_init (GradusWindow *self)
   GtkWidget *header = adw_header_bar_new ();
   self->title = adw_window_title_new ("Gradus", NULL);
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), self->title);
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-new-symbolic", "app.new", "New graph (Ctrl+N)"));
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-open-symbolic", "win.open", "Open a graph (Ctrl+O)"));
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-save-symbolic", "win.save", "Save (Ctrl+S)"));
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-save-as-symbolic", "win.save-as", "Save as (Ctrl+Shift+S)"));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-new-symbolic", "app.new", _("New graph (Ctrl+N)")));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-open-symbolic", "win.open", _("Open a graph (Ctrl+O)")));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-save-symbolic", "win.save", _("Save (Ctrl+S)")));
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), icon_button ("document-save-as-symbolic", "win.save-as", _("Save as (Ctrl+Shift+S)")));
 
   GtkWidget *menu = gtk_menu_button_new ();
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "open-menu-symbolic");
   g_autoptr (GMenuModel) pm = primary_menu (self);
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu), pm);
   gtk_menu_button_set_primary (GTK_MENU_BUTTON (menu), TRUE);
-  gtk_widget_set_tooltip_text (menu, "Main menu (F10)");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL, "Main menu", -1);
+  gtk_widget_set_tooltip_text (menu, _("Main menu (F10)"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Main menu"), -1);
   adw_header_bar_pack_end (ADW_HEADER_BAR (header), menu);
   GtkWidget *export = gtk_menu_button_new ();
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (export), "document-send-symbolic");
   g_autoptr (GMenuModel) em = export_menu ();
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), em);
-  gtk_widget_set_tooltip_text (export, "Export the canvas (Ctrl+E: PNG)");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (export), GTK_ACCESSIBLE_PROPERTY_LABEL, "Export", -1);
+  gtk_widget_set_tooltip_text (export, _("Export the canvas (Ctrl+E: PNG)"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (export), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Export"), -1);
   adw_header_bar_pack_end (ADW_HEADER_BAR (header), export);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("zoom-fit-best-symbolic", "win.zoom-fit", "Zoom to fit (Ctrl+0)"));
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("edit-redo-symbolic", "win.redo", "Redo (Ctrl+Shift+Z)"));
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("edit-undo-symbolic", "win.undo", "Undo (Ctrl+Z)"));
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("zoom-fit-best-symbolic", "win.zoom-fit", _("Zoom to fit (Ctrl+0)")));
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("edit-redo-symbolic", "win.redo", _("Redo (Ctrl+Shift+Z)")));
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), icon_button ("edit-undo-symbolic", "win.undo", _("Undo (Ctrl+Z)")));
 
   self->palette = gradus_palette_new ();
   gtk_widget_set_size_request (self->palette, 200, -1);
@@ -1218,6 +1214,7 @@ gradus_window_init (GradusWindow *self)
                            self, G_CONNECT_SWAPPED);
   self->autosave_source = g_timeout_add_seconds (5, autosave_tick, self);
   load_model (self);
+  gradus_settings_attach_window (GTK_WINDOW (self), self->run_panel);
 }
 
 GradusWindow *

@@ -127,3 +127,35 @@ grd_budget_check (GrdGraph *g, const GrdBudgetPlan *plan, GrdTensor *const *args
   }
   return TRUE;
 }
+
+/* The budget of the function call running on this thread, for the kernels
+ * whose result size comes from input values (arange), which the check above
+ * cannot foresee. 0: the default budget. Per thread, so concurrent calls of
+ * different functions do not see each other's; a nested call (scan bodies)
+ * saves and restores the outer one. */
+static _Thread_local guint64 call_limit;
+
+guint64
+grd_budget_call_begin (guint64 limit)
+{
+  guint64 outer = call_limit;
+  call_limit = limit;
+  return outer;
+}
+
+void
+grd_budget_call_end (guint64 outer)
+{
+  call_limit = outer;
+}
+
+GrdTensor *
+grd_budget_new_tensor (const char *what, GrdDType dtype, gint rank, const gint64 *shape,
+                       GError **error)
+{
+  GrdLimits l = { 0 };
+  l.memory_limit = call_limit ? call_limit : grd_memory_limit_default ();
+  if (!grd_limits_check_value (&l, what, dtype, rank, shape, error))
+    return NULL;
+  return grd_tensor_try_new (dtype, rank, shape, error);
+}

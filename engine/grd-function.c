@@ -480,6 +480,9 @@ free_values (GrdTensor **values, gint n)
   g_free (values);
 }
 
+static gboolean call_cpu (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs,
+                          GError **error);
+
 gboolean
 grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
 {
@@ -496,6 +499,16 @@ grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **output
    * every input is already a scalar of the program's dtype */
   if (fn->exec && grd_exec_call_scalar (fn->exec, inputs, outputs))
     return TRUE;
+  /* kernels whose result size comes from input values check this budget */
+  guint64 outer = grd_budget_call_begin (fn->memory_limit);
+  gboolean ok = call_cpu (fn, inputs, outputs, error);
+  grd_budget_call_end (outer);
+  return ok;
+}
+
+static gboolean
+call_cpu (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
+{
   GrdGraph *g = fn->graph;
   /* check and convert the inputs (references: no copy unless converted) */
   guint n_in = fn->inputs->len;

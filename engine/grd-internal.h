@@ -79,6 +79,14 @@ typedef struct {
  * from the shapes of args, one per input (call time). */
 gboolean grd_budget_check (GrdGraph *graph, const GrdBudgetPlan *plan, GrdTensor *const *args,
                            guint64 limit, GError **error);
+/* The budget a kernel checks when its result's size depends on input values:
+ * grd_function_call sets it for the call (begin returns what to restore). */
+guint64    grd_budget_call_begin (guint64 limit);
+void       grd_budget_call_end (guint64 outer);
+/* A zero-filled tensor within that budget and the memory there is, or an
+ * error "<what>: ... value takes ..., more than the memory limit" */
+GrdTensor *grd_budget_new_tensor (const char *what, GrdDType dtype, gint rank, const gint64 *shape,
+                                  GError **error);
 
 /* The op table: each ops/ file registers its ops in this order. */
 const GrdOpDef *grd_op_lookup (const char *name);

@@ -3,11 +3,22 @@
  * Every case must end in one error line, never an abort or a huge allocation. */
 #include "gradus.h"
 #include "grd-internal.h"
+#include "compile/grd-program.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+/* Under ASan a failed allocation must come back as NULL (as malloc's does)
+ * for the out-of-memory cases below; ASAN_OPTIONS still adds its own. */
+const char *__asan_default_options (void);
+const char *
+__asan_default_options (void)
+{
+  return "allocator_may_return_null=1";
+}
 
 #define MIB (G_GUINT64_CONSTANT (1) << 20)
 
@@ -465,6 +476,117 @@ test_exact_numbers (void)
   g_assert_true (isinf (grd_tensor_get (v, 0)));
 }
 
+/* ------------------------------------------------------------ kernels */
+
+/* A constant node of a scalar (the graph holds its own reference). */
+static GrdRef
+scalar_constant (GrdGraph *g, const char *id, GrdDType dtype, double v)
+{
+  g_autoptr (GrdTensor) t = grd_tensor_new_scalar (dtype, v);
+  return grd_graph_constant (g, id, t, NULL);
+}
+
+/* arange's length comes from input values, which the budget check before
+ * the call cannot foresee: the kernel checks the calling function's budget
+ * itself, on both executors. */
+static void
+test_arange_budget (void)
+{
+  for (gint opt = 0; opt < 2; opt++) {
+    g_autoptr (GrdGraph) g = grd_graph_new ();
+    GrdRef a = scalar_constant (g, "a", GRD_DTYPE_FLOAT64, 0);
+    GrdRef b = grd_graph_variable (g, "b", GRD_DTYPE_FLOAT64, 0, NULL, NULL);
+    GrdRef st = scalar_constant (g, "st", GRD_DTYPE_FLOAT64, 1);
+    GrdRef r = grd_graph_op (g, "r", "arange", (GrdRef[]) { a, b, st }, 3, NULL, NULL);
+    GrdRef s = grd_graph_op (g, "s", "sum", &r, 1, NULL, NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GrdFunction) fn = grd_function_new_with_passes (g, &b, 1, &s, 1, NULL, 0,
+                                                               opt ? GRD_PASS_ALL : 0, &error);
+    g_assert_no_error (error);
+    grd_function_set_memory_limit (fn, 64 * MIB);
+    g_autoptr (GrdTensor) big = grd_tensor_new_scalar (GRD_DTYPE_FLOAT64, 1e9);
+    GrdTensor *out = NULL;
+    g_assert_false (grd_function_call (fn, &big, &out, &error));
+    g_assert_null (out);
+    ASSERT_ERROR (error, "node 'r' (arange)", "float64[1000000000]", "7.5 GiB", "64.0 MiB");
+    /* a far integer range is counted without overflow */
+    g_clear_error (&error);
+    g_autoptr (GrdTensor) small = grd_tensor_new_scalar (GRD_DTYPE_FLOAT64, 1000);
+    g_assert_true (grd_function_call (fn, &small, &out, &error));
+    g_assert_cmpfloat (grd_tensor_get (out, 0), ==, 999.0 * 1000 / 2);
+    g_clear_pointer (&out, grd_tensor_unref);
+  }
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef lo = scalar_constant (g, "lo", GRD_DTYPE_INT64, -9e18);
+  GrdRef hi = scalar_constant (g, "hi", GRD_DTYPE_INT64, 9e18);
+  GrdRef one = scalar_constant (g, "one", GRD_DTYPE_INT64, 1);
+  GrdRef r = grd_graph_op (g, "r", "arange", (GrdRef[]) { lo, hi, one }, 3, NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdFunction) fn = grd_function_new (g, NULL, 0, &r, 1, NULL, 0, &error);
+  g_assert_no_error (error);
+  GrdTensor *out = NULL;
+  g_assert_false (grd_function_call (fn, NULL, &out, &error));
+  ASSERT_ERROR (error, "node 'r' (arange)", "2^31 elements");
+}
+
+/* Results within the budget but beyond the memory the process may take
+ * (a budget set too high, a small ulimit): each kernel gives an error
+ * naming its node instead of GLib's abort. In a subprocess whose address
+ * space is capped at what it uses plus 512 MiB. */
+static void
+test_out_of_memory (void)
+{
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT64, 2, (gint64[]) { -1, 1 }, NULL);
+  GrdRef y = grd_graph_variable (g, "y", GRD_DTYPE_FLOAT64, 2, (gint64[]) { 1, -1 }, NULL);
+  GrdRef z = grd_graph_op (g, "z", "add", (GrdRef[]) { x, y }, 2, NULL, NULL);
+  GrdRef e = grd_graph_op (g, "e", "exp", &z, 1, NULL, NULL);
+  GrdRef d = grd_graph_op (g, "d", "dot", (GrdRef[]) { x, y }, 2, NULL, NULL);
+  GrdAttrs ax;
+  grd_attrs_init (&ax);
+  ax.has_axis = TRUE;
+  ax.n_axes = 1;
+  ax.axes[0] = 0;
+  GrdRef m = grd_graph_op (g, "m", "max", &z, 1, &ax, NULL);
+  g_autoptr (GrdTensor) xs = grd_tensor_new (GRD_DTYPE_FLOAT64, 2, (gint64[]) { 12000, 1 });
+  g_autoptr (GrdTensor) ys = grd_tensor_new (GRD_DTYPE_FLOAT64, 2, (gint64[]) { 1, 12000 });
+  g_autoptr (GError) error = NULL;
+  GrdFunction *fns[8];
+  const char *want[8];
+  gint n = 0;
+  struct { GrdRef out; const char *node; } cases[] = { { e, "'z" }, { d, "'d' (dot)" }, { m, "'z" } };
+  for (gint opt = 0; opt < 2; opt++)
+    for (gsize c = 0; c < G_N_ELEMENTS (cases); c++) {
+      fns[n] = grd_function_new_with_passes (g, (GrdRef[]) { x, y }, 2, &cases[c].out, 1, NULL, 0,
+                                             opt ? GRD_PASS_ALL : 0, &error);
+      g_assert_no_error (error);
+      grd_function_set_memory_limit (fns[n], G_GUINT64_CONSTANT (1) << 40);
+      want[n++] = cases[c].node;
+    }
+  /* the cap: what the process maps now (ASan's shadow included) + 512 MiB */
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const char *vm = strstr (status, "VmSize:");
+  g_assert_nonnull (vm);
+  guint64 kib = g_ascii_strtoull (vm + strlen ("VmSize:"), NULL, 10);
+  struct rlimit cap = { (kib << 10) + 512 * MIB, RLIM_INFINITY };
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &cap), ==, 0);
+  for (gint i = 0; i < n; i++) {
+    GrdTensor *out = NULL;
+    g_clear_error (&error);
+    g_assert_false (grd_function_call (fns[i], (GrdTensor *[]) { xs, ys }, &out, &error));
+    g_assert_null (out);
+    ASSERT_ERROR (error, want[i], "out of memory for a float64[12000,12000] value");
+  }
+  for (gint i = 0; i < n; i++)
+    grd_function_free (fns[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -480,5 +602,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/zero-dimension", test_zero_dimension);
   g_test_add_func ("/limits/data-access", test_data_access);
   g_test_add_func ("/limits/exact-numbers", test_exact_numbers);
+  g_test_add_func ("/limits/memory/arange", test_arange_budget);
+  g_test_add_func ("/limits/memory/out-of-memory", test_out_of_memory);
   return g_test_run ();
 }

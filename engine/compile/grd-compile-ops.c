@@ -30,7 +30,9 @@ ce_logits_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
       g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "classes %s do not match logits %s", b, a);
       return FALSE;
     }
-  GrdTensor *o = grd_tensor_new (x->dtype, t->rank, x->shape);
+  GrdTensor *o = grd_tensor_try_new (x->dtype, t->rank, x->shape, error);
+  if (!o)
+    return FALSE;
   for (gint64 r = 0; r < o->size; r++) {
     gint64 k = (gint64) grd_tensor_get (t, r);
     if (k < 0 || k >= c) {

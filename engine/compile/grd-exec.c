@@ -277,8 +277,21 @@ run_instr (GrdExec *e, GrdInstr *ins, gint index, gboolean *named, GError **erro
         out[k] = g_steal_pointer (&e->slots[ins->in[j]]);
         grd_tensor_unref (e->slots[ins->out[k]]);
         e->slots[ins->out[k]] = NULL;
-      } else
+      } else {
         out[k] = take_buffer (e, ins->out[k], ins->fused->out_dtypes[k], rank, shape);
+        /* allocated here, where a failure is an error of this node: the
+         * original instructions would only fail the same way */
+        if (!out[k] && rank >= 0
+            && !(out[k] = grd_tensor_try_new (ins->fused->out_dtypes[k], rank, shape, error))) {
+          for (gint m = 0; m < k; m++) {
+            if (stolen[m] >= 0)
+              e->slots[ins->in[stolen[m]]] = out[m];
+            else
+              grd_tensor_unref (out[m]);
+          }
+          return FALSE;
+        }
+      }
     }
     gboolean fallback = FALSE;
     g_autoptr (GError) local = NULL;

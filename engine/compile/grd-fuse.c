@@ -668,7 +668,9 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
     if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == rank
           && memcmp (o->shape, run.shape, sizeof (gint64) * rank) == 0)) {
       grd_tensor_unref (o);
-      out[k] = grd_tensor_new (dt, rank, run.shape);
+      out[k] = grd_tensor_try_new (dt, rank, run.shape, error);
+      if (!out[k])
+        return FALSE;
     }
     /* the first output wins a register read twice (a value that is both
      * an output and summed) */

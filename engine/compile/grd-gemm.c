@@ -172,9 +172,11 @@ grd_kernel_gemm (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **
   if (!(o && o->ref_count == 1 && o->dtype == a->dtype && o->rank == 2 && o->shape[0] == m
         && o->shape[1] == n)) {
     grd_tensor_unref (o);
-    o = grd_tensor_new (a->dtype, 2, shape);
+    o = grd_tensor_try_new (a->dtype, 2, shape, error);
   }
   *out = o;
+  if (!o)
+    return FALSE;
   double beta = 0.0;
   if (ins->n_in == 3) {
     GrdTensor *c = in[2];

@@ -12,15 +12,16 @@
 #include <math.h>
 #include <string.h>
 
-/* A tensor of dtype/shape, reusing *out when nobody else holds it. */
+/* A tensor of dtype/shape, reusing *out when nobody else holds it; NULL
+ * with an error when memory is short. */
 static GrdTensor *
-output_like (GrdTensor **out, GrdDType dtype, gint rank, const gint64 *shape)
+output_like (GrdTensor **out, GrdDType dtype, gint rank, const gint64 *shape, GError **error)
 {
   GrdTensor *o = *out;
   if (!(o && o->ref_count == 1 && o->dtype == dtype && o->rank == rank
         && memcmp (o->shape, shape, sizeof (gint64) * rank) == 0)) {
     grd_tensor_unref (o);
-    o = grd_tensor_new (dtype, rank, shape);
+    o = grd_tensor_try_new (dtype, rank, shape, error);
   }
   *out = o;
   return o;
@@ -79,7 +80,9 @@ static gboolean
 softmax_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
   const GrdTensor *x = in[0];
-  GrdTensor *y = output_like (out, x->dtype, x->rank, x->shape);
+  GrdTensor *y = output_like (out, x->dtype, x->rank, x->shape, error);
+  if (!y)
+    return FALSE;
   SoftmaxJob j = { x, y, 0, x->shape[x->rank - 1], 0, g_str_equal (ins->op->name, "log_softmax") };
   if (x->size == 0)
     return TRUE;

@@ -105,6 +105,17 @@ grd_program_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef 
   }
   for (gint i = 0; i < n_inputs; i++)
     needed[inputs[i].node] = TRUE;
+  /* room for every instruction and value at once: growing by doubling copied
+   * large programs (100,000 nodes) several times over */
+  guint n_ops = 0, n_vals = 0;
+  for (gint i = 0; i < n; i++) {
+    n_ops += needed[i] && grd_graph_node (g, i)->kind == GRD_NODE_OP;
+    n_vals += needed[i] ? grd_graph_node (g, i)->n_outputs : 0;
+  }
+  g_array_set_size (prog->instrs, n_ops);
+  g_array_set_size (prog->instrs, 0);
+  g_array_set_size (prog->values, n_vals);
+  g_array_set_size (prog->values, 0);
   for (gint i = 0; i < n; i++) {
     first_value[i] = -1;
     if (!needed[i])
@@ -336,8 +347,9 @@ grd_program_sort (GrdProgram *prog)
   for (guint i = 0; i < n; i++)
     if (grd_program_instr (prog, i)->kind == GRD_INSTR_DEAD)
       instr_clear (grd_program_instr (prog, i));
-  g_array_set_size (prog->instrs, 0);
-  g_array_append_vals (prog->instrs, order->data, order->len);
+  /* the new order replaces the old array (no copy back) */
+  g_array_unref (prog->instrs);
+  prog->instrs = g_steal_pointer (&order);
   for (guint i = 0; i < prog->instrs->len; i++) {
     GrdInstr *ins = grd_program_instr (prog, i);
     for (gint k = 0; k < ins->n_out; k++)

@@ -1052,8 +1052,9 @@ reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error
   if (!(o && o->ref_count == 1 && o->dtype == p.out_dt && o->rank == p.rank
         && memcmp (o->shape, p.shape, sizeof (gint64) * p.rank) == 0)) {
     grd_tensor_unref (o);
-    o = grd_tensor_new (p.out_dt, p.rank, p.shape);
-    *out = o;
+    o = *out = grd_tensor_try_new (p.out_dt, p.rank, p.shape, error);
+    if (!o)
+      return FALSE;
   }
   if (p.kind == RK_UNREDUCE)
     run_unreduce (&p, o->data);

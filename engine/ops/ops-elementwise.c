@@ -637,9 +637,9 @@ elem_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
     gboolean to_bool = elem_rules[code].rule == RULE_LOGIC || (code == GRD_ELEM_SWITCH && i == 0);
     args[i] = convert (in[i], to_bool ? GRD_DTYPE_BOOL : compute);
   }
-  gboolean ok = TRUE;
-  GrdTensor *o = grd_tensor_new (result, rank, shape);
-  if (code == GRD_ELEM_POW && !grd_dtype_is_float (compute) && o->size > 0) {
+  GrdTensor *o = grd_tensor_try_new (result, rank, shape, error);
+  gboolean ok = o != NULL;
+  if (ok && code == GRD_ELEM_POW && !grd_dtype_is_float (compute) && o->size > 0) {
     /* NumPy refuses these rather than give a truncated 0 */
     GrdTensor *e = args[1];
     for (gint64 i = 0; ok && i < e->size; i++)
@@ -653,7 +653,8 @@ elem_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
   for (gint i = 0; i < n_in; i++)
     grd_tensor_unref (args[i]);
   if (!ok) {
-    grd_tensor_unref (o);
+    if (o)
+      grd_tensor_unref (o);
     return FALSE;
   }
   out[0] = o;

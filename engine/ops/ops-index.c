@@ -104,7 +104,11 @@ arange_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
       g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "arange's step is 0");
       return FALSE;
     }
-    n = s > 0 ? (b > a ? (b - a + s - 1) / s : 0) : (a > b ? (a - b - s - 1) / -s : 0);
+    /* the span in unsigned arithmetic: b - a overflows gint64 for far ends */
+    guint64 span = s > 0 ? (b > a ? (guint64) b - (guint64) a : 0) : (a > b ? (guint64) a - (guint64) b : 0);
+    guint64 step = s > 0 ? (guint64) s : (guint64) 0 - (guint64) s;
+    guint64 len = span / step + (span % step != 0);
+    n = len > G_MAXINT64 ? G_MAXINT64 : (gint64) len;
   } else {
     double a = grd_tensor_get (in[0], 0), b = grd_tensor_get (in[1], 0);
     double s = grd_tensor_get (in[2], 0);
@@ -114,11 +118,14 @@ arange_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
                    a, b, s);
       return FALSE;
     }
-    n = len > 0 ? (gint64) len : 0;
+    n = len > 0 ? (len < 0x1p62 ? (gint64) len : G_MAXINT64) : 0;
   }
   if (!grd_shape_check_size (1, &n, dt, error))
     return FALSE;
-  GrdTensor *o = grd_tensor_new (dt, 1, &n);
+  /* the length comes from input values: the call's budget was not told */
+  GrdTensor *o = grd_budget_new_tensor ("the result", dt, 1, &n, error);
+  if (!o)
+    return FALSE;
   if (ints && !grd_dtype_is_float (dt)) {
     gint64 a = (gint64) grd_tensor_get (in[0], 0), s = (gint64) grd_tensor_get (in[2], 0);
     for (gint64 i = 0; i < n; i++)

@@ -26,7 +26,9 @@ broadcast_to_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, G
   if (!grd_broadcast_shapes (in, 2, &rank, shape, error))
     return FALSE;
   GrdTensor *a = in[0];
-  GrdTensor *o = grd_tensor_new (a->dtype, rank, shape);
+  GrdTensor *o = grd_tensor_try_new (a->dtype, rank, shape, error);
+  if (!o)
+    return FALSE;
   grd_broadcast_strides (a, rank, shape, strides);
   gsize es = grd_dtype_size (a->dtype);
   gint64 src = 0;

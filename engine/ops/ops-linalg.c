@@ -243,7 +243,9 @@ product_eval (gboolean ta, gboolean tb, const char *what, gint lo, const GrdNode
     set_not_aligned (error, a->rank, a->shape, b->rank, b->shape, &v);
     return FALSE;
   }
-  GrdTensor *c = grd_tensor_new (dt, r, dims);
+  GrdTensor *c = grd_tensor_try_new (dt, r, dims, error);
+  if (!c)
+    return FALSE;
   mat_product (&v, a, b, c);
   out[0] = c;
   return TRUE;
@@ -390,7 +392,9 @@ outer_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError *
   g_autoptr (GrdTensor) a = as_dtype (in[0], dt);
   g_autoptr (GrdTensor) b = as_dtype (in[1], dt);
   gint64 m = a->size, n = b->size, dims[2] = { m, n };
-  GrdTensor *c = grd_tensor_new (dt, 2, dims);
+  GrdTensor *c = grd_tensor_try_new (dt, 2, dims, error);
+  if (!c)
+    return FALSE;
   switch (dt) {
   case GRD_DTYPE_FLOAT32:
     for (gint64 i = 0; i < m; i++)

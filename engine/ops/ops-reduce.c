@@ -478,7 +478,9 @@ arg_eval (RedKind k, const GrdNode *node, GrdTensor *x, GrdTensor **out, GError 
                  k == RED_ARGMAX ? "argmax" : "argmin");
     return FALSE;
   }
-  GrdTensor *o = grd_tensor_new (GRD_DTYPE_INT64, r, dims);
+  GrdTensor *o = grd_tensor_try_new (GRD_DTYPE_INT64, r, dims, error);
+  if (!o)
+    return FALSE;
   if (n > 0)
     (k == RED_ARGMAX ? argmax_scans : argmin_scans)[x->dtype] (x->data, outer, n, inner, o->data);
   out[0] = o;
@@ -500,7 +502,9 @@ reduce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
   Plan p;
   plan_make (&p, x->rank, x->shape, mask);
   GrdDType dt = result_dtype (k, x->dtype);
-  GrdTensor *o = grd_tensor_new (dt, r, dims);
+  GrdTensor *o = grd_tensor_try_new (dt, r, dims, error);
+  if (!o)
+    return FALSE;
   g_assert (o->size == p.out_size);
 
   if (k == RED_MAX || k == RED_MIN) {
@@ -647,7 +651,9 @@ unreduce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErro
   }
   Plan p;
   plan_make (&p, x->rank, x->shape, mask);
-  GrdTensor *o = grd_tensor_new (gr->dtype, x->rank, x->shape);
+  GrdTensor *o = grd_tensor_try_new (gr->dtype, x->rank, x->shape, error);
+  if (!o)
+    return FALSE;
   gsize es = grd_dtype_size (gr->dtype);
   /* The same walk as a reduction, copying instead of accumulating. */
   gint n = p.n;
@@ -786,9 +792,17 @@ others_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
     return FALSE;
   Plan p;
   plan_make (&p, x->rank, x->shape, mask);
-  GrdTensor *o = grd_tensor_new (x->dtype, x->rank, x->shape);
-  g_autofree double *nonzero = g_new (double, MAX (p.out_size, 1));
-  g_autofree gint64 *zeros = g_new0 (gint64, MAX (p.out_size, 1));
+  GrdTensor *o = grd_tensor_try_new (x->dtype, x->rank, x->shape, error);
+  if (!o)
+    return FALSE;
+  g_autofree double *nonzero = g_try_new (double, MAX (p.out_size, 1));
+  g_autofree gint64 *zeros = g_try_new0 (gint64, MAX (p.out_size, 1));
+  if (!nonzero || !zeros) {
+    grd_tensor_unref (o);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for the %" G_GINT64_FORMAT
+                 " products of the reduction", p.out_size);
+    return FALSE;
+  }
   for (gint64 i = 0; i < p.out_size; i++)
     nonzero[i] = 1.0;
   Others c = { x->data, o->data, nonzero, zeros };

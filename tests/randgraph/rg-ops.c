@@ -6,6 +6,7 @@
  * a restricted domain take their operand through a guard (rg_guard). A new op
  * of the catalogue is one more row here; test-randgraph reports ops without one. */
 #include "randgraph.h"
+#include "grd-internal.h"
 
 #include <string.h>
 
@@ -621,6 +622,320 @@ make_take (RgGen *gen, const RgOp *row, RgVal *out)
   return rg_add_op (gen, "take", in, 2, &a, rank, shape, x->flags, out);
 }
 
+/* ------------------------------------------------------------ conv, pooling, indexing */
+
+/* The run-time type of `op` on values of these shapes (the op's own rule). */
+static gboolean
+infer_shape (const char *op, const GrdAttrs *a, const RgVal *const *in, gint n_in, gint *rank,
+             gint64 *shape)
+{
+  GrdType t[GRD_MAX_RANK + 2], o;
+  for (gint i = 0; i < n_in; i++)
+    grd_type_set (&t[i], in[i]->dtype, in[i]->rank, in[i]->shape);
+  if (!grd_op_lookup (op)->infer (a, t, n_in, &o, NULL))
+    return FALSE;
+  *rank = o.rank;
+  for (gint d = 0; d < o.rank; d++) {
+    if (o.dims[d] < 0)
+      return FALSE;
+    shape[d] = o.dims[d];
+  }
+  return TRUE;
+}
+
+/* mod and floor_div by a positive divisor (their gradients jump where a/b is
+ * an integer: random values are not there) */
+static gboolean
+make_mod (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  const RgVal *a = rg_pick (gen, 'f', 0, 4);
+  if (!a)
+    return FALSE;
+  RgVal b, gb;
+  if (!partner (gen, a, 'f', 0.7, 2, &b))
+    return FALSE;
+  const RgVal *y = &b;
+  if (!(y->flags & RG_POSITIVE)) {
+    if (!rg_guard (gen, y, FALSE, &gb))
+      return FALSE;
+    y = &gb;
+  }
+  gint rank;
+  gint64 shape[GRD_MAX_RANK];
+  if (!rg_broadcast (a, y, &rank, shape))
+    return FALSE;
+  const RgVal *in[] = { a, y };
+  return rg_add_op (gen, row->name, in, 2, NULL, rank, shape, 0, out);
+}
+
+/* shape(x) or shape(x, axis): int64 */
+static gboolean
+make_shape (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  const RgVal *x = rg_pick (gen, 0, 1, 4);
+  if (!x)
+    return FALSE;
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  const RgVal *in[] = { x };
+  if (rg_chance (gen, 0.5)) {
+    a.has_axis = TRUE;
+    a.n_axes = 1;
+    a.axes[0] = rg_int (gen, -x->rank, x->rank - 1);
+    return rg_add_op (gen, "shape", in, 1, &a, 0, NULL, 0, out);
+  }
+  gint64 n = x->rank;
+  return rg_add_op (gen, "shape", in, 1, &a, 1, &n, 0, out);
+}
+
+/* arange(start, x.shape[axis], step) in int64, or of float constants */
+static gboolean
+make_arange (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  RgVal v[3];
+  gint64 len;
+  if (rg_chance (gen, 0.6)) {
+    const RgVal *x = rg_pick (gen, 0, 1, 4);
+    if (!x)
+      return FALSE;
+    GrdAttrs a = grd_attrs_axis (rg_int (gen, 0, x->rank - 1), FALSE);
+    const RgVal *in[] = { x };
+    if (!rg_add_op (gen, "shape", in, 1, &a, 0, NULL, 0, &v[1]))
+      return FALSE;
+    gint64 n = x->shape[a.axes[0]], start = rg_int (gen, 0, 1), step = rg_int (gen, 1, 2);
+    v[0] = rg_constant (gen, GRD_DTYPE_INT64, 0, NULL, start, start);
+    v[2] = rg_constant (gen, GRD_DTYPE_INT64, 0, NULL, step, step);
+    len = n > start ? (n - start + step - 1) / step : 0;
+  } else {
+    /* exactly representable, so that the length is exact */
+    double start = 0.25 * rg_int (gen, -4, 4), step = rg_chance (gen, 0.5) ? 0.5 : -0.5;
+    len = rg_int (gen, 1, 5);
+    double stop = start + step * (double) len - step * 0.5;
+    v[0] = rg_constant (gen, GRD_DTYPE_FLOAT64, 0, NULL, start, start);
+    v[1] = rg_constant (gen, GRD_DTYPE_FLOAT64, 0, NULL, stop, stop);
+    v[2] = rg_constant (gen, GRD_DTYPE_FLOAT64, 0, NULL, step, step);
+  }
+  if (len < 1)
+    return FALSE;
+  const RgVal *in[] = { &v[0], &v[1], &v[2] };
+  return rg_add_op (gen, "arange", in, 3, NULL, 1, &len, RG_SMALL, out);
+}
+
+/* Index arrays for the first k axes of x: constants of a common broadcast
+ * shape (some axes 1), negative indices too; or p[arange(n), y]. */
+static gint
+index_arrays (RgGen *gen, const RgVal *x, RgVal *idx, gint *rb, gint64 *bshape)
+{
+  if (x->rank >= 2 && rg_chance (gen, 0.3)) {
+    RgVal n, zero, one;
+    GrdAttrs a = grd_attrs_axis (0, FALSE);
+    const RgVal *in[] = { x };
+    if (!rg_add_op (gen, "shape", in, 1, &a, 0, NULL, 0, &n))
+      return 0;
+    zero = rg_constant (gen, GRD_DTYPE_INT64, 0, NULL, 0, 0);
+    one = rg_constant (gen, GRD_DTYPE_INT64, 0, NULL, 1, 1);
+    const RgVal *ar[] = { &zero, &n, &one };
+    if (!rg_add_op (gen, "arange", ar, 3, NULL, 1, x->shape, 0, &idx[0]))
+      return 0;
+    idx[1] = rg_constant (gen, GRD_DTYPE_INT32, 1, x->shape, 0, (double) x->shape[1]);
+    *rb = 1;
+    bshape[0] = x->shape[0];
+    return 2;
+  }
+  gint k = rg_int (gen, 1, MIN (2, x->rank));
+  *rb = rg_int (gen, 0, 2);
+  for (gint d = 0; d < *rb; d++)
+    bshape[d] = rg_int (gen, 1, 3);
+  for (gint j = 0; j < k; j++) {
+    gint64 s[GRD_MAX_RANK];
+    gint r = rg_int (gen, 0, *rb);
+    for (gint d = 0; d < r; d++)
+      s[d] = rg_chance (gen, 0.3) ? 1 : bshape[*rb - r + d];
+    gint64 n = x->shape[j];
+    idx[j] = rg_constant (gen, rg_chance (gen, 0.5) ? GRD_DTYPE_INT32 : GRD_DTYPE_INT64, r, s,
+                          (double) -n, (double) n);
+  }
+  /* the broadcast shape of what was made (axes all 1 stay 1) */
+  *rb = 0;
+  for (gint j = 0; j < k; j++)
+    *rb = MAX (*rb, idx[j].rank);
+  for (gint d = 0; d < *rb; d++) {
+    gint64 m = 1;
+    for (gint j = 0; j < k; j++) {
+      gint e = d - (*rb - idx[j].rank);
+      if (e >= 0)
+        m = MAX (m, idx[j].shape[e]);
+    }
+    bshape[d] = m;
+  }
+  return k;
+}
+
+static gboolean
+make_index (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  const RgVal *x = rg_pick (gen, 0, 1, 3);
+  if (!x)
+    return FALSE;
+  RgVal idx[GRD_MAX_RANK];
+  gint rb;
+  gint64 shape[GRD_MAX_RANK];
+  gint k = index_arrays (gen, x, idx, &rb, shape);
+  if (k == 0 || rb + x->rank - k > 4)
+    return FALSE;
+  for (gint d = k; d < x->rank; d++)
+    shape[rb + d - k] = x->shape[d];
+  const RgVal *in[GRD_MAX_RANK + 1] = { x };
+  for (gint j = 0; j < k; j++)
+    in[1 + j] = &idx[j];
+  return rg_add_op (gen, "index", in, k + 1, NULL, rb + x->rank - k, shape, x->flags, out);
+}
+
+/* set/inc_subtensor of a slice region or of index arrays (repeats add up),
+ * the value a pool value or a constant that broadcasts to the region. */
+static gboolean
+make_subtensor (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  const RgVal *x = rg_pick (gen, 'f', 1, 3);
+  if (!x)
+    return FALSE;
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  RgVal idx[GRD_MAX_RANK];
+  gint k = 0, rrank;
+  gint64 region[GRD_MAX_RANK];
+  if (rg_chance (gen, 0.5)) {
+    gint rb;
+    k = index_arrays (gen, x, idx, &rb, region);
+    if (k == 0)
+      return FALSE;
+    rrank = rb + x->rank - k;
+    for (gint d = k; d < x->rank; d++)
+      region[rb + d - k] = x->shape[d];
+  } else {
+    a.n_slice = rg_int (gen, 1, x->rank);
+    rrank = x->rank;
+    memcpy (region, x->shape, sizeof region);
+    for (gint d = 0; d < a.n_slice; d++) {
+      static const gint64 steps[] = { GRD_SLICE_NONE, 1, 2, -1, -2 };
+      gint64 n = x->shape[d];
+      a.step[d] = steps[rg_int (gen, 0, 4)];
+      a.begin[d] = rg_chance (gen, 0.3) ? GRD_SLICE_NONE : rg_int (gen, -(gint) n, (gint) n);
+      a.end[d] = rg_chance (gen, 0.3) ? GRD_SLICE_NONE : rg_int (gen, -(gint) n, (gint) n);
+      region[d] = slice_len (a.begin[d], a.end[d], a.step[d], n);
+    }
+  }
+  if (rrank > 4 || rg_size (rrank, region) == 0)
+    return FALSE;
+  /* the value: a pool value that fits the region's trailing axes, else a constant */
+  RgVal yc;
+  const RgVal *y = rg_pick (gen, 'f', 0, rrank);
+  gboolean fits = y && y->ref.node != x->ref.node;
+  for (gint d = 0; fits && d < y->rank; d++) {
+    gint64 n = y->shape[y->rank - 1 - d];
+    fits = n == 1 || n == region[rrank - 1 - d];
+  }
+  if (!fits || rg_chance (gen, 0.3)) {
+    gint yr = rg_int (gen, 0, rrank);
+    gint64 ys[GRD_MAX_RANK];
+    for (gint d = 0; d < yr; d++)
+      ys[d] = rg_chance (gen, 0.3) ? 1 : region[rrank - yr + d];
+    yc = rg_constant (gen, GRD_DTYPE_FLOAT64, yr, ys, -2, 2);
+    y = &yc;
+  }
+  const RgVal *in[GRD_MAX_RANK + 2] = { x, y };
+  for (gint j = 0; j < k; j++)
+    in[2 + j] = &idx[j];
+  return rg_add_op (gen, row->name, in, k + 2, &a, x->rank, x->shape, 0, out);
+}
+
+/* x as a 4-d image batch: new leading axes of size 1 */
+static gboolean
+as_images (RgGen *gen, const RgVal *x, RgVal *out)
+{
+  if (x->rank == 4) {
+    *out = *x;
+    return TRUE;
+  }
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  gint64 shape[4];
+  gint lead = 4 - x->rank;
+  for (gint d = 0; d < 4; d++) {
+    a.pattern[d] = d < lead ? -1 : d - lead;
+    shape[d] = d < lead ? 1 : x->shape[d - lead];
+  }
+  a.n_pattern = 4;
+  const RgVal *in[] = { x };
+  return rg_add_op (gen, "dimshuffle", in, 1, &a, 4, shape, x->flags, out);
+}
+
+/* conv2d over a pool value seen as images, with filters c * s (s a pool
+ * scalar, so that the filters' gradient is checked too), every attr */
+static gboolean
+make_conv2d (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  const RgVal *v = rg_pick (gen, 'f', 1, 4);
+  if (!v)
+    return FALSE;
+  RgVal x;
+  if (!as_images (gen, v, &x))
+    return FALSE;
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.border_mode = rg_int (gen, GRD_BORDER_VALID, GRD_BORDER_EXPLICIT);
+  if (a.border_mode == GRD_BORDER_EXPLICIT)
+    a.border[0] = rg_int (gen, 0, 1), a.border[1] = rg_int (gen, 0, 2);
+  for (gint d = 0; d < 2; d++) {
+    a.subsample[d] = rg_int (gen, 1, 2);
+    a.filter_dilation[d] = rg_chance (gen, 0.8) ? 1 : 2;
+  }
+  a.filter_flip = rg_chance (gen, 0.5);
+  gint64 c = x.shape[1];
+  a.num_groups = c % 2 == 0 && rg_chance (gen, 0.3) ? 2 : 1;
+  gint64 ws[4] = { rg_int (gen, 1, 2) * a.num_groups, c / a.num_groups, rg_int (gen, 1, 3),
+                   rg_int (gen, 1, 3) };
+  RgVal w = rg_constant (gen, GRD_DTYPE_FLOAT64, 4, ws, -1, 1), scaled;
+  const RgVal *s = rg_pick (gen, 'f', 0, 0);
+  if (s) {
+    const RgVal *in[] = { &w, s };
+    if (!rg_add_op (gen, "mul", in, 2, NULL, 4, ws, 0, &scaled))
+      return FALSE;
+    w = scaled;
+  }
+  const RgVal *in[] = { &x, &w };
+  gint rank;
+  gint64 shape[GRD_MAX_RANK];
+  if (!infer_shape ("conv2d", &a, in, 2, &rank, shape) || rg_size (rank, shape) == 0)
+    return FALSE;
+  return rg_add_op (gen, "conv2d", in, 2, &a, rank, shape, 0, out);
+}
+
+/* pool_2d in every mode, with strides, padding and partial windows */
+static gboolean
+make_pool (RgGen *gen, const RgOp *row, RgVal *out)
+{
+  const RgVal *x = rg_pick (gen, 'f', 2, 4);
+  if (!x)
+    return FALSE;
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.pool_mode = rg_int (gen, GRD_POOL_MAX, GRD_POOL_AVERAGE_EXC_PAD);
+  a.ignore_border = rg_chance (gen, 0.7);
+  gboolean strided = rg_chance (gen, 0.5);  /* else the stride is ws */
+  for (gint d = 0; d < 2; d++) {
+    a.ws[d] = rg_int (gen, 1, 3);
+    a.pool_stride[d] = strided ? rg_int (gen, 1, 2) : 0;
+    a.pool_pad[d] = a.ignore_border && a.ws[d] > 1 && rg_chance (gen, 0.3) ? 1 : 0;
+  }
+  const RgVal *in[] = { x };
+  gint rank;
+  gint64 shape[GRD_MAX_RANK];
+  if (!infer_shape ("pool_2d", &a, in, 1, &rank, shape) || rg_size (rank, shape) == 0)
+    return FALSE;
+  return rg_add_op (gen, "pool_2d", in, 1, &a, rank, shape, 0, out);
+}
+
 /* ------------------------------------------------------------ neural */
 
 static gboolean
@@ -823,6 +1138,9 @@ static const RgOp table[] = {
   { "softmax", make_softmax }, { "log_softmax", make_softmax }, { "logsumexp", make_softmax },
   { "categorical_crossentropy", make_cce }, { "binary_crossentropy", make_bce },
   { "one_hot", make_one_hot },
+  { "mod", make_mod }, { "floor_div", make_mod }, { "shape", make_shape },
+  { "arange", make_arange }, { "index", make_index }, { "set_subtensor", make_subtensor },
+  { "inc_subtensor", make_subtensor }, { "conv2d", make_conv2d }, { "pool_2d", make_pool },
   /* not an op: the stable-pair patterns, exact and near-misses */
   { "pattern:stable-pairs", make_stable_pattern },
 };

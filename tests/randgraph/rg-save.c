@@ -79,6 +79,26 @@ append_attrs (GString *s, const GrdNode *node)
     g_string_append_printf (t, ", \"dtype\": \"%s\"", grd_dtype_name (a->dtype));
   if (g_str_equal (node->op->name, "one_hot"))
     g_string_append_printf (t, ", \"depth\": %" G_GINT64_FORMAT, a->depth);
+  if (g_str_equal (node->op->name, "conv2d")) {
+    static const char *const borders[] = { "valid", "full", "half" };
+    if (a->border_mode == GRD_BORDER_EXPLICIT)
+      append_ints (t, "border_mode", a->border, 2, FALSE);
+    else
+      g_string_append_printf (t, ", \"border_mode\": \"%s\"", borders[a->border_mode]);
+    append_ints (t, "subsample", a->subsample, 2, FALSE);
+    append_ints (t, "filter_dilation", a->filter_dilation, 2, FALSE);
+    g_string_append_printf (t, ", \"num_groups\": %" G_GINT64_FORMAT ", \"filter_flip\": %s",
+                            a->num_groups, a->filter_flip ? "true" : "false");
+  }
+  if (g_str_equal (node->op->name, "pool_2d")) {
+    static const char *const modes[] = { "max", "sum", "average_inc_pad", "average_exc_pad" };
+    append_ints (t, "ws", a->ws, 2, FALSE);
+    if (a->pool_stride[0] > 0)
+      append_ints (t, "stride", a->pool_stride, 2, FALSE);
+    append_ints (t, "pad", a->pool_pad, 2, FALSE);
+    g_string_append_printf (t, ", \"ignore_border\": %s, \"mode\": \"%s\"",
+                            a->ignore_border ? "true" : "false", modes[a->pool_mode]);
+  }
   if (t->len > 0)
     g_string_append_printf (s, ", \"attrs\": {%s}", t->str + 2);
   g_string_free (t, TRUE);

@@ -940,8 +940,7 @@ grd_graph_cpu_only_node (GrdGraph *g, const GrdRef *outputs, gint n_outputs,
         needed[node->aliases[k].node] = TRUE;
     for (gint j = 0; j < node->n_inputs; j++)
       needed[node->inputs[j].node] = TRUE;
-    if (node->op && (g_str_equal (node->op->name, "_scan") || g_str_equal (node->op->name, "_random")
-                     || g_str_equal (node->op->name, "ifelse")))
+    if (node->op && (g_str_equal (node->op->name, "_scan") || g_str_equal (node->op->name, "ifelse")))
       found = node->id;
   }
   return found;

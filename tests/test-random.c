@@ -312,6 +312,22 @@ test_no_grad (void)
   grd_tensor_unref (res[1]);
 }
 
+/* the logarithm and cosine of the normal draws (written without libm, so
+ * that Vulkan computes the same bits) agree with libm to a few ulps */
+static void
+test_transforms (void)
+{
+  for (gint i = 1; i <= 200000; i++) {
+    double u = i / 200001.0;
+    double x = ldexp (u, -(i % 60));  /* down to 2^-60 */
+    g_assert_cmpfloat (fabs (grd_random_log (x) - log (x)), <=, 4e-16 * fabs (log (x)) + 1e-300);
+    g_assert_cmpfloat (fabs (grd_random_cos2pi (u) - cos (2 * G_PI * u)), <=, 2e-15);
+  }
+  g_assert_cmpfloat (grd_random_log (1.0), ==, 0.0);
+  g_assert_cmpfloat (grd_random_cos2pi (0.0), ==, 1.0);
+  g_assert_cmpfloat (grd_random_cos2pi (0.5), ==, -1.0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -319,6 +335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/random/philox-kat", test_philox_kat);
   g_test_add_func ("/random/uniform", test_uniform);
   g_test_add_func ("/random/normal", test_normal);
+  g_test_add_func ("/random/transforms", test_transforms);
   g_test_add_func ("/random/binomial", test_binomial);
   g_test_add_func ("/random/calls-and-reproducibility", test_calls_and_reproducibility);
   g_test_add_func ("/random/independent-nodes", test_independent_nodes);

@@ -70,7 +70,7 @@ kind_of (const char *op, const GrdNode *node, GrdVkStepKind *kind)
     *kind = GRD_VK_STEP_INDEX;
   else if (!strcmp (op, "set_subtensor") || !strcmp (op, "inc_subtensor"))
     *kind = GRD_VK_STEP_SUBTENSOR;
-  else if (grd_vk_ext_handles (op))
+  else if (grd_vk_ext_handles (op) || grd_vk_random_handles (op))
     *kind = GRD_VK_STEP_EXT;
   else
     return FALSE;

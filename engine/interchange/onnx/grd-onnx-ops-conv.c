@@ -307,6 +307,25 @@ window_matrix (OnnxBuilder *b, const GrdPoolGeom *g, GrdDType dt, gboolean trans
   return onnx_initializer (b, NULL, m);
 }
 
+/* The window matrix has H W oh ow entries: refused past 2^24 (64 MiB of
+ * float32 in the model), with what would fit said. */
+#define WINDOW_MATRIX_MAX (G_GINT64_CONSTANT (1) << 24)
+
+static gboolean
+window_matrix_fits (const GrdPoolGeom *g, GError **error)
+{
+  gint64 n_in = g->h * g->w, n_out = g->oh * g->ow;
+  if (n_out > 0 && n_in > WINDOW_MATRIX_MAX / n_out) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "the ONNX form of sum and average pooling is a window matrix of H*W x oh*ow "
+                 "entries; a %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " input needs more than %"
+                 G_GINT64_FORMAT " (expected an input of fewer pixels, or max pooling)",
+                 g->h, g->w, WINDOW_MATRIX_MAX);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* x as [P, H * W]. */
 static const char *
 rows_of (OnnxBuilder *b, const char *x, gint64 h, gint64 w)
@@ -327,6 +346,8 @@ ONNX_EMITTER (onnx_emit_pool_2d)
     const char *padded;
     pooled = onnx_out (max_pool (b, &g, planes_of (b, in[0]), dt, FALSE, &padded));
   } else {
+    if (!window_matrix_fits (&g, error))
+      return FALSE;
     pooled = onnx_out (onnx_node (b, "MatMul", NULL, 2, rows_of (b, in[0], g.h, g.w),
                                   window_matrix (b, &g, dt, FALSE)));
   }
@@ -345,6 +366,8 @@ ONNX_EMITTER (onnx_emit_pool_2d_grad)
   const char *gy = onnx_cast (b, in[1], type_in (b, node, 1)->dtype, dt);
   const char *x = onnx_cast (b, in[0], xt->dtype, dt);
   if (g.mode != GRD_POOL_MAX) {
+    if (!window_matrix_fits (&g, error))
+      return FALSE;
     const char *spread = onnx_out (onnx_node (b, "MatMul", NULL, 2, rows_of (b, gy, g.oh, g.ow),
                                               window_matrix (b, &g, dt, TRUE)));
     onnx_node (b, "Reshape", out, 2, spread, shape_of (b, x));

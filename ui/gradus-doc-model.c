@@ -10,6 +10,7 @@
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -373,13 +374,13 @@ missing_message (JsonObject *node)
     return NULL;
   if (g_str_equal (kind, "grad")) {
     if (!ref_string (json_object_get_member (node, "cost")))
-      return g_strdup_printf ("%s: connect a scalar cost", id);
+      return g_strdup_printf (_("%s: connect a scalar cost"), id);
     JsonArray *wrt = node_array (node, "wrt", FALSE);
     if (!wrt || json_array_get_length (wrt) == 0)
-      return g_strdup_printf ("%s: connect at least one variable to differentiate with respect to", id);
+      return g_strdup_printf (_("%s: connect at least one variable to differentiate with respect to"), id);
     for (guint i = 0; i < json_array_get_length (wrt); i++)
       if (!ref_string (json_array_get_element (wrt, i)))
-        return g_strdup_printf ("%s: wrt %u is not connected", id, i);
+        return g_strdup_printf (_("%s: wrt %u is not connected"), id, i);
     return NULL;
   }
   if (!g_str_equal (kind, "op"))
@@ -391,7 +392,7 @@ missing_message (JsonObject *node)
   gint need = arity == GRADUS_ARITY_VARIADIC ? MAX (len, 1) : arity < 0 ? len : MAX (arity, len);
   for (gint i = 0; i < need; i++)
     if (i >= len || !ref_string (json_array_get_element (in, i)))
-      return g_strdup_printf ("%s: input %s (%d) of %s is not connected", id,
+      return g_strdup_printf (_("%s: input %s (%d) of %s is not connected"), id,
                               gradus_catalog_input_name (op, i), i + 1, op ? op : "op");
   return NULL;
 }
@@ -440,9 +441,9 @@ rebuild (GradusDocModel *self)
         const char *d = deps->pdata[k];
         char *msg = NULL;
         if (!g_hash_table_contains (known, d))
-          msg = g_strdup_printf ("%s: no node named '%s'", id, d);
+          msg = g_strdup_printf (_("%s: no node named '%s'"), id, d);
         else if (g_hash_table_contains (self->missing, d))
-          msg = g_strdup_printf ("%s: waits for '%s', which is incomplete", id, d);
+          msg = g_strdup_printf (_("%s: waits for '%s', which is incomplete"), id, d);
         if (msg) {
           g_hash_table_insert (self->missing, g_strdup (id), msg);
           changed = TRUE;
@@ -470,7 +471,7 @@ rebuild (GradusDocModel *self)
   g_autoptr (GError) error = NULL;
   self->doc = grd_document_new_from_json (build, self->path, GRD_DOCUMENT_LENIENT, &error);
   if (!self->doc)
-    self->build_error = g_strdup (error ? error->message : "the graph could not be built");
+    self->build_error = g_strdup (error ? error->message : _("the graph could not be built"));
 }
 
 static void
@@ -518,13 +519,13 @@ check_root (JsonNode *root, const char *path, GError **error)
 {
   const char *name = path ? path : "graph";
   if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: not a graph file (expected a JSON object)", name);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("%s: not a graph file (expected a JSON object)"), name);
     return FALSE;
   }
   JsonObject *o = json_node_get_object (root);
   const char *format = node_string (o, "format");
   if (!format || !g_str_equal (format, "gradus-graph")) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: \"format\" must be \"gradus-graph\"", name);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("%s: \"format\" must be \"gradus-graph\""), name);
     return FALSE;
   }
   gint64 version = json_object_get_int_member_with_default (o, "version", 0);
@@ -653,7 +654,7 @@ gradus_doc_model_dup_title (GradusDocModel *self)
     return g_strdup (name);
   if (self->path)
     return g_path_get_basename (self->path);
-  return g_strdup ("Untitled");
+  return g_strdup (_("Untitled"));
 }
 
 GrdDocument *
@@ -797,7 +798,7 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
   const char *base;
   if (g_str_equal (kind, "op")) {
     if (!op || !grd_op_exists (op)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no op named '%s'", op ? op : "(none)");
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no op named '%s'"), op ? op : "(none)");
       return NULL;
     }
     base = op[0] == '_' ? op + 1 : op;
@@ -810,7 +811,7 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
   else if (g_str_equal (kind, "grad"))
     base = "g";
   else {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "unknown node kind '%s'", kind);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("unknown node kind '%s'"), kind);
     return NULL;
   }
   begin_edit (self);
@@ -833,7 +834,7 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
   }
   json_array_add_object_element (nodes_array (self), o);
   set_position (self, id, x, y);
-  g_autofree char *label = g_strdup_printf ("Add %s", id);
+  g_autofree char *label = g_strdup_printf (_("Add %s"), id);
   commit_edit (self, label);
   return id;
 }
@@ -917,8 +918,8 @@ gradus_doc_model_remove_nodes (GradusDocModel *self, const char *const *ids)
     }
   }
   g_autofree char *label = g_hash_table_size (gone) == 1
-                             ? g_strdup_printf ("Delete %s", ids[0])
-                             : g_strdup_printf ("Delete %u nodes", g_hash_table_size (gone));
+                             ? g_strdup_printf (_("Delete %s"), ids[0])
+                             : g_strdup_printf (_("Delete %u nodes"), g_hash_table_size (gone));
   commit_edit (self, label);
   return TRUE;
 }
@@ -1003,38 +1004,38 @@ gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
 {
   JsonObject *t = gradus_doc_model_get_node (self, target);
   if (!t) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", target);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), target);
     return FALSE;
   }
   gint n_slots = n_slots_of (t);
   if (slot < 0 || slot >= n_slots) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s has no input %d", target, slot + 1);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s has no input %d"), target, slot + 1);
     return FALSE;
   }
   gint k;
   g_autofree char *source = gradus_ref_parse (source_ref, &k);
   JsonObject *s = source ? gradus_doc_model_get_node (self, source) : NULL;
   if (!s) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", source_ref);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), source_ref);
     return FALSE;
   }
   if (k < 0 || k >= MAX (n_outputs_of (self, s), 1)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s has no output %d", source, k);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s has no output %d"), source, k);
     return FALSE;
   }
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (depends_on (self, source, target, seen)) {
     if (g_str_equal (source, target))
-      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "cannot connect %s to itself: that would create a cycle", target);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("cannot connect %s to itself: that would create a cycle"), target);
     else
       g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
-                   "cannot connect %s to %s: that would create a cycle (%s already depends on %s)",
+                   _("cannot connect %s to %s: that would create a cycle (%s already depends on %s)"),
                    source, target, source, target);
     return FALSE;
   }
   const char *kind = node_string (t, "kind");
   if (!kind || !(g_str_equal (kind, "op") || g_str_equal (kind, "grad"))) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s takes no inputs", target);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s takes no inputs"), target);
     return FALSE;
   }
   begin_edit (self);
@@ -1050,11 +1051,11 @@ gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
   if (!g_hash_table_contains (self->missing, target))
     err = self->doc ? grd_document_node_error (self->doc, target) : self->build_error;
   if (err) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "cannot connect %s to %s: %s", ref, target, err);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, _("cannot connect %s to %s: %s"), ref, target, err);
     abort_edit (self);
     return FALSE;
   }
-  g_autofree char *label = g_strdup_printf ("Connect %s to %s", ref, target);
+  g_autofree char *label = g_strdup_printf (_("Connect %s to %s"), ref, target);
   commit_edit (self, label);
   return TRUE;
 }
@@ -1067,7 +1068,7 @@ gradus_doc_model_disconnect (GradusDocModel *self, const char *target, gint slot
     return FALSE;
   begin_edit (self);
   write_slot (gradus_doc_model_get_node (self, target), slot, NULL);
-  g_autofree char *label = g_strdup_printf ("Disconnect input %d of %s", slot + 1, target);
+  g_autofree char *label = g_strdup_printf (_("Disconnect input %d of %s"), slot + 1, target);
   commit_edit (self, label);
   return TRUE;
 }
@@ -1078,11 +1079,11 @@ gradus_doc_model_set_member (GradusDocModel *self, const char *id, const char *k
 {
   g_autoptr (JsonNode) owned = value;
   if (!gradus_doc_model_get_node (self, id)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), id);
     return FALSE;
   }
   if (g_str_equal (key, "id") || g_str_equal (key, "kind")) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "'%s' cannot be set here", key);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("'%s' cannot be set here"), key);
     return FALSE;
   }
   begin_edit (self);
@@ -1098,7 +1099,7 @@ gradus_doc_model_set_member (GradusDocModel *self, const char *id, const char *k
     json_object_remove_member (o, name);
   if (name != key && json_object_get_size (o) == 0)
     json_object_remove_member (gradus_doc_model_get_node (self, id), "attrs");
-  g_autofree char *label = g_strdup_printf ("Change %s of %s", name, id);
+  g_autofree char *label = g_strdup_printf (_("Change %s of %s"), name, id);
   commit_edit (self, label);
   return TRUE;
 }
@@ -1146,7 +1147,7 @@ gradus_doc_model_rename_node (GradusDocModel *self, const char *id, const char *
                               GError **error)
 {
   if (!gradus_doc_model_get_node (self, id)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), id);
     return FALSE;
   }
   if (g_str_equal (id, new_id))
@@ -1157,7 +1158,7 @@ gradus_doc_model_rename_node (GradusDocModel *self, const char *id, const char *
     return FALSE;
   }
   if (gradus_doc_model_get_node (self, new_id)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "there is already a node named '%s'", new_id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("there is already a node named '%s'"), new_id);
     return FALSE;
   }
   begin_edit (self);
@@ -1187,7 +1188,7 @@ gradus_doc_model_rename_node (GradusDocModel *self, const char *id, const char *
   rename_member (ui_nodes (self, FALSE), from, new_id);
   rename_list (object_member (r, "ui", FALSE), "expanded", &d);
   g_signal_emit (self, signals[RENAMED], 0, from, new_id);
-  g_autofree char *label = g_strdup_printf ("Rename %s to %s", from, new_id);
+  g_autofree char *label = g_strdup_printf (_("Rename %s to %s"), from, new_id);
   commit_edit (self, label);
   return TRUE;
 }
@@ -1206,7 +1207,7 @@ gradus_doc_model_move_nodes (GradusDocModel *self, const char *const *ids, doubl
       x = y = 0;
     set_position (self, *p, x + dx, y + dy);
   }
-  commit_edit (self, ids[1] ? "Move nodes" : "Move node");
+  commit_edit (self, ids[1] ? _("Move nodes") : _("Move node"));
 }
 
 static void
@@ -1248,7 +1249,7 @@ gradus_doc_model_auto_layout (GradusDocModel *self)
     if (id)
       set_position (self, id, x[i], y[i]);
   }
-  commit_edit (self, "Arrange nodes");
+  commit_edit (self, _("Arrange nodes"));
 }
 
 char *
@@ -1314,15 +1315,17 @@ gradus_doc_model_paste (GradusDocModel *self, const char *text, double dx, doubl
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   if (!text || !json_parser_load_from_data (parser, text, -1, &local)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "the clipboard holds no graph%s%s",
-                 local ? ": " : "", local ? local->message : "");
+    if (local)
+      g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("the clipboard holds no graph: %s"), local->message);
+    else
+      g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("the clipboard holds no graph"));
     return NULL;
   }
   JsonNode *root = json_parser_get_root (parser);
   JsonObject *ro = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonArray *in = ro ? node_array (ro, "nodes", FALSE) : NULL;
   if (!in || json_array_get_length (in) == 0) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "the clipboard holds no graph nodes");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("the clipboard holds no graph nodes"));
     return NULL;
   }
   JsonObject *ui = object_member (ro, "ui", FALSE);
@@ -1366,7 +1369,7 @@ gradus_doc_model_paste (GradusDocModel *self, const char *text, double dx, doubl
     n_pasted++;
   }
   g_ptr_array_add (added, NULL);
-  commit_edit (self, n_pasted == 1 ? "Paste node" : "Paste nodes");
+  commit_edit (self, n_pasted == 1 ? _("Paste node") : _("Paste nodes"));
   return (GStrv) g_ptr_array_steal (added, NULL);
 }
 
@@ -1400,11 +1403,11 @@ gradus_doc_model_set_in_function (GradusDocModel *self, const char *list, const 
 {
   JsonObject *o = gradus_doc_model_get_node (self, id);
   if (!o) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), id);
     return FALSE;
   }
   if (g_str_equal (list, "inputs") && on && g_strcmp0 (node_string (o, "kind"), "variable") != 0) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s: only variables are inputs of the function", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s: only variables are inputs of the function"), id);
     return FALSE;
   }
   if (gradus_doc_model_in_function (self, list, id) == on)
@@ -1419,8 +1422,9 @@ gradus_doc_model_set_in_function (GradusDocModel *self, const char *list, const 
     g_hash_table_add (gone, (gpointer) id);
     filter_ref_list (fn, list, gone);
   }
-  g_autofree char *label = g_strdup_printf ("%s %s %s the function's %s", on ? "Add" : "Remove",
-                                            id, on ? "to" : "from", list);
+  /* TRANSLATORS: the last %s is "inputs" or "outputs", as the file names them. */
+  g_autofree char *label = on ? g_strdup_printf (_("Add %s to the function's %s"), id, list)
+                              : g_strdup_printf (_("Remove %s from the function's %s"), id, list);
   commit_edit (self, label);
   return TRUE;
 }
@@ -1461,7 +1465,7 @@ gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *v
   if (value_ref) {
     g_autofree char *vid = gradus_ref_parse (value_ref, NULL);
     if (!gradus_doc_model_get_node (self, vid)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "update of %s: no node named '%s'", id, vid);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("update of %s: no node named '%s'"), id, vid);
       return FALSE;
     }
   }
@@ -1479,7 +1483,7 @@ gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *v
     json_object_set_string_member (u, "value", value_ref);
     json_array_add_object_element (up, u);
   }
-  g_autofree char *label = g_strdup_printf ("Change the update of %s", id);
+  g_autofree char *label = g_strdup_printf (_("Change the update of %s"), id);
   commit_edit (self, label);
   return TRUE;
 }
@@ -1507,7 +1511,7 @@ gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed,
     json_object_set_member (feeds, id, g_steal_pointer (&owned));
   else
     json_object_remove_member (feeds, id);
-  g_autofree char *label = g_strdup_printf ("Change the feed of %s", id);
+  g_autofree char *label = g_strdup_printf (_("Change the feed of %s"), id);
   commit_edit (self, label);
   return TRUE;
 }

@@ -8,6 +8,7 @@
 #include "gradus-run-panel.h"
 #include "gradus-plot.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -252,12 +253,12 @@ static gboolean
 lookup (GrdGraph *graph, const char *what, const char *reference, GrdRef *out, GError **error)
 {
   if (!reference) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "function: %s must be a node reference",
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("function: %s must be a node reference"),
                  what);
     return FALSE;
   }
   if (!grd_graph_lookup (graph, reference, out, error)) {
-    g_prefix_error (error, "function: %s '%s': ", what, reference);
+    g_prefix_error (error, _("function: %s '%s': "), what, reference);
     return FALSE;
   }
   return TRUE;
@@ -302,7 +303,7 @@ ref_label (JsonObject *top, const char *ref)
     return g_strdup_printf ("%s: %s", name, vname && *vname ? vname : v ? v : "?");
   }
   if (k > 0 && g_strcmp0 (member_string (o, "kind"), "grad") != 0)
-    return g_strdup_printf ("%s (output %d)", name, k);
+    return g_strdup_printf (_("%s (output %d)"), name, k);
   return g_strdup (name);
 }
 
@@ -321,7 +322,7 @@ compile_function (GradusRunPanel *self, GError **error)
       return NULL;
   }
   if (!fn) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the file has no function object");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("the file has no function object"));
     return NULL;
   }
   JsonArray *inputs = member_array (fn, "inputs");
@@ -446,8 +447,8 @@ plot_export_activate (GSimpleAction *action, GVariant *parameter, gpointer user_
   const char *format = g_variant_get_string (parameter, NULL);
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (plot));
   GtkFileChooserNative *dialog =
-    gtk_file_chooser_native_new ("Export plot", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                 GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+    gtk_file_chooser_native_new (_("Export plot"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   g_autofree char *name = g_strdup_printf ("%s.%s", gradus_plot_get_title (plot), format);
   g_strdelimit (name, "/: ", '-');
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
@@ -496,23 +497,23 @@ add_plot (GradusRunPanel *self, GradusPlotMode mode, const char *title)
   if (mode != GRADUS_PLOT_HEATMAP) {
     GtkWidget *log = gtk_toggle_button_new_with_label ("log");
     gtk_actionable_set_action_name (GTK_ACTIONABLE (log), "plot.log");
-    gtk_widget_set_tooltip_text (log, "Logarithmic y axis");
+    gtk_widget_set_tooltip_text (log, _("Logarithmic y axis"));
     gtk_box_append (GTK_BOX (header), log);
   }
   if (mode == GRADUS_PLOT_LINES) {
     GtkWidget *all = gtk_button_new_from_icon_name ("zoom-fit-best-symbolic");
     gtk_actionable_set_action_name (GTK_ACTIONABLE (all), "plot.show-all");
-    gtk_widget_set_tooltip_text (all, "Show every call (drag on the plot to zoom)");
+    gtk_widget_set_tooltip_text (all, _("Show every call (drag on the plot to zoom)"));
     gtk_box_append (GTK_BOX (header), all);
   }
   g_autoptr (GMenu) menu = g_menu_new ();
-  g_menu_append (menu, "Export as PNG…", "plot.export::png");
-  g_menu_append (menu, "Export as SVG…", "plot.export::svg");
-  g_menu_append (menu, "Export as CSV…", "plot.export::csv");
+  g_menu_append (menu, _("Export as PNG…"), "plot.export::png");
+  g_menu_append (menu, _("Export as SVG…"), "plot.export::svg");
+  g_menu_append (menu, _("Export as CSV…"), "plot.export::csv");
   GtkWidget *export = gtk_menu_button_new ();
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (export), "document-save-symbolic");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), G_MENU_MODEL (menu));
-  gtk_widget_set_tooltip_text (export, "Export this plot");
+  gtk_widget_set_tooltip_text (export, _("Export this plot"));
   gtk_box_append (GTK_BOX (header), export);
 
   for (GtkWidget *c = gtk_widget_get_first_child (header); c; c = gtk_widget_get_next_sibling (c))
@@ -540,7 +541,7 @@ build_plots (GradusRunPanel *self)
       if (is_output)
         outputs = add_plot (self, GRADUS_PLOT_LINES, s->label);
       else if (!shared)
-        shared = add_plot (self, GRADUS_PLOT_LINES, "Shared variables");
+        shared = add_plot (self, GRADUS_PLOT_LINES, _("Shared variables"));
       gradus_plot_add_series (is_output ? outputs : shared, s->label, s->values);
     }
   }
@@ -568,7 +569,7 @@ on_feed_activate (GtkEntry *entry, GradusRunPanel *self)
   if (gradus_run_panel_set_feed (self, input, gtk_editable_get_text (GTK_EDITABLE (entry)),
                                  &error)) {
     gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
-    set_status (self, FALSE, "Feed of %s changed", input);
+    set_status (self, FALSE, _("Feed of %s changed"), input);
   } else {
     gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
   }
@@ -598,14 +599,14 @@ build_feed_rows (GradusRunPanel *self)
     gtk_widget_set_hexpand (entry, TRUE);
     g_object_set_data_full (G_OBJECT (entry), "input", g_strdup (id), g_free);
     if (strlen (text) > MAX_FEED_TEXT) {
-      g_autofree char *desc = g_strdup_printf ("a value of %zu characters: edit it in the file",
+      g_autofree char *desc = g_strdup_printf (_("a value of %zu characters: edit it in the file"),
                                                strlen (text));
       gtk_editable_set_text (GTK_EDITABLE (entry), desc);
       gtk_editable_set_editable (GTK_EDITABLE (entry), FALSE);
     } else {
       gtk_editable_set_text (GTK_EDITABLE (entry), text);
-      gtk_widget_set_tooltip_text (entry, "A value or a data set as JSON "
-                                   "({\"csv\": ..., \"batch\": ...}); Enter applies it");
+      gtk_widget_set_tooltip_text (entry, _("A value or a data set as JSON "
+                                     "({\"csv\": ..., \"batch\": ...}); Enter applies it"));
       g_signal_connect (entry, "activate", G_CALLBACK (on_feed_activate), self);
     }
     gtk_grid_attach (GTK_GRID (self->feeds_grid), entry, 1, i, 1, 1);
@@ -618,7 +619,7 @@ rebuild_feeds (GradusRunPanel *self, GError **error)
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
   self->feeds = grd_document_feeds (self->doc, self->overrides, error);
   if (self->feeds && self->feeds->len != self->inputs->len) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%u feeds for %u inputs", self->feeds->len,
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%u feeds for %u inputs"), self->feeds->len,
                  self->inputs->len);
     g_clear_pointer (&self->feeds, g_ptr_array_unref);
   }
@@ -650,11 +651,15 @@ build_document (GradusRunPanel *self)
           g_hash_table_iter_remove (&iter);
       if (g_hash_table_size (self->overrides) > 0 && !rebuild_feeds (self, NULL))
         g_hash_table_remove_all (self->overrides);
-      if (rebuild_feeds (self, &error))
-        set_status (self, FALSE, "Ready: %u %s, %d %s, %u shared %s", self->inputs->len,
-                    self->inputs->len == 1 ? "input" : "inputs", self->n_outputs,
-                    self->n_outputs == 1 ? "output" : "outputs", self->shared->len,
-                    self->shared->len == 1 ? "variable" : "variables");
+      if (rebuild_feeds (self, &error)) {
+        guint n_in = self->inputs->len, n_out = (guint) self->n_outputs, n_sh = self->shared->len;
+        g_autofree char *ins = g_strdup_printf (ngettext ("%u input", "%u inputs", n_in), n_in);
+        g_autofree char *outs = g_strdup_printf (ngettext ("%u output", "%u outputs", n_out), n_out);
+        g_autofree char *shs = g_strdup_printf (ngettext ("%u shared variable", "%u shared variables", n_sh),
+                                                n_sh);
+        /* TRANSLATORS: "Ready: 2 inputs, 1 output, 2 shared variables". */
+        set_status (self, FALSE, _("Ready: %s, %s, %s"), ins, outs, shs);
+      }
       build_plots (self);
       build_feed_rows (self);
     }
@@ -699,7 +704,7 @@ on_batch (const GradusRunBatch *batch, gpointer user_data)
   gint64 now = g_get_monotonic_time ();
   if (now - self->rate_shown_us >= RATE_INTERVAL_US && now > self->run_start_us) {
     self->rate_shown_us = now;
-    g_autofree char *rate = g_strdup_printf ("%.0f calls/s",
+    g_autofree char *rate = g_strdup_printf (_("%.0f calls/s"),
                                              self->run_done / ((now - self->run_start_us) / 1e6));
     gtk_label_set_text (GTK_LABEL (self->rate_label), rate);
   }
@@ -720,7 +725,7 @@ update_profile (GradusRunPanel *self)
   GArray *entries = self->fn ? grd_function_profile (self->fn) : NULL;
   if (!entries || entries->len == 0) {
     gtk_grid_attach (GTK_GRID (self->profile_grid),
-                     gtk_label_new ("No profile for this function (reference executor)"),
+                     gtk_label_new (_("No profile for this function (reference executor)")),
                      0, 0, 4, 1);
     return;
   }
@@ -739,7 +744,7 @@ update_profile (GradusRunPanel *self)
   }
   g_array_sort (self->profile, compare_rows);
 
-  const char *heads[] = { "nodes", "kind", "µs per call", "share" };
+  const char *heads[] = { _("nodes"), _("kind"), _("µs per call"), _("share") };
   for (int c = 0; c < 4; c++) {
     GtkWidget *l = gtk_label_new (heads[c]);
     gtk_widget_add_css_class (l, "heading");
@@ -783,28 +788,36 @@ on_done (const GradusRunResult *result, gpointer user_data)
   gradus_run_worker_free (g_steal_pointer (&self->worker));
   double rate = result->seconds > 0 ? result->n_calls / result->seconds : 0;
   if (rate > 0) {
-    g_autofree char *text = g_strdup_printf ("%.0f calls/s", rate);
+    g_autofree char *text = g_strdup_printf (_("%.0f calls/s"), rate);
     gtk_label_set_text (GTK_LABEL (self->rate_label), text);
   }
   switch (result->end) {
   case GRADUS_RUN_COMPLETED:
-    set_status (self, FALSE, "%" G_GINT64_FORMAT " calls in %.1f ms (%" G_GINT64_FORMAT " in all)",
-                result->n_calls, result->seconds * 1e3, self->n_calls);
+    set_status (self, FALSE, _("%lld calls in %.1f ms (%lld in all)"),
+                (long long) result->n_calls, result->seconds * 1e3, (long long) self->n_calls);
     break;
   case GRADUS_RUN_PAUSED:
-    set_status (self, FALSE, "Paused after %" G_GINT64_FORMAT " calls", self->n_calls);
+    set_status (self, FALSE, _("Paused after %lld calls"), (long long) self->n_calls);
     break;
   case GRADUS_RUN_FAILED:
-    set_status (self, TRUE, "%s", result->error ? result->error->message : "the call failed");
+    set_status (self, TRUE, "%s", result->error ? result->error->message : _("the call failed"));
     break;
   case GRADUS_RUN_NON_FINITE: {
     Slot *s = g_ptr_array_index (self->slots, result->nan_slot);
     gboolean is_output = result->nan_slot < self->n_outputs;
-    set_status (self, TRUE,
-                "NaN guard: call %" G_GINT64_FORMAT " gave a non-finite value in %s '%s'%s%s%s",
-                result->nan_step, is_output ? "output" : "shared variable", s->label,
-                result->nan_node ? "; first produced by node '" : "",
-                result->nan_node ? result->nan_node : "", result->nan_node ? "'" : "");
+    long long step = result->nan_step;
+    if (result->nan_node && is_output)
+      set_status (self, TRUE, _("NaN guard: call %lld gave a non-finite value in output '%s'; "
+                                "first produced by node '%s'"), step, s->label, result->nan_node);
+    else if (result->nan_node)
+      set_status (self, TRUE, _("NaN guard: call %lld gave a non-finite value in shared variable "
+                                "'%s'; first produced by node '%s'"), step, s->label, result->nan_node);
+    else if (is_output)
+      set_status (self, TRUE, _("NaN guard: call %lld gave a non-finite value in output '%s'"),
+                  step, s->label);
+    else
+      set_status (self, TRUE, _("NaN guard: call %lld gave a non-finite value in shared variable '%s'"),
+                  step, s->label);
     break;
   }
   }
@@ -841,7 +854,7 @@ start_run (GradusRunPanel *self, gint64 n_steps)
   self->run_done = 0;
   self->run_start_us = self->rate_shown_us = g_get_monotonic_time ();
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
-  set_status (self, FALSE, "Running %" G_GINT64_FORMAT " calls…", n_steps);
+  set_status (self, FALSE, _("Running %lld calls…"), (long long) n_steps);
   self->worker = gradus_run_worker_start (&setup, on_batch, on_done, self);
   update_actions (self);
   g_signal_emit (self, signals[SIGNAL_RUNNING_CHANGED], 0, TRUE);
@@ -866,7 +879,7 @@ gradus_run_panel_pause (GradusRunPanel *self)
   gradus_run_worker_pause (self->worker);
   GAction *a = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "pause");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (a), FALSE);
-  set_status (self, FALSE, "Pausing after the current call…");
+  set_status (self, FALSE, _("Pausing after the current call…"));
 }
 
 gboolean
@@ -918,7 +931,7 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
     self->file_steps = file_steps;
   }
   if (!self->root)
-    set_status (self, FALSE, "No document");
+    set_status (self, FALSE, _("No document"));
   return ok;
 }
 
@@ -983,7 +996,7 @@ gradus_run_panel_set_backend (GradusRunPanel *self, GrdBackend backend)
   for (gint i = 0; i < self->n_outputs; i++)
     g_ptr_array_add (old, g_ptr_array_steal_index (self->slots, 0));
   guint n_shared_slots = self->slots->len;
-  set_status (self, FALSE, "Compiled for %s", grd_backend_name (backend));
+  set_status (self, FALSE, _("Compiled for %s"), grd_backend_name (backend));
   self->fn = compile_function (self, &error);
   /* Keep the output series (the plots hold them): drop the fresh output slots. */
   while (self->slots->len > n_shared_slots)
@@ -1024,11 +1037,11 @@ gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, const char *
 {
   g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), FALSE);
   if (self->worker) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "feeds cannot change while running");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, _("feeds cannot change while running"));
     return FALSE;
   }
   if (!self->doc) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no document");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no document"));
     return FALSE;
   }
   JsonNode *old = g_hash_table_lookup (self->overrides, input);
@@ -1038,8 +1051,8 @@ gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, const char *
     g_autoptr (GError) parse_error = NULL;
     if (!json_parser_load_from_data (parser, json, -1, &parse_error)
         || !json_parser_get_root (parser)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "feed of %s: not JSON: %s", input,
-                   parse_error ? parse_error->message : "empty");
+      g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("feed of %s: not JSON: %s"), input,
+                   parse_error ? parse_error->message : _("empty"));
       set_status (self, TRUE, "%s", (*error)->message);
       g_clear_pointer (&saved, json_node_unref);
       return FALSE;
@@ -1056,7 +1069,7 @@ gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, const char *
     else
       g_hash_table_remove (self->overrides, input);
     rebuild_feeds (self, NULL);
-    set_status (self, TRUE, "feed of %s: %s", input, local->message);
+    set_status (self, TRUE, _("feed of %s: %s"), input, local->message);
     g_propagate_error (error, g_steal_pointer (&local));
     update_actions (self);
     return FALSE;
@@ -1136,7 +1149,7 @@ gradus_run_panel_dup_node_values (GradusRunPanel *self, gint64 *call, GError **e
   g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), NULL);
   if (self->worker || !self->doc || self->last_step < 0 || !self->last_inputs) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
-                 self->worker ? "values are shown when the run stops" : "no call made yet");
+                 self->worker ? _("values are shown when the run stops") : _("no call made yet"));
     return NULL;
   }
   if (call)
@@ -1319,27 +1332,27 @@ gradus_run_panel_init (GradusRunPanel *self)
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *settings = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *meter = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append (GTK_BOX (buttons), action_button ("media-playback-start-symbolic", "Run", "run.run",
-                                                "Call the function the given number of times"));
-  gtk_box_append (GTK_BOX (buttons), action_button ("media-playback-pause-symbolic", "Pause",
-                                                "run.pause", "Stop after the current call"));
-  gtk_box_append (GTK_BOX (buttons), action_button ("media-skip-forward-symbolic", "Step", "run.step",
-                                                "Call the function once"));
-  gtk_box_append (GTK_BOX (buttons), action_button ("view-refresh-symbolic", "Reset", "run.reset",
-                                                "Shared variables back to the file's values"));
-  gtk_box_append (GTK_BOX (settings), gtk_label_new ("Steps"));
+  gtk_box_append (GTK_BOX (buttons), action_button ("media-playback-start-symbolic", _("Run"), "run.run",
+                                                _("Call the function the given number of times")));
+  gtk_box_append (GTK_BOX (buttons), action_button ("media-playback-pause-symbolic", _("Pause"),
+                                                "run.pause", _("Stop after the current call")));
+  gtk_box_append (GTK_BOX (buttons), action_button ("media-skip-forward-symbolic", _("Step"), "run.step",
+                                                _("Call the function once")));
+  gtk_box_append (GTK_BOX (buttons), action_button ("view-refresh-symbolic", _("Reset"), "run.reset",
+                                                _("Shared variables back to the file's values")));
+  gtk_box_append (GTK_BOX (settings), gtk_label_new (_("Steps")));
   self->steps_spin = gtk_spin_button_new_with_range (1, 1e9, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), 1);
   gtk_box_append (GTK_BOX (settings), self->steps_spin);
   const char *backends[] = { "CPU", "Vulkan", NULL };
   self->backend_drop = gtk_drop_down_new_from_strings (backends);
   gtk_widget_set_tooltip_text (self->backend_drop,
-                               "Back end (Vulkan falls back to the CPU without a device)");
+                               _("Back end (Vulkan falls back to the CPU without a device)"));
   g_signal_connect (self->backend_drop, "notify::selected", G_CALLBACK (on_backend_selected), self);
   gtk_box_append (GTK_BOX (settings), self->backend_drop);
-  GtkWidget *guard = gtk_check_button_new_with_label ("NaN guard");
+  GtkWidget *guard = gtk_check_button_new_with_label (_("NaN guard"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (guard), "run.nan-guard");
-  gtk_widget_set_tooltip_text (guard, "Stop at the first NaN or Inf and find the node that made it");
+  gtk_widget_set_tooltip_text (guard, _("Stop at the first NaN or Inf and find the node that made it"));
   gtk_box_append (GTK_BOX (settings), guard);
   self->progress = gtk_progress_bar_new ();
   gtk_widget_set_hexpand (self->progress, TRUE);
@@ -1356,7 +1369,7 @@ gradus_run_panel_init (GradusRunPanel *self)
 
   /* The status, then how far the run is, on one line: the plots get the height. */
   GtkWidget *status_line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->status_label = gtk_label_new ("No document");
+  self->status_label = gtk_label_new (_("No document"));
   gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
   gtk_label_set_wrap (GTK_LABEL (self->status_label), TRUE);
   gtk_label_set_selectable (GTK_LABEL (self->status_label), TRUE);
@@ -1382,14 +1395,14 @@ gradus_run_panel_init (GradusRunPanel *self)
   gtk_box_append (box, scroller);
 
   /* Feeds and profile under the plots, folded: they are looked at less. */
-  GtkWidget *feeds = gtk_expander_new ("Feeds");
+  GtkWidget *feeds = gtk_expander_new (_("Feeds"));
   self->feeds_grid = gtk_grid_new ();
   gtk_grid_set_column_spacing (GTK_GRID (self->feeds_grid), 8);
   gtk_grid_set_row_spacing (GTK_GRID (self->feeds_grid), 4);
   gtk_expander_set_child (GTK_EXPANDER (feeds), self->feeds_grid);
   gtk_box_append (box, feeds);
 
-  GtkWidget *profile = gtk_expander_new ("Profile (time per call of each compiled step)");
+  GtkWidget *profile = gtk_expander_new (_("Profile (time per call of each compiled step)"));
   self->profile_grid = gtk_grid_new ();
   gtk_grid_set_column_spacing (GTK_GRID (self->profile_grid), 12);
   gtk_expander_set_child (GTK_EXPANDER (profile), self->profile_grid);

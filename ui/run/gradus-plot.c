@@ -6,6 +6,7 @@
 #include "gradus-plot.h"
 
 #include <cairo-svg.h>
+#include <glib/gi18n.h>
 #include <string.h>
 #include <math.h>
 #include <pango/pangocairo.h>
@@ -353,7 +354,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     }
   }
   finish_y_range (f, lo, hi);
-  draw_axes (cr, f, "call");
+  draw_axes (cr, f, _("call"));
 
   cairo_save (cr);
   cairo_rectangle (cr, f->px, f->py, f->pw, f->ph);
@@ -390,7 +391,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
 
   if (n == 0) {
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, "no calls yet", 0.5, 0.5, 12);
+    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no calls yet"), 0.5, 0.5, 12);
   }
 
   if (self->dragging) {
@@ -408,7 +409,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     cairo_line_to (cr, x, f->py + f->ph);
     cairo_stroke (cr);
     g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-    g_ptr_array_add (lines, g_strdup_printf ("call %.0f", call));
+    g_ptr_array_add (lines, g_strdup_printf (_("call %.0f"), call));
     for (guint s = 0; s < self->series->len; s++) {
       Series *series = g_ptr_array_index (self->series, s);
       if (call < series->values->len) {
@@ -441,7 +442,7 @@ draw_vector (GradusPlot *self, cairo_t *cr, Frame *f)
       hi = MAX (hi, scale_y (f, self->value[i]));
     }
   finish_y_range (f, lo, hi);
-  draw_axes (cr, f, "index");
+  draw_axes (cr, f, _("index"));
   if (n == 0)
     return;
 
@@ -491,7 +492,7 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
 {
   char buf[64];
   if (!self->value || self->rows == 0 || self->cols == 0) {
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, "no value yet", 0.5, 0.5, 12);
+    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no value yet"), 0.5, 0.5, 12);
     return;
   }
   /* Leave room for the colour bar. */

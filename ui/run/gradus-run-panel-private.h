@@ -23,8 +23,11 @@ struct _GradusRunPanel {
   GArray             *shared;        /* GrdRef: every shared variable, file order */
   GPtrArray          *input_ids;
   GHashTable         *overrides;     /* input id -> JsonNode */
-  GPtrArray          *slots;         /* GradusRunSeries*: outputs, then shared */
+  GPtrArray          *slots;         /* GradusRunSeries*: outputs, shared, also outputs */
   gint                n_outputs;
+  GArray             *also;          /* GradusRunAlso: the run.also functions Run calls too */
+  GPtrArray          *also_names;    /* their names */
+  char               *function;      /* the function Run calls; NULL: the file's run.function */
   GrdBackend          backend;
   gboolean            nan_guard;
   gint64              n_calls;
@@ -54,6 +57,9 @@ struct _GradusRunPanel {
   GtkWidget          *plots_box;
   GtkWidget          *feed_editor;
   GtkWidget          *profile_view;
+  GtkWidget          *function_box;
+  GtkWidget          *function_drop;
+  gboolean            updating_function;
 };
 
 enum {
@@ -72,6 +78,7 @@ void     gradus_run_panel_update_actions (GradusRunPanel *self);
 void     gradus_run_panel_drop_focus_within (GtkWidget *widget);
 
 /* gradus-run-panel-document.c */
+GArray  *gradus_run_panel_also_new (void);
 gboolean gradus_run_panel_build_document (GradusRunPanel *self);
 void     gradus_run_panel_clear_document (GradusRunPanel *self);
 gboolean gradus_run_panel_on_feed_apply (GradusRunPanel *self, const char *input,

@@ -4,6 +4,9 @@
  * the inspector to it. Every user action is a win.* GAction, so keyboard
  * shortcuts, menus, buttons and tests all go through the same code. */
 #include "gradus-window.h"
+#include "gradus-lesson-bar.h"
+
+#include <glib/gi18n.h>
 #include "gradus-render.h"
 #include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
@@ -21,6 +24,7 @@ struct _GradusWindow {
   GtkWidget      *run_panel;
   GradusRunBinding *run_binding;
   GtkWidget      *run_paned;
+  GtkWidget      *lesson_bar;   /* the document's description (a lesson's text) */
   gboolean        run_height_set;
   GtkWidget      *title;
   GtkWidget      *toasts;
@@ -268,9 +272,25 @@ autosave_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The document's name and description, above the canvas. */
+static void
+show_lesson (GradusWindow *self)
+{
+  JsonNode *root = gradus_doc_model_get_root (self->model);
+  JsonObject *top = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *name = top ? json_object_get_member (top, "name") : NULL;
+  JsonNode *desc = top ? json_object_get_member (top, "description") : NULL;
+  gboolean name_ok = name && JSON_NODE_HOLDS_VALUE (name) && json_node_get_value_type (name) == G_TYPE_STRING;
+  gboolean desc_ok = desc && JSON_NODE_HOLDS_VALUE (desc) && json_node_get_value_type (desc) == G_TYPE_STRING;
+  gradus_lesson_bar_set_text (GRADUS_LESSON_BAR (self->lesson_bar),
+                              name_ok ? json_node_get_string (name) : NULL,
+                              desc_ok ? json_node_get_string (desc) : NULL);
+}
+
 static void
 load_model (GradusWindow *self)
 {
+  show_lesson (self);
   gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
   gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
   update_actions (self);
@@ -982,10 +1002,9 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 static GMenu *
-examples_menu (void)
+examples_menu_of (const char *dir)
 {
   GMenu *menu = g_menu_new ();
-  g_autofree char *dir = examples_dir ();
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
@@ -1006,6 +1025,22 @@ examples_menu (void)
   return menu;
 }
 
+static GMenu *
+examples_menu (void)
+{
+  g_autofree char *dir = examples_dir ();
+  return examples_menu_of (dir);
+}
+
+/* The lessons of a first class on gradients, in their order. */
+static GMenu *
+lessons_menu (void)
+{
+  g_autofree char *dir = examples_dir ();
+  g_autofree char *lessons = g_build_filename (dir, "lessons", NULL);
+  return examples_menu_of (lessons);
+}
+
 static GMenuModel *
 primary_menu (GradusWindow *self)
 {
@@ -1016,6 +1051,8 @@ primary_menu (GradusWindow *self)
   g_menu_append_submenu (files, "Open _Recent", G_MENU_MODEL (self->recent_menu));
   g_autoptr (GMenu) examples = examples_menu ();
   g_menu_append_submenu (files, "_Examples", G_MENU_MODEL (examples));
+  g_autoptr (GMenu) lessons = lessons_menu ();
+  g_menu_append_submenu (files, _("_Lessons"), G_MENU_MODEL (lessons));
   g_menu_append (files, "Save _As…", "win.save-as");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (files));
   g_object_unref (files);
@@ -1170,6 +1207,8 @@ gradus_window_init (GradusWindow *self)
 
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_box_append (GTK_BOX (box), header);
+  self->lesson_bar = gradus_lesson_bar_new ();
+  gtk_box_append (GTK_BOX (box), self->lesson_bar);
   gtk_box_append (GTK_BOX (box), outer);
   self->toasts = adw_toast_overlay_new ();
   adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (self->toasts), box);
@@ -1202,6 +1241,12 @@ gradus_window_init (GradusWindow *self)
                            self, G_CONNECT_SWAPPED);
   self->autosave_source = g_timeout_add_seconds (5, autosave_tick, self);
   load_model (self);
+}
+
+GradusLessonBar *
+gradus_window_get_lesson_bar (GradusWindow *self)
+{
+  return GRADUS_LESSON_BAR (self->lesson_bar);
 }
 
 GradusWindow *

@@ -21,6 +21,9 @@ GradusPalette   *gradus_window_get_palette (GradusWindow *self);
 GradusInspector *gradus_window_get_inspector (GradusWindow *self);
 /* The run panel under the canvas (a GradusRunPanel, ui/run/). */
 GtkWidget       *gradus_window_get_run_panel (GradusWindow *self);
+/* The document's description above the canvas (gradus-lesson-bar.h). */
+typedef struct _GradusLessonBar GradusLessonBar;
+GradusLessonBar *gradus_window_get_lesson_bar (GradusWindow *self);
 /* What keeps the run panel on the model (gradus-run-binding.h). */
 GradusRunBinding *gradus_window_get_run_binding (GradusWindow *self);
 

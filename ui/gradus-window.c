@@ -7,6 +7,7 @@
 #include "gradus-lesson-bar.h"
 
 #include <glib/gi18n.h>
+#include <errno.h>
 #include "gradus-render.h"
 #include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
@@ -35,6 +36,7 @@ struct _GradusWindow {
   char           *autosave_path;
   guint           autosave_source;
   guint           autosaved_hash;
+  gboolean        autosave_failing;  /* told the user; a success clears it */
   gboolean        close_confirmed;
 };
 
@@ -236,14 +238,35 @@ remove_autosave (GradusWindow *self)
   g_clear_pointer (&self->autosave_path, g_free);
 }
 
+/* Told once, not at every tick: the next failure after a success is told again. */
+static void
+autosave_failed (GradusWindow *self, const char *where, const char *why)
+{
+  g_debug ("window: autosave to %s failed: %s", where, why);
+  if (self->autosave_failing)
+    return;
+  self->autosave_failing = TRUE;
+  g_autofree char *text = g_strdup_printf (_("Autosave failed (%s): save your work to keep it"), why);
+  gradus_window_message (self, text);
+}
+
+gboolean
+gradus_window_get_autosave_failing (GradusWindow *self)
+{
+  return self->autosave_failing;
+}
+
 const char *
 gradus_window_autosave_now (GradusWindow *self)
 {
   if (!gradus_doc_model_get_modified (self->model))
     return NULL;
   g_autofree char *dir = gradus_autosave_dir ();
-  if (g_mkdir_with_parents (dir, 0700) != 0)
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    int e = errno;
+    autosave_failed (self, dir, g_strerror (e));
     return NULL;
+  }
   if (!self->autosave_path)
     self->autosave_path = g_strdup_printf ("%s/%s.gradus", dir, self->autosave_id);
   gsize len;
@@ -252,10 +275,14 @@ gradus_window_autosave_now (GradusWindow *self)
   guint hash = g_str_hash (data);
   if (hash == self->autosaved_hash && g_file_test (self->autosave_path, G_FILE_TEST_EXISTS))
     return self->autosave_path;
+  g_autoptr (GError) error = NULL;
   if (!g_file_set_contents_full (self->autosave_path, data, len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                 0600, NULL))
+                                 0600, &error)) {
+    autosave_failed (self, self->autosave_path, error->message);
     return NULL;
+  }
   self->autosaved_hash = hash;
+  self->autosave_failing = FALSE;
   /* Which file the work belongs to, for the offer to restore it. */
   g_autofree char *meta = g_strconcat (self->autosave_path, ".source", NULL);
   const char *path = gradus_doc_model_get_path (self->model);

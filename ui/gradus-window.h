@@ -47,6 +47,8 @@ gboolean gradus_window_restore (GradusWindow *self, const char *autosave, const 
                                 GError **error);
 /* Writes the autosave now if there is unsaved work; returns its path or NULL. */
 const char *gradus_window_autosave_now (GradusWindow *self);
+/* Whether the last autosave failed (the user was told once, in a toast). */
+gboolean    gradus_window_get_autosave_failing (GradusWindow *self);
 /* The last message shown to the user (a refused wire, an error), or NULL. */
 const char *gradus_window_get_last_message (GradusWindow *self);
 /* Shows a toast and remembers it as the last message. */

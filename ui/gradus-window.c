@@ -37,6 +37,8 @@ struct _GradusWindow {
   guint           autosave_source;
   guint           autosaved_hash;
   gboolean        autosave_failing;  /* told the user; a success clears it */
+  GHashTable     *data_refused;  /* data paths the user refused for this document */
+  GtkWidget      *data_dialog;   /* the question shown, or NULL (a weak pointer) */
   gboolean        close_confirmed;
 };
 
@@ -314,10 +316,57 @@ show_lesson (GradusWindow *self)
                               desc_ok ? json_node_get_string (desc) : NULL);
 }
 
+/* A data file outside the document's folder: the user decides, once per
+ * path and document (issue 15). Refused, the run panel says why. */
+static void
+data_dialog_response (AdwMessageDialog *dialog, const char *response, GradusWindow *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+  /* Answered: another file may be asked about now. */
+  if (self->data_dialog == GTK_WIDGET (dialog)) {
+    g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->data_dialog);
+    self->data_dialog = NULL;
+  }
+  if (g_strcmp0 (response, "allow") == 0)
+    gradus_run_panel_allow_data (GRADUS_RUN_PANEL (self->run_panel), path);
+  else
+    g_hash_table_add (self->data_refused, g_strdup (path));
+}
+
+static void
+data_refused (GradusRunPanel *run, const char *path, GradusWindow *self)
+{
+  if (self->data_dialog || g_hash_table_contains (self->data_refused, path))
+    return;
+  g_autofree char *body = g_strdup_printf (
+    _("This document reads the data file\n%s\nwhich is outside its folder. A shared graph file "
+      "can read any file this way. Allow it for this document?"), path);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Data outside the document's folder"),
+                                              body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "refuse", _("_Refuse"),
+                                    "allow", _("_Allow for This Document"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "allow",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "refuse");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "refuse");
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (data_dialog_response), self, 0);
+  self->data_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->data_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+GtkWindow *
+gradus_window_get_data_dialog (GradusWindow *self)
+{
+  return self->data_dialog ? GTK_WINDOW (self->data_dialog) : NULL;
+}
+
 static void
 load_model (GradusWindow *self)
 {
   show_lesson (self);
+  g_hash_table_remove_all (self->data_refused);
   gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
   gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
   update_actions (self);
@@ -1137,6 +1186,10 @@ gradus_window_dispose (GObject *object)
   }
   g_clear_object (&self->model);
   g_clear_object (&self->recent_menu);
+  if (self->data_dialog) {
+    g_object_remove_weak_pointer (G_OBJECT (self->data_dialog), (gpointer *) &self->data_dialog);
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->data_dialog)));
+  }
   G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);
 }
 
@@ -1147,6 +1200,7 @@ gradus_window_finalize (GObject *object)
   g_free (self->last_message);
   g_free (self->autosave_id);
   g_free (self->autosave_path);
+  g_hash_table_unref (self->data_refused);
   G_OBJECT_CLASS (gradus_window_parent_class)->finalize (object);
 }
 
@@ -1162,6 +1216,7 @@ static void
 gradus_window_init (GradusWindow *self)
 {
   self->model = gradus_doc_model_new ();
+  self->data_refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->autosave_id = g_uuid_string_random ();
   self->recent_menu = g_menu_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
@@ -1219,6 +1274,7 @@ gradus_window_init (GradusWindow *self)
   g_signal_connect (self->run_panel, "nan-found", G_CALLBACK (run_nan_found), self);
   g_signal_connect (self->run_panel, "finished", G_CALLBACK (run_finished), self);
   g_signal_connect (self->run_panel, "cleared", G_CALLBACK (run_cleared), self);
+  g_signal_connect (self->run_panel, "data-refused", G_CALLBACK (data_refused), self);
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);

@@ -47,6 +47,9 @@ gboolean gradus_window_restore (GradusWindow *self, const char *autosave, const 
                                 GError **error);
 /* Writes the autosave now if there is unsaved work; returns its path or NULL. */
 const char *gradus_window_autosave_now (GradusWindow *self);
+/* The question about a data file outside the document's folder, while it is
+ * shown (responses "allow": for this document, "refuse"), or NULL. */
+GtkWindow  *gradus_window_get_data_dialog (GradusWindow *self);
 /* Whether the last autosave failed (the user was told once, in a toast). */
 gboolean    gradus_window_get_autosave_failing (GradusWindow *self);
 /* The last message shown to the user (a refused wire, an error), or NULL. */

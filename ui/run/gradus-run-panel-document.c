@@ -4,6 +4,7 @@
 #include "gradus-run-panel-private.h"
 #include "gradus-feed-editor.h"
 #include "gradus-plot-card.h"
+#include "gradus-run-data.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -262,7 +263,11 @@ gradus_run_panel_build_document (GradusRunPanel *self)
   gradus_run_panel_set_status (self, FALSE, "%s", "");
   if (!self->root)
     return FALSE;
-  self->doc = grd_document_new_from_json (self->root, self->path, GRD_DOCUMENT_STRICT, &error);
+  GrdLimits limits;
+  grd_limits_init (&limits);
+  limits.allowed_data = (const char *const *) self->allowed_data->pdata;
+  self->doc = grd_document_new_from_json_with_limits (self->root, self->path, GRD_DOCUMENT_STRICT,
+                                                      &limits, &error);
   /* A chosen function that an edit removed: back to the file's. */
   if (self->doc && self->function) {
     g_auto (GStrv) names = grd_document_function_names (self->doc);
@@ -307,6 +312,15 @@ gradus_run_panel_build_document (GradusRunPanel *self)
   gradus_run_panel_update_actions (self);
   /* Results are gone: whoever shows them (the canvas's values, a NaN badge) follows. */
   g_signal_emit (self, gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_CLEARED], 0);
+  /* Refused for a data file outside the folder: the editor may ask the user. */
+  if (error) {
+    g_autoptr (GPtrArray) outside =
+      gradus_run_data_outside (self->root, self->path,
+                               (const char *const *) self->allowed_data->pdata);
+    if (outside->len > 0)
+      g_signal_emit (self, gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_DATA_REFUSED], 0,
+                     outside->pdata[0]);
+  }
   return error == NULL;
 }
 
@@ -321,8 +335,12 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
    * feeds edited in the panel (build_document drops those that no longer fit). */
   /* Saving an untitled graph gives it a path: the same document still. */
   gboolean new_file = self->path && g_strcmp0 (path, self->path) != 0;
-  if (new_file)
+  if (new_file) {
     g_hash_table_remove_all (self->overrides);
+    /* What the user allowed was for that document. */
+    g_ptr_array_set_size (self->allowed_data, 0);
+    g_ptr_array_add (self->allowed_data, NULL);
+  }
   g_free (self->path);
   self->path = g_strdup (path);
   gboolean ok = gradus_run_panel_build_document (self);
@@ -340,6 +358,17 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   if (!self->root)
     gradus_run_panel_set_status (self, FALSE, _("No document"));
   return ok;
+}
+
+void
+gradus_run_panel_allow_data (GradusRunPanel *self, const char *path)
+{
+  g_return_if_fail (GRADUS_IS_RUN_PANEL (self) && path);
+  if (self->worker)
+    return;
+  /* Before the NULL that ends the list. */
+  g_ptr_array_insert (self->allowed_data, self->allowed_data->len - 1, g_strdup (path));
+  gradus_run_panel_build_document (self);
 }
 
 void

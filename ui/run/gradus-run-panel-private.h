@@ -28,6 +28,7 @@ struct _GradusRunPanel {
   GArray             *also;          /* GradusRunAlso: the run.also functions Run calls too */
   GPtrArray          *also_names;    /* their names */
   char               *function;      /* the function Run calls; NULL: the file's run.function */
+  GPtrArray          *allowed_data;  /* data files allowed outside the folder, NULL-terminated */
   GrdBackend          backend;
   gboolean            nan_guard;
   gint64              n_calls;
@@ -67,6 +68,7 @@ enum {
   GRADUS_RUN_PANEL_SIGNAL_NAN_FOUND,
   GRADUS_RUN_PANEL_SIGNAL_RUNNING_CHANGED,
   GRADUS_RUN_PANEL_SIGNAL_CLEARED,
+  GRADUS_RUN_PANEL_SIGNAL_DATA_REFUSED,
   GRADUS_RUN_PANEL_N_SIGNALS
 };
 extern guint gradus_run_panel_signals[GRADUS_RUN_PANEL_N_SIGNALS];

@@ -281,6 +281,7 @@ gradus_run_panel_finalize (GObject *object)
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
   g_array_unref (self->also);
   g_ptr_array_unref (self->also_names);
+  g_ptr_array_unref (self->allowed_data);
   g_free (self->function);
   g_clear_pointer (&self->doc, grd_document_free);
   g_clear_pointer (&self->root, json_node_unref);
@@ -339,6 +340,9 @@ gradus_run_panel_class_init (GradusRunPanelClass *klass)
   gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_CLEARED] =
     g_signal_new ("cleared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
+  gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_DATA_REFUSED] =
+    g_signal_new ("data-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -353,6 +357,8 @@ gradus_run_panel_init (GradusRunPanel *self)
   self->slots = g_ptr_array_new_with_free_func (gradus_run_series_free);
   self->also = gradus_run_panel_also_new ();
   self->also_names = g_ptr_array_new_with_free_func (g_free);
+  self->allowed_data = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->allowed_data, NULL);
   self->plots = g_ptr_array_new ();
   self->profile = gradus_profile_rows_new ();
   self->nan_guard = TRUE;

@@ -13,6 +13,10 @@
  *                                         non-finite value ("" if none was found)
  *   "running-changed" (gboolean running)
  *   "cleared"                             the results are gone (new document, Reset)
+ *   "data-refused" (const char *path)     the document reads a data file outside its
+ *                                         folder that is not allowed (the build
+ *                                         failed); gradus_run_panel_allow_data()
+ *                                         allows it for this document
  */
 #pragma once
 
@@ -41,6 +45,9 @@ gboolean    gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root,
 gboolean    gradus_run_panel_set_function (GradusRunPanel *self, const char *name);
 /* The function chosen, or NULL for the file's run function. */
 const char *gradus_run_panel_get_function (GradusRunPanel *self);
+/* Allows the data file (or folder) `path` outside the document's folder for
+ * this document (until another file is set) and builds the document again. */
+void        gradus_run_panel_allow_data (GradusRunPanel *self, const char *path);
 /* The status line as shown ("Ready: …", "10 calls in 0.1 ms …"). */
 const char *gradus_run_panel_get_status (GradusRunPanel *self);
 /* Shows `message` as the error of the document (the editor says it better

@@ -57,7 +57,7 @@ grd_fused_describe (GrdFused *f)
     g_string_append_printf (s, "%s%s", i ? " " : "", ins->op->name);
   }
   if (f->reduce_sum)
-    g_string_append (s, " (sum fused)");
+    g_string_append (s, f->reduce_mean ? " (mean fused)" : " (sum fused)");
   return g_string_free (s, FALSE);
 }
 
@@ -169,6 +169,7 @@ build_fused (GrdProgram *prog, Region *r, const gint *region_of, guint n_marked)
     g_array_append_val (outs, s->out[0]);
     g_array_append_val (out_regs, reg);
     f->reduce_sum = TRUE;
+    f->reduce_mean = g_str_equal (s->op->name, "mean");
     gpointer key = GINT_TO_POINTER (s->in[0] + 1);
     g_hash_table_insert (inner_uses, key,
                          GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (inner_uses, key)) + 1));
@@ -319,8 +320,10 @@ grd_pass_fuse (GrdProgram *prog)
   for (guint i = 0; i < n; i++) {
     region_of[i] = -1;
     GrdInstr *ins = grd_program_instr (prog, i);
-    /* a full sum of a region value read nowhere else ends that region */
-    if (ins->kind == GRD_INSTR_OP && g_str_equal (ins->op->name, "sum") && !ins->attrs.keepdims) {
+    /* a full sum or mean of a region value read nowhere else ends that
+     * region: sum(x**2), mean((y - t)**2), sum(a*b) never store the values */
+    if (ins->kind == GRD_INSTR_OP && !ins->attrs.keepdims
+        && (g_str_equal (ins->op->name, "sum") || g_str_equal (ins->op->name, "mean"))) {
       GrdPValue *u = grd_program_value (prog, ins->in[0]);
       gboolean all_axes = !ins->attrs.has_axis || ins->attrs.n_axes == u->type.rank;
       gint ru = region_of_value (prog, region_of, ins->in[0], i);
@@ -696,7 +699,8 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
     double s = 0;
     for (gint t = 0; t < n_tasks; t++)
       s += run.partial[t];
-    grd_tensor_set (out[0], 0, s);
+    /* an empty mean is 0/0, NaN, as the reference's */
+    grd_tensor_set (out[0], 0, f->reduce_mean ? s / (double) run.total : s);
     if (run.partial != partial_small)
       g_free (run.partial);
   }

@@ -592,22 +592,42 @@ run_chunk (gpointer data, gint task)
       void *r = regs[f->out_regs[k]];
       if (f->reduce_sum && k == 0) {
         if (f->dtype == GRD_DTYPE_FLOAT32) {
-          /* eight float lanes, then double: vectorised and accurate */
-          float lanes[8] = { 0 };
+          /* 32 float lanes (four independent vectors, so the adds do not
+           * wait on each other) over one block, then double: each lane
+           * adds at most block/32 values in float32 */
+          typedef float Lanes __attribute__ ((vector_size (32)));
+          Lanes acc[4] = { { 0 } };
           const float *p = r;
           gint e = 0;
-          for (; e + 8 <= len; e += 8)
-            for (gint l = 0; l < 8; l++)
-              lanes[l] += p[e + l];
+          for (; e + 32 <= len; e += 32)
+            for (gint v = 0; v < 4; v++) {
+              Lanes x;
+              memcpy (&x, p + e + 8 * v, sizeof x);
+              acc[v] += x;
+            }
           double s = 0;
-          for (gint l = 0; l < 8; l++)
-            s += lanes[l];
+          for (gint v = 0; v < 4; v++)
+            for (gint l = 0; l < 8; l++)
+              s += acc[v][l];
           for (; e < len; e++)
             s += p[e];
           sum += s;
         } else {
+          /* sixteen independent lanes, as above */
+          typedef double Lanes __attribute__ ((vector_size (32)));
+          Lanes acc[4] = { { 0 } };
           const double *p = r;
-          for (gint e = 0; e < len; e++)
+          gint e = 0;
+          for (; e + 16 <= len; e += 16)
+            for (gint v = 0; v < 4; v++) {
+              Lanes x;
+              memcpy (&x, p + e + 4 * v, sizeof x);
+              acc[v] += x;
+            }
+          for (gint v = 0; v < 4; v++)
+            for (gint l = 0; l < 4; l++)
+              sum += acc[v][l];
+          for (; e < len; e++)
             sum += p[e];
         }
       } else if (f->out_dtypes[k] == GRD_DTYPE_BOOL) {

@@ -321,4 +321,10 @@ GrdFunction *grd_document_compile_object (GrdDocument *doc, JsonObject *f, GErro
 GPtrArray *grd_document_feeds_object (GrdDocument *doc, JsonObject *f, JsonObject *feeds,
                                       GHashTable *overrides, GError **error);
 
+/* Groups (io/grd-document-groups.c): whether the file's node list holds group
+ * nodes, and their expansion in place into the nodes of their definitions,
+ * references to them included. */
+gboolean grd_document_has_groups (JsonNode *root);
+gboolean grd_document_expand_groups (JsonNode *root, const char *label, GError **error);
+
 G_END_DECLS

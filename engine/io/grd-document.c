@@ -20,6 +20,7 @@ struct _GrdDocument {
   char            *base_dir;  /* resolves relative npy and csv paths */
   GrdDocumentFlags flags;
   JsonNode        *root;
+  JsonNode        *file_root; /* as written, when groups were expanded into root */
   GrdGraph        *graph;
   GHashTable      *errors;    /* id -> message (lenient documents) */
   GPtrArray       *error_ids;
@@ -932,6 +933,14 @@ grd_document_new_from_json_with_limits (JsonNode *root, const char *path, GrdDoc
     return NULL;
   }
   doc->root = deep_copy (root);
+  if (grd_document_has_groups (doc->root)) {
+    /* saves write groups as groups; everything else sees the flat graph */
+    doc->file_root = deep_copy (root);
+    if (!grd_document_expand_groups (doc->root, doc->label, error)) {
+      grd_document_free (doc);
+      return NULL;
+    }
+  }
   if (!build (doc, error)) {
     grd_document_free (doc);
     return NULL;
@@ -1060,6 +1069,8 @@ grd_document_free (GrdDocument *doc)
   g_free (doc->base_dir);
   if (doc->root)
     json_node_unref (doc->root);
+  if (doc->file_root)
+    json_node_unref (doc->file_root);
   grd_graph_unref (doc->graph);
   g_hash_table_unref (doc->errors);
   g_ptr_array_unref (doc->error_ids);
@@ -1303,7 +1314,7 @@ saved_value (const GrdTensor *v)
 static JsonNode *
 tree_to_save (GrdDocument *doc, const char *new_dir)
 {
-  JsonNode *copy = deep_copy (doc->root);
+  JsonNode *copy = deep_copy (doc->file_root ? doc->file_root : doc->root);
   JsonObject *o = json_node_get_object (copy);
   JsonNode *nodes = json_object_get_member (o, "nodes");
   JsonArray *a = nodes && JSON_NODE_HOLDS_ARRAY (nodes) ? json_node_get_array (nodes) : NULL;

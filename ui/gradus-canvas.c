@@ -6,6 +6,7 @@
  * the background for a selection box; middle drag, space and drag, or scroll
  * to pan; ctrl and scroll, or pinch, to zoom about the pointer. */
 #include "gradus-canvas.h"
+#include "organise/gradus-organise-canvas.h"
 #include "gradus-live.h"
 #include "gradus-palette.h"
 #include "gradus-render.h"
@@ -20,6 +21,7 @@ typedef enum {
   MODE_WIRE,
   MODE_RUBBER,
   MODE_PAN,
+  MODE_ORGANISE,   /* a frame or comment (ui/organise) */
 } DragMode;
 
 struct _GradusCanvas {
@@ -572,6 +574,7 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     g_object_unref (layout);
   }
   cairo_destroy (cr);
+  gradus_organise_canvas_snapshot (widget, snapshot);
 }
 
 static void
@@ -586,6 +589,7 @@ gradus_canvas_size_allocate (GtkWidget *widget, int width, int height, int basel
     /* The window grew (or shrank) under a fitted graph: fit it again. */
     gradus_canvas_zoom_to_fit (self);
   }
+  gradus_organise_canvas_allocate (widget, width, height);
 }
 
 static void
@@ -716,6 +720,10 @@ drag_begin (GtkGestureDrag *gesture, double x, double y, GradusCanvas *self)
     self->mode = MODE_MOVE;
     return;
   }
+  if (!extend && gradus_organise_canvas_press (GTK_WIDGET (self), gx, gy)) {
+    self->mode = MODE_ORGANISE;
+    return;
+  }
   if (!extend && g_hash_table_size (self->selection)) {
     g_hash_table_remove_all (self->selection);
     invalidate (self);
@@ -823,6 +831,9 @@ drag_end (GtkGestureDrag *gesture, double dx, double dy, GradusCanvas *self)
   }
   case MODE_PAN:
     save_view (self);
+    break;
+  case MODE_ORGANISE:
+    gradus_organise_canvas_release (GTK_WIDGET (self), dx / self->zoom, dy / self->zoom);
     break;
   default:
     break;
@@ -1001,6 +1012,7 @@ gradus_canvas_dispose (GObject *object)
     g_clear_object (&self->model);
   }
   g_clear_pointer (&self->scene, gradus_scene_free);
+  gradus_organise_canvas_detach (GTK_WIDGET (object));
   G_OBJECT_CLASS (gradus_canvas_parent_class)->dispose (object);
 }
 
@@ -1099,6 +1111,8 @@ gradus_canvas_init (GradusCanvas *self)
 
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_changed), self, G_CONNECT_SWAPPED);
+  /* frames and comments: their own controllers and actions (ui/organise) */
+  gradus_organise_canvas_attach (w);
 }
 
 GtkWidget *

@@ -7,6 +7,7 @@
 #include "gradus-scene.h"
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
+#include "organise/gradus-organise.h"
 
 #include <math.h>
 #include <string.h>
@@ -45,6 +46,8 @@ gradus_scene_free (GradusScene *scene)
   g_hash_table_unref (scene->by_id);
   g_free (scene->title);
   g_free (scene->banner);
+  g_clear_pointer (&scene->frames, g_ptr_array_unref);
+  g_clear_pointer (&scene->comments, g_ptr_array_unref);
   g_free (scene);
 }
 
@@ -441,6 +444,8 @@ gradus_scene_new (GradusDocModel *model, GHashTable *expanded, GHashTable *selec
 
   build_forward (scene, model, selection);
   link_updates (scene, model);
+  scene->frames = gradus_organise_frames (model);
+  scene->comments = gradus_organise_comments (model);
 
   GrdDocument *doc = gradus_doc_model_get_document (model);
   if (expanded && doc && g_hash_table_size (expanded) > 0) {
@@ -478,6 +483,22 @@ gradus_scene_bounds (GradusScene *scene, double *x, double *y, double *w, double
     y0 = MIN (y0, g->y);
     x1 = MAX (x1, g->x + g->w);
     y1 = MAX (y1, g->y + g->h);
+  }
+  for (guint i = 0; scene->frames && i < scene->frames->len; i++) {
+    GradusFrame *f = scene->frames->pdata[i];
+    x0 = MIN (x0, f->x);
+    y0 = MIN (y0, f->y);
+    x1 = MAX (x1, f->x + f->w);
+    y1 = MAX (y1, f->y + f->h);
+  }
+  for (guint i = 0; scene->comments && i < scene->comments->len; i++) {
+    GradusComment *c = scene->comments->pdata[i];
+    double cw, ch;
+    gradus_organise_comment_size (c, &cw, &ch);
+    x0 = MIN (x0, c->x);
+    y0 = MIN (y0, c->y);
+    x1 = MAX (x1, c->x + cw);
+    y1 = MAX (y1, c->y + ch);
   }
   if (x0 > x1)
     return FALSE;

@@ -20,6 +20,8 @@ struct _GrdNode {
   GrdTensor     *value;      /* constants and shared variables */
   GrdRef        *aliases;    /* grad nodes: output i is aliases[i] */
   gint           owner;      /* grad node that made this node, or -1 */
+  gint           grad_of;    /* forward node whose gradient rule made it, or -1 */
+  gint           grad_total_of; /* forward node whose whole gradient it is, or -1 */
 };
 
 struct _GrdGraph {
@@ -28,6 +30,7 @@ struct _GrdGraph {
   GHashTable *by_id;         /* id -> GINT_TO_POINTER (index + 1) */
   gint        next_auto_id;
   gint        building_grad; /* index of the grad node being expanded, or -1 */
+  gint        grad_rule;     /* forward node whose gradient rule is running, or -1 */
 };
 
 /* The catalogue entry of an op. `infer` checks the input types and gives the

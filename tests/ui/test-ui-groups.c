@@ -224,6 +224,65 @@ test_frame_with_real_input (void)
   ui_xtest_spin (100);
 }
 
+/* The gradient graph of `grad` in example `name`, as the canvas draws it:
+ * every derived node named without engine ids; returns the titles. */
+static GPtrArray *
+gradient_titles (const char *name, const char *grad, guint *n_drawn)
+{
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autofree char *path = example (name);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, path, &error));
+  g_autoptr (GHashTable) expanded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (expanded, (gpointer) grad);
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, expanded, NULL);
+  GPtrArray *titles = g_ptr_array_new_with_free_func (g_free);
+  *n_drawn = 0;
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (n->group < 0)
+      continue;
+    (*n_drawn)++;
+    g_test_message ("%s: %s (%s)", name, n->title, n->subtitle);
+    /* no internal id: "_3", "_unreduce" */
+    g_assert_false (n->title[0] == '_');
+    g_assert_null (strstr (n->subtitle, n->id));
+    g_ptr_array_add (titles, g_strdup (n->title));
+  }
+  return titles;
+}
+
+static gboolean
+has_title (GPtrArray *titles, const char *t)
+{
+  for (guint i = 0; i < titles->len; i++)
+    if (g_str_equal (titles->pdata[i], t))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_gradient_graph_shown (void)
+{
+  guint n;
+  /* sum(x ** 2): the engine derives 8 nodes; x ** 1, the broadcast ones and
+   * the reduce to x's own shape are identities: 2 * x is what is left */
+  g_autoptr (GPtrArray) p2 = gradient_titles ("primer-2-grad-sum-x2.gradus", "g", &n);
+  g_assert_cmpuint (n, <=, 3);
+  g_assert_true (has_title (p2, "d sum / d x"));
+  g_autoptr (GPtrArray) p3 = gradient_titles ("primer-3-linear-regression.gradus", "g", &n);
+  g_assert_true (has_title (p3, "d squared error / d b"));
+  g_assert_cmpuint (n, <=, 4);
+  g_assert_true (has_title (p3, "d squared error / d a"));
+  g_assert_cmpuint (n, >, 0);
+  g_autoptr (GPtrArray) mlp = gradient_titles ("mlp-digits.gradus", "g", &n);
+  g_assert_cmpuint (n, >, 5);
+  gboolean rule = FALSE;
+  for (guint i = 0; i < mlp->len; i++)
+    rule |= g_str_has_prefix (mlp->pdata[i], "grad of ");
+  g_assert_true (rule);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,6 +292,7 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("gradus-ui-groups-XXXXXX", NULL);
   g_test_add_func ("/ui/organise/frames-and-comments", test_frames_in_model);
   g_test_add_func ("/ui/organise/frame-with-real-input", test_frame_with_real_input);
+  g_test_add_func ("/ui/gradient/simplified-and-named", test_gradient_graph_shown);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   (void) !system (cmd);

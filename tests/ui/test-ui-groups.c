@@ -283,6 +283,33 @@ test_gradient_graph_shown (void)
   g_assert_true (rule);
 }
 
+/* A file with group nodes in the editor: ports as the definition has inputs,
+ * types through the engine's expansion, a disconnected input named. */
+static void
+test_group_file_in_editor (void)
+{
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autofree char *path = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "tests", "data",
+                                            "groups-mlp.gradus", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, path, &error));
+  g_assert_null (gradus_doc_model_get_build_error (m));
+  g_assert_cmpint (gradus_doc_model_node_n_slots (m, "layer2"), ==, 3);
+  g_assert_null (gradus_doc_model_node_error (m, "layer2"));
+  g_assert_null (gradus_doc_model_node_error (m, "cost"));
+  g_assert_true (gradus_doc_model_disconnect (m, "layer2", 2));
+  g_assert_cmpint (gradus_doc_model_node_n_slots (m, "layer2"), ==, 3);
+  const char *err = gradus_doc_model_node_error (m, "layer2");
+  g_assert_nonnull (err);
+  g_assert_nonnull (strstr (err, "input 3 of group dense"));
+  g_assert_nonnull (gradus_doc_model_node_error (m, "cost"));
+  g_assert_true (gradus_doc_model_connect (m, "layer2", 2, "b2", &error));
+  g_assert_no_error (error);
+  g_assert_null (gradus_doc_model_node_error (m, "cost"));
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_nonnull (gradus_doc_model_node_error (m, "layer2"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -293,6 +320,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/organise/frames-and-comments", test_frames_in_model);
   g_test_add_func ("/ui/organise/frame-with-real-input", test_frame_with_real_input);
   g_test_add_func ("/ui/gradient/simplified-and-named", test_gradient_graph_shown);
+  g_test_add_func ("/ui/groups/file-in-editor", test_group_file_in_editor);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   (void) !system (cmd);

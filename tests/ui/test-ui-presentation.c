@@ -93,10 +93,35 @@ presenting (GradusWindow *w)
   return gradus_canvas_get_presentation (gradus_window_get_canvas (w));
 }
 
+/* Shift+F5 as real keys, the pointer on the canvas (Xvfb without a window
+ * manager gives the keyboard to the window under the pointer), until
+ * presentation mode is `on`. Under a heavily loaded machine a key sent while
+ * the window is still busy has been seen lost: it is pressed once more then,
+ * and the test says so. */
 static void
-test_presentation_cnn (void)
+press_shift_f5 (GradusWindow *w, gboolean on)
 {
-  g_autofree char *path = example ("cnn-digits.gradus");
+  GtkWidget *canvas = GTK_WIDGET (gradus_window_get_canvas (w));
+  int rx, ry;
+  g_assert_true (ui_widget_to_root (GTK_WINDOW (w), canvas, gtk_widget_get_width (canvas) / 2.0,
+                                    gtk_widget_get_height (canvas) / 2.0, &rx, &ry));
+  ui_move_to (rx, ry);
+  /* The focus follows the pointer: let the window take it first. */
+  UI_TEST_SPIN_UNTIL (gtk_window_is_active (GTK_WINDOW (w)), 5);
+  ui_xtest_spin (300);
+  for (int attempt = 0; attempt < 2 && presenting (w) != on; attempt++) {
+    if (attempt)
+      g_test_message ("Shift+F5 had no effect after 10 s: pressed again");
+    ui_tap (XK_Shift_L, XK_F5);
+    UI_TEST_SPIN_UNTIL (presenting (w) == on, 10);
+  }
+  g_assert_true (presenting (w) == on);
+}
+
+static void
+check_presentation (const char *name)
+{
+  g_autofree char *path = example (name);
   GradusWindow *w = ui_open_window (path, 1280, 800);
   GradusCanvas *canvas = gradus_window_get_canvas (w);
   GtkWidget *header = header_of (GTK_WIDGET (w));
@@ -106,15 +131,15 @@ test_presentation_cnn (void)
   int header_h = gtk_widget_get_height (header), run_text = text_height (run_label);
   int canvas_w = gtk_widget_get_width (GTK_WIDGET (canvas));
   /* Dark name text in the canvas, at zoom to fit. */
-  guint names = count_in (w, "cnn-normal.png", GTK_WIDGET (canvas), 0x24, 0x1f, 0x31);
+  g_autofree char *normal_png = g_strdup_printf ("%.3s-normal.png", name);
+  g_autofree char *present_png = g_strdup_printf ("%.3s-presentation.png", name);
+  guint names = count_in (w, normal_png, GTK_WIDGET (canvas), 0x24, 0x1f, 0x31);
 
   /* Shift+F5, a real key press. */
   gtk_widget_grab_focus (GTK_WIDGET (canvas));
   UI_TEST_SPIN_UNTIL (gtk_widget_has_focus (GTK_WIDGET (canvas)), 5);
   ui_xtest_spin (300);
-  ui_tap (XK_Shift_L, XK_F5);
-  UI_TEST_SPIN_UNTIL (presenting (w), 10);
-  g_assert_true (presenting (w));
+  press_shift_f5 (w, TRUE);
   ui_xtest_spin (500);
   /* The canvas has the palette's and the inspector's room, and the graph is fitted to it. */
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (gradus_window_get_palette (w))));
@@ -122,7 +147,7 @@ test_presentation_cnn (void)
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (canvas)), >, canvas_w + 300);
   /* Names only (no ports or types) at this scale, drawn large. */
   g_assert_cmpfloat (gradus_canvas_get_zoom (canvas), <, GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM);
-  guint big_names = count_in (w, "cnn-presentation.png", GTK_WIDGET (canvas), 0x24, 0x1f, 0x31);
+  guint big_names = count_in (w, present_png, GTK_WIDGET (canvas), 0x24, 0x1f, 0x31);
   g_test_message ("name pixels: %u normal, %u presenting", names, big_names);
   g_assert_cmpuint (big_names, >, names * 3 / 2);
   /* Large type in the run panel; a compact header. */
@@ -132,14 +157,25 @@ test_presentation_cnn (void)
   /* Back: everything as it was. */
   GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (w));
   g_test_message ("focus while presenting: %s", focus ? G_OBJECT_TYPE_NAME (focus) : "none");
-  ui_tap (XK_Shift_L, XK_F5);
-  UI_TEST_SPIN_UNTIL (!presenting (w), 10);
+  press_shift_f5 (w, FALSE);
   ui_xtest_spin (300);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gradus_window_get_palette (w))));
   g_assert_cmpint (text_height (run_label), ==, run_text);
   g_assert_cmpint (gtk_widget_get_height (header), ==, header_h);
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (100);
+}
+
+static void
+test_presentation_cnn (void)
+{
+  check_presentation ("cnn-digits.gradus");
+}
+
+static void
+test_presentation_mlp (void)
+{
+  check_presentation ("mlp-digits.gradus");
 }
 
 /* The step-through card reads from the back of the room too. */
@@ -208,14 +244,16 @@ test_minimap (void)
   ui_xtest_spin (300);
   g_assert_true (gradus_minimap_get_shown (map));
   /* The view's rectangle, drawn in blue. */
-  g_assert_cmpuint (count_in (w, "minimap.png", map, 54, 133, 227), >, 200);
+  g_assert_cmpuint (count_in (w, "minimap-zoomed.png", map, 54, 133, 227), >, 200);
   g_assert_true (gtk_widget_get_can_target (map));
 
   /* A click on the minimap centres the view there. */
   GradusScene *scene = gradus_canvas_get_scene (canvas);
   double bx, by, bw, bh;
   g_assert_true (gradus_scene_bounds (scene, &bx, &by, &bw, &bh));
-  double tx = bx + bw * 0.8, ty = by + bh * 0.5, mx, my, cx, cy;
+  /* A node's centre: the view lands on it. */
+  GradusSceneNode *node = scene->nodes->pdata[scene->nodes->len / 2];
+  double tx = node->x + node->w / 2, ty = node->y + node->h / 2, mx, my, cx, cy;
   g_assert_true (gradus_minimap_graph_to_widget (map, tx, ty, &mx, &my));
   g_assert_true (ui_widget_to_root (GTK_WINDOW (w), map, mx, my, &rx, &ry));
   ui_click_root (1, rx, ry);
@@ -225,6 +263,7 @@ test_minimap (void)
   g_test_message ("click: wanted %.0f,%.0f got %.0f,%.0f (tolerance %.0f)", tx, ty, cx, cy, unit);
   g_assert_cmpfloat (fabs (cx - tx), <, unit);
   g_assert_cmpfloat (fabs (cy - ty), <, unit);
+  g_assert_cmpuint (count_in (w, "minimap.png", map, 54, 133, 227), >, 200);
 
   /* A drag on it moves the view along. */
   double sx = bx + bw * 0.2;
@@ -254,6 +293,7 @@ main (int argc, char **argv)
   if (!shots)
     shots = g_dir_make_tmp ("gradus-presentation-XXXXXX", NULL);
   g_test_add_func ("/ui/presentation/cnn", test_presentation_cnn);
+  g_test_add_func ("/ui/presentation/mlp", test_presentation_mlp);
   g_test_add_func ("/ui/presentation/step-through", test_presentation_step_through);
   g_test_add_func ("/ui/presentation/minimap", test_minimap);
   return g_test_run ();

@@ -113,7 +113,7 @@ next_until (GradusWindow *w, GradusTeach *teach, const char *heading)
       return g_steal_pointer (&text);
     gint before = gradus_teach_get_step (teach);
     ui_tap (0, XK_Page_Down);
-    UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) != before, 2);
+    UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) != before, 10);
     g_assert_cmpint (gradus_teach_get_step (teach), ==, before + 1);
   }
   g_error ("no step with the heading \"%s\"", heading);
@@ -175,7 +175,7 @@ test_step_through_listing3 (void)
   GtkWidget *st = find_button (GTK_WIDGET (w), "win.step-through", GTK_TYPE_TOGGLE_BUTTON);
   g_assert_nonnull (st);
   g_assert_true (ui_click_widget (GTK_WINDOW (w), st));
-  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == 0, 5);
+  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == 0, 10);
   g_assert_cmpint (gradus_teach_get_step (teach), ==, 0);
   g_assert_true (gtk_widget_get_mapped (gradus_teach_get_panel (teach)));
   GradusTeachTrace *trace = gradus_teach_get_trace (teach);
@@ -204,7 +204,7 @@ test_step_through_listing3 (void)
   g_assert_nonnull (next);
   gint before = gradus_teach_get_step (teach);
   g_assert_true (ui_click_widget (GTK_WINDOW (w), next));
-  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == before + 1, 2);
+  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == before + 1, 10);
   g_assert_cmpint (gradus_teach_get_step (teach), ==, before + 1);
 
   g_autofree char *bx = next_until (w, teach, "d mse / d ax = -12");
@@ -228,7 +228,7 @@ test_step_through_listing3 (void)
   /* Page Up goes back one step. */
   before = gradus_teach_get_step (teach);
   ui_tap (0, XK_Page_Up);
-  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == before - 1, 2);
+  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == before - 1, 10);
   g_assert_cmpint (gradus_teach_get_step (teach), ==, before - 1);
 
   /* After a run of 10 calls, the trace is of the last call (a and b as
@@ -249,8 +249,40 @@ test_step_through_listing3 (void)
   /* Close, then backprop mode alone (Ctrl+B): no card, the whole call drawn. */
   GtkWidget *close = find_button (gradus_teach_get_panel (teach), "win.step-through", GTK_TYPE_BUTTON);
   g_assert_true (ui_click_widget (GTK_WINDOW (w), close));
-  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == -1, 2);
+  UI_TEST_SPIN_UNTIL (gradus_teach_get_step (teach) == -1, 10);
   g_assert_false (gtk_widget_get_visible (gradus_teach_get_panel (teach)));
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (100);
+}
+
+/* Backprop mode alone (Ctrl+B, a real key): no card; every wire's value and
+ * every gradient on the way drawn, tensors as pictures. */
+static void
+test_backprop_mode (void)
+{
+  g_autofree char *path = example ("xor-mlp.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  GradusTeach *teach = gradus_teach_get (GTK_WINDOW (w));
+  GtkWidget *canvas = GTK_WIDGET (gradus_window_get_canvas (w));
+  int rx, ry;
+  g_assert_true (ui_widget_to_root (GTK_WINDOW (w), canvas, 40, 40, &rx, &ry));
+  ui_move_to (rx, ry);
+  UI_TEST_SPIN_UNTIL (gtk_window_is_active (GTK_WINDOW (w)), 5);
+  ui_xtest_spin (300);
+  guint purple_before = shot (w, "backprop-off.png", 130, 61, 156);
+  ui_tap (XK_Control_L, XK_b);
+  UI_TEST_SPIN_UNTIL (gradus_teach_get_trace (teach) != NULL, 10);
+  GradusTeachTrace *trace = gradus_teach_get_trace (teach);
+  g_assert_nonnull (trace);
+  g_assert_cmpint (gradus_teach_get_step (teach), ==, -1);
+  g_assert_false (gtk_widget_get_visible (gradus_teach_get_panel (teach)));
+  /* The gradients written under the nodes, in purple. */
+  guint purple = shot (w, "backprop.png", 130, 61, 156);
+  g_test_message ("purple pixels: %u before, %u in backprop mode", purple_before, purple);
+  g_assert_cmpuint (purple, >, purple_before + 300);
+  ui_tap (XK_Control_L, XK_b);
+  UI_TEST_SPIN_UNTIL (gradus_teach_get_trace (teach) == NULL, 10);
+  g_assert_null (gradus_teach_get_trace (teach));
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (100);
 }
@@ -310,6 +342,7 @@ main (int argc, char **argv)
     shots = g_dir_make_tmp ("gradus-stepthrough-XXXXXX", NULL);
   g_test_add_func ("/ui/stepthrough/rules", test_rules);
   g_test_add_func ("/ui/stepthrough/listing3", test_step_through_listing3);
+  g_test_add_func ("/ui/stepthrough/backprop-mode", test_backprop_mode);
   g_test_add_func ("/ui/stepthrough/every-example", test_every_example);
   return g_test_run ();
 }

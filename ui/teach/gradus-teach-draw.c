@@ -30,8 +30,10 @@ chip (Ctx *c, double x, double y, const GrdTensor *v, const char *prefix, double
   pango_layout_set_font_description (c->layout, fd);
   pango_font_description_free (fd);
   pango_layout_set_text (c->layout, text, -1);
-  int tw, th;
-  pango_layout_get_pixel_size (c->layout, &tw, &th);
+  int tw = 0, th = 0;
+  /* An empty layout measures the height of whatever font Pango falls back to. */
+  if (*text)
+    pango_layout_get_pixel_size (c->layout, &tw, &th);
   double pw = picture ? 4 * c->o->text_px * u : 0, ph = picture ? 1.4 * c->o->text_px * u : 0;
   double w = tw + pw + 2 * pad + (picture && tw ? pad : 0), h = MAX (th, ph) + 2 * pad / 2;
   double x0 = x - w / 2, y0 = y - h / 2, rad = MIN (h / 2, 6 * u);
@@ -121,14 +123,17 @@ gradus_teach_draw (cairo_t *cr, GradusScene *scene, GradusTeachTrace *trace,
     cairo_stroke (cr);
   }
 
-  /* Each wire's value, once the step-through has computed it. */
+  /* Each wire's value, once the step-through has computed it: once per
+   * output, on its first wire (the wires of one output carry one value, and
+   * a label on each would cover the graph). */
+  g_autoptr (GHashTable) labelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint e = 0; e < scene->edges->len; e++) {
     GradusSceneEdge *ed = &g_array_index (scene->edges, GradusSceneEdge, e);
     if (ed->derived || ed->to_output)
       continue;
     g_autofree char *ref = gradus_scene_edge_source_ref (scene, e);
     GrdTensor *v = gradus_teach_trace_value (trace, ref);
-    if (!v)
+    if (!v || g_hash_table_contains (labelled, ref))
       continue;
     GradusSceneNode *from = scene->nodes->pdata[ed->from];
     if (o->step >= 0) {
@@ -138,6 +143,7 @@ gradus_teach_draw (cairo_t *cr, GradusScene *scene, GradusTeachTrace *trace,
       if (at < 0 || at > o->step)
         continue;
     }
+    g_hash_table_add (labelled, g_strdup (ref));
     double x, y;
     gradus_scene_edge_point (scene, e, 0.5, &x, &y);
     chip (&c, x, y, v, NULL, blue[0], blue[1], blue[2]);

@@ -23,13 +23,24 @@ extent (const GrdTensor *v, gint64 n)
   return m > 0 ? m : 1;
 }
 
+/* How many cells or points the box can show: about one per two device pixels
+ * (a chip on a zoomed-out canvas must not draw thousands). */
+static gint64
+resolution (cairo_t *cr, double len, gboolean horizontal)
+{
+  double dx = horizontal ? len : 0, dy = horizontal ? 0 : len;
+  cairo_user_to_device_distance (cr, &dx, &dy);
+  return MAX (2, (gint64) (fabs (horizontal ? dx : dy) / 2));
+}
+
 static void
 sparkline (cairo_t *cr, const GrdTensor *v, double x, double y, double w, double h, gboolean dark)
 {
-  gint64 n = MIN (v->size, 4096);
+  /* Every element when they fit, else evenly spaced ones. */
+  gint64 n = MIN (v->size, resolution (cr, w, TRUE) * 2);
   double lo = INFINITY, hi = -INFINITY;
   for (gint64 i = 0; i < n; i++) {
-    double a = grd_tensor_get (v, i);
+    double a = grd_tensor_get (v, i * v->size / n);
     if (isfinite (a))
       lo = MIN (lo, a), hi = MAX (hi, a);
   }
@@ -39,7 +50,7 @@ sparkline (cairo_t *cr, const GrdTensor *v, double x, double y, double w, double
     lo -= 1, hi += 1;
   gboolean started = FALSE;
   for (gint64 i = 0; i < n; i++) {
-    double a = grd_tensor_get (v, i);
+    double a = grd_tensor_get (v, i * v->size / n);
     if (!isfinite (a))
       continue;
     double px = x + (n > 1 ? w * i / (double) (n - 1) : w / 2);
@@ -64,8 +75,10 @@ heatmap (cairo_t *cr, const GrdTensor *v, double x, double y, double w, double h
   gint64 rows = v->shape[v->rank - 2], cols = v->shape[v->rank - 1];
   if (rows <= 0 || cols <= 0)
     return;
-  /* At most a 64 x 64 grid of cells: the first rows and columns. */
-  gint64 rs = MIN (rows, 64), cs = MIN (cols, 64);
+  /* At most a 64 x 64 grid of cells, fewer in a small box: the first rows
+   * and columns. */
+  gint64 rs = MIN (MIN (rows, 64), resolution (cr, h, FALSE));
+  gint64 cs = MIN (MIN (cols, 64), resolution (cr, w, TRUE));
   double m = extent (v, MIN (v->size, rows * cols));
   double cw = w / cs, ch = h / rs;
   for (gint64 r = 0; r < rs; r++)

@@ -22,12 +22,14 @@ struct _GradusTeachTrace {
 
 /* ------------------------------------------------------------ numbers */
 
+/* Six digits for a scalar, three for the elements of a tensor (a row of
+ * them must still fit on a wire's label). */
 static void
-append_number (GString *out, double v)
+append_number (GString *out, double v, gboolean element)
 {
   if (v == 0)
     v = 0;   /* no "-0" on the board */
-  g_string_append_printf (out, "%.6g", v);
+  g_string_append_printf (out, element ? "%.3g" : "%.6g", v);
 }
 
 char *
@@ -37,7 +39,7 @@ gradus_teach_format (const GrdTensor *t)
     return g_strdup ("?");
   GString *out = g_string_new (NULL);
   if (t->rank == 0)
-    append_number (out, grd_tensor_get (t, 0));
+    append_number (out, grd_tensor_get (t, 0), FALSE);
   else if (t->size <= GRADUS_TEACH_SMALL && t->rank <= 2) {
     gint64 rows = t->rank == 2 ? t->shape[0] : 1, cols = t->shape[t->rank - 1];
     if (t->rank == 2)
@@ -47,7 +49,7 @@ gradus_teach_format (const GrdTensor *t)
       for (gint64 c = 0; c < cols; c++) {
         if (c)
           g_string_append (out, ", ");
-        append_number (out, grd_tensor_get (t, r * cols + c));
+        append_number (out, grd_tensor_get (t, r * cols + c), TRUE);
       }
       g_string_append_c (out, ']');
     }

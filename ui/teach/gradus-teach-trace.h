@@ -62,7 +62,8 @@ GrdTensor        *gradus_teach_trace_value (GradusTeachTrace *trace, const char 
 /* d cost / d node for a node on the way from the wrt to the cost, or NULL. Borrowed. */
 GrdTensor        *gradus_teach_trace_grad (GradusTeachTrace *trace, const char *id);
 
-/* A value as the classroom reads it: "-12" for a scalar, "[1, 2, 3]" for up to
+/* A value as the classroom reads it: "-12" for a scalar (6 digits), "[1, 2, 3]"
+ * (3 digits each) for up to
  * GRADUS_TEACH_SMALL elements, else "float64[28,28]". Free with g_free. */
 #define GRADUS_TEACH_SMALL 6
 char             *gradus_teach_format (const GrdTensor *value);

@@ -21,6 +21,7 @@ struct _GradusTeach {
   gboolean        backprop, stepping, presenting;
   gint            step;
   guint           rebuild_id;
+  gboolean        gone;       /* the window is being destroyed: its widgets are going */
 };
 
 #define TEXT_PX 11.0
@@ -133,6 +134,8 @@ static void
 rebuild (GradusTeach *t)
 {
   g_clear_handle_id (&t->rebuild_id, g_source_remove);
+  if (t->gone)
+    return;
   g_clear_pointer (&t->trace, gradus_teach_trace_free);
   g_clear_pointer (&t->error, g_free);
   g_clear_pointer (&t->trace_live, g_hash_table_unref);
@@ -161,7 +164,7 @@ rebuild_later (gpointer data)
 static void
 schedule_rebuild (GradusTeach *t)
 {
-  if (!t->rebuild_id && (t->backprop || t->stepping))
+  if (!t->gone && !t->rebuild_id && (t->backprop || t->stepping))
     t->rebuild_id = g_timeout_add (200, rebuild_later, t);
 }
 
@@ -182,6 +185,8 @@ overlay (GradusCanvas *canvas, cairo_t *cr, GradusScene *scene, double zoom, gbo
          gpointer data)
 {
   GradusTeach *t = data;
+  if (t->gone)
+    return;
   gradus_minimap_canvas_drawn (t->minimap);
   if (!t->backprop && !t->stepping)
     return;
@@ -231,7 +236,7 @@ action_step_through (GSimpleAction *a, GVariant *value, gpointer data)
 static void
 step_by (GradusTeach *t, gint delta)
 {
-  if (!t->stepping)
+  if (!t->stepping || t->gone)
     return;
   if (t->rebuild_id)
     rebuild (t);
@@ -303,6 +308,13 @@ action_presentation (GSimpleAction *a, GVariant *value, gpointer data)
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, refit, g_object_ref (t->window), g_object_unref);
 }
 
+static void
+window_destroyed (GtkWidget *window, GradusTeach *t)
+{
+  t->gone = TRUE;
+  g_clear_handle_id (&t->rebuild_id, g_source_remove);
+}
+
 static const GActionEntry entries[] = {
   { "backprop", NULL, NULL, "false", action_backprop },
   { "step-through", NULL, NULL, "false", action_step_through },
@@ -330,6 +342,7 @@ gradus_teach_attach (GtkWindow *window, GradusCanvas *canvas, GradusDocModel *mo
   set_action_enabled (t, "step-next", FALSE);
   set_action_enabled (t, "step-prev", FALSE);
   g_signal_connect_object (model, "changed", G_CALLBACK (model_changed), window, G_CONNECT_SWAPPED);
+  g_signal_connect (window, "destroy", G_CALLBACK (window_destroyed), t);
 
   /* The card above the canvas, not over it: it must not hide the nodes it
    * talks about (the canvas refits to the room left). The minimap floats in

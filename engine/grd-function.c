@@ -347,7 +347,7 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
   const char *cpu_only = grd_graph_cpu_only_node (g, outputs, n_outputs, updates, n_updates);
   if (cpu_only) {
     /* docs/scan.md: no Vulkan kernels for these yet */
-    fn->fallback_reason = g_strdup_printf ("node '%s' is a scan, random or ifelse node, which the "
+    fn->fallback_reason = g_strdup_printf ("node '%s' is a scan or ifelse node, which the "
                                            "Vulkan back end does not run yet; running on the CPU",
                                            cpu_only);
     if (warning)

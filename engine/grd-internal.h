@@ -310,6 +310,18 @@ void grd_ops_register_control (GrdOpRegisterFunc add);
 /* Philox 4x32-10 (Salmon et al. 2011): four 32-bit words of counter-based
  * random bits for a 64-bit key and a 128-bit counter. */
 void grd_philox4x32 (const guint32 counter[4], const guint32 key[2], guint32 out[4]);
+/* The logarithm (x in (0, 1]) and cos (2 pi u) (u in [0, 1)) of the normal
+ * draws, the same bits on the CPU and in the Vulkan kernel, which prints the
+ * coefficients of grd_random_coefs. */
+#define GRD_RANDOM_LOG_TERMS 13
+#define GRD_RANDOM_TRIG_TERMS 11
+void   grd_random_coefs (double *log_c, double *cos_c, double *sin_c);
+double grd_random_log (double x);
+double grd_random_cos2pi (double u);
+/* What a back end needs to draw for a `_random` node: its distribution and
+ * Philox key, and the number of this draw (taken: the node's count advances). */
+void   grd_random_next_draw (const GrdNode *node, GrdDistribution *dist, GrdDType *dtype,
+                             guint32 key[2], guint64 *draw);
 
 /* Graph files: the node kinds of part two (io/grd-document-kinds.c). */
 gboolean grd_document_kind_is_extra (const char *kind);

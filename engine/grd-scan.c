@@ -37,6 +37,8 @@ typedef struct {
   gboolean    *last_only;     /* per output: keep the last step's value only, as a
                                * [1, ...] array (gradient scans' carries; tap -1) */
   gboolean     has_random;    /* the body draws random numbers */
+  gint         n_draws;       /* the last n_draws outputs are the body's random nodes'
+                               * draws, kept for the gradient (not user outputs) */
   GMutex       lock;          /* the compiled body is not reentrant */
   GrdFunction *fn;
 } ScanInfo;
@@ -78,6 +80,45 @@ body_has_random (GrdGraph *body)
     if (n->attrs.extra && (((GrdOpExtra *) n->attrs.extra)->impure
                            || (n->op && g_str_equal (n->op->name, "_scan")
                                && ((ScanInfo *) n->attrs.extra)->has_random)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A random node of the body (not inside a nested scan) that the outputs read:
+ * appended to `found` (body node indices). */
+static void
+needed_draws (GrdGraph *body, const GrdRef *outs, gint n_outs, GArray *found)
+{
+  gint n = grd_graph_n_nodes (body);
+  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
+  for (gint i = 0; i < n_outs; i++)
+    needed[outs[i].node] = TRUE;
+  for (gint i = n - 1; i >= 0; i--) {
+    GrdNode *node = grd_graph_node (body, i);
+    if (!needed[i])
+      continue;
+    for (gint j = 0; j < node->n_inputs; j++)
+      needed[node->inputs[j].node] = TRUE;
+    if (node->kind == GRD_NODE_GRAD)
+      for (gint k = 0; k < node->n_outputs; k++)
+        needed[node->aliases[k].node] = TRUE;
+  }
+  for (gint i = 0; i < n; i++) {
+    GrdNode *node = grd_graph_node (body, i);
+    if (needed[i] && node->kind == GRD_NODE_OP && node->attrs.extra
+        && ((GrdOpExtra *) node->attrs.extra)->impure)
+      g_array_append_val (found, i);
+  }
+}
+
+/* A scan inside the body draws random numbers: its draws are not kept. */
+static gboolean
+body_has_nested_random (GrdGraph *body)
+{
+  for (gint i = 0; i < grd_graph_n_nodes (body); i++) {
+    GrdNode *n = grd_graph_node (body, i);
+    if (n->op && g_str_equal (n->op->name, "_scan") && ((ScanInfo *) n->attrs.extra)->has_random)
       return TRUE;
   }
   return FALSE;
@@ -468,8 +509,16 @@ grd_graph_scan (GrdGraph *g, const char *id, const GrdScanSpec *spec, GError **e
   }
   ScanInfo *s = g_new0 (ScanInfo, 1);
   s->body = grd_graph_ref (spec->body);
-  s->n_out = spec->n_body_outputs;
-  s->body_outputs = g_memdup2 (spec->body_outputs, sizeof (GrdRef) * s->n_out);
+  /* the draws of the body's random nodes are extra outputs after the body's
+   * own, so that the gradient reads the numbers the forward steps drew */
+  g_autoptr (GArray) draws = g_array_new (FALSE, FALSE, sizeof (gint));
+  needed_draws (spec->body, spec->body_outputs, spec->n_body_outputs, draws);
+  s->n_draws = draws->len;
+  s->n_out = spec->n_body_outputs + s->n_draws;
+  s->body_outputs = g_new (GrdRef, s->n_out);
+  memcpy (s->body_outputs, spec->body_outputs, sizeof (GrdRef) * spec->n_body_outputs);
+  for (gint k = 0; k < s->n_draws; k++)
+    s->body_outputs[spec->n_body_outputs + k] = (GrdRef) { g_array_index (draws, gint, k), 0 };
   s->body_inputs = g_memdup2 (spec->body_inputs, sizeof (GrdRef) * spec->n_body_inputs);
   s->n_body_inputs = spec->n_body_inputs;
   s->out_ntaps = g_new0 (gint, s->n_out);
@@ -625,11 +674,14 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
                  "(grad of grad through a loop) is not supported yet");
     return FALSE;
   }
-  if (s->has_random) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the body draws random numbers: its gradient "
-                 "would draw them anew; feed the noise in as a sequence instead");
+  if (s->has_random && body_has_nested_random (s->body)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "a scan inside the body draws random numbers: "
+                 "the gradient would draw them anew (only random nodes directly in the body are "
+                 "kept for it); feed that noise in as a sequence instead");
     return FALSE;
   }
+  /* outputs [0, n_real) are the body's; the rest are draws (no gradient) */
+  gint n_real = s->n_out - s->n_draws;
   GrdRef self = { grd_graph_find (g, node->id), 0 };
   GrdRef n_steps_ref = s->has_n_steps_input ? node->inputs[0] : GRD_REF_NONE;
 
@@ -654,7 +706,7 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     GrdRef z = grd_build_zeros_like (g, error, stacked);
     g_array_append_val (inits, z);
   }
-  for (gint o = 0; o < s->n_out; o++) {
+  for (gint o = 0; o < n_real; o++) {
     GrdRef gy = grd_ref_is_none (og[o]) ? grd_build_zeros_like (g, error, (GrdRef) { self.node, o })
                                         : og[o];
     g_array_append_val (seqs, gy);
@@ -691,9 +743,8 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     g_array_append_val (bin, v);
     g_array_append_val (wrt, v);
   }
-  gint n_out_grads = s->n_out;
-  g_autofree GrdRef *gy = g_new (GrdRef, MAX (n_out_grads, 1));
-  for (gint o = 0; o < s->n_out; o++) {
+  g_autofree GrdRef *gy = g_new (GrdRef, MAX (n_real, 1));
+  for (gint o = 0; o < n_real; o++) {
     gy[o] = body_var_like (b, error, body_type (s, s->body_outputs[o]), "gy", o);
     g_array_append_val (bin, gy[o]);
   }
@@ -701,6 +752,9 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   for (gint o = 0; o < s->n_out; o++) {
     yv[o] = body_var_like (b, error, body_type (s, s->body_outputs[o]), "y", o);
     g_array_append_val (bin, yv[o]);
+    /* a random node reads its forward draw instead of drawing anew */
+    if (o >= n_real)
+      map[s->body_outputs[o].node] = yv[o];
   }
   /* carried: pending gradients of each fed-back output, sums for non-sequences */
   g_autofree GrdRef *carry = g_new (GrdRef, MAX (s->n_state + s->n_nonseq, 1));
@@ -719,13 +773,13 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   }
   if (*error)
     return FALSE;
-  if (!grd_graph_copy_needed (b, s->body, s->body_outputs, s->n_out, map, error))
+  if (!grd_graph_copy_needed (b, s->body, s->body_outputs, n_real, map, error))
     return FALSE;
   gint cost_start = grd_graph_n_nodes (b);
   /* cost = sum over outputs of <y, total gradient of y> */
   GrdRef cost = GRD_REF_NONE;
   st = 0;
-  for (gint o = 0; o < s->n_out; o++) {
+  for (gint o = 0; o < n_real; o++) {
     GrdRef y = s->body_outputs[o];
     y = (GrdRef) { map[y.node].node, map[y.node].output + y.output };
     GrdRef gt = gy[o];
@@ -886,8 +940,7 @@ grd_graph_cpu_only_node (GrdGraph *g, const GrdRef *outputs, gint n_outputs,
         needed[node->aliases[k].node] = TRUE;
     for (gint j = 0; j < node->n_inputs; j++)
       needed[node->inputs[j].node] = TRUE;
-    if (node->op && (g_str_equal (node->op->name, "_scan") || g_str_equal (node->op->name, "_random")
-                     || g_str_equal (node->op->name, "ifelse")))
+    if (node->op && (g_str_equal (node->op->name, "_scan") || g_str_equal (node->op->name, "ifelse")))
       found = node->id;
   }
   return found;

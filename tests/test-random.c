@@ -264,11 +264,27 @@ test_in_scan (void)
   g_assert_cmpfloat (fabs (mean - 0.25), <, 5 * sqrt (0.1875 / 40000));
   for (gint step = 0; step + 1 < 20; step++)
     g_assert_cmpfloat (fabs (correlation (r, r, 2000, step * 2000, (step + 1) * 2000)), <, 0.1);
-  /* and its gradient is refused with a reason, not silently wrong */
+  /* its gradient reads the draws of the forward steps: d sum(x * mask) / dx
+   * is the mask each step drew, which (x being ones) is the output itself */
   GrdRef cost = grd_op1 (g, "sum", out, &error);
-  grd_graph_grad (g, "gx", cost, &x, 1, NULL, 0, NULL, &error);
-  g_assert_nonnull (error);
-  g_assert_nonnull (strstr (error->message, "random"));
+  GrdRef gx;
+  grd_graph_grad (g, "gx", cost, &x, 1, NULL, 0, &gx, &error);
+  g_assert_no_error (error);
+  GrdRef both[] = { out, gx };
+  g_autoptr (GrdFunction) fg = grd_function_new (g, in, 2, both, 2, NULL, 0, &error);
+  g_assert_no_error (error);
+  GrdTensor *res[2];
+  g_assert_true (grd_function_call (fg, args, res, &error));
+  g_assert_true (grd_tensor_same_shape (res[0], res[1]));
+  gint64 ones_seen = 0;
+  for (gint64 i = 0; i < res[0]->size; i++) {
+    g_assert_cmpfloat (grd_tensor_get (res[0], i), ==, grd_tensor_get (res[1], i));
+    ones_seen += grd_tensor_get (res[1], i) == 1.0;
+  }
+  g_assert_cmpint (ones_seen, >, 0);
+  g_assert_cmpint (ones_seen, <, res[0]->size);
+  grd_tensor_unref (res[0]);
+  grd_tensor_unref (res[1]);
 }
 
 /* no gradient flows to the params (disconnected, as in Theano) */
@@ -296,6 +312,22 @@ test_no_grad (void)
   grd_tensor_unref (res[1]);
 }
 
+/* the logarithm and cosine of the normal draws (written without libm, so
+ * that Vulkan computes the same bits) agree with libm to a few ulps */
+static void
+test_transforms (void)
+{
+  for (gint i = 1; i <= 200000; i++) {
+    double u = i / 200001.0;
+    double x = ldexp (u, -(i % 60));  /* down to 2^-60 */
+    g_assert_cmpfloat (fabs (grd_random_log (x) - log (x)), <=, 4e-16 * fabs (log (x)) + 1e-300);
+    g_assert_cmpfloat (fabs (grd_random_cos2pi (u) - cos (2 * G_PI * u)), <=, 2e-15);
+  }
+  g_assert_cmpfloat (grd_random_log (1.0), ==, 0.0);
+  g_assert_cmpfloat (grd_random_cos2pi (0.0), ==, 1.0);
+  g_assert_cmpfloat (grd_random_cos2pi (0.5), ==, -1.0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -303,6 +335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/random/philox-kat", test_philox_kat);
   g_test_add_func ("/random/uniform", test_uniform);
   g_test_add_func ("/random/normal", test_normal);
+  g_test_add_func ("/random/transforms", test_transforms);
   g_test_add_func ("/random/binomial", test_binomial);
   g_test_add_func ("/random/calls-and-reproducibility", test_calls_and_reproducibility);
   g_test_add_func ("/random/independent-nodes", test_independent_nodes);

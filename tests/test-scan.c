@@ -258,6 +258,56 @@ test_bptt_rnn (void)
   grd_test_verify_grad_build (build_rnn, GINT_TO_POINTER (TRUE), in, 5, 8);
 }
 
+/* dropout inside the recurrence: h_t = tanh(x_t W + h_{t-1} U) * m_t / 0.7,
+ * m_t a binomial mask drawn at every step, and a uniform noise added to the
+ * input: the gradient uses the numbers each forward step drew (the check
+ * restarts the streams before every evaluation, so each draws the same). */
+static GrdRef
+build_dropout_rnn (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
+{
+  g_autoptr (GrdGraph) b = grd_graph_new ();
+  gint64 sx[] = { GRD_DIM_UNKNOWN, 3 }, sh[] = { GRD_DIM_UNKNOWN, 4 }, sw[] = { 3, 4 },
+         su[] = { 4, 4 };
+  GrdRef xt = grd_graph_variable (b, "x_t", GRD_DTYPE_FLOAT64, 2, sx, error);
+  GrdRef hp = grd_graph_variable (b, "h_prev", GRD_DTYPE_FLOAT64, 2, sh, error);
+  GrdRef W = grd_graph_variable (b, "W_in", GRD_DTYPE_FLOAT64, 2, sw, error);
+  GrdRef U = grd_graph_variable (b, "U_in", GRD_DTYPE_FLOAT64, 2, su, error);
+  GrdRef noise = grd_graph_random (b, "noise", GRD_RANDOM_UNIFORM, GRD_DTYPE_FLOAT64, 0, NULL, xt,
+                                   grd_scalar (b, GRD_DTYPE_FLOAT64, -0.3, error),
+                                   grd_scalar (b, GRD_DTYPE_FLOAT64, 0.3, error), 5, error);
+  GrdRef pre = grd_op2 (b, "add", grd_op2 (b, "dot", grd_op2 (b, "add", xt, noise, error), W, error),
+                        grd_op2 (b, "dot", hp, U, error), error);
+  GrdRef mask = grd_graph_random (b, "mask", GRD_RANDOM_BINOMIAL, GRD_DTYPE_FLOAT64, 0, NULL, hp,
+                                  grd_scalar (b, GRD_DTYPE_FLOAT64, 1, error),
+                                  grd_scalar (b, GRD_DTYPE_FLOAT64, 0.7, error), 6, error);
+  GrdRef h = grd_op2 (b, "div", grd_op2 (b, "mul", grd_op1 (b, "tanh", pre, error), mask, error),
+                      grd_scalar (b, GRD_DTYPE_FLOAT64, 0.7, error), error);
+  GrdRef bin[] = { xt, hp, W, U };
+  GrdScanSlot seq = slot (v[0], 0, NULL), info = slot (v[1], 0, NULL);
+  GrdScanSpec sp = spec_new (b, bin, 4, &h, 1);
+  sp.sequences = &seq;
+  sp.n_sequences = 1;
+  sp.outputs_info = &info;
+  sp.n_outputs_info = 1;
+  sp.non_sequences = v + 2;
+  sp.n_non_sequences = 2;
+  sp.go_backwards = GPOINTER_TO_INT (data);
+  return grd_graph_scan (g, NULL, &sp, error);
+}
+
+static void
+test_bptt_random (void)
+{
+  gint64 sx[] = { 6, 2, 3 }, sh[] = { 2, 4 }, sw[] = { 3, 4 }, su[] = { 4, 4 };
+  g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 3, sx, -1, 1, 21);
+  g_autoptr (GrdTensor) h0 = grd_test_random (GRD_DTYPE_FLOAT64, 2, sh, -1, 1, 22);
+  g_autoptr (GrdTensor) w = grd_test_random (GRD_DTYPE_FLOAT64, 2, sw, -0.7, 0.7, 23);
+  g_autoptr (GrdTensor) u = grd_test_random (GRD_DTYPE_FLOAT64, 2, su, -0.7, 0.7, 24);
+  GrdTensor *in[] = { x, h0, w, u };
+  grd_test_verify_grad_build (build_dropout_rnn, GINT_TO_POINTER (FALSE), in, 4, 25);
+  grd_test_verify_grad_build (build_dropout_rnn, GINT_TO_POINTER (TRUE), in, 4, 26);
+}
+
 /* taps on both sides: y_t = sin(y_{t-2}) * y_{t-1} + x_{t-1} * x_{t+1} */
 static GrdRef
 build_taps (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
@@ -445,6 +495,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/nested", test_nested);
   g_test_add_func ("/scan/bptt-rnn", test_bptt_rnn);
   g_test_add_func ("/scan/bptt-taps", test_bptt_taps);
+  g_test_add_func ("/scan/bptt-random", test_bptt_random);
   g_test_add_func ("/scan/grad-shared", test_grad_shared_and_sgd);
   g_test_add_func ("/scan/errors", test_errors);
   g_test_add_func ("/scan/no-leak", test_no_leak);

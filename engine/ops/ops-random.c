@@ -104,7 +104,7 @@ draw_one (const RandomInfo *r, gint64 e, gint64 d, double a, double b)
   case GRD_RANDOM_NORMAL: {
     /* Box-Muller with 1 - u in (0, 1] so the log is finite */
     double u1 = 1.0 - unit53 (w[0], w[1]), u2 = unit53 (w[2], w[3]);
-    return a + b * sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
+    return a + b * sqrt (-2.0 * grd_random_log (u1)) * grd_random_cos2pi (u2);
   }
   case GRD_RANDOM_BINOMIAL: {
     /* n Bernoulli trials of 32-bit uniforms, four per block */
@@ -168,6 +168,18 @@ random_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
   }
   out[0] = o;
   return TRUE;
+}
+
+void
+grd_random_next_draw (const GrdNode *node, GrdDistribution *dist, GrdDType *dtype, guint32 key[2],
+                      guint64 *draw)
+{
+  RandomInfo *r = node->attrs.extra;
+  *dist = r->dist;
+  *dtype = r->dtype;
+  key[0] = (guint32) r->seed;
+  key[1] = (guint32) (r->seed >> 32) ^ r->id_hash;
+  *draw = (guint64) g_atomic_pointer_add (&r->draws, 1);
 }
 
 static gboolean

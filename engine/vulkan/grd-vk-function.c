@@ -70,7 +70,7 @@ kind_of (const char *op, const GrdNode *node, GrdVkStepKind *kind)
     *kind = GRD_VK_STEP_INDEX;
   else if (!strcmp (op, "set_subtensor") || !strcmp (op, "inc_subtensor"))
     *kind = GRD_VK_STEP_SUBTENSOR;
-  else if (grd_vk_ext_handles (op))
+  else if (grd_vk_ext_handles (op) || grd_vk_random_handles (op))
     *kind = GRD_VK_STEP_EXT;
   else
     return FALSE;
@@ -322,6 +322,13 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
         grd_vk_function_free (fn);
         return NULL;
       }
+    /* draws identical to the CPU's are computed in float64 (grd-vk-random.c) */
+    if (node->op && grd_vk_random_handles (node->op->name) && !fn->ctx->has_float64) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': the Vulkan device has no "
+                   "shaderFloat64, which random draws need", node->id);
+      grd_vk_function_free (fn);
+      return NULL;
+    }
   }
 
   /* Readers per slot and which slots must exist after the call. */

@@ -132,4 +132,8 @@ struct _GrdVkExtCall {
 gboolean grd_vk_ext_handles (const char *op);
 gboolean grd_vk_ext_record (GrdVkExtCall *call, GError **error);
 
+/* grd-vk-random.c: `_random`, the CPU's draws. */
+gboolean grd_vk_random_handles (const char *op);
+gboolean grd_vk_random_record (GrdVkExtCall *call, gboolean has_float64, GError **error);
+
 G_END_DECLS

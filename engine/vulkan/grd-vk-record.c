@@ -181,5 +181,9 @@ grd_vk_step_ext (GrdVkRec *r, GrdVkStep *st, GError **error)
     call.in_rank[j] = v->rank;
     memcpy (call.in_shape[j], v->shape, sizeof call.in_shape[j]);
   }
+  if (grd_vk_random_handles (node->op->name)) {
+    r->record_ok = FALSE;  /* a new draw number every call: never replayed */
+    return grd_vk_random_record (&call, fn->ctx->has_float64, error);
+  }
   return grd_vk_ext_record (&call, error);
 }

@@ -301,6 +301,27 @@ test_document (void)
   grd_test_assert_error_names (error, GRD_ERROR_GRAPH, "q", "mode");
 }
 
+/* Max pooling's ties go to the first largest element (row-major), and a NaN
+ * beats every number (the first NaN): forward and gradient, both dtypes. */
+static void
+test_pool_ties (void)
+{
+  gint64 xs[] = { 1, 1, 2, 4 }, ys[] = { 1, 1, 1, 2 };
+  double xv[] = { 1, 3, 3, 2, 3, 0, NAN, 5 };
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.ws[0] = a.ws[1] = 2;
+  for (GrdDType dt = GRD_DTYPE_FLOAT32; dt <= GRD_DTYPE_FLOAT64; dt++) {
+    g_autoptr (GrdTensor) x = grd_test_tensor (dt, 4, xs, xv);
+    g_autoptr (GrdTensor) gy = grd_test_tensor (dt, 4, ys, (double[]) { 10, 20 });
+    g_autoptr (GrdTensor) y = grd_test_eval_op ("pool_2d", &a, &x, 1);
+    grd_test_assert_tensor (y, dt, 4, ys, (double[]) { 3, NAN }, 0, 0);
+    GrdTensor *in[] = { x, gy };
+    g_autoptr (GrdTensor) gx = grd_test_eval_op ("_pool_2d_grad", &a, in, 2);
+    grd_test_assert_tensor (gx, dt, 4, xs, (double[]) { 0, 10, 0, 0, 0, 0, 20, 0 }, 0, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -311,6 +332,7 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/conv2d/grad", test_conv_grad);
   g_test_add_func ("/conv/pool_2d/values", test_pool_values);
   g_test_add_func ("/conv/pool_2d/grad", test_pool_grad);
+  g_test_add_func ("/conv/pool_2d/ties", test_pool_ties);
   g_test_add_func ("/conv/types", test_types);
   g_test_add_func ("/conv/repeated-calls", test_repeated_calls);
   g_test_add_func ("/conv/chunks", test_chunks);

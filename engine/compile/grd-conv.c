@@ -318,6 +318,34 @@ grd_conv_reduce_fits (GrdProgram *prog, GrdInstr *ins)
          && grd_program_value (prog, ins->out[0])->type.dtype == dt;
 }
 
+/* Whether the static types show a broadcast pattern with summed axes on both
+ * sides of a kept one (the bias of a convolution: [n, c, h, w] to [1, c, 1, 1]),
+ * which the reduce kernels (one summed run) hand to the reference kernel. */
+gboolean
+grd_conv_reduce_wants (GrdProgram *prog, GrdInstr *ins)
+{
+  if (!grd_conv_reduce_fits (prog, ins))
+    return FALSE;
+  const GrdType *g = &grd_program_value (prog, ins->in[0])->type;
+  const GrdType *x = &grd_program_value (prog, ins->in[1])->type;
+  gint lead = g->rank - x->rank, runs = 0;
+  gboolean in_run = FALSE;
+  if (lead < 0)
+    return FALSE;
+  for (gint d = 0; d < g->rank; d++) {
+    gint k = d - lead;
+    if (k >= 0 && x->dims[k] < 0)
+      return FALSE;   /* not known: the reduce kernels decide at run time */
+    if (g->dims[d] == 1)
+      continue;
+    gboolean summed = k < 0 || x->dims[k] == 1;
+    if (summed && !in_run)
+      runs++;
+    in_run = summed;
+  }
+  return runs > 1;
+}
+
 gboolean
 grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
 {

@@ -20,6 +20,8 @@ gboolean grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const 
 
 /* _reduce_to of float gradients for any broadcast pattern (conv biases). */
 gboolean grd_conv_reduce_fits (GrdProgram *prog, GrdInstr *ins);
+/* fits, and the reduce kernels would give it to the reference kernel */
+gboolean grd_conv_reduce_wants (GrdProgram *prog, GrdInstr *ins);
 gboolean grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out,
                               GError **error);
 

@@ -113,6 +113,12 @@ grd_pass_kernels (GrdProgram *prog)
   gboolean changed = FALSE;
   for (guint i = 0; i < prog->instrs->len; i++) {
     GrdInstr *ins = grd_program_instr (prog, i);
+    if (grd_conv_reduce_wants (prog, ins)) {  /* bias gradients: summed runs on both sides */
+      ins->kind = GRD_INSTR_KERNEL;
+      ins->kernel = grd_conv_reduce_run;
+      changed = TRUE;
+      continue;
+    }
     if (grd_reduce_kernel_install (prog, ins)) {
       changed = TRUE;
       continue;

@@ -183,16 +183,28 @@ windows_of (const GrdPoolGeom *g)
  * double are the reference they are tested against): forward, and the
  * gradient scattered back (max: to each window's first largest element). */
 #define DEFINE_POOL(T, SUFFIX)                                                                 \
+  /* the first largest; the first NaN beats every number (then nothing beats it) */            \
   static gint64                                                                                \
   argmax_##SUFFIX (const GrdPoolGeom *g, const T *plane, const Window *v)                      \
   {                                                                                            \
-    gint64 best = -1;                                                                          \
-    for (gint64 r = v->r0; r < v->r1; r++)                                                     \
+    if (v->r0 >= v->r1 || v->c0 >= v->c1)                                                      \
+      return -1;                                                                               \
+    gint64 best = v->r0 * g->w + v->c0;                                                        \
+    T bv = plane[best];                                                                        \
+    if (isnan (bv))                                                                            \
+      return best;                                                                             \
+    for (gint64 r = v->r0; r < v->r1; r++) {                                                   \
+      const T *row = plane + r * g->w;                                                         \
       for (gint64 c = v->c0; c < v->c1; c++) {                                                 \
-        gint64 k = r * g->w + c;                                                               \
-        if (best < 0 || plane[k] > plane[best] || (isnan (plane[k]) && !isnan (plane[best])))  \
-          best = k;                                                                            \
+        T xv = row[c];                                                                         \
+        if (xv > bv) {                                                                         \
+          bv = xv;                                                                             \
+          best = r * g->w + c;                                                                 \
+        } else if (isnan (xv)) {                                                               \
+          return r * g->w + c;                                                                 \
+        }                                                                                      \
       }                                                                                        \
+    }                                                                                          \
     return best;                                                                               \
   }                                                                                            \
                                                                                                \

@@ -323,6 +323,13 @@ gradus_canvas_a11y_queue_update (GradusCanvas *canvas)
     a->idle = g_idle_add (update_idle, a);
 }
 
+/* A coordinate as an int, far off-screen ones held in range. */
+static int
+to_pixels (double v)
+{
+  return isfinite (v) ? (int) CLAMP (v, -1e6, 1e6) : 0;
+}
+
 void
 gradus_canvas_a11y_allocate (GradusCanvas *canvas)
 {
@@ -343,10 +350,10 @@ gradus_canvas_a11y_allocate (GradusCanvas *canvas)
     gtk_widget_measure (c, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
     gtk_widget_measure (c, GTK_ORIENTATION_VERTICAL, -1, &min, &nat, NULL, NULL);
     GtkAllocation box = {
-      .x = (int) floor ((node->x - gx0) * sx),
-      .y = (int) floor ((node->y - gy0) * sy),
-      .width = MAX (1, (int) ceil (node->w * sx)),
-      .height = MAX (1, (int) ceil (node->h * sy)),
+      .x = to_pixels (floor ((node->x - gx0) * sx)),
+      .y = to_pixels (floor ((node->y - gy0) * sy)),
+      .width = MAX (1, to_pixels (ceil (node->w * sx))),
+      .height = MAX (1, to_pixels (ceil (node->h * sy))),
     };
     gtk_widget_size_allocate (c, &box, -1);
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reductions over axes and the per-call cost: Gradus, NumPy and PyTorch side by side.
 
-usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r] [--stat median|min]
+usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u] [--stat median|min]
 
   (f) sum and max along axis 0 and along axis 1 of a 4096x1000 float32
       matrix: the four results of one call (Gradus: one function with four
@@ -10,6 +10,9 @@ usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r] [--s
       (the call from C) and `gradus run --print none` (the whole command: the
       difference of two runs of different lengths, so start-up and compile
       cancel out) against the same step in plain Python floats
+  (u) reductions fused with their elementwise producer, 4096x1000 float32:
+      sum(x*x), mean((x-y)**2) and sum(x*y), none of which stores the
+      elementwise values in Gradus (NumPy and PyTorch make the temporary)
   (r) every reduction op in every layout of a 4096x1000 float32 matrix
       (rows: axis 1; columns: axis 0; all axes; keepdims: axis 0 kept; middle:
       axis 1 of 256x16x1000), and the gradient helpers _reduce_to (a bias
@@ -165,7 +168,7 @@ def main():
             os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
     args = sys.argv[1:]
     build = args[args.index("--build") + 1] if "--build" in args else "build"
-    only = args[args.index("--only") + 1] if "--only" in args else "fgr"
+    only = args[args.index("--only") + 1] if "--only" in args else "fgur"
     quick = "--quick" in args
     global STAT
     STAT = args[args.index("--stat") + 1] if "--stat" in args else "median"
@@ -216,6 +219,35 @@ def main():
         print(f"(g) linreg step: gradus bench (from C) {c:.3f} µs; gradus run --print none {r[0]:.3f} µs wall, "
               f"{r[1]:.3f} µs CPU; plain Python floats {p[0]:.3f} µs wall, {p[1]:.3f} µs CPU; "
               f"run/python {r[0] / p[0]:.2f} wall, {r[1] / p[1]:.2f} CPU")
+
+    if "u" in only:
+        fused = {  # name: (nodes after x and y, NumPy, PyTorch)
+            "sum(x*x)": ([w.op("q", "mul", ["x", "x"]), w.op("r", "sum", ["q"])],
+                         lambda x, y: (x * x).sum(), lambda x, y: (x * x).sum()),
+            "mean((x-y)**2)": ([w.op("d", "sub", ["x", "y"]), w.op("q", "square", ["d"]), w.op("r", "mean", ["q"])],
+                               lambda x, y: np.mean((x - y) ** 2), lambda x, y: ((x - y) ** 2).mean()),
+            "sum(x*y)": ([w.op("q", "mul", ["x", "y"]), w.op("r", "sum", ["q"])],
+                         lambda x, y: (x * y).sum(), lambda x, y: (x * y).sum()),
+        }
+        for name, (nodes, nf, tf) in fused.items():
+            g = w.graph(name, [w.var("x", "float32", [4096, 1000]), w.var("y", "float32", [4096, 1000])] + nodes,
+                        ["x", "y"], ["r"], {"x": w.init([4096, 1000], seed=1), "y": w.init([4096, 1000], seed=2)})
+            gr = min(gradus_bench(gradus, write("u", g), reps) for _ in range(rounds))
+            nres = tres = None
+            if np is not None:
+                rng = np.random.default_rng(0)
+                x, y = (rng.uniform(-1, 1, (4096, 1000)).astype(np.float32) for _ in range(2))
+                nres = min(timeit(lambda: nf(x, y), reps) for _ in range(rounds))
+            if torch is not None:
+                xt, yt = torch.rand(4096, 1000), torch.rand(4096, 1000)
+                res = []
+                for th in (1, 2):
+                    torch.set_num_threads(th)
+                    res.append(min(timeit(lambda: tf(xt, yt), reps) for _ in range(rounds)))
+                tres = min(res)
+            print(f"(u) {name:16} gradus {gr:8.1f} µs, numpy {nres or float('nan'):8.1f} µs, torch "
+                  f"{tres or float('nan'):8.1f} µs; gradus/numpy {gr / nres if nres else float('nan'):.2f}, "
+                  f"gradus/torch {gr / tres if tres else float('nan'):.2f}", flush=True)
 
     if "r" in only:
         print(f"\n{'op':10} {'layout':9} {'gradus µs':>10} {'numpy µs':>10} {'torch µs':>10} {'gr/np':>6} {'gr/torch':>8}")

@@ -293,6 +293,17 @@ gint         grd_function_n_outputs (GrdFunction *fn);
 gboolean     grd_function_call (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs,
                                 GError **error);
 
+/* Calls a function whose inputs and outputs are all scalars with plain
+ * doubles: in[i] feeds input i (rounded to its dtype: float32, or an integer
+ * dtype when the value is a whole number in its range), out[o] receives
+ * output o. A program of float scalars on the CPU (grd_function_describe
+ * ends "runs as straight-line scalar code") runs without allocating,
+ * locking, hashing or choosing by dtype; any other scalar function takes
+ * the grd_function_call path. Error when an input or output is not a
+ * scalar. Same numbers, updates and errors as grd_function_call. */
+gboolean     grd_function_call_doubles (GrdFunction *fn, const double *in, double *out,
+                                        GError **error);
+
 /* The compiled form as text: one line per step (fused loops, BLAS calls, ops). */
 char        *grd_function_describe (GrdFunction *fn);
 

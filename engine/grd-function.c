@@ -7,6 +7,7 @@
 #include "vulkan/grd-vulkan.h"
 #include "compile/grd-exec.h"
 
+#include <math.h>
 #include <string.h>
 
 struct _GrdFunction {
@@ -601,4 +602,69 @@ call_cpu (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError
   }
   free_values (values, fn->n_slots);
   return TRUE;
+}
+
+/* The slow way for scalar functions the straight-line path does not take:
+ * tensors of one element each way. */
+static gboolean
+call_doubles_tensors (GrdFunction *fn, const double *in, double *out, GError **error)
+{
+  guint n_in = fn->inputs->len, n_out = fn->outputs->len;
+  GrdTensor *args[n_in + 1], *res[n_out + 1];
+  for (guint i = 0; i < n_in; i++) {
+    GrdNode *node = grd_graph_node (fn->graph, g_array_index (fn->inputs, GrdRef, i).node);
+    GrdDType dt = node->types[0].dtype;
+    /* an integer or bool input takes whole numbers in its range only */
+    double v = in[i];
+    gboolean exact = grd_dtype_is_float (dt)
+                     || (dt == GRD_DTYPE_BOOL && (v == 0 || v == 1))
+                     || (dt == GRD_DTYPE_INT32 && v == floor (v) && v >= -0x1p31 && v < 0x1p31)
+                     || (dt == GRD_DTYPE_INT64 && v == floor (v) && v >= -0x1p63 && v < 0x1p63);
+    if (!exact) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "input '%s': %.17g is not a %s value",
+                   node->id, in[i], grd_dtype_name (dt));
+      for (guint k = 0; k < i; k++)
+        grd_tensor_unref (args[k]);
+      return FALSE;
+    }
+    args[i] = grd_tensor_new_scalar (dt, in[i]);
+  }
+  gboolean ok = grd_function_call (fn, args, res, error);
+  for (guint i = 0; i < n_in; i++)
+    grd_tensor_unref (args[i]);
+  if (!ok)
+    return FALSE;
+  for (guint o = 0; o < n_out; o++) {
+    out[o] = grd_tensor_get (res[o], 0);
+    grd_tensor_unref (res[o]);
+  }
+  return TRUE;
+}
+
+gboolean
+grd_function_call_doubles (GrdFunction *fn, const double *in, double *out, GError **error)
+{
+  if (fn->exec && !fn->vk && grd_exec_call_doubles (fn->exec, in, out))
+    return TRUE;
+  for (guint i = 0; i < fn->inputs->len; i++) {
+    GrdNode *node = grd_graph_node (fn->graph, g_array_index (fn->inputs, GrdRef, i).node);
+    if (node->types[0].rank != 0) {
+      g_autofree char *t = grd_type_describe (&node->types[0]);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                   "input '%s' is %s, not a scalar: call the function with tensors", node->id, t);
+      return FALSE;
+    }
+  }
+  for (guint o = 0; o < fn->outputs->len; o++) {
+    GrdRef r = g_array_index (fn->outputs, GrdRef, o);
+    GrdNode *node = grd_graph_node (fn->graph, r.node);
+    if (node->types[r.output].rank != 0) {
+      g_autofree char *t = grd_type_describe (&node->types[r.output]);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                   "output %u ('%s') is %s, not a scalar: call the function with tensors", o,
+                   node->id, t);
+      return FALSE;
+    }
+  }
+  return call_doubles_tensors (fn, in, out, error);
 }

@@ -109,6 +109,13 @@ b_fused_sum (GrdGraph *g, const GrdRef *v, GError **e)
   return grd_op1 (g, "sum", z, e);
 }
 
+/* mean((a - b)^2): the squared error's mean without storing the squares */
+static GrdRef
+b_fused_mean (GrdGraph *g, const GrdRef *v, GError **e)
+{
+  return grd_op1 (g, "mean", grd_op1 (g, "square", grd_op2 (g, "sub", v[0], v[1], e), e), e);
+}
+
 static GrdRef
 b_fused_vecmath (GrdGraph *g, const GrdRef *v, GError **e)
 {
@@ -137,6 +144,8 @@ static const Case cases[] = {
   { "gemm-bias", b_gemm, 3, F64, { { 2, 4, 3 }, { 2, 4, 5 }, { 1, 5 } }, "beta=1", "transpose" },
   { "gemm-scale", b_gemm_scale, 2, F64, { { 2, 3, 4 }, { 2, 4, 2 } }, "alpha=0.25", "mul" },
   { "fused-sum", b_fused_sum, 3, F32, { { 2, 40, 50 }, { 1, 50 }, { 2, 40, 1 } }, "(sum fused)", NULL },
+  { "fused-mean", b_fused_mean, 2, F32, { { 2, 40, 50 }, { 1, 50 } }, "(mean fused)", NULL },
+  { "fused-mean-f64", b_fused_mean, 2, F64, { { 2, 40, 50 }, { 2, 40, 50 } }, "(mean fused)", NULL },
   { "fused-vecmath", b_fused_vecmath, 1, F32, { { 1, 3000 } }, "fused", NULL },
   { "softmax-f32", b_softmax_f32, 1, F32, { { 2, 70, 33 } }, "[fast]", NULL },
 };
@@ -221,6 +230,49 @@ test_softmax_special_values (void)
     grd_test_assert_close (a[k], b[k], 1e-6, 1e-7);
     grd_tensor_unref (a[k]);
     grd_tensor_unref (b[k]);
+  }
+}
+
+/* Fused sums and means of float32 products over 3·10⁶ elements, against
+ * float64: each product is rounded to float32 (as the register holds it),
+ * then summed in float64 (the fused loop's accumulators are float64 per
+ * task, added in task order: neither pairwise nor Kahan is needed at this
+ * precision); the result must be that float64 sum rounded once to float32.
+ * Values of mixed sign and magnitude, where a float32 accumulator would be
+ * off by hundreds of ulps. */
+static void
+test_fused_reduce_accuracy (void)
+{
+  const gint64 n = 3000000;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdTensor) a = grd_tensor_new (F32, 1, &n), b = grd_tensor_new (F32, 1, &n);
+  float *pa = a->data, *pb = b->data;
+  double exact = 0;
+  guint32 state = 12345;
+  for (gint64 i = 0; i < n; i++) {
+    state = state * 1664525u + 1013904223u;
+    pa[i] = (float) ((state >> 8) / 16777216.0 * 2 - 0.9) * (i % 3 ? 1.0f : 1000.0f);
+    state = state * 1664525u + 1013904223u;
+    pb[i] = (float) ((state >> 8) / 16777216.0 + 0.5);
+    exact += (double) (float) (pa[i] * pb[i]);
+  }
+  for (gint mean = 0; mean < 2; mean++) {
+    g_autoptr (GrdGraph) g = grd_graph_new ();
+    GrdRef x = grd_graph_variable (g, "x", F32, 1, NULL, &error);
+    GrdRef y = grd_graph_variable (g, "y", F32, 1, NULL, &error);
+    GrdRef r = grd_op1 (g, mean ? "mean" : "sum", grd_op2 (g, "mul", x, y, &error), &error);
+    GrdRef in[] = { x, y };
+    g_autoptr (GrdFunction) fn = grd_function_new (g, in, 2, &r, 1, NULL, 0, &error);
+    g_assert_no_error (error);
+    g_autofree char *text = grd_function_describe (fn);
+    g_assert_nonnull (strstr (text, mean ? "(mean fused)" : "(sum fused)"));
+    GrdTensor *vals[] = { a, b }, *got = NULL;
+    g_assert_true (grd_function_call (fn, vals, &got, &error));
+    double want = mean ? exact / n : exact;
+    double ulp = nextafterf ((float) want, INFINITY) - (float) want;
+    g_test_message ("%s: got %.9g, float64 %.12g", mean ? "mean" : "sum", grd_tensor_get (got, 0), want);
+    g_assert_cmpfloat (fabs (grd_tensor_get (got, 0) - want), <=, ulp);
+    grd_tensor_unref (got);
   }
 }
 
@@ -421,6 +473,7 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &cases[i], test_rewrite_case);
   }
   g_test_add_func ("/engine/compile/merge-counts", test_merge_counts);
+  g_test_add_func ("/engine/compile/fused-reduce-accuracy", test_fused_reduce_accuracy);
   g_test_add_func ("/engine/compile/softmax-special-values", test_softmax_special_values);
   g_test_add_func ("/engine/compile/stable-crossentropy", test_stable_crossentropy);
   g_test_add_func ("/engine/compile/fused-fallback-shapes", test_fused_fallback_shapes);

@@ -7,6 +7,7 @@
 #include "grd-internal.h"
 #include "compile/grd-program.h"
 
+#include <math.h>
 #include <string.h>
 
 #define F64 GRD_DTYPE_FLOAT64
@@ -176,6 +177,67 @@ test_no_allocation (void)
   step_free (&s);
 }
 
+/* grd_function_call_doubles: the numbers and updates of the tensor path to
+ * the last bit (straight-line programs and the reference executor alike),
+ * the shared values written in place, and errors for what is not a scalar */
+static void
+test_call_doubles (void)
+{
+  for (gint d = 0; d < 2; d++) {
+    GrdDType dt = d ? F64 : F32;
+    for (gint opt = 0; opt < 2; opt++) {
+      Step dbl = make_step (dt, opt ? GRD_PASS_ALL : 0), ten = make_step (dt, opt ? GRD_PASS_ALL : 0);
+      g_autoptr (GError) error = NULL;
+      GrdTensor *a_before = NULL;
+      for (gint i = 0; i < 200; i++) {
+        /* 0.1 steps: not exact in float32, so the rounding of inputs shows */
+        double in[2] = { 0.1 * (1 + i % 7), 3.0 - 0.3 * (i % 5) }, loss = NAN;
+        g_autoptr (GrdTensor) x = grd_tensor_new_scalar (dt, in[0]);
+        g_autoptr (GrdTensor) t = grd_tensor_new_scalar (dt, in[1]);
+        GrdTensor *tin[] = { x, t }, *lt = NULL;
+        g_assert_true (grd_function_call_doubles (dbl.fn, in, &loss, &error));
+        g_assert_true (grd_function_call (ten.fn, tin, &lt, &error));
+        g_assert_no_error (error);
+        g_assert_cmpfloat (loss, ==, grd_tensor_get (lt, 0));
+        grd_tensor_unref (lt);
+        if (opt && i == 1)
+          a_before = node_value (dbl.g, "a");
+      }
+      for (gint k = 0; k < 2; k++)
+        g_assert_cmpfloat (shared_value (dbl.g, k ? "b" : "a"), ==, shared_value (ten.g, k ? "b" : "a"));
+      /* straight-line calls update the shared value's own tensor */
+      if (opt)
+        g_assert_true (node_value (dbl.g, "a") == a_before);
+      step_free (&dbl);
+      step_free (&ten);
+    }
+  }
+  /* not scalars, or values an integer input cannot hold: refused, nothing run */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef v = grd_graph_variable (g, "v", F64, 1, (gint64[]) { 3 }, NULL);
+  GrdRef n = grd_graph_variable (g, "n", GRD_DTYPE_INT32, 0, NULL, NULL);
+  GrdRef s = grd_op1 (g, "sum", v, &error);
+  GrdRef m = grd_op2 (g, "mul", n, grd_scalar (g, GRD_DTYPE_INT32, 3, &error), &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdFunction) fv = grd_function_new (g, &v, 1, &s, 1, NULL, 0, &error);
+  g_autoptr (GrdFunction) fn = grd_function_new (g, &n, 1, &m, 1, NULL, 0, &error);
+  g_assert_no_error (error);
+  double in[3] = { 1, 2, 3 }, out = NAN;
+  g_assert_false (grd_function_call_doubles (fv, in, &out, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_VALUE);
+  g_assert_nonnull (strstr (error->message, "input 'v' is float64[3], not a scalar"));
+  g_clear_error (&error);
+  g_assert_true (grd_function_call_doubles (fn, (double[]) { 14 }, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (out, ==, 42);
+  g_assert_false (grd_function_call_doubles (fn, (double[]) { 2.5 }, &out, &error));
+  g_assert_nonnull (strstr (error->message, "input 'n': 2.5 is not a int32 value"));
+  g_clear_error (&error);
+  g_assert_false (grd_function_call_doubles (fn, (double[]) { 3e9 }, &out, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_VALUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -184,5 +246,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/scalar-program/held-values-kept", test_held_values_kept);
   g_test_add_func ("/engine/scalar-program/general-path-inputs", test_general_path_inputs);
   g_test_add_func ("/engine/scalar-program/no-allocation", test_no_allocation);
+  g_test_add_func ("/engine/scalar-program/call-doubles", test_call_doubles);
   return g_test_run ();
 }

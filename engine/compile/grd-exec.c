@@ -363,6 +363,12 @@ grd_exec_call_scalar (GrdExec *e, GrdTensor *const *inputs, GrdTensor **outputs)
 }
 
 gboolean
+grd_exec_call_doubles (GrdExec *e, const double *in, double *out)
+{
+  return e->scalar && !e->profiling && grd_scalar_program_call_doubles (e->scalar, in, out);
+}
+
+gboolean
 grd_exec_call (GrdExec *e, GrdTensor *const *inputs, GrdTensor **outputs, GError **error)
 {
   GrdProgram *prog = e->prog;

@@ -19,6 +19,8 @@ gboolean grd_exec_call (GrdExec *exec, GrdTensor *const *inputs, GrdTensor **out
  * path must (other programs, inputs that need checks, profiling on). */
 gboolean grd_exec_is_scalar (GrdExec *exec);
 gboolean grd_exec_call_scalar (GrdExec *exec, GrdTensor *const *inputs, GrdTensor **outputs);
+/* The same path with plain doubles (grd_function_call_doubles). */
+gboolean grd_exec_call_doubles (GrdExec *exec, const double *in, double *out);
 void     grd_exec_set_profiling (GrdExec *exec, gboolean on);
 GArray  *grd_exec_profile (GrdExec *exec);  /* GrdProfileEntry, owned by exec */
 GrdProgram *grd_exec_program (GrdExec *exec);

@@ -57,7 +57,7 @@ grd_fused_describe (GrdFused *f)
     g_string_append_printf (s, "%s%s", i ? " " : "", ins->op->name);
   }
   if (f->reduce_sum)
-    g_string_append (s, " (sum fused)");
+    g_string_append (s, f->reduce_mean ? " (mean fused)" : " (sum fused)");
   return g_string_free (s, FALSE);
 }
 
@@ -169,6 +169,7 @@ build_fused (GrdProgram *prog, Region *r, const gint *region_of, guint n_marked)
     g_array_append_val (outs, s->out[0]);
     g_array_append_val (out_regs, reg);
     f->reduce_sum = TRUE;
+    f->reduce_mean = g_str_equal (s->op->name, "mean");
     gpointer key = GINT_TO_POINTER (s->in[0] + 1);
     g_hash_table_insert (inner_uses, key,
                          GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (inner_uses, key)) + 1));
@@ -319,8 +320,10 @@ grd_pass_fuse (GrdProgram *prog)
   for (guint i = 0; i < n; i++) {
     region_of[i] = -1;
     GrdInstr *ins = grd_program_instr (prog, i);
-    /* a full sum of a region value read nowhere else ends that region */
-    if (ins->kind == GRD_INSTR_OP && g_str_equal (ins->op->name, "sum") && !ins->attrs.keepdims) {
+    /* a full sum or mean of a region value read nowhere else ends that
+     * region: sum(x**2), mean((y - t)**2), sum(a*b) never store the values */
+    if (ins->kind == GRD_INSTR_OP && !ins->attrs.keepdims
+        && (g_str_equal (ins->op->name, "sum") || g_str_equal (ins->op->name, "mean"))) {
       GrdPValue *u = grd_program_value (prog, ins->in[0]);
       gboolean all_axes = !ins->attrs.has_axis || ins->attrs.n_axes == u->type.rank;
       gint ru = region_of_value (prog, region_of, ins->in[0], i);
@@ -589,22 +592,42 @@ run_chunk (gpointer data, gint task)
       void *r = regs[f->out_regs[k]];
       if (f->reduce_sum && k == 0) {
         if (f->dtype == GRD_DTYPE_FLOAT32) {
-          /* eight float lanes, then double: vectorised and accurate */
-          float lanes[8] = { 0 };
+          /* 32 float lanes (four independent vectors, so the adds do not
+           * wait on each other) over one block, then double: each lane
+           * adds at most block/32 values in float32 */
+          typedef float Lanes __attribute__ ((vector_size (32)));
+          Lanes acc[4] = { { 0 } };
           const float *p = r;
           gint e = 0;
-          for (; e + 8 <= len; e += 8)
-            for (gint l = 0; l < 8; l++)
-              lanes[l] += p[e + l];
+          for (; e + 32 <= len; e += 32)
+            for (gint v = 0; v < 4; v++) {
+              Lanes x;
+              memcpy (&x, p + e + 8 * v, sizeof x);
+              acc[v] += x;
+            }
           double s = 0;
-          for (gint l = 0; l < 8; l++)
-            s += lanes[l];
+          for (gint v = 0; v < 4; v++)
+            for (gint l = 0; l < 8; l++)
+              s += acc[v][l];
           for (; e < len; e++)
             s += p[e];
           sum += s;
         } else {
+          /* sixteen independent lanes, as above */
+          typedef double Lanes __attribute__ ((vector_size (32)));
+          Lanes acc[4] = { { 0 } };
           const double *p = r;
-          for (gint e = 0; e < len; e++)
+          gint e = 0;
+          for (; e + 16 <= len; e += 16)
+            for (gint v = 0; v < 4; v++) {
+              Lanes x;
+              memcpy (&x, p + e + 4 * v, sizeof x);
+              acc[v] += x;
+            }
+          for (gint v = 0; v < 4; v++)
+            for (gint l = 0; l < 4; l++)
+              sum += acc[v][l];
+          for (; e < len; e++)
             sum += p[e];
         }
       } else if (f->out_dtypes[k] == GRD_DTYPE_BOOL) {
@@ -696,7 +719,8 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
     double s = 0;
     for (gint t = 0; t < n_tasks; t++)
       s += run.partial[t];
-    grd_tensor_set (out[0], 0, s);
+    /* an empty mean is 0/0, NaN, as the reference's */
+    grd_tensor_set (out[0], 0, f->reduce_mean ? s / (double) run.total : s);
     if (run.partial != partial_small)
       g_free (run.partial);
   }

@@ -22,6 +22,7 @@ struct _GrdFused {
   GrdDType *out_dtypes; /* the register's type, or bool for comparison results */
   guint64  *out_deps;   /* bit i: output depends on input i (for run-time shape checks) */
   gboolean  reduce_sum; /* output 0 is the sum over every element of its register */
+  gboolean  reduce_mean; /* with reduce_sum: that sum divided by the element count */
   /* the original instructions, run one by one when run-time shapes make the
    * fused loop invalid (an output smaller than the loop) */
   GArray   *originals;  /* GrdInstr copies (op, attrs, in, out) */

@@ -14,7 +14,8 @@
  *
  * Accuracy: sums accumulate in float64 for float32 and float64 inputs alike.
  * Along a row: vector lanes over blocks of SUM_BLOCK elements, the block sums
- * added pairwise (a pairwise summation with a 256-element base case); down
+ * added pairwise (a pairwise summation with a 256-element base case; float32
+ * rows keep eight float64 lanes along the row instead); down
  * columns: eight rows added pairwise in the input's type, then into one
  * float64 accumulator per column within a chunk of rows, chunks added in
  * order. prod multiplies in float64 too; max, min, argmax and argmin
@@ -342,10 +343,54 @@ sum_block_f64 (const double *x, gint64 n)
   return s;
 }
 
+/* A float32 row of at most ROW_CHUNK elements: each block's 64 float32
+ * lanes (4 numbers each, then added pairwise as above) go into eight
+ * float64 lanes that run along the whole row, summed once at the end: one
+ * horizontal sum per row instead of one per block (a fifth of the time of
+ * rows of 1000). The float64 lanes add n / 128 numbers each. */
+static double
+sum_row_f32 (const float *x, gint64 n)
+{
+  v8d acc = { 0 };
+  gint64 i = 0;
+  for (; i + 64 <= n;) {
+    v16f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+    gint64 end = i + (MIN (SUM_BLOCK, n - i) & ~(gint64) 63);
+    for (; i < end; i += 64) {
+      v16f f0, f1, f2, f3;
+      memcpy (&f0, x + i, 64);
+      memcpy (&f1, x + i + 16, 64);
+      memcpy (&f2, x + i + 32, 64);
+      memcpy (&f3, x + i + 48, 64);
+      a0 += f0;
+      a1 += f1;
+      a2 += f2;
+      a3 += f3;
+    }
+    v16f a = (a0 + a1) + (a2 + a3);
+    v8f lo, hi;
+    memcpy (&lo, &a, 32);
+    memcpy (&hi, (const char *) &a + 32, 32);
+    acc += __builtin_convertvector (lo, v8d) + __builtin_convertvector (hi, v8d);
+  }
+  /* the tail, eight at a time while it lasts */
+  for (; i + 8 <= n; i += 8) {
+    v8f f;
+    memcpy (&f, x + i, 32);
+    acc += __builtin_convertvector (f, v8d);
+  }
+  double s = hsum8 (acc);
+  for (; i < n; i++)
+    s += x[i];
+  return s;
+}
+
 /* pairwise over blocks; n <= ROW_CHUNK */
 static double
 sum_row (const Plan *p, gint64 off, gint64 n)
 {
+  if (p->dt == GRD_DTYPE_FLOAT32)
+    return sum_row_f32 ((const float *) p->x + off, n);
   double blocks[ROW_CHUNK / SUM_BLOCK + 1];
   gint64 nb = 0;
   for (gint64 i = 0; i < n; i += SUM_BLOCK) {

@@ -248,3 +248,36 @@ grd_scalar_program_call (GrdScalarProgram *sp, GrdTensor *const *inputs, GrdTens
   }
   return TRUE;
 }
+
+gboolean
+grd_scalar_program_call_doubles (GrdScalarProgram *sp, const double *in, double *out)
+{
+  GrdNode *shared[sp->n_shared + 1];
+  for (gint s = 0; s < sp->n_shared; s++) {
+    shared[s] = grd_graph_node (sp->graph, sp->shared[s].index);
+    const GrdTensor *t = shared[s]->value;
+    if (t->rank != 0 || t->dtype != sp->dtype)
+      return FALSE;
+  }
+  double *r = sp->regs;
+  /* a float32 input holds what a float32 tensor of the value would */
+  if (sp->dtype == GRD_DTYPE_FLOAT32) {
+    for (gint i = 0; i < sp->n_inputs; i++)
+      r[sp->inputs[i].reg] = (float) in[sp->inputs[i].index];
+    for (gint s = 0; s < sp->n_shared; s++)
+      r[sp->shared[s].reg] = *(const float *) shared[s]->value->data;
+  } else {
+    for (gint i = 0; i < sp->n_inputs; i++)
+      r[sp->inputs[i].reg] = in[sp->inputs[i].index];
+    for (gint s = 0; s < sp->n_shared; s++)
+      r[sp->shared[s].reg] = *(const double *) shared[s]->value->data;
+  }
+  sp->run (sp);
+  for (gint o = 0; o < sp->n_out; o++)
+    out[o] = r[sp->out_regs[o]];
+  for (gint u = 0; u < sp->n_upd; u++) {
+    GrdNode *sn = grd_graph_node (sp->graph, sp->upd_nodes[u]);
+    sn->value = fill (sn->value, sp->dtype, r[sp->upd_regs[u]]);
+  }
+  return TRUE;
+}

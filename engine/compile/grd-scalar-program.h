@@ -15,5 +15,10 @@ void              grd_scalar_program_free (GrdScalarProgram *sp);
  * scalar of the program's dtype: the caller then takes the general path. */
 gboolean          grd_scalar_program_call (GrdScalarProgram *sp, GrdTensor *const *inputs,
                                            GrdTensor **outputs);
+/* The same with plain doubles: in[i] feeds input i (rounded to float32 for
+ * float32 programs), out[o] receives output o. FALSE (nothing done) only
+ * when a shared value is no longer a scalar of the program's dtype. */
+gboolean          grd_scalar_program_call_doubles (GrdScalarProgram *sp, const double *in,
+                                                   double *out);
 
 G_END_DECLS

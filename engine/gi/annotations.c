@@ -520,6 +520,10 @@
  */
 
 /**
+ * grd_function_call_doubles: (skip)
+ */
+
+/**
  * grd_function_call_list: (rename-to grd_function_call)
  * @fn: a function
  * @inputs: (array length=n_inputs): a value for each input

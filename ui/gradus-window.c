@@ -4,6 +4,10 @@
  * the inspector to it. Every user action is a win.* GAction, so keyboard
  * shortcuts, menus, buttons and tests all go through the same code. */
 #include "gradus-window.h"
+#include "gradus-lesson-bar.h"
+
+#include <glib/gi18n.h>
+#include <errno.h>
 #include "gradus-render.h"
 #include "gradus-run-binding.h"
 #include "gradus-run-panel.h"
@@ -25,6 +29,7 @@ struct _GradusWindow {
   GtkWidget      *run_panel;
   GradusRunBinding *run_binding;
   GtkWidget      *run_paned;
+  GtkWidget      *lesson_bar;   /* the document's description (a lesson's text) */
   gboolean        run_height_set;
   GtkWidget      *title;
   GtkWidget      *toasts;
@@ -35,6 +40,9 @@ struct _GradusWindow {
   char           *autosave_path;
   guint           autosave_source;
   guint           autosaved_hash;
+  gboolean        autosave_failing;  /* told the user; a success clears it */
+  GHashTable     *data_refused;  /* data paths the user refused for this document */
+  GtkWidget      *data_dialog;   /* the question shown, or NULL (a weak pointer) */
   gboolean        close_confirmed;
 };
 
@@ -237,14 +245,35 @@ remove_autosave (GradusWindow *self)
   g_clear_pointer (&self->autosave_path, g_free);
 }
 
+/* Told once, not at every tick: the next failure after a success is told again. */
+static void
+autosave_failed (GradusWindow *self, const char *where, const char *why)
+{
+  g_debug ("window: autosave to %s failed: %s", where, why);
+  if (self->autosave_failing)
+    return;
+  self->autosave_failing = TRUE;
+  g_autofree char *text = g_strdup_printf (_("Autosave failed (%s): save your work to keep it"), why);
+  gradus_window_message (self, text);
+}
+
+gboolean
+gradus_window_get_autosave_failing (GradusWindow *self)
+{
+  return self->autosave_failing;
+}
+
 const char *
 gradus_window_autosave_now (GradusWindow *self)
 {
   if (!gradus_doc_model_get_modified (self->model))
     return NULL;
   g_autofree char *dir = gradus_autosave_dir ();
-  if (g_mkdir_with_parents (dir, 0700) != 0)
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    int e = errno;
+    autosave_failed (self, dir, g_strerror (e));
     return NULL;
+  }
   if (!self->autosave_path)
     self->autosave_path = g_strdup_printf ("%s/%s.gradus", dir, self->autosave_id);
   gsize len;
@@ -253,10 +282,14 @@ gradus_window_autosave_now (GradusWindow *self)
   guint hash = g_str_hash (data);
   if (hash == self->autosaved_hash && g_file_test (self->autosave_path, G_FILE_TEST_EXISTS))
     return self->autosave_path;
+  g_autoptr (GError) error = NULL;
   if (!g_file_set_contents_full (self->autosave_path, data, len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                 0600, NULL))
+                                 0600, &error)) {
+    autosave_failed (self, self->autosave_path, error->message);
     return NULL;
+  }
   self->autosaved_hash = hash;
+  self->autosave_failing = FALSE;
   /* Which file the work belongs to, for the offer to restore it. */
   g_autofree char *meta = g_strconcat (self->autosave_path, ".source", NULL);
   const char *path = gradus_doc_model_get_path (self->model);
@@ -273,9 +306,72 @@ autosave_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The document's name and description, above the canvas. */
+static void
+show_lesson (GradusWindow *self)
+{
+  JsonNode *root = gradus_doc_model_get_root (self->model);
+  JsonObject *top = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *name = top ? json_object_get_member (top, "name") : NULL;
+  JsonNode *desc = top ? json_object_get_member (top, "description") : NULL;
+  gboolean name_ok = name && JSON_NODE_HOLDS_VALUE (name) && json_node_get_value_type (name) == G_TYPE_STRING;
+  gboolean desc_ok = desc && JSON_NODE_HOLDS_VALUE (desc) && json_node_get_value_type (desc) == G_TYPE_STRING;
+  gradus_lesson_bar_set_text (GRADUS_LESSON_BAR (self->lesson_bar),
+                              name_ok ? json_node_get_string (name) : NULL,
+                              desc_ok ? json_node_get_string (desc) : NULL);
+}
+
+/* A data file outside the document's folder: the user decides, once per
+ * path and document (issue 15). Refused, the run panel says why. */
+static void
+data_dialog_response (AdwMessageDialog *dialog, const char *response, GradusWindow *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+  /* Answered: another file may be asked about now. */
+  if (self->data_dialog == GTK_WIDGET (dialog)) {
+    g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->data_dialog);
+    self->data_dialog = NULL;
+  }
+  if (g_strcmp0 (response, "allow") == 0)
+    gradus_run_panel_allow_data (GRADUS_RUN_PANEL (self->run_panel), path);
+  else
+    g_hash_table_add (self->data_refused, g_strdup (path));
+}
+
+static void
+data_refused (GradusRunPanel *run, const char *path, GradusWindow *self)
+{
+  if (self->data_dialog || g_hash_table_contains (self->data_refused, path))
+    return;
+  g_autofree char *body = g_strdup_printf (
+    _("This document reads the data file\n%s\nwhich is outside its folder. A shared graph file "
+      "can read any file this way. Allow it for this document?"), path);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Data outside the document's folder"),
+                                              body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "refuse", _("_Refuse"),
+                                    "allow", _("_Allow for This Document"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "allow",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "refuse");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "refuse");
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (data_dialog_response), self, 0);
+  self->data_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->data_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+GtkWindow *
+gradus_window_get_data_dialog (GradusWindow *self)
+{
+  return self->data_dialog ? GTK_WINDOW (self->data_dialog) : NULL;
+}
+
 static void
 load_model (GradusWindow *self)
 {
+  show_lesson (self);
+  g_hash_table_remove_all (self->data_refused);
   gradus_canvas_set_model (GRADUS_CANVAS (self->canvas), self->model);
   gradus_inspector_set_model (GRADUS_INSPECTOR (self->inspector), self->model);
   update_actions (self);
@@ -981,10 +1077,9 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 static GMenu *
-examples_menu (void)
+examples_menu_of (const char *dir)
 {
   GMenu *menu = g_menu_new ();
-  g_autofree char *dir = examples_dir ();
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
@@ -1005,6 +1100,22 @@ examples_menu (void)
   return menu;
 }
 
+static GMenu *
+examples_menu (void)
+{
+  g_autofree char *dir = examples_dir ();
+  return examples_menu_of (dir);
+}
+
+/* The lessons of a first class on gradients, in their order. */
+static GMenu *
+lessons_menu (void)
+{
+  g_autofree char *dir = examples_dir ();
+  g_autofree char *lessons = g_build_filename (dir, "lessons", NULL);
+  return examples_menu_of (lessons);
+}
+
 static GMenuModel *
 primary_menu (GradusWindow *self)
 {
@@ -1015,6 +1126,8 @@ primary_menu (GradusWindow *self)
   g_menu_append_submenu (files, _("Open _Recent"), G_MENU_MODEL (self->recent_menu));
   g_autoptr (GMenu) examples = examples_menu ();
   g_menu_append_submenu (files, _("_Examples"), G_MENU_MODEL (examples));
+  g_autoptr (GMenu) lessons = lessons_menu ();
+  g_menu_append_submenu (files, _("_Lessons"), G_MENU_MODEL (lessons));
   g_menu_append (files, _("Save _As…"), "win.save-as");
   g_menu_append (files, _("_Import ONNX Model…"), "win.import-onnx");
   g_menu_append (files, _("Export as O_NNX…"), "win.export-model::onnx");
@@ -1080,6 +1193,10 @@ gradus_window_dispose (GObject *object)
   }
   g_clear_object (&self->model);
   g_clear_object (&self->recent_menu);
+  if (self->data_dialog) {
+    g_object_remove_weak_pointer (G_OBJECT (self->data_dialog), (gpointer *) &self->data_dialog);
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->data_dialog)));
+  }
   G_OBJECT_CLASS (gradus_window_parent_class)->dispose (object);
 }
 
@@ -1090,6 +1207,7 @@ gradus_window_finalize (GObject *object)
   g_free (self->last_message);
   g_free (self->autosave_id);
   g_free (self->autosave_path);
+  g_hash_table_unref (self->data_refused);
   G_OBJECT_CLASS (gradus_window_parent_class)->finalize (object);
 }
 
@@ -1105,6 +1223,7 @@ static void
 gradus_window_init (GradusWindow *self)
 {
   self->model = gradus_doc_model_new ();
+  self->data_refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->autosave_id = g_uuid_string_random ();
   self->recent_menu = g_menu_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
@@ -1167,6 +1286,7 @@ gradus_window_init (GradusWindow *self)
   g_signal_connect (self->run_panel, "nan-found", G_CALLBACK (run_nan_found), self);
   g_signal_connect (self->run_panel, "finished", G_CALLBACK (run_finished), self);
   g_signal_connect (self->run_panel, "cleared", G_CALLBACK (run_cleared), self);
+  g_signal_connect (self->run_panel, "data-refused", G_CALLBACK (data_refused), self);
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);
@@ -1182,6 +1302,8 @@ gradus_window_init (GradusWindow *self)
 
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_box_append (GTK_BOX (box), header);
+  self->lesson_bar = gradus_lesson_bar_new ();
+  gtk_box_append (GTK_BOX (box), self->lesson_bar);
   gtk_box_append (GTK_BOX (box), outer);
   self->toasts = adw_toast_overlay_new ();
   adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (self->toasts), box);
@@ -1215,6 +1337,12 @@ gradus_window_init (GradusWindow *self)
   self->autosave_source = g_timeout_add_seconds (5, autosave_tick, self);
   load_model (self);
   gradus_settings_attach_window (GTK_WINDOW (self), self->run_panel);
+}
+
+GradusLessonBar *
+gradus_window_get_lesson_bar (GradusWindow *self)
+{
+  return GRADUS_LESSON_BAR (self->lesson_bar);
 }
 
 GradusWindow *

@@ -21,6 +21,9 @@ GradusPalette   *gradus_window_get_palette (GradusWindow *self);
 GradusInspector *gradus_window_get_inspector (GradusWindow *self);
 /* The run panel under the canvas (a GradusRunPanel, ui/run/). */
 GtkWidget       *gradus_window_get_run_panel (GradusWindow *self);
+/* The document's description above the canvas (gradus-lesson-bar.h). */
+typedef struct _GradusLessonBar GradusLessonBar;
+GradusLessonBar *gradus_window_get_lesson_bar (GradusWindow *self);
 /* What keeps the run panel on the model (gradus-run-binding.h). */
 GradusRunBinding *gradus_window_get_run_binding (GradusWindow *self);
 
@@ -44,6 +47,11 @@ gboolean gradus_window_restore (GradusWindow *self, const char *autosave, const 
                                 GError **error);
 /* Writes the autosave now if there is unsaved work; returns its path or NULL. */
 const char *gradus_window_autosave_now (GradusWindow *self);
+/* The question about a data file outside the document's folder, while it is
+ * shown (responses "allow": for this document, "refuse"), or NULL. */
+GtkWindow  *gradus_window_get_data_dialog (GradusWindow *self);
+/* Whether the last autosave failed (the user was told once, in a toast). */
+gboolean    gradus_window_get_autosave_failing (GradusWindow *self);
 /* The last message shown to the user (a refused wire, an error), or NULL. */
 const char *gradus_window_get_last_message (GradusWindow *self);
 /* Shows a toast and remembers it as the last message. */

@@ -110,14 +110,16 @@ run_steps (Fixture *f, gint64 steps)
 
 /* ---------------------------------------------------------------- the reference */
 
-/* The lines of `gradus run FILE --steps N --print every`, parsed. */
+/* The lines of `gradus run FILE --steps N --print every [--function F]`,
+ * parsed (every line, run.also ones too). */
 static GPtrArray *
-gradus_run_lines (const char *path, gint64 steps)
+gradus_run_all_lines (const char *path, gint64 steps, const char *function)
 {
   const char *binary = g_getenv ("GRADUS_BINARY");
   g_assert_nonnull (binary);
   g_autofree char *steps_text = g_strdup_printf ("%" G_GINT64_FORMAT, steps);
-  const char *argv[] = { binary, "run", path, "--steps", steps_text, "--print", "every", NULL };
+  const char *argv[] = { binary, "run", path, "--steps", steps_text, "--print", "every",
+                         function ? "--function" : NULL, function, NULL };
   g_autofree char *out = NULL, *err = NULL;
   gint status = 0;
   g_autoptr (GError) error = NULL;
@@ -135,6 +137,14 @@ gradus_run_lines (const char *path, gint64 steps)
     g_assert_true (json_parser_load_from_data (parser, texts[i], -1, NULL));
     g_ptr_array_add (lines, json_node_copy (json_parser_get_root (parser)));
   }
+  return lines;
+}
+
+/* The same, a line per call of a file with one function. */
+static GPtrArray *
+gradus_run_lines (const char *path, gint64 steps)
+{
+  GPtrArray *lines = gradus_run_all_lines (path, steps, NULL);
   g_assert_cmpint (lines->len, ==, steps);
   return lines;
 }
@@ -265,6 +275,79 @@ test_example (gconstpointer data)
                     top->share * 100);
     g_assert_cmpfloat_with_epsilon (share, 1.0, 1e-9);
   }
+  fixture_close (&f);
+}
+
+/* A file with several functions: Run calls run.function and, every 50
+ * calls, the run.also function "validate" with its own feeds, whose outputs
+ * are series of their own (a value after calls 49 and 99, NaN between), all
+ * equal to what `gradus run` prints; the chooser then picks "validate" alone,
+ * as `gradus run --function validate` calls it. */
+static void
+test_also_functions (void)
+{
+  g_autofree char *path = example_path ("mlp-dropout-digits.gradus");
+  Fixture f;
+  fixture_open_file (&f, path);
+  g_assert_null (gradus_run_panel_get_function (f.panel));
+  g_assert_cmpint (run_steps (&f, 100), ==, GRADUS_RUN_COMPLETED);
+  g_assert_null (gradus_run_panel_get_error (f.panel));
+  g_autoptr (GPtrArray) lines = gradus_run_all_lines (path, 100, NULL);
+  GArray *train = gradus_run_panel_get_series (f.panel, "out:0");
+  GArray *loss = gradus_run_panel_get_series (f.panel, "validate/out:0");
+  GArray *accuracy = gradus_run_panel_get_series (f.panel, "validate/out:1");
+  g_assert_nonnull (train);
+  g_assert_nonnull (loss);
+  g_assert_nonnull (accuracy);
+  g_assert_cmpuint (loss->len, ==, 100);
+  g_assert_cmpuint (accuracy->len, ==, 100);
+  guint n_validate = 0, n_train = 0;
+  for (guint i = 0; i < lines->len; i++) {
+    JsonObject *line = json_node_get_object (lines->pdata[i]);
+    gint64 step = json_object_get_int_member (line, "step");
+    JsonArray *outputs = json_object_get_array_member (line, "outputs");
+    if (g_strcmp0 (json_object_get_string_member (line, "function"), "validate") == 0) {
+      g_assert_true (step == 49 || step == 99);
+      g_assert_true (same_value (json_number (json_array_get_element (outputs, 0)),
+                                 g_array_index (loss, double, step), GRD_DTYPE_FLOAT32));
+      g_assert_true (same_value (json_number (json_array_get_element (outputs, 1)),
+                                 g_array_index (accuracy, double, step), GRD_DTYPE_FLOAT32));
+      n_validate++;
+    } else {
+      g_assert_true (same_value (json_number (json_array_get_element (outputs, 0)),
+                                 g_array_index (train, double, step), GRD_DTYPE_FLOAT32));
+      n_train++;
+    }
+  }
+  g_assert_cmpuint (n_validate, ==, 2);
+  g_assert_cmpuint (n_train, ==, 100);
+  /* No value where validate was not called. */
+  for (guint i = 0; i < 100; i++)
+    if (i != 49 && i != 99)
+      g_assert_true (isnan (g_array_index (loss, double, i)));
+  /* Their plot: one, with both series. */
+  guint n_also_plots = 0;
+  GPtrArray *plots = gradus_run_panel_get_plots (f.panel);
+  for (guint i = 0; i < plots->len; i++)
+    if (g_str_has_prefix (gradus_plot_get_title (plots->pdata[i]), "validate")) {
+      g_assert_cmpuint (gradus_plot_get_n_series (plots->pdata[i]), ==, 2);
+      n_also_plots++;
+    }
+  g_assert_cmpuint (n_also_plots, ==, 1);
+
+  /* The chooser: validate alone. */
+  g_assert_true (gradus_run_panel_set_function (f.panel, "validate"));
+  g_assert_cmpstr (gradus_run_panel_get_function (f.panel), ==, "validate");
+  g_assert_cmpint (gradus_run_panel_get_n_calls (f.panel), ==, 0);
+  g_assert_null (gradus_run_panel_get_series (f.panel, "validate/out:0"));
+  g_assert_cmpint (run_steps (&f, 3), ==, GRADUS_RUN_COMPLETED);
+  g_autoptr (GPtrArray) alone = gradus_run_all_lines (path, 3, "validate");
+  g_assert_cmpuint (alone->len, ==, 3);
+  check_against (&f, alone, "validate alone");
+  /* Back to the file's run function, with its also function. */
+  g_assert_true (gradus_run_panel_set_function (f.panel, "train"));
+  g_assert_null (gradus_run_panel_get_function (f.panel));
+  g_assert_nonnull (gradus_run_panel_get_series (f.panel, "validate/out:0"));
   fixture_close (&f);
 }
 
@@ -836,5 +919,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/run/errors", test_errors);
   g_test_add_func ("/ui/run/feed-override", test_feed_override);
   g_test_add_func ("/ui/run/backends", test_backends);
+  g_test_add_func ("/ui/run/also-functions", test_also_functions);
   return g_test_run ();
 }

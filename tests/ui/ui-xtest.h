@@ -27,6 +27,11 @@ ui_xtest_init (void)
   ui_xtest.button = (int (*) (Display *, unsigned int, int, unsigned long)) dlsym (lib, "XTestFakeButtonEvent");
   ui_xtest.key = (int (*) (Display *, unsigned int, int, unsigned long)) dlsym (lib, "XTestFakeKeyEvent");
   g_assert_true (ui_xtest.motion && ui_xtest.button && ui_xtest.key);
+  /* A key held past the server's repeat delay (a slow handler, a sanitizer
+   * build) would otherwise repeat: one Ctrl+V became dozens of pastes. */
+  Display *dpy = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
+  XAutoRepeatOff (dpy);
+  XSync (dpy, False);
 }
 
 static inline Display *

@@ -16,8 +16,9 @@
 #define MARGIN_BOTTOM 26.0
 
 typedef struct {
-  char   *name;
-  GArray *values;
+  char    *name;
+  GArray  *values;
+  gboolean sparse;   /* NaN is "no value at that call": points joined over the gaps */
 } Series;
 
 struct _GradusPlot {
@@ -255,6 +256,35 @@ index_range (GArray *values, double lo, double hi, guint *a, guint *b)
   return *a <= *b;
 }
 
+/* A series with values at some calls only (a function called every N
+ * calls): each value a dot, joined by a line across the calls between. */
+static void
+draw_sparse_series (cairo_t *cr, const Frame *f, GArray *values)
+{
+  guint a, b;
+  if (!index_range (values, f->x0, f->x1, &a, &b))
+    return;
+  const double *v = (const double *) values->data;
+  gboolean pen = FALSE;
+  for (guint i = a; i <= b; i++) {
+    if (!usable (f, v[i]))
+      continue;
+    double x = to_px (f, i), y = to_py (f, scale_y (f, v[i]));
+    if (pen)
+      cairo_line_to (cr, x, y);
+    else
+      cairo_move_to (cr, x, y);
+    pen = TRUE;
+  }
+  cairo_stroke (cr);
+  for (guint i = a; i <= b; i++)
+    if (usable (f, v[i])) {
+      cairo_new_sub_path (cr);
+      cairo_arc (cr, to_px (f, i), to_py (f, scale_y (f, v[i])), 2.5, 0, 2 * G_PI);
+    }
+  cairo_fill (cr);
+}
+
 static void
 draw_series (cairo_t *cr, const Frame *f, GArray *values)
 {
@@ -363,7 +393,11 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
   for (guint s = 0; s < self->series->len; s++) {
     const double *c = palette[s % G_N_ELEMENTS (palette)];
     cairo_set_source_rgb (cr, c[0], c[1], c[2]);
-    draw_series (cr, f, ((Series *) g_ptr_array_index (self->series, s))->values);
+    Series *series = g_ptr_array_index (self->series, s);
+    if (series->sparse)
+      draw_sparse_series (cr, f, series->values);
+    else
+      draw_series (cr, f, series->values);
   }
   cairo_restore (cr);
 
@@ -797,6 +831,14 @@ gradus_plot_add_series (GradusPlot *self, const char *name, GArray *values)
   s->values = g_array_ref (values);
   g_ptr_array_add (self->series, s);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+gradus_plot_add_sparse_series (GradusPlot *self, const char *name, GArray *values)
+{
+  g_return_if_fail (GRADUS_IS_PLOT (self) && self->mode == GRADUS_PLOT_LINES);
+  gradus_plot_add_series (self, name, values);
+  ((Series *) g_ptr_array_index (self->series, self->series->len - 1))->sparse = TRUE;
 }
 
 guint

@@ -24,6 +24,9 @@ const char    *gradus_plot_get_title (GradusPlot *self);
 /* LINES: the plot keeps a reference to `values` (doubles, one per call), which
  * the owner appends to; call gradus_plot_changed() after appending. */
 void     gradus_plot_add_series (GradusPlot *self, const char *name, GArray *values);
+/* LINES: a series with values at some calls only, NaN at the others (a
+ * function called every N calls): drawn as dots joined across the gaps. */
+void     gradus_plot_add_sparse_series (GradusPlot *self, const char *name, GArray *values);
 guint    gradus_plot_get_n_series (GradusPlot *self);
 /* What it shows: LINES the calls of its longest series, else the value's elements (0: none). */
 guint    gradus_plot_get_n_points (GradusPlot *self);

@@ -4,6 +4,7 @@
 #include "gradus-run-panel-private.h"
 #include "gradus-feed-editor.h"
 #include "gradus-plot-card.h"
+#include "gradus-run-data.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -15,6 +16,8 @@ gradus_run_panel_clear_document (GradusRunPanel *self)
   gradus_run_panel_clear_last_call (self);
   g_clear_pointer (&self->fn, grd_function_free);
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
+  g_array_set_size (self->also, 0);
+  g_ptr_array_set_size (self->also_names, 0);
   g_clear_pointer (&self->doc, grd_document_free);
   g_array_set_size (self->inputs, 0);
   g_array_set_size (self->roots, 0);
@@ -75,6 +78,8 @@ build_plots (GradusRunPanel *self)
     if (s->scalar) {
       /* One y axis per kind of series: each output (a loss, an accuracy) in a
        * plot of its own, the shared variables together. */
+      if (i >= self->n_outputs + self->shared->len)
+        break;   /* the also functions' outputs, plotted below */
       if (is_output)
         outputs = add_plot (self, GRADUS_PLOT_LINES, s->label);
       else if (!shared)
@@ -82,8 +87,24 @@ build_plots (GradusRunPanel *self)
       gradus_plot_add_series (is_output ? outputs : shared, s->label, s->values);
     }
   }
+  /* Each also function: its scalar outputs together, a point where it was called. */
+  guint first_also = self->n_outputs + self->shared->len;
+  for (guint a = 0, i = first_also; a < self->also->len; a++) {
+    GradusRunAlso *also = &g_array_index (self->also, GradusRunAlso, a);
+    g_autofree char *title = g_strdup_printf (_("%s, every %d calls"),
+                                              (char *) self->also_names->pdata[a], also->every);
+    GradusPlot *plot = NULL;
+    for (gint k = 0; k < grd_function_n_outputs (also->fn); k++, i++) {
+      GradusRunSeries *s = g_ptr_array_index (self->slots, i);
+      if (!s->scalar)
+        continue;
+      if (!plot)
+        plot = add_plot (self, GRADUS_PLOT_LINES, title);
+      gradus_plot_add_sparse_series (plot, s->label, s->values);
+    }
+  }
   /* Vectors and matrices after the lines, each in a small plot of its own. */
-  for (guint i = 0; i < self->slots->len; i++) {
+  for (guint i = 0; i < first_also; i++) {
     GradusRunSeries *s = g_ptr_array_index (self->slots, i);
     if (s->scalar)
       continue;
@@ -127,13 +148,111 @@ static gboolean
 rebuild_feeds (GradusRunPanel *self, GError **error)
 {
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
-  self->feeds = grd_document_feeds (self->doc, self->overrides, error);
+  self->feeds = self->function
+                ? grd_document_feeds_named (self->doc, self->function, NULL, self->overrides, error)
+                : grd_document_feeds (self->doc, self->overrides, error);
   if (self->feeds && self->feeds->len != self->inputs->len) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%u feeds for %u inputs"), self->feeds->len,
                  self->inputs->len);
     g_clear_pointer (&self->feeds, g_ptr_array_unref);
   }
   return self->feeds != NULL;
+}
+
+static void
+also_clear (gpointer data)
+{
+  GradusRunAlso *also = data;
+  g_clear_pointer (&also->fn, grd_function_free);
+  g_clear_pointer (&also->feeds, g_ptr_array_unref);
+}
+
+GArray *
+gradus_run_panel_also_new (void)
+{
+  GArray *also = g_array_new (FALSE, TRUE, sizeof (GradusRunAlso));
+  g_array_set_clear_func (also, also_clear);
+  return also;
+}
+
+/* run.also of the file, when Run calls the file's run function: each
+ * function compiled with its feeds; with `add_series`, a series per output
+ * after the shared ones. */
+static gboolean
+compile_also (GradusRunPanel *self, gboolean add_series, GError **error)
+{
+  g_array_set_size (self->also, 0);
+  g_ptr_array_set_size (self->also_names, 0);
+  if (self->function)
+    return TRUE;
+  g_autoptr (GPtrArray) entries = grd_document_run_also (self->doc, error);
+  if (!entries)
+    return FALSE;
+  JsonObject *top = json_node_get_object (grd_document_root (self->doc));
+  for (guint i = 0; i < entries->len; i++) {
+    GrdRunAlso *entry = g_ptr_array_index (entries, i);
+    g_autoptr (GradusRunCompiled) c = gradus_run_compile (self->doc, entry->function,
+                                                          self->backend, error);
+    GPtrArray *feeds = c ? grd_document_feeds_named (self->doc, entry->function, entry->feeds,
+                                                     NULL, error) : NULL;
+    if (!feeds) {
+      g_prefix_error (error, _("run.also %s: "), entry->function);
+      return FALSE;
+    }
+    GradusRunAlso also = { .fn = g_steal_pointer (&c->fn), .feeds = feeds, .every = entry->every };
+    g_array_append_val (self->also, also);
+    g_ptr_array_add (self->also_names, g_strdup (entry->function));
+    for (guint k = 0; add_series && k < c->outputs->len; k++) {
+      GradusRunSeries *out = c->outputs->pdata[k];
+      g_autofree char *name = g_strdup_printf ("%s/%s", entry->function, out->name);
+      g_autofree char *label = gradus_run_ref_label (top, out->ref);
+      g_ptr_array_add (self->slots, gradus_run_series_new (name, out->ref, label, out->scalar));
+    }
+  }
+  return TRUE;
+}
+
+/* The chooser shows the file's functions when it has several, the one Run
+ * calls selected. */
+static void
+update_function_chooser (GradusRunPanel *self)
+{
+  g_auto (GStrv) names = self->doc ? grd_document_function_names (self->doc) : NULL;
+  guint n = names ? g_strv_length (names) : 0;
+  gtk_widget_set_visible (self->function_box, n > 1);
+  if (n <= 1)
+    return;
+  g_autofree char *run_name = self->function ? g_strdup (self->function)
+                                             : grd_document_run_function (self->doc, NULL);
+  guint selected = 0;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (names[i], run_name) == 0)
+      selected = i;
+  self->updating_function = TRUE;
+  g_autoptr (GtkStringList) model = gtk_string_list_new ((const char *const *) names);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (self->function_drop), G_LIST_MODEL (model));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->function_drop), selected);
+  self->updating_function = FALSE;
+}
+
+gboolean
+gradus_run_panel_set_function (GradusRunPanel *self, const char *name)
+{
+  g_return_val_if_fail (GRADUS_IS_RUN_PANEL (self), FALSE);
+  if (self->worker)
+    return FALSE;
+  /* The file's run function is NULL: it calls its run.also functions too. */
+  g_autofree char *run_name = self->doc ? grd_document_run_function (self->doc, NULL) : NULL;
+  g_free (self->function);
+  self->function = name && g_strcmp0 (name, run_name) != 0 ? g_strdup (name) : NULL;
+  g_hash_table_remove_all (self->overrides);
+  return gradus_run_panel_build_document (self);
+}
+
+const char *
+gradus_run_panel_get_function (GradusRunPanel *self)
+{
+  return self->function;
 }
 
 gboolean
@@ -144,13 +263,29 @@ gradus_run_panel_build_document (GradusRunPanel *self)
   gradus_run_panel_set_status (self, FALSE, "%s", "");
   if (!self->root)
     return FALSE;
-  self->doc = grd_document_new_from_json (self->root, self->path, GRD_DOCUMENT_STRICT, &error);
+  GrdLimits limits;
+  grd_limits_init (&limits);
+  limits.allowed_data = (const char *const *) self->allowed_data->pdata;
+  self->doc = grd_document_new_from_json_with_limits (self->root, self->path, GRD_DOCUMENT_STRICT,
+                                                      &limits, &error);
+  /* A chosen function that an edit removed: back to the file's. */
+  if (self->doc && self->function) {
+    g_auto (GStrv) names = grd_document_function_names (self->doc);
+    if (!g_strv_contains ((const char *const *) names, self->function))
+      g_clear_pointer (&self->function, g_free);
+  }
+  update_function_chooser (self);
   g_autoptr (GradusRunCompiled) compiled = self->doc
-                                           ? gradus_run_compile (self->doc, NULL, self->backend, &error)
+                                           ? gradus_run_compile (self->doc, self->function,
+                                                                 self->backend, &error)
                                            : NULL;
   if (compiled) {
     take_compiled (self, compiled, FALSE);
     gradus_run_collect_shared (self->doc, self->shared, self->slots);
+    if (!compile_also (self, TRUE, &error))
+      g_clear_pointer (&self->fn, grd_function_free);
+  }
+  if (self->fn) {
     /* Feed edits for inputs that are gone; then, if the edits no longer fit
      * the inputs, the file's feeds. */
     GHashTableIter iter;
@@ -177,6 +312,15 @@ gradus_run_panel_build_document (GradusRunPanel *self)
   gradus_run_panel_update_actions (self);
   /* Results are gone: whoever shows them (the canvas's values, a NaN badge) follows. */
   g_signal_emit (self, gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_CLEARED], 0);
+  /* Refused for a data file outside the folder: the editor may ask the user. */
+  if (error) {
+    g_autoptr (GPtrArray) outside =
+      gradus_run_data_outside (self->root, self->path,
+                               (const char *const *) self->allowed_data->pdata);
+    if (outside->len > 0)
+      g_signal_emit (self, gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_DATA_REFUSED], 0,
+                     outside->pdata[0]);
+  }
   return error == NULL;
 }
 
@@ -191,8 +335,12 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
    * feeds edited in the panel (build_document drops those that no longer fit). */
   /* Saving an untitled graph gives it a path: the same document still. */
   gboolean new_file = self->path && g_strcmp0 (path, self->path) != 0;
-  if (new_file)
+  if (new_file) {
     g_hash_table_remove_all (self->overrides);
+    /* What the user allowed was for that document. */
+    g_ptr_array_set_size (self->allowed_data, 0);
+    g_ptr_array_add (self->allowed_data, NULL);
+  }
   g_free (self->path);
   self->path = g_strdup (path);
   gboolean ok = gradus_run_panel_build_document (self);
@@ -210,6 +358,17 @@ gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root, const char 
   if (!self->root)
     gradus_run_panel_set_status (self, FALSE, _("No document"));
   return ok;
+}
+
+void
+gradus_run_panel_allow_data (GradusRunPanel *self, const char *path)
+{
+  g_return_if_fail (GRADUS_IS_RUN_PANEL (self) && path);
+  if (self->worker)
+    return;
+  /* Before the NULL that ends the list. */
+  g_ptr_array_insert (self->allowed_data, self->allowed_data->len - 1, g_strdup (path));
+  gradus_run_panel_build_document (self);
 }
 
 void
@@ -245,11 +404,16 @@ gradus_run_panel_set_backend (GradusRunPanel *self, GrdBackend backend)
   g_array_set_size (self->roots, 0);
   g_ptr_array_set_size (self->input_ids, 0);
   gradus_run_panel_set_status (self, FALSE, _("Compiled for %s"), grd_backend_name (backend));
-  g_autoptr (GradusRunCompiled) compiled = gradus_run_compile (self->doc, NULL, backend, &error);
+  for (guint i = 0; i < self->also->len; i++)
+    grd_function_sync (g_array_index (self->also, GradusRunAlso, i).fn, NULL);
+  g_autoptr (GradusRunCompiled) compiled = gradus_run_compile (self->doc, self->function, backend,
+                                                               &error);
   /* Keep the output series (the plots hold them). */
   if (compiled)
     take_compiled (self, compiled, TRUE);
-  else
+  if (compiled && !compile_also (self, FALSE, &error))
+    g_clear_pointer (&self->fn, grd_function_free);
+  if (!self->fn)
     gradus_run_panel_set_status (self, TRUE, "%s", error->message);
   gradus_run_panel_update_actions (self);
   return self->fn != NULL;

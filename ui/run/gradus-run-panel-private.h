@@ -23,8 +23,12 @@ struct _GradusRunPanel {
   GArray             *shared;        /* GrdRef: every shared variable, file order */
   GPtrArray          *input_ids;
   GHashTable         *overrides;     /* input id -> JsonNode */
-  GPtrArray          *slots;         /* GradusRunSeries*: outputs, then shared */
+  GPtrArray          *slots;         /* GradusRunSeries*: outputs, shared, also outputs */
   gint                n_outputs;
+  GArray             *also;          /* GradusRunAlso: the run.also functions Run calls too */
+  GPtrArray          *also_names;    /* their names */
+  char               *function;      /* the function Run calls; NULL: the file's run.function */
+  GPtrArray          *allowed_data;  /* data files allowed outside the folder, NULL-terminated */
   GrdBackend          backend;
   gboolean            nan_guard;
   gint64              n_calls;
@@ -54,6 +58,9 @@ struct _GradusRunPanel {
   GtkWidget          *plots_box;
   GtkWidget          *feed_editor;
   GtkWidget          *profile_view;
+  GtkWidget          *function_box;
+  GtkWidget          *function_drop;
+  gboolean            updating_function;
 };
 
 enum {
@@ -61,6 +68,7 @@ enum {
   GRADUS_RUN_PANEL_SIGNAL_NAN_FOUND,
   GRADUS_RUN_PANEL_SIGNAL_RUNNING_CHANGED,
   GRADUS_RUN_PANEL_SIGNAL_CLEARED,
+  GRADUS_RUN_PANEL_SIGNAL_DATA_REFUSED,
   GRADUS_RUN_PANEL_N_SIGNALS
 };
 extern guint gradus_run_panel_signals[GRADUS_RUN_PANEL_N_SIGNALS];
@@ -72,6 +80,7 @@ void     gradus_run_panel_update_actions (GradusRunPanel *self);
 void     gradus_run_panel_drop_focus_within (GtkWidget *widget);
 
 /* gradus-run-panel-document.c */
+GArray  *gradus_run_panel_also_new (void);
 gboolean gradus_run_panel_build_document (GradusRunPanel *self);
 void     gradus_run_panel_clear_document (GradusRunPanel *self);
 gboolean gradus_run_panel_on_feed_apply (GradusRunPanel *self, const char *input,

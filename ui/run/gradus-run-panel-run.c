@@ -142,6 +142,8 @@ start_run (GradusRunPanel *self, gint64 n_steps)
     .first_step = self->n_calls,
     .n_steps = n_steps,
     .nan_guard = self->nan_guard,
+    .also = (GradusRunAlso *) self->also->data,
+    .n_also = self->also->len,
   };
   g_clear_pointer (&self->error, g_free);
   self->run_target = n_steps;

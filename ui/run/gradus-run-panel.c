@@ -243,6 +243,16 @@ on_backend_selected (GtkDropDown *drop, GParamSpec *pspec, GradusRunPanel *self)
   self->updating_backend = FALSE;
 }
 
+static void
+on_function_selected (GtkDropDown *drop, GParamSpec *pspec, GradusRunPanel *self)
+{
+  if (self->updating_function)
+    return;
+  GtkStringObject *item = gtk_drop_down_get_selected_item (drop);
+  if (item)
+    gradus_run_panel_set_function (self, gtk_string_object_get_string (item));
+}
+
 static gboolean
 on_feed_apply (GradusFeedEditor *editor, const char *input, const char *text,
                GradusRunPanel *self)
@@ -269,6 +279,10 @@ gradus_run_panel_finalize (GObject *object)
   gradus_run_panel_clear_last_call (self);
   g_clear_pointer (&self->fn, grd_function_free);
   g_clear_pointer (&self->feeds, g_ptr_array_unref);
+  g_array_unref (self->also);
+  g_ptr_array_unref (self->also_names);
+  g_ptr_array_unref (self->allowed_data);
+  g_free (self->function);
   g_clear_pointer (&self->doc, grd_document_free);
   g_clear_pointer (&self->root, json_node_unref);
   g_free (self->path);
@@ -310,6 +324,9 @@ gradus_run_panel_class_init (GradusRunPanelClass *klass)
   gtk_widget_class_bind_template_child (wc, GradusRunPanel, profile_view);
   gtk_widget_class_bind_template_callback (wc, on_backend_selected);
   gtk_widget_class_bind_template_callback (wc, on_feed_apply);
+  gtk_widget_class_bind_template_callback (wc, on_function_selected);
+  gtk_widget_class_bind_template_child (wc, GradusRunPanel, function_box);
+  gtk_widget_class_bind_template_child (wc, GradusRunPanel, function_drop);
 
   gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_FINISHED] =
     g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -323,6 +340,9 @@ gradus_run_panel_class_init (GradusRunPanelClass *klass)
   gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_CLEARED] =
     g_signal_new ("cleared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
+  gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_DATA_REFUSED] =
+    g_signal_new ("data-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -335,6 +355,10 @@ gradus_run_panel_init (GradusRunPanel *self)
   self->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) json_node_unref);
   self->slots = g_ptr_array_new_with_free_func (gradus_run_series_free);
+  self->also = gradus_run_panel_also_new ();
+  self->also_names = g_ptr_array_new_with_free_func (g_free);
+  self->allowed_data = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->allowed_data, NULL);
   self->plots = g_ptr_array_new ();
   self->profile = gradus_profile_rows_new ();
   self->nan_guard = TRUE;

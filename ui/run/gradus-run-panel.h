@@ -13,6 +13,10 @@
  *                                         non-finite value ("" if none was found)
  *   "running-changed" (gboolean running)
  *   "cleared"                             the results are gone (new document, Reset)
+ *   "data-refused" (const char *path)     the document reads a data file outside its
+ *                                         folder that is not allowed (the build
+ *                                         failed); gradus_run_panel_allow_data()
+ *                                         allows it for this document
  */
 #pragma once
 
@@ -34,6 +38,16 @@ GtkWidget  *gradus_run_panel_new (void);
  * running run is stopped first. `path` resolves data-set paths; may be NULL. */
 gboolean    gradus_run_panel_set_document (GradusRunPanel *self, JsonNode *root,
                                            const char *path);
+/* Which function Run calls, in a file with several: NULL (or the file's
+ * run.function) is that one with its run.also functions; another name calls
+ * that function alone, fed from run.feeds, as `gradus run --function NAME`.
+ * Results are reset. The window shows a chooser for it. */
+gboolean    gradus_run_panel_set_function (GradusRunPanel *self, const char *name);
+/* The function chosen, or NULL for the file's run function. */
+const char *gradus_run_panel_get_function (GradusRunPanel *self);
+/* Allows the data file (or folder) `path` outside the document's folder for
+ * this document (until another file is set) and builds the document again. */
+void        gradus_run_panel_allow_data (GradusRunPanel *self, const char *path);
 /* The status line as shown ("Ready: …", "10 calls in 0.1 ms …"). */
 const char *gradus_run_panel_get_status (GradusRunPanel *self);
 /* Shows `message` as the error of the document (the editor says it better
@@ -69,7 +83,9 @@ gboolean    gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, 
 /* Calls made since the document was set or reset. */
 gint64      gradus_run_panel_get_n_calls (GradusRunPanel *self);
 /* The stored values of a scalar series: "out:N", an output reference of the
- * file's function ("mse", "g:0") or a shared variable's id. NULL for unknown
+ * file's function ("mse", "g:0") or a shared variable's id; "NAME/out:N" for
+ * an output of the run.also function NAME (one value per call of the main
+ * function, NaN after the calls where NAME was not called). NULL for unknown
  * names and for values that are not scalars. Owned by the panel. */
 GArray     *gradus_run_panel_get_series (GradusRunPanel *self, const char *name);
 /* The latest value of any output or shared variable (borrowed), or NULL. */

@@ -91,6 +91,7 @@ worker_unref (gpointer data)
   g_free ((gpointer) w->setup.inputs);
   g_free ((gpointer) w->setup.roots);
   g_free ((gpointer) w->setup.shared);
+  g_free ((gpointer) w->setup.also);
   g_mutex_clear (&w->lock);
   g_free (w);
 }
@@ -362,6 +363,36 @@ queue_batch_locked (GradusRunWorker *w)
   }
 }
 
+/* run.also after main call `step`: each function whose turn it is is called
+ * with its own feeds (call number: how many times it was called before);
+ * its outputs go to `values` (new references; NULL where not called). */
+static gboolean
+call_also (GradusRunWorker *w, gint64 step, GrdTensor **values, GError **error)
+{
+  const GradusRunSetup *s = &w->setup;
+  for (gint a = 0; a < s->n_also; a++) {
+    const GradusRunAlso *also = &s->also[a];
+    gint n_in = grd_function_n_inputs (also->fn), n_out = grd_function_n_outputs (also->fn);
+    if ((step + 1) % also->every == 0) {
+      gint64 call = (step + 1) / also->every - 1;
+      g_autofree GrdTensor **inputs = g_new0 (GrdTensor *, MAX (n_in, 1));
+      gboolean ok = TRUE;
+      for (gint j = 0; j < n_in && ok; j++)
+        ok = (inputs[j] = grd_feed_next (g_ptr_array_index (also->feeds, j), call, error)) != NULL;
+      ok = ok && grd_function_call (also->fn, inputs, values, error)
+           && grd_function_sync (also->fn, error);
+      for (gint j = 0; j < n_in; j++)
+        g_clear_pointer (&inputs[j], grd_tensor_unref);
+      if (!ok) {
+        g_prefix_error (error, "call %" G_GINT64_FORMAT ", also function %d: ", step, a + 1);
+        return FALSE;
+      }
+    }
+    values += n_out;
+  }
+  return TRUE;
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -400,8 +431,15 @@ worker_main (gpointer data)
         values[j] = outputs[j];
       for (gint j = 0; j < n_sh; j++)
         values[n_out + j] = grd_graph_get_value (s->graph, s->shared[j]);
+      for (gint j = n_out + n_sh; j < w->n_slots; j++)
+        values[j] = NULL;
+      if (!call_also (w, step, values + n_out + n_sh, &error)) {
+        result.end = GRADUS_RUN_FAILED;
+        result.error = error;
+      }
+      /* The guard watches the main function (its probe knows only that one). */
       if (s->nan_guard)
-        for (gint j = 0; j < w->n_slots && result.nan_slot < 0; j++)
+        for (gint j = 0; j < n_out + n_sh && result.nan_slot < 0; j++)
           if (!gradus_run_tensor_is_finite (values[j])) {
             result.nan_slot = j;
             result.nan_step = step;
@@ -421,13 +459,20 @@ worker_main (gpointer data)
         if (v && v->size == 1) {
           double x = grd_tensor_get (v, 0);
           g_array_append_val (w->pending->scalars[j], x);
+        } else if (!v && j >= n_out + n_sh) {
+          /* an also function not called after this call */
+          double gap = NAN;
+          g_array_append_val (w->pending->scalars[j], gap);
         }
         if (copy_latest && v) {
           if (w->pending->latest[j])
             grd_tensor_unref (w->pending->latest[j]);
-          w->pending->latest[j] = j < n_out ? grd_tensor_ref (v) : grd_tensor_copy (v);
+          w->pending->latest[j] = j < n_out || j >= n_out + n_sh ? grd_tensor_ref (v)
+                                                                 : grd_tensor_copy (v);
         }
       }
+      for (gint j = n_out + n_sh; j < w->n_slots; j++)
+        g_clear_pointer (&values[j], grd_tensor_unref);
       queue_batch_locked (w);
       g_mutex_unlock (&w->lock);
 
@@ -481,6 +526,9 @@ gradus_run_worker_start (const GradusRunSetup *setup, GradusRunBatchFunc on_batc
   w->on_done = on_done;
   w->user_data = user_data;
   w->n_slots = grd_function_n_outputs (setup->fn) + setup->n_shared;
+  w->setup.also = g_memdup2 (setup->also, sizeof (GradusRunAlso) * MAX (setup->n_also, 0));
+  for (gint i = 0; i < setup->n_also; i++)
+    w->n_slots += grd_function_n_outputs (setup->also[i].fn);
   w->result.nan_slot = -1;
   w->last_inputs = g_new0 (GrdTensor *, MAX (setup->n_inputs, 1));
   w->last_shared = g_new0 (GrdTensor *, MAX (setup->n_shared, 1));

@@ -12,6 +12,14 @@ G_BEGIN_DECLS
 
 typedef struct _GradusRunWorker GradusRunWorker;
 
+/* run.also: another function called after every `every`-th call of the main
+ * one (after calls every - 1, 2 every - 1, ...), with its own feeds. */
+typedef struct {
+  GrdFunction   *fn;
+  GPtrArray     *feeds;        /* GrdFeed*, one per input of fn */
+  gint           every;
+} GradusRunAlso;
+
 typedef struct {
   GrdGraph      *graph;
   GrdFunction   *fn;
@@ -25,10 +33,14 @@ typedef struct {
   gint64         first_step;   /* call number of the first call (feeds use it) */
   gint64         n_steps;
   gboolean       nan_guard;
+  const GradusRunAlso *also;   /* n_also of them, owned by the caller like fn */
+  gint           n_also;
 } GradusRunSetup;
 
 /* What happened since the previous batch. Slots are the function's outputs,
- * then the shared variables of the setup. */
+ * then the shared variables of the setup, then the outputs of each also
+ * function: one value per main call there too, NaN after the calls where it
+ * was not called. */
 typedef struct {
   gint64      first_step;
   gint64      n_calls;

@@ -6,6 +6,7 @@
 #include "gradus-plot.h"
 
 #include <cairo-svg.h>
+#include <glib/gi18n.h>
 #include <string.h>
 #include <math.h>
 #include <pango/pangocairo.h>
@@ -424,7 +425,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
 
   if (n == 0) {
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, "no calls yet", 0.5, 0.5, 12);
+    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no calls yet"), 0.5, 0.5, 12);
   }
 
   if (self->dragging) {
@@ -442,7 +443,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     cairo_line_to (cr, x, f->py + f->ph);
     cairo_stroke (cr);
     g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-    g_ptr_array_add (lines, g_strdup_printf ("call %.0f", call));
+    g_ptr_array_add (lines, g_strdup_printf (_("call %.0f"), call));
     for (guint s = 0; s < self->series->len; s++) {
       Series *series = g_ptr_array_index (self->series, s);
       if (call < series->values->len) {
@@ -525,7 +526,7 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
 {
   char buf[64];
   if (!self->value || self->rows == 0 || self->cols == 0) {
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, "no value yet", 0.5, 0.5, 12);
+    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no value yet"), 0.5, 0.5, 12);
     return;
   }
   /* Leave room for the colour bar. */
@@ -952,7 +953,7 @@ gradus_plot_export_png (GradusPlot *self, const char *path, int width, int heigh
   cairo_status_t status = cairo_surface_write_to_png (surface, path);
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s: %s", path,
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("could not write %s: %s"), path,
                  cairo_status_to_string (status));
     return FALSE;
   }
@@ -970,7 +971,7 @@ gradus_plot_export_svg (GradusPlot *self, const char *path, int width, int heigh
   cairo_status_t status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s: %s", path,
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("could not write %s: %s"), path,
                  cairo_status_to_string (status));
     return FALSE;
   }

@@ -384,7 +384,7 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     }
   }
   finish_y_range (f, lo, hi);
-  draw_axes (cr, f, "call");
+  draw_axes (cr, f, _("call"));
 
   cairo_save (cr);
   cairo_rectangle (cr, f->px, f->py, f->pw, f->ph);
@@ -476,7 +476,7 @@ draw_vector (GradusPlot *self, cairo_t *cr, Frame *f)
       hi = MAX (hi, scale_y (f, self->value[i]));
     }
   finish_y_range (f, lo, hi);
-  draw_axes (cr, f, "index");
+  draw_axes (cr, f, _("index"));
   if (n == 0)
     return;
 

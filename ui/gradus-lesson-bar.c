@@ -3,8 +3,8 @@
 
 #include <glib/gi18n.h>
 
-/* A long lesson scrolls rather than pushing the canvas away. */
-#define MAX_TEXT_HEIGHT 120
+/* A long lesson scrolls rather than pushing the inspector away. */
+#define MAX_TEXT_HEIGHT 240
 
 struct _GradusLessonBar {
   GtkWidget  parent_instance;
@@ -72,8 +72,8 @@ gradus_lesson_bar_init (GradusLessonBar *self)
   self->box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   gtk_widget_set_margin_start (self->box, 12);
   gtk_widget_set_margin_end (self->box, 6);
-  gtk_widget_set_margin_top (self->box, 6);
-  gtk_widget_set_margin_bottom (self->box, 6);
+  gtk_widget_set_margin_top (self->box, 3);
+  gtk_widget_set_margin_bottom (self->box, 3);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   gtk_widget_add_css_class (GTK_WIDGET (self), "view");
 

@@ -1,4 +1,5 @@
-/* gradus-lesson-bar.h: the document's name and description above the canvas,
+/* gradus-lesson-bar.h: the document's name and description (at the head of
+ * the window's right column),
  * the text of a lesson (data/examples/lessons/) or of an example. Hidden when
  * the document has no description; the close button folds it away until the
  * next document. */

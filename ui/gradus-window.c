@@ -5,6 +5,7 @@
  * shortcuts, menus, buttons and tests all go through the same code. */
 #include "gradus-window.h"
 #include "gradus-lesson-bar.h"
+#include "gradus-keyboard.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -1260,6 +1261,7 @@ gradus_window_init (GradusWindow *self)
   self->palette = gradus_palette_new ();
   gtk_widget_set_size_request (self->palette, 200, -1);
   self->canvas = gradus_canvas_new (NULL);
+  gradus_keyboard_attach (GRADUS_CANVAS (self->canvas));
   self->inspector = gradus_inspector_new ();
   gtk_widget_set_size_request (self->inspector, 280, -1);
 
@@ -1290,7 +1292,14 @@ gradus_window_init (GradusWindow *self)
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);
-  gtk_paned_set_end_child (GTK_PANED (inner), self->inspector);
+  /* The document's description heads the inspector's column: the canvas
+   * column keeps its height for the graph and the run panel. */
+  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  self->lesson_bar = gradus_lesson_bar_new ();
+  gtk_box_append (GTK_BOX (side), self->lesson_bar);
+  gtk_widget_set_vexpand (self->inspector, TRUE);
+  gtk_box_append (GTK_BOX (side), self->inspector);
+  gtk_paned_set_end_child (GTK_PANED (inner), side);
   gtk_paned_set_resize_end_child (GTK_PANED (inner), FALSE);
   gtk_paned_set_shrink_end_child (GTK_PANED (inner), FALSE);
   GtkWidget *outer = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
@@ -1302,8 +1311,6 @@ gradus_window_init (GradusWindow *self)
 
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_box_append (GTK_BOX (box), header);
-  self->lesson_bar = gradus_lesson_bar_new ();
-  gtk_box_append (GTK_BOX (box), self->lesson_bar);
   gtk_box_append (GTK_BOX (box), outer);
   self->toasts = adw_toast_overlay_new ();
   adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (self->toasts), box);

@@ -227,6 +227,11 @@ gint         grd_graph_node_n_outputs (GrdGraph *graph, gint node);
 const GrdType *grd_graph_node_type (GrdGraph *graph, gint node, gint output);
 /* For nodes added by grd_graph_grad: the index of the grad node; -1 otherwise. */
 gint         grd_graph_node_owner (GrdGraph *graph, gint node);
+/* For nodes a grad node derived, so that views can name them: the forward
+ * node whose gradient rule made this node, and the forward node whose whole
+ * gradient (d cost / d that node) this node holds; -1 when none. */
+gint         grd_graph_node_grad_of (GrdGraph *graph, gint node);
+gint         grd_graph_node_grad_total_of (GrdGraph *graph, gint node);
 /* For grad nodes: where output `output` points. */
 GrdRef       grd_graph_grad_output (GrdGraph *graph, gint node, gint output);
 const GrdType *grd_graph_ref_type (GrdGraph *graph, GrdRef ref);

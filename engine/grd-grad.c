@@ -258,7 +258,11 @@ expand (GrdGraph *g, GrdRef cost, const GrdRef *wrt, gint n_wrt, const GrdRef *c
     }
     if (!any_needed || !node->op->grad)
       continue;
-    if (!node->op->grad (g, node, acc[i], needed, in_grads, error)) {
+    gint saved_rule = g->grad_rule;
+    g->grad_rule = i;
+    gboolean ruled = node->op->grad (g, node, acc[i], needed, in_grads, error);
+    g->grad_rule = saved_rule;
+    if (!ruled) {
       if (!*error)
         g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "gradient rule failed");
       g_prefix_error (error, "gradient of node '%s' (%s): ", node->id, node->op->name);
@@ -276,6 +280,13 @@ expand (GrdGraph *g, GrdRef cost, const GrdRef *wrt, gint n_wrt, const GrdRef *c
   }
   if (*error)
     return FALSE;
+  /* name the whole gradients for views ("d cost / d h"); the first wins */
+  for (gint i = 0; i < n; i++)
+    for (gint k = 0; acc[i] && k < grd_graph_node (g, i)->n_outputs; k++)
+      if (!grd_ref_is_none (acc[i][k])
+          && grd_graph_node (g, acc[i][k].node)->owner == g->building_grad
+          && grd_graph_node (g, acc[i][k].node)->grad_total_of < 0)
+        grd_graph_node (g, acc[i][k].node)->grad_total_of = i;
   for (gint i = 0; i < n_wrt; i++) {
     GrdRef w = wrt[i];
     GrdRef gr = (w.node < n && acc[w.node]) ? acc[w.node][w.output] : GRD_REF_NONE;

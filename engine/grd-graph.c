@@ -56,6 +56,7 @@ grd_graph_new (void)
   g->nodes = g_ptr_array_new_with_free_func (node_free);
   g->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   g->building_grad = -1;
+  g->grad_rule = -1;
   return g;
 }
 
@@ -111,6 +112,8 @@ add_node (GrdGraph *g, const char *id, GrdNodeKind kind, gint n_outputs, GError 
   n->n_outputs = n_outputs;
   n->types = g_new0 (GrdType, MAX (n_outputs, 1));
   n->owner = g->building_grad;
+  n->grad_of = g->grad_rule;
+  n->grad_total_of = -1;
   grd_attrs_init (&n->attrs);
   g_ptr_array_add (g->nodes, n);
   g_hash_table_insert (g->by_id, n->id, GINT_TO_POINTER (g->nodes->len));
@@ -453,6 +456,18 @@ gint
 grd_graph_node_owner (GrdGraph *g, gint node)
 {
   return grd_graph_node (g, node)->owner;
+}
+
+gint
+grd_graph_node_grad_of (GrdGraph *g, gint node)
+{
+  return grd_graph_node (g, node)->grad_of;
+}
+
+gint
+grd_graph_node_grad_total_of (GrdGraph *g, gint node)
+{
+  return grd_graph_node (g, node)->grad_total_of;
 }
 
 GrdRef

@@ -20,6 +20,8 @@ struct _GrdNode {
   GrdTensor     *value;      /* constants and shared variables */
   GrdRef        *aliases;    /* grad nodes: output i is aliases[i] */
   gint           owner;      /* grad node that made this node, or -1 */
+  gint           grad_of;    /* forward node whose gradient rule made it, or -1 */
+  gint           grad_total_of; /* forward node whose whole gradient it is, or -1 */
 };
 
 struct _GrdGraph {
@@ -28,6 +30,7 @@ struct _GrdGraph {
   GHashTable *by_id;         /* id -> GINT_TO_POINTER (index + 1) */
   gint        next_auto_id;
   gint        building_grad; /* index of the grad node being expanded, or -1 */
+  gint        grad_rule;     /* forward node whose gradient rule is running, or -1 */
 };
 
 /* The catalogue entry of an op. `infer` checks the input types and gives the
@@ -340,5 +343,11 @@ GrdFunction *grd_document_compile_object (GrdDocument *doc, JsonObject *f, GErro
 /* Feeds for the inputs of function object `f` from `feeds` (input id -> feed). */
 GPtrArray *grd_document_feeds_object (GrdDocument *doc, JsonObject *f, JsonObject *feeds,
                                       GHashTable *overrides, GError **error);
+
+/* Groups (io/grd-document-groups.c): whether the file's node list holds group
+ * nodes, and their expansion in place into the nodes of their definitions,
+ * references to them included. */
+gboolean grd_document_has_groups (JsonNode *root);
+gboolean grd_document_expand_groups (JsonNode *root, const char *label, GError **error);
 
 G_END_DECLS

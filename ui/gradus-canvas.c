@@ -7,6 +7,7 @@
  * to pan; ctrl and scroll, or pinch, to zoom about the pointer. */
 #include "gradus-canvas.h"
 #include "gradus-canvas-a11y.h"
+#include "organise/gradus-organise-canvas.h"
 #include "gradus-live.h"
 #include "gradus-palette.h"
 #include "gradus-render.h"
@@ -22,6 +23,7 @@ typedef enum {
   MODE_WIRE,
   MODE_RUBBER,
   MODE_PAN,
+  MODE_ORGANISE,   /* a frame or comment (ui/organise) */
 } DragMode;
 
 struct _GradusCanvas {
@@ -637,6 +639,7 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     g_object_unref (layout);
   }
   cairo_destroy (cr);
+  gradus_organise_canvas_snapshot (widget, snapshot);
 }
 
 static void
@@ -652,6 +655,7 @@ gradus_canvas_size_allocate (GtkWidget *widget, int width, int height, int basel
     gradus_canvas_zoom_to_fit (self);
   }
   gradus_canvas_a11y_allocate (self);
+  gradus_organise_canvas_allocate (widget, width, height);
 }
 
 static void
@@ -782,6 +786,10 @@ drag_begin (GtkGestureDrag *gesture, double x, double y, GradusCanvas *self)
     self->mode = MODE_MOVE;
     return;
   }
+  if (!extend && gradus_organise_canvas_press (GTK_WIDGET (self), gx, gy)) {
+    self->mode = MODE_ORGANISE;
+    return;
+  }
   if (!extend && g_hash_table_size (self->selection)) {
     g_hash_table_remove_all (self->selection);
     invalidate (self);
@@ -889,6 +897,9 @@ drag_end (GtkGestureDrag *gesture, double dx, double dy, GradusCanvas *self)
   }
   case MODE_PAN:
     save_view (self);
+    break;
+  case MODE_ORGANISE:
+    gradus_organise_canvas_release (GTK_WIDGET (self), dx / self->zoom, dy / self->zoom);
     break;
   default:
     break;
@@ -1067,6 +1078,7 @@ gradus_canvas_dispose (GObject *object)
     g_clear_object (&self->model);
   }
   g_clear_pointer (&self->scene, gradus_scene_free);
+  gradus_organise_canvas_detach (GTK_WIDGET (object));
   G_OBJECT_CLASS (gradus_canvas_parent_class)->dispose (object);
 }
 
@@ -1166,6 +1178,8 @@ gradus_canvas_init (GradusCanvas *self)
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_changed), self, G_CONNECT_SWAPPED);
   gradus_canvas_a11y_attach (self);
+  /* frames and comments: their own controllers and actions (ui/organise) */
+  gradus_organise_canvas_attach (w);
 }
 
 GtkWidget *

@@ -2,6 +2,7 @@
  * window and a headless export draw exactly the same picture. */
 #include "gradus-render.h"
 #include "gradus-layout.h"
+#include "organise/gradus-organise.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -307,6 +308,8 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
   Rgb fg = o->dark ? hex (0xeeeeee) : hex (0x241f31);
   Rgb purple = hex (0xa347ba);
 
+  /* the user's frames first: below gradient frames, wires and nodes */
+  gradus_organise_draw_frames (cr, scene->frames, o->dark);
   for (guint i = 0; i < scene->groups->len; i++) {
     GradusSceneGroup *g = scene->groups->pdata[i];
     if (!visible (o, g->x, g->y, g->w, g->h))
@@ -378,6 +381,7 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
     else
       draw_node (cr, layout, n, o->dark);
   }
+  gradus_organise_draw_comments (cr, scene->comments, o->dark);
   g_object_unref (layout);
 }
 

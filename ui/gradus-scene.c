@@ -7,6 +7,8 @@
 #include "gradus-scene.h"
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
+#include "organise/gradus-organise.h"
+#include "gradient/gradus-grad-view.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -46,6 +48,8 @@ gradus_scene_free (GradusScene *scene)
   g_hash_table_unref (scene->by_id);
   g_free (scene->title);
   g_free (scene->banner);
+  g_clear_pointer (&scene->frames, g_ptr_array_unref);
+  g_clear_pointer (&scene->comments, g_ptr_array_unref);
   g_free (scene);
 }
 
@@ -321,13 +325,15 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
 /* Frames go below the forward graph when it is wide, to its right when it is
  * tall; `*gx`, `*gy` is where the next frame goes. */
 static void
-build_gradient (GradusScene *scene, GrdGraph *graph, const char *grad_id, gboolean below,
-                double *gx, double *gy)
+build_gradient (GradusScene *scene, GrdGraph *graph, GradusDocModel *model, const char *grad_id,
+                gboolean below, double *gx, double *gy)
 {
   gint gidx = grd_graph_find (graph, grad_id);
   gint gscene = gradus_scene_find (scene, grad_id);
   if (gidx < 0 || gscene < 0)
     return;
+  /* simplified and named as the user reads it (ui/gradient) */
+  g_autoptr (GradusGradView) view = gradus_grad_view_new (graph, gidx, model);
   gint group = scene->groups->len;
   guint first = scene->nodes->len;
   g_autoptr (GHashTable) local = g_hash_table_new (NULL, NULL);   /* engine index -> scene index + 1 */
@@ -336,20 +342,14 @@ build_gradient (GradusScene *scene, GrdGraph *graph, const char *grad_id, gboole
     if (grd_graph_node_owner (graph, i) != gidx)
       continue;
     const char *id = grd_graph_node_id (graph, i);
-    if (gradus_scene_find (scene, id) >= 0)
+    if (gradus_scene_find (scene, id) >= 0 || !gradus_grad_view_shown (view, i))
       continue;
     GradusSceneNode *sn = node_new (id);
     sn->kind = grd_graph_node_kind (graph, i);
     sn->op = g_strdup (grd_graph_node_op (graph, i));
-    /* Engine ids of derived nodes say little; the op says what happens. */
-    GrdTensor *value = sn->kind == GRD_NODE_CONSTANT ? grd_graph_get_value (graph, (GrdRef) { i, 0 }) : NULL;
-    if (sn->op)
-      sn->title = g_strdup (sn->op[0] == '_' ? sn->op + 1 : sn->op);
-    else if (value && value->size == 1)
-      sn->title = g_strdup_printf ("%g", grd_tensor_get (value, 0));
-    else
-      sn->title = g_strdup (sn->kind == GRD_NODE_CONSTANT ? "constant" : "node");
-    sn->subtitle = g_strdup (id);
+    /* Engine ids of derived nodes say nothing: named after what they differentiate. */
+    sn->title = gradus_grad_view_title (view, i);
+    sn->subtitle = gradus_grad_view_subtitle (view, i);
     sn->group = group;
     sn->readonly = TRUE;
     for (gint s = 0; s < grd_graph_node_n_inputs (graph, i); s++) {
@@ -380,7 +380,7 @@ build_gradient (GradusScene *scene, GrdGraph *graph, const char *grad_id, gboole
     h[j] = sn->h;
     GArray *d = g_array_new (FALSE, FALSE, sizeof (gint));
     for (gint s = 0; s < grd_graph_node_n_inputs (graph, i); s++) {
-      GrdRef r = grd_graph_node_input (graph, i, s);
+      GrdRef r = gradus_grad_view_resolve (view, grd_graph_node_input (graph, i, s));
       gint from = GPOINTER_TO_INT (g_hash_table_lookup (local, GINT_TO_POINTER (r.node))) - 1;
       if (from < 0 && r.node >= 0)
         from = gradus_scene_find (scene, grd_graph_node_id (graph, r.node));
@@ -409,6 +409,7 @@ build_gradient (GradusScene *scene, GrdGraph *graph, const char *grad_id, gboole
     GrdRef r = grd_graph_grad_output (graph, gidx, k);
     if (grd_ref_is_none (r))
       continue;
+    r = gradus_grad_view_resolve (view, r);
     gint from = GPOINTER_TO_INT (g_hash_table_lookup (local, GINT_TO_POINTER (r.node))) - 1;
     if (from >= 0)
       add_edge (scene, from, r.output, gscene, k, TRUE, TRUE);
@@ -442,6 +443,8 @@ gradus_scene_new (GradusDocModel *model, GHashTable *expanded, GHashTable *selec
 
   build_forward (scene, model, selection);
   link_updates (scene, model);
+  scene->frames = gradus_organise_frames (model);
+  scene->comments = gradus_organise_comments (model);
 
   GrdDocument *doc = gradus_doc_model_get_document (model);
   if (expanded && doc && g_hash_table_size (expanded) > 0) {
@@ -455,7 +458,7 @@ gradus_scene_new (GradusDocModel *model, GHashTable *expanded, GHashTable *selec
     for (guint i = 0; i < n_forward; i++) {
       GradusSceneNode *sn = scene->nodes->pdata[i];
       if (sn->kind == GRD_NODE_GRAD && !sn->error && g_hash_table_contains (expanded, sn->id))
-        build_gradient (scene, grd_document_graph (doc), sn->id, below, &gx, &gy);
+        build_gradient (scene, grd_document_graph (doc), model, sn->id, below, &gx, &gy);
     }
   }
   return scene;
@@ -479,6 +482,22 @@ gradus_scene_bounds (GradusScene *scene, double *x, double *y, double *w, double
     y0 = MIN (y0, g->y);
     x1 = MAX (x1, g->x + g->w);
     y1 = MAX (y1, g->y + g->h);
+  }
+  for (guint i = 0; scene->frames && i < scene->frames->len; i++) {
+    GradusFrame *f = scene->frames->pdata[i];
+    x0 = MIN (x0, f->x);
+    y0 = MIN (y0, f->y);
+    x1 = MAX (x1, f->x + f->w);
+    y1 = MAX (y1, f->y + f->h);
+  }
+  for (guint i = 0; scene->comments && i < scene->comments->len; i++) {
+    GradusComment *c = scene->comments->pdata[i];
+    double cw, ch;
+    gradus_organise_comment_size (c, &cw, &ch);
+    x0 = MIN (x0, c->x);
+    y0 = MIN (y0, c->y);
+    x1 = MAX (x1, c->x + cw);
+    y1 = MAX (y1, c->y + ch);
   }
   if (x0 > x1)
     return FALSE;

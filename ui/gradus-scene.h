@@ -47,6 +47,8 @@ typedef struct {
   GHashTable *by_id;    /* id -> index + 1 */
   char       *title;
   char       *banner;   /* a whole-document error, or NULL */
+  GPtrArray  *frames;   /* GradusFrame* (ui/organise): drawn below the wires */
+  GPtrArray  *comments; /* GradusComment* */
 } GradusScene;
 
 /* `expanded`: ids of grad nodes whose gradient graph is shown (may be NULL);

@@ -20,6 +20,7 @@ struct _GrdDocument {
   char            *base_dir;  /* resolves relative npy and csv paths */
   GrdDocumentFlags flags;
   JsonNode        *root;
+  JsonNode        *file_root; /* as written, when groups were expanded into root */
   GrdGraph        *graph;
   GHashTable      *errors;    /* id -> message (lenient documents) */
   GPtrArray       *error_ids;
@@ -945,6 +946,14 @@ document_new (JsonNode *root, gboolean adopt, const char *path, GrdDocumentFlags
     return NULL;
   }
   doc->root = adopt ? json_node_ref (root) : deep_copy (root);
+  if (grd_document_has_groups (doc->root)) {
+    /* saves write groups as groups; everything else sees the flat graph */
+    doc->file_root = deep_copy (root);
+    if (!grd_document_expand_groups (doc->root, doc->label, error)) {
+      grd_document_free (doc);
+      return NULL;
+    }
+  }
   if (!build (doc, error)) {
     grd_document_free (doc);
     return NULL;
@@ -1073,6 +1082,8 @@ grd_document_free (GrdDocument *doc)
   g_free (doc->base_dir);
   if (doc->root)
     json_node_unref (doc->root);
+  if (doc->file_root)
+    json_node_unref (doc->file_root);
   grd_graph_unref (doc->graph);
   g_hash_table_unref (doc->errors);
   g_ptr_array_unref (doc->error_ids);
@@ -1316,7 +1327,7 @@ saved_value (const GrdTensor *v)
 static JsonNode *
 tree_to_save (GrdDocument *doc, const char *new_dir)
 {
-  JsonNode *copy = deep_copy (doc->root);
+  JsonNode *copy = deep_copy (doc->file_root ? doc->file_root : doc->root);
   JsonObject *o = json_node_get_object (copy);
   JsonNode *nodes = json_object_get_member (o, "nodes");
   JsonArray *a = nodes && JSON_NODE_HOLDS_ARRAY (nodes) ? json_node_get_array (nodes) : NULL;

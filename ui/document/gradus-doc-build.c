@@ -25,6 +25,14 @@ missing_message (JsonObject *node)
         return g_strdup_printf (_("%s: wrt %u is not connected"), id, i);
     return NULL;
   }
+  if (g_str_equal (kind, "group")) {
+    JsonArray *in = gradus_json_get_array (node, "inputs", FALSE);
+    for (guint i = 0; in && i < json_array_get_length (in); i++)
+      if (!gradus_json_ref_string (json_array_get_element (in, i)))
+        return g_strdup_printf (_("%s: input %u of group %s is not connected"), id, i + 1,
+                                gradus_json_get_string (node, "group"));
+    return NULL;
+  }
   if (!g_str_equal (kind, "op"))
     return NULL;
   const char *op = gradus_json_get_string (node, "op");

@@ -181,8 +181,9 @@ write_slot (JsonObject *o, gint slot, const char *ref)
     json_node_init_string (e, ref);
   else
     json_node_init_null (e);
-  /* Trailing empty slots are implied by the op's arity. */
-  while (json_array_get_length (a) > 0 &&
+  /* Trailing empty slots are implied by the op's arity (a group's are not:
+   * its slots are the length of its list). */
+  while (!g_str_equal (kind, "group") && json_array_get_length (a) > 0 &&
          JSON_NODE_HOLDS_NULL (json_array_get_element (a, json_array_get_length (a) - 1)))
     json_array_remove_element (a, json_array_get_length (a) - 1);
 }
@@ -223,7 +224,8 @@ gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
     return FALSE;
   }
   const char *kind = gradus_json_get_string (t, "kind");
-  if (!kind || !(g_str_equal (kind, "op") || g_str_equal (kind, "grad"))) {
+  if (!kind || !(g_str_equal (kind, "op") || g_str_equal (kind, "grad")
+                || g_str_equal (kind, "group"))) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s takes no inputs"), target);
     return FALSE;
   }

@@ -99,6 +99,11 @@ gradus_doc_n_slots (JsonObject *node)
     JsonArray *wrt = gradus_json_get_array (node, "wrt", FALSE);
     return 2 + (wrt ? (gint) json_array_get_length (wrt) : 0);
   }
+  if (g_str_equal (kind, "group")) {
+    /* one slot per input of its definition: the file gives them all */
+    JsonArray *in = gradus_json_get_array (node, "inputs", FALSE);
+    return in ? (gint) json_array_get_length (in) : 0;
+  }
   if (g_str_equal (kind, "op")) {
     JsonArray *in = gradus_json_get_array (node, "inputs", FALSE);
     gint len = in ? (gint) json_array_get_length (in) : 0;

@@ -1,0 +1,328 @@
+/* test-ui-groups.c: organising a graph (ui/organise): frames and comments in
+ * the model (undoable, saved under "ui", drawn below the nodes), then with
+ * real input under Xvfb: a frame made with the shortcut around the selection,
+ * dragged by its title bar with its nodes, undone, a comment
+ * made with the other shortcut and typed. */
+#include "gradus-window.h"
+#include "gradus-render.h"
+#include "organise/gradus-organise.h"
+#include "ui-xtest.h"
+
+#include <X11/keysym.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static char *tmpdir;
+
+static char *
+example (const char *name)
+{
+  return g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "data", "examples", name, NULL);
+}
+
+static GradusFrame *
+only_frame (GPtrArray *frames)
+{
+  g_assert_cmpuint (frames->len, ==, 1);
+  return frames->pdata[0];
+}
+
+static void
+position (GradusDocModel *m, const char *id, double *x, double *y)
+{
+  g_assert_true (gradus_doc_model_get_position (m, id, x, y));
+}
+
+static void
+test_frames_in_model (void)
+{
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autofree char *path = example ("primer-3-linear-regression.gradus");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, path, &error));
+  const char *ids[] = { "ax", "y", NULL };
+  double ax, ay, yx, yy, tx, ty;
+  position (m, "ax", &ax, &ay);
+  position (m, "y", &yx, &yy);
+  position (m, "t", &tx, &ty);
+  g_autofree char *fid = gradus_organise_add_frame (m, ids, "model", 0x33d17a, 0, 0);
+  g_assert_cmpstr (fid, ==, "frame1");
+  g_autoptr (GPtrArray) frames = gradus_organise_frames (m);
+  GradusFrame *f = only_frame (frames);
+  g_assert_cmpstr (f->title, ==, "model");
+  g_assert_cmphex (f->colour, ==, 0x33d17a);
+  /* it encloses exactly the two nodes (their corners), with a title bar above */
+  g_assert_cmpfloat (f->x, <, MIN (ax, yx));
+  g_assert_cmpfloat (f->y + 30, <, MIN (ay, yy));
+  g_auto (GStrv) inside = gradus_organise_frame_nodes (m, fid);
+  g_assert_true (g_strv_contains ((const char *const *) inside, "ax"));
+  g_assert_true (g_strv_contains ((const char *const *) inside, "y"));
+  double fx = f->x, fy = f->y;
+
+  /* moving the frame moves its nodes, not the others; one undo puts all back */
+  g_assert_true (gradus_organise_move_frame (m, fid, 100, -40));
+  double nx, ny;
+  position (m, "ax", &nx, &ny);
+  g_assert_cmpfloat (nx, ==, ax + 100);
+  g_assert_cmpfloat (ny, ==, ay - 40);
+  position (m, "t", &nx, &ny);
+  g_assert_cmpfloat (nx, ==, tx);
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Move frame");
+  g_assert_true (gradus_doc_model_undo (m));
+  position (m, "ax", &nx, &ny);
+  g_assert_cmpfloat (nx, ==, ax);
+  g_autoptr (GPtrArray) back = gradus_organise_frames (m);
+  g_assert_cmpfloat (only_frame (back)->x, ==, fx);
+  g_assert_cmpfloat (only_frame (back)->y, ==, fy);
+
+  g_autofree char *cid = gradus_organise_add_comment (m, "the chain rule\nat work", 40, 500);
+  g_assert_true (gradus_organise_set_comment (m, cid, "d mse / d a", &error));
+  g_assert_false (gradus_organise_set_comment (m, "nope", "x", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_autofree char *hit = gradus_organise_hit_comment (m, 45, 505);
+  g_assert_cmpstr (hit, ==, cid);
+  g_autofree char *title_hit = gradus_organise_hit_frame_title (m, fx + 10, fy + 10);
+  g_assert_cmpstr (title_hit, ==, fid);
+
+  /* saved under "ui", read back, and the engine still runs the file */
+  g_autofree char *out = g_build_filename (tmpdir, "framed.gradus", NULL);
+  g_assert_true (gradus_doc_model_save (m, out, &error));
+  g_autoptr (GrdDocument) doc = grd_document_load (out, &error);
+  g_assert_no_error (error);
+  g_autoptr (GradusDocModel) again = gradus_doc_model_new ();
+  g_assert_true (gradus_doc_model_load_file (again, out, &error));
+  g_autoptr (GPtrArray) fr = gradus_organise_frames (again);
+  g_assert_cmpstr (only_frame (fr)->title, ==, "model");
+  g_autoptr (GPtrArray) cm = gradus_organise_comments (again);
+  g_assert_cmpuint (cm->len, ==, 1);
+  g_assert_cmpstr (((GradusComment *) cm->pdata[0])->text, ==, "d mse / d a");
+
+  /* drawn: the frame's tint under its title bar, the note's yellow */
+  g_autoptr (GradusScene) scene = gradus_scene_new (again, NULL, NULL);
+  g_assert_cmpuint (scene->frames->len, ==, 1);
+  double bx, by, bw, bh;
+  g_assert_true (gradus_scene_bounds (scene, &bx, &by, &bw, &bh));
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) bw + 2, (int) bh + 2);
+  cairo_t *cr = cairo_create (s);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  cairo_translate (cr, -bx, -by);
+  GradusRenderOptions o = { 0 };
+  gradus_render_scene (cr, scene, &o);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+  guint32 *px = (guint32 *) cairo_image_surface_get_data (s);
+  int stride = cairo_image_surface_get_stride (s) / 4;
+  guint32 title = px[(int) (fy - by + 4) * stride + (int) (fx - bx + 4 + 2)] & 0xffffff;
+  guint32 note = px[(int) (500 - by + 3) * stride + (int) (40 - bx + 3)] & 0xffffff;
+  cairo_surface_destroy (s);
+  /* green tint: more green than red or blue */
+  g_assert_cmpuint ((title >> 8) & 0xff, >, (title >> 16) & 0xff);
+  g_assert_cmpuint ((title >> 8) & 0xff, >, title & 0xff);
+  /* yellow: blue well below red and green */
+  g_assert_cmpuint (note & 0xff, <, ((note >> 16) & 0xff) - 40);
+
+  g_assert_true (gradus_organise_remove (again, cid));
+  g_autoptr (GPtrArray) none = gradus_organise_comments (again);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
+static void
+test_frame_with_real_input (void)
+{
+  g_autofree char *path = example ("primer-3-linear-regression.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  GradusCanvas *canvas = gradus_window_get_canvas (w);
+  GradusDocModel *m = gradus_window_get_model (w);
+  gradus_canvas_zoom_reset (canvas);
+  ui_xtest_spin (100);
+  const char *sel[] = { "ax", "y", NULL };
+  gradus_canvas_set_selection (canvas, sel);
+  double ax, ay, tx, ty;
+  position (m, "ax", &ax, &ay);
+  position (m, "t", &tx, &ty);
+
+  /* Ctrl+Shift+F: a frame around the selection, its editor open on the title */
+  gtk_widget_grab_focus (GTK_WIDGET (canvas));
+  ui_xtest_spin (50);
+  ui_key (XK_Control_L, TRUE);
+  ui_key (XK_Shift_L, TRUE);
+  ui_key (XK_f, TRUE);
+  ui_key (XK_f, FALSE);
+  ui_key (XK_Shift_L, FALSE);
+  ui_key (XK_Control_L, FALSE);
+  ui_xtest_spin (200);
+  g_autoptr (GPtrArray) frames = gradus_organise_frames (m);
+  GradusFrame *f = only_frame (frames);
+  /* type a title and press Enter */
+  ui_tap (XK_Control_L, XK_a);
+  ui_tap (0, XK_l);
+  ui_tap (0, XK_i);
+  ui_tap (0, XK_n);
+  ui_tap (0, XK_Return);
+  ui_xtest_spin (200);
+  g_autoptr (GPtrArray) titled = gradus_organise_frames (m);
+  g_assert_cmpstr (only_frame (titled)->title, ==, "lin");
+  ui_tap (0, XK_Escape);
+  ui_xtest_spin (200);
+
+  /* drag the title bar: the frame and both nodes follow, t stays */
+  gradus_canvas_zoom_to_fit (canvas);
+  ui_xtest_spin (200);
+  double fx = f->x, fy = f->y;
+  double wx, wy, zoom = gradus_canvas_get_zoom (canvas);
+  gradus_canvas_widget_to_graph (canvas, 0, 0, &wx, &wy);
+  /* the title bar is on screen */
+  g_assert_cmpfloat ((fy + 12 - wy) * zoom, >, 0);
+  g_assert_cmpfloat ((fy + 12 - wy) * zoom, <, gtk_widget_get_height (GTK_WIDGET (canvas)));
+  ui_drag_graph (w, 1, fx + 20, fy + 12, fx + 140, fy + 72, 8);
+  ui_xtest_spin (200);
+  g_autoptr (GPtrArray) moved = gradus_organise_frames (m);
+  g_assert_cmpfloat (fabs (only_frame (moved)->x - (fx + 120)), <=, 2);
+  g_assert_cmpfloat (fabs (only_frame (moved)->y - (fy + 60)), <=, 2);
+  double nx, ny;
+  position (m, "ax", &nx, &ny);
+  g_assert_cmpfloat (fabs (nx - (ax + 120)), <=, 2);
+  g_assert_cmpfloat (fabs (ny - (ay + 60)), <=, 2);
+  position (m, "t", &nx, &ny);
+  g_assert_cmpfloat (nx, ==, tx);
+  g_assert_cmpfloat (ny, ==, ty);
+
+  /* one undo (the window's action: accelerators belong to the application,
+   * which this test has none of) puts the frame and its nodes back */
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Move frame");
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.undo", NULL);
+  ui_xtest_spin (200);
+  position (m, "ax", &nx, &ny);
+  g_assert_cmpfloat (nx, ==, ax);
+  g_assert_cmpfloat (ny, ==, ay);
+
+  /* Ctrl+Shift+M: a comment at the pointer, typed in its editor */
+  int rx, ry;
+  ui_graph_to_root (w, tx, ty + 200, &rx, &ry);
+  ui_move_to (rx, ry);
+  ui_key (XK_Control_L, TRUE);
+  ui_key (XK_Shift_L, TRUE);
+  ui_key (XK_m, TRUE);
+  ui_key (XK_m, FALSE);
+  ui_key (XK_Shift_L, FALSE);
+  ui_key (XK_Control_L, FALSE);
+  ui_xtest_spin (200);
+  ui_tap (XK_Control_L, XK_a);
+  ui_tap (0, XK_o);
+  ui_tap (0, XK_k);
+  ui_tap (0, XK_Return);
+  ui_xtest_spin (200);
+  g_autoptr (GPtrArray) comments = gradus_organise_comments (m);
+  g_assert_cmpuint (comments->len, ==, 1);
+  g_assert_cmpstr (((GradusComment *) comments->pdata[0])->text, ==, "ok");
+  g_assert_cmpfloat (fabs (((GradusComment *) comments->pdata[0])->y - (ty + 200)), <=, 2);
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (100);
+}
+
+/* The gradient graph of `grad` in example `name`, as the canvas draws it:
+ * every derived node named without engine ids; returns the titles. */
+static GPtrArray *
+gradient_titles (const char *name, const char *grad, guint *n_drawn)
+{
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autofree char *path = example (name);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, path, &error));
+  g_autoptr (GHashTable) expanded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (expanded, (gpointer) grad);
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, expanded, NULL);
+  GPtrArray *titles = g_ptr_array_new_with_free_func (g_free);
+  *n_drawn = 0;
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (n->group < 0)
+      continue;
+    (*n_drawn)++;
+    g_test_message ("%s: %s (%s)", name, n->title, n->subtitle);
+    /* no internal id: "_3", "_unreduce" */
+    g_assert_false (n->title[0] == '_');
+    g_assert_null (strstr (n->subtitle, n->id));
+    g_ptr_array_add (titles, g_strdup (n->title));
+  }
+  return titles;
+}
+
+static gboolean
+has_title (GPtrArray *titles, const char *t)
+{
+  for (guint i = 0; i < titles->len; i++)
+    if (g_str_equal (titles->pdata[i], t))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_gradient_graph_shown (void)
+{
+  guint n;
+  /* sum(x ** 2): the engine derives 8 nodes; x ** 1, the broadcast ones and
+   * the reduce to x's own shape are identities: 2 * x is what is left */
+  g_autoptr (GPtrArray) p2 = gradient_titles ("primer-2-grad-sum-x2.gradus", "g", &n);
+  g_assert_cmpuint (n, <=, 3);
+  g_assert_true (has_title (p2, "d sum / d x"));
+  g_autoptr (GPtrArray) p3 = gradient_titles ("primer-3-linear-regression.gradus", "g", &n);
+  g_assert_true (has_title (p3, "d squared error / d b"));
+  g_assert_cmpuint (n, <=, 4);
+  g_assert_true (has_title (p3, "d squared error / d a"));
+  g_assert_cmpuint (n, >, 0);
+  g_autoptr (GPtrArray) mlp = gradient_titles ("mlp-digits.gradus", "g", &n);
+  g_assert_cmpuint (n, >, 5);
+  gboolean rule = FALSE;
+  for (guint i = 0; i < mlp->len; i++)
+    rule |= g_str_has_prefix (mlp->pdata[i], "grad of ");
+  g_assert_true (rule);
+}
+
+/* A file with group nodes in the editor: ports as the definition has inputs,
+ * types through the engine's expansion, a disconnected input named. */
+static void
+test_group_file_in_editor (void)
+{
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autofree char *path = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "tests", "data",
+                                            "groups-mlp.gradus", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, path, &error));
+  g_assert_null (gradus_doc_model_get_build_error (m));
+  g_assert_cmpint (gradus_doc_model_node_n_slots (m, "layer2"), ==, 3);
+  g_assert_null (gradus_doc_model_node_error (m, "layer2"));
+  g_assert_null (gradus_doc_model_node_error (m, "cost"));
+  g_assert_true (gradus_doc_model_disconnect (m, "layer2", 2));
+  g_assert_cmpint (gradus_doc_model_node_n_slots (m, "layer2"), ==, 3);
+  const char *err = gradus_doc_model_node_error (m, "layer2");
+  g_assert_nonnull (err);
+  g_assert_nonnull (strstr (err, "input 3 of group dense"));
+  g_assert_nonnull (gradus_doc_model_node_error (m, "cost"));
+  g_assert_true (gradus_doc_model_connect (m, "layer2", 2, "b2", &error));
+  g_assert_no_error (error);
+  g_assert_null (gradus_doc_model_node_error (m, "cost"));
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_nonnull (gradus_doc_model_node_error (m, "layer2"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  adw_init ();
+  ui_xtest_init ();
+  tmpdir = g_dir_make_tmp ("gradus-ui-groups-XXXXXX", NULL);
+  g_test_add_func ("/ui/organise/frames-and-comments", test_frames_in_model);
+  g_test_add_func ("/ui/organise/frame-with-real-input", test_frame_with_real_input);
+  g_test_add_func ("/ui/gradient/simplified-and-named", test_gradient_graph_shown);
+  g_test_add_func ("/ui/groups/file-in-editor", test_group_file_in_editor);
+  int status = g_test_run ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
+  (void) !system (cmd);
+  return status;
+}

@@ -691,7 +691,7 @@ gradus_canvas_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard,
   if (n >= 0) {
     GradusSceneNode *sn = scene->nodes->pdata[n];
     g_autofree char *text = g_strdup_printf ("%s (%s)%s%s%s", sn->id, sn->subtitle,
-                                             sn->readonly ? "\nDerived by the engine (read-only)" : "",
+                                             sn->readonly ? _("\nDerived by the engine (read-only)") : "",
                                              sn->error ? "\n" : "", sn->error ? sn->error : "");
     gtk_tooltip_set_text (tooltip, text);
     return TRUE;
@@ -830,7 +830,7 @@ finish_wire (GradusCanvas *self, double gx, double gy)
         if (!gradus_doc_model_node_slot_ref (self->model, sn->id, port))
           break;
       if (port >= (gint) sn->in_labels->len) {
-        g_autofree char *msg = g_strdup_printf ("%s has no free input: drop the wire on a port", sn->id);
+        g_autofree char *msg = g_strdup_printf (_("%s has no free input: drop the wire on a port"), sn->id);
         g_signal_emit (self, signals[SIG_MESSAGE], 0, msg);
         return;
       }
@@ -852,7 +852,7 @@ finish_wire (GradusCanvas *self, double gx, double gy)
     return;
   GradusSceneNode *sn = scene->nodes->pdata[n];
   if (!output || sn->readonly) {
-    g_signal_emit (self, signals[SIG_MESSAGE], 0, "Connect an input to an output");
+    g_signal_emit (self, signals[SIG_MESSAGE], 0, _("Connect an input to an output"));
     return;
   }
   g_autofree char *ref = output_ref (sn, port);

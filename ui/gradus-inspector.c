@@ -701,7 +701,7 @@ gradus_inspector_init (GradusInspector *self)
   gtk_widget_set_margin_bottom (self->box, 12);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroll), self->box);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Inspector of the selected node", -1);
+                                  _("Inspector of the selected node"), -1);
 }
 
 GtkWidget *

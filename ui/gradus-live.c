@@ -6,6 +6,7 @@
  * matrix (the last two axes of the first slice) to a 48 x 96 grid of cells. */
 #include "gradus-live.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 
@@ -55,7 +56,7 @@ gradus_live_describe (const GrdTensor *value)
   g_return_val_if_fail (value != NULL, NULL);
   GString *out = g_string_new (NULL);
   if (value->rank == 0)
-    g_string_append_printf (out, "%s scalar", grd_dtype_name (value->dtype));
+    g_string_append_printf (out, _("%s scalar"), grd_dtype_name (value->dtype));
   else {
     g_autofree char *type = grd_tensor_describe (value);
     g_string_append (out, type);
@@ -64,16 +65,16 @@ gradus_live_describe (const GrdTensor *value)
   GradusLiveStats s;
   gradus_live_stats (value, &s);
   if (value->rank == 0) {
-    g_string_append (out, "value ");
+    g_string_append (out, _("value "));
     append_number (out, grd_tensor_get (value, 0));
   } else if (value->size == 0) {
-    g_string_append (out, "empty");
+    g_string_append (out, _("empty"));
   } else {
-    g_string_append (out, "min ");
+    g_string_append (out, _("min "));
     append_number (out, s.min);
-    g_string_append (out, "  max ");
+    g_string_append (out, _("  max "));
     append_number (out, s.max);
-    g_string_append (out, "  mean ");
+    g_string_append (out, _("  mean "));
     append_number (out, s.mean);
   }
   if (s.n_nan || s.n_inf)

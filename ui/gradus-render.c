@@ -395,7 +395,7 @@ add_svg_text (GradusScene *scene, const char *path, double ox, double oy, GError
     return FALSE;
   char *end = g_strrstr (svg, "</svg>");
   if (!end) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: cairo wrote no SVG", path);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s: cairo wrote no SVG"), path);
     return FALSE;
   }
   GString *out = g_string_new_len (svg, end - svg);

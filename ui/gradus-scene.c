@@ -191,8 +191,8 @@ value_text (JsonNode *v)
   guint rows = json_array_get_length (a);
   JsonNode *first = rows ? json_array_get_element (a, 0) : NULL;
   if (first && JSON_NODE_HOLDS_ARRAY (first))
-    return g_strdup_printf ("%ux%u values", rows, json_array_get_length (json_node_get_array (first)));
-  return g_strdup_printf ("%u values", rows);
+    return g_strdup_printf (_("%ux%u values"), rows, json_array_get_length (json_node_get_array (first)));
+  return g_strdup_printf (_("%u values"), rows);
 }
 
 /* Updates of the function: shared node <- the node computing its next value. */

@@ -406,10 +406,10 @@ test_main_window (void)
   /* The run panel's buttons, settings and expanders. */
   GtkWidget *run = gradus_window_get_run_panel (w);
   g_assert_true (shows_text (run, "Exécuter"));
-  g_assert_true (shows_text (run, "Un pas"));
+  g_assert_true (shows_text (run, "Un appel"));
   g_assert_true (shows_text (run, "Réinitialiser"));
   g_assert_true (shows_text (run, "Appeler la fonction une fois"));
-  g_assert_true (shows_text (run, "Pas"));
+  g_assert_true (shows_text (run, "Appels"));
   g_assert_true (shows_text (run, "Garde NaN"));
   g_assert_true (shows_text (run, "Alimentations"));
   g_assert_false (shows_text (run, "Run"));

@@ -5,6 +5,8 @@
 #include "gradus-doc-private.h"
 #include "gradus-catalog.h"
 
+#include <glib/gi18n.h>
+
 /* Message for a node that cannot be built yet, or NULL. */
 static char *
 missing_message (JsonObject *node)
@@ -14,20 +16,20 @@ missing_message (JsonObject *node)
     return NULL;
   if (g_str_equal (kind, "grad")) {
     if (!gradus_json_ref_string (json_object_get_member (node, "cost")))
-      return g_strdup_printf ("%s: connect a scalar cost", id);
+      return g_strdup_printf (_("%s: connect a scalar cost"), id);
     JsonArray *wrt = gradus_json_get_array (node, "wrt", FALSE);
     if (!wrt || json_array_get_length (wrt) == 0)
-      return g_strdup_printf ("%s: connect at least one variable to differentiate with respect to", id);
+      return g_strdup_printf (_("%s: connect at least one variable to differentiate with respect to"), id);
     for (guint i = 0; i < json_array_get_length (wrt); i++)
       if (!gradus_json_ref_string (json_array_get_element (wrt, i)))
-        return g_strdup_printf ("%s: wrt %u is not connected", id, i);
+        return g_strdup_printf (_("%s: wrt %u is not connected"), id, i);
     return NULL;
   }
   if (g_str_equal (kind, "group")) {
     JsonArray *in = gradus_json_get_array (node, "inputs", FALSE);
     for (guint i = 0; in && i < json_array_get_length (in); i++)
       if (!gradus_json_ref_string (json_array_get_element (in, i)))
-        return g_strdup_printf ("%s: input %u of group %s is not connected", id, i + 1,
+        return g_strdup_printf (_("%s: input %u of group %s is not connected"), id, i + 1,
                                 gradus_json_get_string (node, "group"));
     return NULL;
   }
@@ -40,7 +42,7 @@ missing_message (JsonObject *node)
   gint need = arity == GRADUS_ARITY_VARIADIC ? MAX (len, 1) : arity < 0 ? len : MAX (arity, len);
   for (gint i = 0; i < need; i++)
     if (i >= len || !gradus_json_ref_string (json_array_get_element (in, i)))
-      return g_strdup_printf ("%s: input %s (%d) of %s is not connected", id,
+      return g_strdup_printf (_("%s: input %s (%d) of %s is not connected"), id,
                               gradus_catalog_input_name (op, i), i + 1, op ? op : "op");
   return NULL;
 }
@@ -89,9 +91,9 @@ gradus_doc_model_rebuild (GradusDocModel *self)
         const char *d = deps->pdata[k];
         char *msg = NULL;
         if (!g_hash_table_contains (known, d))
-          msg = g_strdup_printf ("%s: no node named '%s'", id, d);
+          msg = g_strdup_printf (_("%s: no node named '%s'"), id, d);
         else if (g_hash_table_contains (self->missing, d))
-          msg = g_strdup_printf ("%s: waits for '%s', which is incomplete", id, d);
+          msg = g_strdup_printf (_("%s: waits for '%s', which is incomplete"), id, d);
         if (msg) {
           g_hash_table_insert (self->missing, g_strdup (id), msg);
           changed = TRUE;
@@ -119,5 +121,5 @@ gradus_doc_model_rebuild (GradusDocModel *self)
   g_autoptr (GError) error = NULL;
   self->doc = grd_document_new_from_json (build, self->path, GRD_DOCUMENT_LENIENT, &error);
   if (!self->doc)
-    self->build_error = g_strdup (error ? error->message : "the graph could not be built");
+    self->build_error = g_strdup (error ? error->message : _("the graph could not be built"));
 }

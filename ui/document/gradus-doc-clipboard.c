@@ -1,6 +1,7 @@
 /* gradus-doc-clipboard.c: copy, paste and duplicate as graph JSON text. */
 #include "gradus-doc-private.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 char *
@@ -66,7 +67,7 @@ gradus_doc_model_paste (GradusDocModel *self, const char *text, double dx, doubl
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   if (!text || !json_parser_load_from_data (parser, text, -1, &local)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "the clipboard holds no graph%s%s",
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("the clipboard holds no graph%s%s"),
                  local ? ": " : "", local ? local->message : "");
     return NULL;
   }
@@ -74,7 +75,7 @@ gradus_doc_model_paste (GradusDocModel *self, const char *text, double dx, doubl
   JsonObject *ro = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonArray *in = ro ? gradus_json_get_array (ro, "nodes", FALSE) : NULL;
   if (!in || json_array_get_length (in) == 0) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "the clipboard holds no graph nodes");
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("the clipboard holds no graph nodes"));
     return NULL;
   }
   JsonObject *ui = gradus_json_object_member (ro, "ui", FALSE);
@@ -118,7 +119,7 @@ gradus_doc_model_paste (GradusDocModel *self, const char *text, double dx, doubl
     n_pasted++;
   }
   g_ptr_array_add (added, NULL);
-  gradus_doc_model_commit_edit (self, n_pasted == 1 ? "Paste node" : "Paste nodes");
+  gradus_doc_model_commit_edit (self, n_pasted == 1 ? _("Paste node") : _("Paste nodes"));
   return (GStrv) g_ptr_array_steal (added, NULL);
 }
 

@@ -4,6 +4,7 @@
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 char *
@@ -13,7 +14,7 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
   const char *base;
   if (g_str_equal (kind, "op")) {
     if (!op || !grd_op_exists (op)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no op named '%s'", op ? op : "(none)");
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no op named '%s'"), op ? op : _("(none)"));
       return NULL;
     }
     base = op[0] == '_' ? op + 1 : op;
@@ -26,7 +27,7 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
   else if (g_str_equal (kind, "grad"))
     base = "g";
   else {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "unknown node kind '%s'", kind);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("unknown node kind '%s'"), kind);
     return NULL;
   }
   gradus_doc_model_begin_edit (self);
@@ -49,7 +50,7 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
   }
   json_array_add_object_element (gradus_doc_nodes (self), o);
   gradus_doc_set_position (self, id, x, y);
-  g_autofree char *label = g_strdup_printf ("Add %s", id);
+  g_autofree char *label = g_strdup_printf (_("Add %s"), id);
   gradus_doc_model_commit_edit (self, label);
   return id;
 }
@@ -120,8 +121,8 @@ gradus_doc_model_remove_nodes (GradusDocModel *self, const char *const *ids)
     }
   }
   g_autofree char *label = g_hash_table_size (gone) == 1
-                             ? g_strdup_printf ("Delete %s", ids[0])
-                             : g_strdup_printf ("Delete %u nodes", g_hash_table_size (gone));
+                             ? g_strdup_printf (_("Delete %s"), ids[0])
+                             : g_strdup_printf (_("Delete %u nodes"), g_hash_table_size (gone));
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -193,39 +194,39 @@ gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
 {
   JsonObject *t = gradus_doc_model_get_node (self, target);
   if (!t) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", target);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), target);
     return FALSE;
   }
   gint n_slots = gradus_doc_n_slots (t);
   if (slot < 0 || slot >= n_slots) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s has no input %d", target, slot + 1);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s has no input %d"), target, slot + 1);
     return FALSE;
   }
   gint k;
   g_autofree char *source = gradus_ref_parse (source_ref, &k);
   JsonObject *s = source ? gradus_doc_model_get_node (self, source) : NULL;
   if (!s) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", source_ref);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), source_ref);
     return FALSE;
   }
   if (k < 0 || k >= MAX (gradus_doc_n_outputs (self, s), 1)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s has no output %d", source, k);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s has no output %d"), source, k);
     return FALSE;
   }
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (depends_on (self, source, target, seen)) {
     if (g_str_equal (source, target))
-      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "cannot connect %s to itself: that would create a cycle", target);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("cannot connect %s to itself: that would create a cycle"), target);
     else
       g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
-                   "cannot connect %s to %s: that would create a cycle (%s already depends on %s)",
+                   _("cannot connect %s to %s: that would create a cycle (%s already depends on %s)"),
                    source, target, source, target);
     return FALSE;
   }
   const char *kind = gradus_json_get_string (t, "kind");
   if (!kind || !(g_str_equal (kind, "op") || g_str_equal (kind, "grad")
                 || g_str_equal (kind, "group"))) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s takes no inputs", target);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s takes no inputs"), target);
     return FALSE;
   }
   gradus_doc_model_begin_edit (self);
@@ -241,11 +242,11 @@ gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
   if (!g_hash_table_contains (self->missing, target))
     err = self->doc ? grd_document_node_error (self->doc, target) : self->build_error;
   if (err) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "cannot connect %s to %s: %s", ref, target, err);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, _("cannot connect %s to %s: %s"), ref, target, err);
     gradus_doc_model_abort_edit (self);
     return FALSE;
   }
-  g_autofree char *label = g_strdup_printf ("Connect %s to %s", ref, target);
+  g_autofree char *label = g_strdup_printf (_("Connect %s to %s"), ref, target);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -258,7 +259,7 @@ gradus_doc_model_disconnect (GradusDocModel *self, const char *target, gint slot
     return FALSE;
   gradus_doc_model_begin_edit (self);
   write_slot (gradus_doc_model_get_node (self, target), slot, NULL);
-  g_autofree char *label = g_strdup_printf ("Disconnect input %d of %s", slot + 1, target);
+  g_autofree char *label = g_strdup_printf (_("Disconnect input %d of %s"), slot + 1, target);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -269,11 +270,11 @@ gradus_doc_model_set_member (GradusDocModel *self, const char *id, const char *k
 {
   g_autoptr (JsonNode) owned = value;
   if (!gradus_doc_model_get_node (self, id)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), id);
     return FALSE;
   }
   if (g_str_equal (key, "id") || g_str_equal (key, "kind")) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "'%s' cannot be set here", key);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("'%s' cannot be set here"), key);
     return FALSE;
   }
   gradus_doc_model_begin_edit (self);
@@ -289,7 +290,7 @@ gradus_doc_model_set_member (GradusDocModel *self, const char *id, const char *k
     json_object_remove_member (o, name);
   if (name != key && json_object_get_size (o) == 0)
     json_object_remove_member (gradus_doc_model_get_node (self, id), "attrs");
-  g_autofree char *label = g_strdup_printf ("Change %s of %s", name, id);
+  g_autofree char *label = g_strdup_printf (_("Change %s of %s"), name, id);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -337,18 +338,18 @@ gradus_doc_model_rename_node (GradusDocModel *self, const char *id, const char *
                               GError **error)
 {
   if (!gradus_doc_model_get_node (self, id)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), id);
     return FALSE;
   }
   if (g_str_equal (id, new_id))
     return TRUE;
   if (!gradus_doc_valid_id (new_id)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
-                 "'%s' is not a valid id (a letter or _, then letters, digits, _ . -)", new_id);
+                 _("'%s' is not a valid id (a letter or _, then letters, digits, _ . -)"), new_id);
     return FALSE;
   }
   if (gradus_doc_model_get_node (self, new_id)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "there is already a node named '%s'", new_id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("there is already a node named '%s'"), new_id);
     return FALSE;
   }
   gradus_doc_model_begin_edit (self);
@@ -378,7 +379,7 @@ gradus_doc_model_rename_node (GradusDocModel *self, const char *id, const char *
   rename_member (gradus_doc_ui_nodes (self, FALSE), from, new_id);
   rename_list (gradus_json_object_member (r, "ui", FALSE), "expanded", &d);
   gradus_doc_model_emit_renamed (self, from, new_id);
-  g_autofree char *label = g_strdup_printf ("Rename %s to %s", from, new_id);
+  g_autofree char *label = g_strdup_printf (_("Rename %s to %s"), from, new_id);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -397,7 +398,7 @@ gradus_doc_model_move_nodes (GradusDocModel *self, const char *const *ids, doubl
       x = y = 0;
     gradus_doc_set_position (self, *p, x + dx, y + dy);
   }
-  gradus_doc_model_commit_edit (self, ids[1] ? "Move nodes" : "Move node");
+  gradus_doc_model_commit_edit (self, ids[1] ? _("Move nodes") : _("Move node"));
 }
 
 static void
@@ -439,5 +440,5 @@ gradus_doc_model_auto_layout (GradusDocModel *self)
     if (id)
       gradus_doc_set_position (self, id, x[i], y[i]);
   }
-  gradus_doc_model_commit_edit (self, "Arrange nodes");
+  gradus_doc_model_commit_edit (self, _("Arrange nodes"));
 }

@@ -1,6 +1,7 @@
 /* gradus-doc-file.c: the document and its file: load, serialise, save. */
 #include "gradus-doc-private.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 static gboolean
@@ -8,20 +9,20 @@ check_root (JsonNode *root, const char *path, GError **error)
 {
   const char *name = path ? path : "graph";
   if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: not a graph file (expected a JSON object)", name);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("%s: not a graph file (expected a JSON object)"), name);
     return FALSE;
   }
   JsonObject *o = json_node_get_object (root);
   const char *format = gradus_json_get_string (o, "format");
   if (!format || !g_str_equal (format, "gradus-graph")) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "%s: \"format\" must be \"gradus-graph\"", name);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, _("%s: \"format\" must be \"gradus-graph\""), name);
     return FALSE;
   }
   gint64 version = json_object_get_int_member_with_default (o, "version", 0);
   if (version < 1 || version > 1) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE,
-                 "%s: graph file version %" G_GINT64_FORMAT " is not supported (this Gradus reads version 1)",
-                 name, version);
+                 _("%s: graph file version %lld is not supported (this Gradus reads version 1)"),
+                 name, (long long) version);
     return FALSE;
   }
   return TRUE;

@@ -2,6 +2,8 @@
  * the run's feeds, as edited from the inspector. */
 #include "gradus-doc-private.h"
 
+#include <glib/gi18n.h>
+
 gboolean
 gradus_doc_model_in_function (GradusDocModel *self, const char *list, const char *id)
 {
@@ -21,11 +23,11 @@ gradus_doc_model_set_in_function (GradusDocModel *self, const char *list, const 
 {
   JsonObject *o = gradus_doc_model_get_node (self, id);
   if (!o) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "no node named '%s'", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), id);
     return FALSE;
   }
   if (g_str_equal (list, "inputs") && on && g_strcmp0 (gradus_json_get_string (o, "kind"), "variable") != 0) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s: only variables are inputs of the function", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s: only variables are inputs of the function"), id);
     return FALSE;
   }
   if (gradus_doc_model_in_function (self, list, id) == on)
@@ -40,8 +42,8 @@ gradus_doc_model_set_in_function (GradusDocModel *self, const char *list, const 
     g_hash_table_add (gone, (gpointer) id);
     gradus_doc_filter_ref_list (fn, list, gone);
   }
-  g_autofree char *label = g_strdup_printf ("%s %s %s the function's %s", on ? "Add" : "Remove",
-                                            id, on ? "to" : "from", list);
+  g_autofree char *label = g_strdup_printf (on ? _("Add %s to the function's %s") : _("Remove %s from the function's %s"),
+                                            id, list);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -74,7 +76,7 @@ gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *v
 {
   JsonObject *o = gradus_doc_model_get_node (self, id);
   if (!o || g_strcmp0 (gradus_json_get_string (o, "kind"), "shared") != 0) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s is not a shared variable", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s is not a shared variable"), id);
     return FALSE;
   }
   if (value_ref && !*value_ref)
@@ -82,7 +84,7 @@ gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *v
   if (value_ref) {
     g_autofree char *vid = gradus_ref_parse (value_ref, NULL);
     if (!gradus_doc_model_get_node (self, vid)) {
-      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "update of %s: no node named '%s'", id, vid);
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("update of %s: no node named '%s'"), id, vid);
       return FALSE;
     }
   }
@@ -100,7 +102,7 @@ gradus_doc_model_set_update (GradusDocModel *self, const char *id, const char *v
     json_object_set_string_member (u, "value", value_ref);
     json_array_add_object_element (up, u);
   }
-  g_autofree char *label = g_strdup_printf ("Change the update of %s", id);
+  g_autofree char *label = g_strdup_printf (_("Change the update of %s"), id);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }
@@ -119,7 +121,7 @@ gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed,
   g_autoptr (JsonNode) owned = feed;
   JsonObject *o = gradus_doc_model_get_node (self, id);
   if (!o || g_strcmp0 (gradus_json_get_string (o, "kind"), "variable") != 0) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "%s is not a variable: only inputs are fed", id);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s is not a variable: only inputs are fed"), id);
     return FALSE;
   }
   gradus_doc_model_begin_edit (self);
@@ -128,7 +130,7 @@ gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed,
     json_object_set_member (feeds, id, g_steal_pointer (&owned));
   else
     json_object_remove_member (feeds, id);
-  g_autofree char *label = g_strdup_printf ("Change the feed of %s", id);
+  g_autofree char *label = g_strdup_printf (_("Change the feed of %s"), id);
   gradus_doc_model_commit_edit (self, label);
   return TRUE;
 }

@@ -3,6 +3,7 @@
  * this only decides what the canvas draws and how it labels it. */
 #include "gradus-grad-view.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -306,7 +307,7 @@ gradus_grad_view_title (GradusGradView *v, gint node)
   gint of = grd_graph_node_grad_of (g, node);
   if (of >= 0) {
     const char *op = grd_graph_node_op (g, of);
-    return g_strdup_printf ("grad of %s %s", op ? (op[0] == '_' ? op + 1 : op) : "node",
+    return g_strdup_printf (_("grad of %s %s"), op ? (op[0] == '_' ? op + 1 : op) : _("node"),
                             forward_name (v, of));
   }
   if (grd_graph_node_kind (g, node) == GRD_NODE_CONSTANT && !isnan (v->known[node]))

@@ -953,7 +953,7 @@ gradus_plot_export_png (GradusPlot *self, const char *path, int width, int heigh
   cairo_status_t status = cairo_surface_write_to_png (surface, path);
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s: %s", path,
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("could not write %s: %s"), path,
                  cairo_status_to_string (status));
     return FALSE;
   }
@@ -971,7 +971,7 @@ gradus_plot_export_svg (GradusPlot *self, const char *path, int width, int heigh
   cairo_status_t status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s: %s", path,
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("could not write %s: %s"), path,
                  cairo_status_to_string (status));
     return FALSE;
   }

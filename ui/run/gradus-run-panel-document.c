@@ -296,14 +296,15 @@ gradus_run_panel_build_document (GradusRunPanel *self)
         g_hash_table_iter_remove (&iter);
     if (g_hash_table_size (self->overrides) > 0 && !rebuild_feeds (self, NULL))
       g_hash_table_remove_all (self->overrides);
-    if (rebuild_feeds (self, &error))
-      gradus_run_panel_set_status (self, FALSE, _("Ready: %u %s, %d %s, %u shared %s"),
-                                   self->inputs->len,
-                                   self->inputs->len == 1 ? _("input") : _("inputs"),
-                                   self->n_outputs,
-                                   self->n_outputs == 1 ? _("output") : _("outputs"),
-                                   self->shared->len,
-                                   self->shared->len == 1 ? _("variable") : _("variables"));
+    if (rebuild_feeds (self, &error)) {
+      guint n_in = self->inputs->len, n_out = (guint) self->n_outputs, n_sh = self->shared->len;
+      g_autofree char *ins = g_strdup_printf (ngettext ("%u input", "%u inputs", n_in), n_in);
+      g_autofree char *outs = g_strdup_printf (ngettext ("%u output", "%u outputs", n_out), n_out);
+      g_autofree char *shs = g_strdup_printf (ngettext ("%u shared variable", "%u shared variables", n_sh),
+                                              n_sh);
+      /* TRANSLATORS: "Ready: 2 inputs, 1 output, 2 shared variables". */
+      gradus_run_panel_set_status (self, FALSE, _("Ready: %s, %s, %s"), ins, outs, shs);
+    }
     build_plots (self);
     build_feed_rows (self);
   }

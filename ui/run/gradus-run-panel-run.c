@@ -89,12 +89,12 @@ on_done (const GradusRunResult *result, gpointer user_data)
   switch (result->end) {
   case GRADUS_RUN_COMPLETED:
     gradus_run_panel_set_status (self, FALSE,
-                                 _("%" G_GINT64_FORMAT " calls in %.1f ms (%" G_GINT64_FORMAT " in all)"),
-                                 result->n_calls, result->seconds * 1e3, self->n_calls);
+                                 _("%lld calls in %.1f ms (%lld in all)"),
+                                 (long long) result->n_calls, result->seconds * 1e3, (long long) self->n_calls);
     break;
   case GRADUS_RUN_PAUSED:
-    gradus_run_panel_set_status (self, FALSE, _("Paused after %" G_GINT64_FORMAT " calls"),
-                                 self->n_calls);
+    gradus_run_panel_set_status (self, FALSE, _("Paused after %lld calls"),
+                                 (long long) self->n_calls);
     break;
   case GRADUS_RUN_FAILED:
     gradus_run_panel_set_status (self, TRUE, "%s",
@@ -107,8 +107,8 @@ on_done (const GradusRunResult *result, gpointer user_data)
                              ? g_strdup_printf (_("; first produced by node '%s'"), result->nan_node)
                              : g_strdup ("");
     gradus_run_panel_set_status (self, TRUE,
-                                 _("NaN guard: call %" G_GINT64_FORMAT " gave a non-finite value in %s '%s'%s"),
-                                 result->nan_step,
+                                 _("NaN guard: call %lld gave a non-finite value in %s '%s'%s"),
+                                 (long long) result->nan_step,
                                  is_output ? _("output") : _("shared variable"), s->label, where);
     break;
   }
@@ -150,7 +150,7 @@ start_run (GradusRunPanel *self, gint64 n_steps)
   self->run_done = 0;
   self->run_start_us = self->rate_shown_us = g_get_monotonic_time ();
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
-  gradus_run_panel_set_status (self, FALSE, _("Running %" G_GINT64_FORMAT " calls…"), n_steps);
+  gradus_run_panel_set_status (self, FALSE, _("Running %lld calls…"), (long long) n_steps);
   self->worker = gradus_run_worker_start (&setup, on_batch, on_done, self);
   gradus_run_panel_update_actions (self);
   g_signal_emit (self, gradus_run_panel_signals[GRADUS_RUN_PANEL_SIGNAL_RUNNING_CHANGED], 0, TRUE);

@@ -7,6 +7,7 @@
  * call), as the plots show only their latest value. */
 #include "gradus-run-worker.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 
 /* How often the latest non-scalar values are copied for the main thread. */
@@ -384,7 +385,7 @@ call_also (GradusRunWorker *w, gint64 step, GrdTensor **values, GError **error)
       for (gint j = 0; j < n_in; j++)
         g_clear_pointer (&inputs[j], grd_tensor_unref);
       if (!ok) {
-        g_prefix_error (error, "call %" G_GINT64_FORMAT ", also function %d: ", step, a + 1);
+        g_prefix_error (error, _("call %lld, also function %d: "), (long long) step, a + 1);
         return FALSE;
       }
     }
@@ -422,7 +423,7 @@ worker_main (gpointer data)
     if (!error && grd_function_call (s->fn, inputs, outputs, &error))
       grd_function_sync (s->fn, &error);
     if (error) {
-      g_prefix_error (&error, "call %" G_GINT64_FORMAT ": ", step);
+      g_prefix_error (&error, _("call %lld: "), (long long) step);
       result.end = GRADUS_RUN_FAILED;
       result.error = error;
     } else {

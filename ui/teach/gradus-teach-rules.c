@@ -4,6 +4,7 @@
  * derivative ∂op/∂a. */
 #include "gradus-teach-rules.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 typedef struct {
@@ -32,11 +33,11 @@ static const Rule rules[] = {
   { "tanh", "tanh {0}", { "1 − tanh² {0}" } },
   { "sigmoid", "σ({0})", { "σ({0}) · (1 − σ({0}))" } },
   { "softplus", "ln(1 + exp({0}))", { "σ({0})" } },
-  { "relu", "max(0, {0})", { "1 where {0} > 0, else 0" } },
-  { "maximum", "max({0}, {1})", { "1 where {0} ≥ {1}", "1 where {1} > {0}" } },
-  { "minimum", "min({0}, {1})", { "1 where {0} ≤ {1}", "1 where {1} < {0}" } },
-  { "sum", "sum({0})", { "1 for every element" } },
-  { "mean", "mean({0})", { "1 / n for every element" } },
+  { "relu", "max(0, {0})", { N_("1 where {0} > 0, else 0") } },
+  { "maximum", "max({0}, {1})", { N_("1 where {0} ≥ {1}"), N_("1 where {1} > {0}") } },
+  { "minimum", "min({0}, {1})", { N_("1 where {0} ≤ {1}"), N_("1 where {1} < {0}") } },
+  { "sum", "sum({0})", { N_("1 for every element") } },
+  { "mean", "mean({0})", { N_("1 / n for every element") } },
   { "dot", "{0} · {1}", { "(·) {1}ᵀ", "{0}ᵀ (·)" } },
 };
 
@@ -93,6 +94,6 @@ gradus_teach_rule_derivative (const char *op, const char *const *inputs, guint n
 {
   const Rule *r = find_rule (op);
   if (r && slot < G_N_ELEMENTS (r->derivative) && r->derivative[slot])
-    return fill (r->derivative[slot], inputs, n);
+    return fill (_(r->derivative[slot]), inputs, n);
   return g_strdup_printf ("∂ %s / ∂ %s", op ? op : "?", slot < n ? inputs[slot] : "?");
 }

@@ -424,7 +424,7 @@ gradus_teach_trace_new (GradusDocModel *model, GHashTable *live, gint64 call,
       g_hash_table_insert (t->grads, g_strdup (way->pdata[w]), grd_tensor_ref (gv));
   }
   t->source = from_live
-    ? g_strdup_printf (_("call %" G_GINT64_FORMAT " of the last run"), call + 1)
+    ? g_strdup_printf (_("call %lld of the last run"), (long long) call + 1)
     : g_strdup (_("call 1, inputs from run.feeds"));
 
   /* Updates: which value replaces which shared variable. */

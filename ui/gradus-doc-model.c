@@ -9,6 +9,7 @@
 #include "gradus-doc-model.h"
 #include "document/gradus-doc-private.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -140,7 +141,7 @@ gradus_doc_model_dup_title (GradusDocModel *self)
     return g_strdup (name);
   if (self->path)
     return g_path_get_basename (self->path);
-  return g_strdup ("Untitled");
+  return g_strdup (_("Untitled"));
 }
 
 GrdDocument *

@@ -22,11 +22,8 @@ type_bytes (const GrdType *t, guint64 *bytes)
   else if (*bytes == 0) {
     /* an empty value is counted at its extent (zero dimensions as one): loops and
      * printing still walk its other dimensions (grd_limits_check_value says why) */
-    guint64 extent = grd_dtype_size (t->dtype);
-    for (gint d = 0; d < t->rank; d++)
-      if (t->dims[d] > 0 && __builtin_mul_overflow (extent, (guint64) t->dims[d], &extent))
-        extent = G_MAXUINT64;
-    *bytes = t->rank > 0 ? extent : 0;
+    if (!grd_shape_extent (t->rank, t->dims, t->dtype, bytes))
+      *bytes = G_MAXUINT64;
   }
   return TRUE;
 }

@@ -77,6 +77,17 @@ sigmoid_form (GrdGraph *g, GrdRef p, const gboolean *is_wrt, const gboolean *blo
   return grd_dtype_is_float (grd_graph_ref_type (g, *x)->dtype);
 }
 
+/* Adds gx, the gradient of a pair with respect to x, into x's accumulated
+ * gradient: cast to x's dtype and summed down to x's shape first. */
+static void
+accumulate_into (GrdGraph *g, GrdRef **acc, GrdRef x, GrdRef gx, GError **error)
+{
+  GrdDType dt = grd_graph_node (g, x.node)->types[x.output].dtype;
+  gx = grd_build_reduce_to (g, error, grd_build_cast (g, error, gx, dt), x);
+  GrdRef *slot = &acc[x.node][x.output];
+  *slot = grd_ref_is_none (*slot) ? gx : grd_build (g, error, "add", NULL, 2, *slot, gx);
+}
+
 /* d/dx log(sigmoid(sign * x)) = sign * sigmoid(-sign * x), added to x's
  * gradient straight from the log's: finite for any x, where the chain rule
  * through 1 / (1 + exp(u)) overflows. The nodes between get nothing from this
@@ -92,12 +103,8 @@ log_sigmoid_gradient (GrdGraph *g, GrdRef gz, GrdRef x, gint sign, GrdRef **acc,
     GrdRef s = grd_build (g, error, "sigmoid", NULL, 1, x);
     gx = grd_build (g, error, "neg", NULL, 1, grd_build (g, error, "mul", NULL, 2, gz, s));
   }
-  if (*error)
-    return;
-  GrdDType dt = grd_graph_node (g, x.node)->types[x.output].dtype;
-  gx = grd_build_reduce_to (g, error, grd_build_cast (g, error, gx, dt), x);
-  GrdRef *slot = &acc[x.node][x.output];
-  *slot = grd_ref_is_none (*slot) ? gx : grd_build (g, error, "add", NULL, 2, *slot, gx);
+  if (!*error)
+    accumulate_into (g, acc, x, gx, error);
 }
 
 /* Gradients of pairs whose naive chain rule overflows (softmax then
@@ -165,10 +172,7 @@ stable_pair (GrdGraph *g, gint outer_index, GrdRef **acc, const gint *readers,
   }
   if (*error)
     return TRUE;
-  GrdDType dt = grd_graph_node (g, x.node)->types[x.output].dtype;
-  gx = grd_build_reduce_to (g, error, grd_build_cast (g, error, gx, dt), x);
-  GrdRef *slot = &acc[x.node][x.output];
-  *slot = grd_ref_is_none (*slot) ? gx : grd_build (g, error, "add", NULL, 2, *slot, gx);
+  accumulate_into (g, acc, x, gx, error);
   /* the inner node is done: its only reader fed x directly */
   acc[p.node][p.output] = GRD_REF_NONE;
   return TRUE;

@@ -185,6 +185,7 @@ char    *grd_size_describe (guint64 bytes);
 /* Bytes of a value of this shape; FALSE when that overflows 64 bits (a zero
  * dimension gives 0 whatever the others are). */
 gboolean grd_shape_bytes (gint rank, const gint64 *shape, GrdDType dtype, guint64 *bytes);
+gboolean grd_shape_extent (gint rank, const gint64 *shape, GrdDType dtype, guint64 *bytes);
 /* Refuses a value larger than the budget: "<what>: a float64[...] value takes ...". */
 gboolean grd_limits_check_value (const GrdLimits *limits, const char *what, GrdDType dtype,
                                  gint rank, const gint64 *shape, GError **error);

@@ -100,6 +100,19 @@ grd_shape_bytes (gint rank, const gint64 *shape, GrdDType dtype, guint64 *bytes)
   return TRUE;
 }
 
+/* Bytes of a value as if each zero dimension were one: what loops over its
+ * dimensions and its printed form walk even when the value is empty. */
+gboolean
+grd_shape_extent (gint rank, const gint64 *shape, GrdDType dtype, guint64 *bytes)
+{
+  guint64 n = grd_dtype_size (dtype);
+  for (gint i = 0; i < rank; i++)
+    if (shape[i] < 0 || (shape[i] > 0 && __builtin_mul_overflow (n, (guint64) shape[i], &n)))
+      return FALSE;
+  *bytes = n;
+  return TRUE;
+}
+
 gboolean
 grd_limits_check_value (const GrdLimits *limits, const char *what, GrdDType dtype, gint rank,
                         const gint64 *shape, GError **error)
@@ -110,11 +123,8 @@ grd_limits_check_value (const GrdLimits *limits, const char *what, GrdDType dtyp
     /* An empty value still has its outer dimensions: kernels loop over them and
      * `gradus run` prints their brackets, so they must fit the budget as if the
      * zero dimension were one ([2^62, 0] would otherwise loop for ever). */
-    guint64 extent = grd_dtype_size (dtype);
-    for (gint i = 0; i < rank && counted; i++)
-      if (shape[i] != 0 && (shape[i] < 0 || __builtin_mul_overflow (extent, (guint64) shape[i], &extent)))
-        counted = FALSE;
-    if (counted && extent <= budget)
+    guint64 extent;
+    if (grd_shape_extent (rank, shape, dtype, &extent) && extent <= budget)
       return TRUE;
     g_autofree char *dims = grd_dims_describe (rank, shape);
     g_autofree char *limit = grd_size_describe (budget);

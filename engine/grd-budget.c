@@ -43,7 +43,8 @@ gboolean
 grd_budget_check (GrdGraph *g, const GrdBudgetPlan *plan, GrdTensor *const *args, guint64 limit,
                   GError **error)
 {
-  gint n = grd_graph_n_nodes (g);
+  /* nodes added to the graph after the function was made are not its own */
+  gint n = plan->n_nodes;
   g_autofree GrdType *types = g_new0 (GrdType, MAX (plan->n_slots, 1));
   g_autofree gboolean *known = g_new0 (gboolean, MAX (plan->n_slots, 1));
   for (gint i = 0; i < n; i++) {

@@ -16,6 +16,7 @@ struct _GrdFunction {
   GArray    *outputs;     /* GrdRef */
   GArray    *updates;     /* GrdUpdate */
   GArray    *schedule;    /* gint: op nodes in evaluation order */
+  gint       n_nodes;     /* the graph's nodes when compiled: later ones are not ours */
   gint      *slot_base;   /* per node: index of its output 0 in the value array */
   gint       n_slots;
   gint      *last_use;    /* per slot: schedule position of its last reader */
@@ -115,7 +116,7 @@ budget_plan (GrdFunction *fn)
 {
   return (GrdBudgetPlan) {
     (const GrdRef *) fn->inputs->data, fn->inputs->len, (const gint *) fn->schedule->data,
-    fn->schedule->len, fn->slot_base, fn->n_slots, fn->last_use, fn->keep,
+    fn->schedule->len, fn->n_nodes, fn->slot_base, fn->n_slots, fn->last_use, fn->keep,
   };
 }
 
@@ -262,6 +263,7 @@ function_new (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const GrdRef *ou
   g_array_set_size (fn->outputs, n_outputs);
   fn->updates = g_steal_pointer (&upd);
   fn->schedule = g_array_new (FALSE, FALSE, sizeof (gint));
+  fn->n_nodes = n;
   fn->slot_base = g_new (gint, MAX (n, 1));
   for (gint i = 0; i < n; i++) {
     fn->slot_base[i] = fn->n_slots;
@@ -546,8 +548,7 @@ call_cpu (GrdFunction *fn, GrdTensor *const *inputs, GrdTensor **outputs, GError
   GrdTensor **values = g_new0 (GrdTensor *, MAX (fn->n_slots, 1));
   for (guint i = 0; i < n_in; i++)
     values[fn->slot_base[g_array_index (fn->inputs, GrdRef, i).node]] = args[i];
-  gint n = grd_graph_n_nodes (g);
-  for (gint i = 0; i < n; i++) {
+  for (gint i = 0; i < fn->n_nodes; i++) {
     GrdNode *node = grd_graph_node (g, i);
     if (node->value)
       values[fn->slot_base[i]] = grd_tensor_ref (node->value);

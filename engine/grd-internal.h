@@ -71,6 +71,7 @@ typedef struct {
   gint            n_inputs;
   const gint     *schedule;     /* op nodes in evaluation order */
   gint            n_schedule;
+  gint            n_nodes;      /* the graph's nodes when the function was made */
   const gint     *slot_base;    /* per node: slot of its output 0 */
   gint            n_slots;
   const gint     *last_use;     /* per slot: schedule position of its last reader */
@@ -217,6 +218,13 @@ void     grd_save_clean_stale (const char *path);
 void     grd_save_rebase_paths (JsonNode *tree, const char *old_dir, const char *new_dir);
 /* A zero-filled tensor, or an error instead of an abort when memory is short. */
 GrdTensor *grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error);
+/* Zeroed working space of n_elems × elem_size bytes for a kernel (sized by
+ * the data, so it may not fit): NULL and an error instead of an abort. */
+gpointer grd_scratch_try_new (gsize n_elems, gsize elem_size, GError **error);
+/* grd_tensor_cast (and a copy when dtype is t's), or an error when memory is short. */
+GrdTensor *grd_tensor_try_cast (const GrdTensor *t, GrdDType dtype, GError **error);
+/* A new reference to t when it has dtype, else a converted copy (or an error). */
+GrdTensor *grd_tensor_try_convert (GrdTensor *t, GrdDType dtype, GError **error);
 
 /* ------------------------------------------------------------ csv */
 

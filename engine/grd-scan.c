@@ -301,13 +301,15 @@ out_row (const ScanInfo *s, gint o, gint64 T, gint64 i)
 }
 
 static GrdTensor *
-new_stacked (const GrdType *type, gint64 T, const GrdTensor *row)
+new_stacked (const GrdType *type, gint64 T, const GrdTensor *row, GError **error)
 {
   gint64 shape[GRD_MAX_RANK];
   shape[0] = T;
   for (gint d = 1; d < type->rank; d++)
     shape[d] = row ? row->shape[d - 1] : MAX (type->dims[d], 0);
-  return grd_tensor_new (type->dtype, type->rank, shape);
+  if (!grd_shape_check_size (type->rank, shape, type->dtype, error))
+    return NULL;
+  return grd_tensor_try_new (type->dtype, type->rank, shape, error);
 }
 
 static gboolean
@@ -354,8 +356,12 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
     }
     ok = grd_function_call (s->fn, args, res, error);
     for (gint o = 0; ok && o < s->n_out; o++) {
-      if (!out[o])
-        out[o] = new_stacked (&node->types[o], s->last_only && s->last_only[o] ? 1 : T, res[o]);
+      if (!out[o]
+          && !(out[o] = new_stacked (&node->types[o], s->last_only && s->last_only[o] ? 1 : T,
+                                     res[o], error))) {
+        ok = FALSE;
+        break;
+      }
       GrdTensor row;
       row_view (&row, out[o], out_row (s, o, T, i));
       if (!grd_tensor_same_shape (&row, res[o])) {
@@ -400,8 +406,9 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
       gint64 shape[GRD_MAX_RANK];
       shape[0] = 1;
       memcpy (shape + 1, init->shape, sizeof (gint64) * init->rank);
-      out[o] = grd_tensor_new (init->dtype, init->rank + 1, shape);
-      memcpy (out[o]->data, init->data, (gsize) init->size * grd_dtype_size (init->dtype));
+      out[o] = grd_tensor_try_new (init->dtype, init->rank + 1, shape, error);
+      if (out[o])
+        memcpy (out[o]->data, init->data, (gsize) init->size * grd_dtype_size (init->dtype));
     } else if (s->out_ntaps[o]) {
       /* no step ran: a fed-back output still has its initial value's shape */
       GrdTensor *init = in[first_init (s) + st];
@@ -410,10 +417,11 @@ scan_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
         row_view (&irow, init, 0);
       else
         irow = *init;
-      out[o] = new_stacked (&node->types[o], 0, &irow);
+      out[o] = new_stacked (&node->types[o], 0, &irow, error);
     } else {
-      out[o] = new_stacked (&node->types[o], 0, NULL);
+      out[o] = new_stacked (&node->types[o], 0, NULL, error);
     }
+    ok = out[o] != NULL;
   }
   if (!ok)
     for (gint o = 0; o < s->n_out; o++)
@@ -997,7 +1005,9 @@ gather_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
   gint64 shape[GRD_MAX_RANK];
   memcpy (shape, in[0]->shape, sizeof shape);
   shape[0] = T;
-  GrdTensor *o = grd_tensor_new (in[0]->dtype, in[0]->rank, shape);
+  GrdTensor *o = grd_tensor_try_new (in[0]->dtype, in[0]->rank, shape, error);
+  if (!o)
+    return FALSE;
   gsize row = (gsize) (in[0]->shape[0] ? in[0]->size / in[0]->shape[0] : 0)
               * grd_dtype_size (in[0]->dtype);
   for (gint64 t = 0; t < T; t++)
@@ -1041,7 +1051,9 @@ scatter_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError
                  G_GINT64_FORMAT " steps", g->rank ? g->shape[0] : 0, T);
     return FALSE;
   }
-  GrdTensor *o = grd_tensor_new (g->dtype, seq->rank, seq->shape);
+  GrdTensor *o = grd_tensor_try_new (g->dtype, seq->rank, seq->shape, error);
+  if (!o)
+    return FALSE;
   gint64 row = seq->shape[0] ? seq->size / seq->shape[0] : 0;
   for (gint64 t = 0; t < T; t++) {
     gint64 r = gather_row (&node->attrs, seq->shape[0], t);

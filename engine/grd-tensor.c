@@ -85,6 +85,17 @@ grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **err
   return t;
 }
 
+gpointer
+grd_scratch_try_new (gsize n_elems, gsize elem_size, GError **error)
+{
+  gpointer p = g_try_malloc0_n (MAX (n_elems, 1), elem_size);
+  if (!p)
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                 "out of memory for %" G_GSIZE_FORMAT " × %" G_GSIZE_FORMAT " bytes of working space",
+                 n_elems, elem_size);
+  return p;
+}
+
 GrdTensor *
 grd_tensor_new_scalar (GrdDType dtype, double value)
 {
@@ -166,10 +177,32 @@ grd_tensor_set (GrdTensor *t, gint64 i, double v)
   }
 }
 
+static GrdTensor *cast_into (const GrdTensor *t, GrdTensor *c);
+
 GrdTensor *
 grd_tensor_cast (const GrdTensor *t, GrdDType dtype)
 {
-  GrdTensor *c = grd_tensor_new (dtype, t->rank, t->shape);
+  return cast_into (t, grd_tensor_new (dtype, t->rank, t->shape));
+}
+
+GrdTensor *
+grd_tensor_try_cast (const GrdTensor *t, GrdDType dtype, GError **error)
+{
+  GrdTensor *c = grd_tensor_try_new (dtype, t->rank, t->shape, error);
+  return c ? cast_into (t, c) : NULL;
+}
+
+GrdTensor *
+grd_tensor_try_convert (GrdTensor *t, GrdDType dtype, GError **error)
+{
+  return t->dtype == dtype ? grd_tensor_ref (t) : grd_tensor_try_cast (t, dtype, error);
+}
+
+/* Fills c (a new tensor of t's shape) with t's values in c's dtype; returns c. */
+static GrdTensor *
+cast_into (const GrdTensor *t, GrdTensor *c)
+{
+  GrdDType dtype = c->dtype;
   if (dtype == t->dtype) {
     memcpy (c->data, t->data, (gsize) t->size * grd_dtype_size (dtype));
     return c;

@@ -1,6 +1,7 @@
 /* test-function.c: the Theano workflow through the C API: the primer's three
  * listings, simultaneous updates, feeding and long runs. */
 #include "grad-check.h"
+#include "grd-internal.h"
 
 #include <math.h>
 
@@ -192,6 +193,46 @@ test_long_run_memory (void)
   g_assert_cmpint (grd_tensor_live_count (), ==, live);
 }
 
+/* A graph keeps growing after a function is made from it (as theano users
+ * build f, then more expressions on the same variables, then call f): the
+ * function sees only the nodes it was made from, on every back end. Calling
+ * it used to read past its own tables. */
+static void
+test_graph_grows_after_function (void)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT64, 1, NULL, &error);
+  GrdRef y = grd_op2 (g, "mul", x, x, &error);
+  g_assert_no_error (error);
+  GrdFunction *fns[3];
+  fns[0] = grd_function_new_with_passes (g, &x, 1, &y, 1, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  fns[1] = grd_function_new (g, &x, 1, &y, 1, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_autofree char *warning = NULL;
+  fns[2] = grd_function_new_on (g, &x, 1, &y, 1, NULL, 0, GRD_BACKEND_VULKAN, &warning, &error);
+  g_assert_no_error (error);
+  /* many more nodes after: the node and slot tables grow past the functions' */
+  GrdRef z = y;
+  for (gint i = 0; i < 200; i++) {
+    z = grd_op2 (g, "add", z, x, &error);
+    g_assert_no_error (error);
+  }
+  gint64 s[] = { 3 };
+  double a[] = { 1, -2, 3 }, want[] = { 1, 4, 9 };
+  g_autoptr (GrdTensor) ta = grd_test_tensor (GRD_DTYPE_FLOAT64, 1, s, a);
+  for (gint k = 0; k < 3; k++)
+    for (gint call = 0; call < 2; call++) {
+      g_autoptr (GrdTensor) out = NULL;
+      g_assert_true (grd_function_call (fns[k], &ta, &out, &error));
+      g_assert_no_error (error);
+      grd_test_assert_tensor (out, GRD_DTYPE_FLOAT64, 1, s, want, 0, 0);
+    }
+  for (gint k = 0; k < 3; k++)
+    grd_function_free (fns[k]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -203,5 +244,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/function/updates-see-old-values", test_updates_see_old_values);
   g_test_add_func ("/engine/function/update-type-mismatch", test_update_type_mismatch);
   g_test_add_func ("/engine/function/long-run-memory", test_long_run_memory);
+  g_test_add_func ("/engine/function/graph-grows-after-function", test_graph_grows_after_function);
   return g_test_run ();
 }

@@ -587,6 +587,92 @@ test_out_of_memory (void)
     grd_function_free (fns[i]);
 }
 
+/* Ops whose results are far larger than their inputs (outer products,
+ * one-hot codes, broadcasting, index arrays, ranges): under the same cap each
+ * gives an out-of-memory error naming its node, on the reference executor
+ * and compiled, and nothing aborts. */
+static GrdTensor *
+filled (GrdDType dtype, gint rank, const gint64 *shape, double v)
+{
+  GrdTensor *t = grd_tensor_new (dtype, rank, shape);
+  for (gint64 i = 0; i < t->size; i++)
+    grd_tensor_set (t, i, v);
+  return t;
+}
+
+static void
+test_out_of_memory_ops (void)
+{
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  const gint64 N = 12000;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef a = grd_graph_variable (g, "a", GRD_DTYPE_FLOAT64, 1, &N, NULL);
+  GrdRef t = grd_graph_variable (g, "t", GRD_DTYPE_INT64, 1, &N, NULL);
+  GrdRef col = grd_graph_variable (g, "col", GRD_DTYPE_FLOAT64, 2, (gint64[]) { N, 1 }, NULL);
+  GrdRef row = grd_graph_variable (g, "row", GRD_DTYPE_FLOAT64, 2, (gint64[]) { 1, N }, NULL);
+  GrdRef icol = grd_graph_variable (g, "icol", GRD_DTYPE_INT64, 2, (gint64[]) { N, 1 }, NULL);
+  GrdRef irow = grd_graph_variable (g, "irow", GRD_DTYPE_INT64, 2, (gint64[]) { 1, N }, NULL);
+  GrdRef inputs[] = { a, t, col, row, icol, irow };
+  g_autoptr (GrdTensor) av = filled (GRD_DTYPE_FLOAT64, 1, &N, 1);
+  g_autoptr (GrdTensor) tv = filled (GRD_DTYPE_INT64, 1, &N, 0);
+  g_autoptr (GrdTensor) colv = filled (GRD_DTYPE_FLOAT64, 2, (gint64[]) { N, 1 }, 0.5);
+  g_autoptr (GrdTensor) rowv = filled (GRD_DTYPE_FLOAT64, 2, (gint64[]) { 1, N }, 0.5);
+  g_autoptr (GrdTensor) icolv = filled (GRD_DTYPE_INT64, 2, (gint64[]) { N, 1 }, 0);
+  g_autoptr (GrdTensor) irowv = filled (GRD_DTYPE_INT64, 2, (gint64[]) { 1, N }, 1);
+  GrdTensor *values[] = { av, tv, colv, rowv, icolv, irowv };
+
+  GrdAttrs depth;
+  grd_attrs_init (&depth);
+  depth.depth = N;
+  struct { const char *id, *op; GrdRef in[3]; gint n; const GrdAttrs *attrs; } cases[] = {
+    { "outer", "outer", { a, a }, 2, NULL },
+    { "onehot", "one_hot", { t }, 1, &depth },
+    { "eye", "_eye_like", { a }, 1, NULL },
+    { "picked", "index", { row, icol }, 2, NULL },
+    { "rem", "mod", { icol, irow }, 2, NULL },
+    { "bce", "binary_crossentropy", { col, row }, 2, NULL },
+    { "range", "arange", { scalar_constant (g, "lo", GRD_DTYPE_INT64, 0),
+                           scalar_constant (g, "hi", GRD_DTYPE_INT64, (double) (N * N)),
+                           scalar_constant (g, "one", GRD_DTYPE_INT64, 1) }, 3, NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  GrdFunction *fns[2 * G_N_ELEMENTS (cases)];
+  gint n = 0;
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++) {
+    GrdRef out = grd_graph_op (g, cases[c].id, cases[c].op, cases[c].in, cases[c].n, cases[c].attrs,
+                               &error);
+    g_assert_no_error (error);
+    for (gint opt = 0; opt < 2; opt++) {
+      fns[n] = grd_function_new_with_passes (g, inputs, G_N_ELEMENTS (inputs), &out, 1, NULL, 0,
+                                             opt ? GRD_PASS_ALL : 0, &error);
+      g_assert_no_error (error);
+      grd_function_set_memory_limit (fns[n++], G_GUINT64_CONSTANT (1) << 40);
+    }
+  }
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const char *vm = strstr (status, "VmSize:");
+  g_assert_nonnull (vm);
+  guint64 kib = g_ascii_strtoull (vm + strlen ("VmSize:"), NULL, 10);
+  struct rlimit cap = { (kib << 10) + 512 * MIB, RLIM_INFINITY };
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &cap), ==, 0);
+  for (gint i = 0; i < n; i++) {
+    GrdTensor *out = NULL;
+    g_clear_error (&error);
+    g_test_message ("case %s, %s", cases[i / 2].id, i % 2 ? "compiled" : "reference");
+    g_assert_false (grd_function_call (fns[i], values, &out, &error));
+    g_assert_null (out);
+    g_autofree char *node = g_strdup_printf ("'%s'", cases[i / 2].id);
+    ASSERT_ERROR (error, node, "out of memory");
+  }
+  for (gint i = 0; i < n; i++)
+    grd_function_free (fns[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -604,5 +690,6 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/exact-numbers", test_exact_numbers);
   g_test_add_func ("/limits/memory/arange", test_arange_budget);
   g_test_add_func ("/limits/memory/out-of-memory", test_out_of_memory);
+  g_test_add_func ("/limits/memory/out-of-memory-ops", test_out_of_memory_ops);
   return g_test_run ();
 }

@@ -312,7 +312,9 @@ eye_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **e
   gint64 n = in[0]->size;
   if (!grd_shape_check_size (2, (gint64[]) { n, n }, node->types[0].dtype, error))
     return FALSE;
-  GrdTensor *o = grd_tensor_new (node->types[0].dtype, 2, (gint64[]) { n, n });
+  GrdTensor *o = grd_tensor_try_new (node->types[0].dtype, 2, (gint64[]) { n, n }, error);
+  if (!o)
+    return FALSE;
   for (gint64 i = 0; i < n; i++)
     grd_tensor_set (o, i * n + i, 1.0);
   out[0] = o;
@@ -355,7 +357,9 @@ reshape_cat_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
                  "jacobian of %" G_GINT64_FORMAT, in[0]->size, grd_shape_size (rank, shape));
     return FALSE;
   }
-  GrdTensor *o = grd_tensor_new (in[0]->dtype, rank, shape);
+  GrdTensor *o = grd_tensor_try_new (in[0]->dtype, rank, shape, error);
+  if (!o)
+    return FALSE;
   memcpy (o->data, in[0]->data, (gsize) o->size * grd_dtype_size (o->dtype));
   out[0] = o;
   return TRUE;

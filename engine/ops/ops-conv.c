@@ -222,9 +222,11 @@ grad_filters_infer (const GrdAttrs *attrs, const GrdType *in, gint n_in, GrdType
 typedef enum { CONV_FORWARD, CONV_GRAD_INPUT, CONV_GRAD_FILTERS } ConvPass;
 
 static double *
-as_doubles (const GrdTensor *t)
+as_doubles (const GrdTensor *t, GError **error)
 {
-  double *d = g_new (double, MAX (t->size, 1));
+  double *d = grd_scratch_try_new ((gsize) t->size, sizeof (double), error);
+  if (!d)
+    return NULL;
   for (gint64 i = 0; i < t->size; i++)
     d[i] = grd_tensor_get (t, i);
   return d;
@@ -282,9 +284,12 @@ conv_reference (const GrdConvGeom *g, ConvPass pass, double *x, double *w,
 }
 
 static GrdTensor *
-tensor_of (GrdDType dt, const gint64 *shape, const double *v)
+tensor_of (GrdDType dt, const gint64 *shape, const double *v, GError **error)
 {
-  return grd_tensor_new_from_doubles (dt, 4, shape, v);
+  GrdTensor *o = grd_tensor_try_new (dt, 4, shape, error);
+  for (gint64 i = 0; o && i < o->size; i++)
+    grd_tensor_set (o, i, v[i]);
+  return o;
 }
 
 static gboolean
@@ -296,11 +301,15 @@ conv2d_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
   gint64 shape[4] = { g.n, g.o, g.oh, g.ow };
   if (!grd_shape_check_size (4, shape, node->types[0].dtype, error))
     return FALSE;
-  g_autofree double *x = as_doubles (in[0]), *w = as_doubles (in[1]);
-  g_autofree double *y = g_new0 (double, MAX (grd_shape_size (4, shape), 1));
+  g_autofree double *x = as_doubles (in[0], error);
+  g_autofree double *w = x ? as_doubles (in[1], error) : NULL;
+  g_autofree double *y = w ? grd_scratch_try_new ((gsize) grd_shape_size (4, shape), sizeof (double),
+                                                  error) : NULL;
+  if (!y)
+    return FALSE;
   conv_reference (&g, CONV_FORWARD, x, w, y);
-  out[0] = tensor_of (node->types[0].dtype, shape, y);
-  return TRUE;
+  out[0] = tensor_of (node->types[0].dtype, shape, y, error);
+  return out[0] != NULL;
 }
 
 static gboolean
@@ -309,11 +318,14 @@ grad_input_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GEr
   GrdConvGeom g;
   if (!grd_conv_geom (&node->attrs, in[2]->shape, in[1]->shape, &g, error) || !check_gy (&g, in[0], error))
     return FALSE;
-  g_autofree double *gy = as_doubles (in[0]), *w = as_doubles (in[1]);
-  g_autofree double *gx = g_new0 (double, MAX (in[2]->size, 1));
+  g_autofree double *gy = as_doubles (in[0], error);
+  g_autofree double *w = gy ? as_doubles (in[1], error) : NULL;
+  g_autofree double *gx = w ? grd_scratch_try_new ((gsize) in[2]->size, sizeof (double), error) : NULL;
+  if (!gx)
+    return FALSE;
   conv_reference (&g, CONV_GRAD_INPUT, gx, w, gy);
-  out[0] = tensor_of (node->types[0].dtype, in[2]->shape, gx);
-  return TRUE;
+  out[0] = tensor_of (node->types[0].dtype, in[2]->shape, gx, error);
+  return out[0] != NULL;
 }
 
 static gboolean
@@ -322,11 +334,14 @@ grad_filters_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, G
   GrdConvGeom g;
   if (!grd_conv_geom (&node->attrs, in[0]->shape, in[2]->shape, &g, error) || !check_gy (&g, in[1], error))
     return FALSE;
-  g_autofree double *x = as_doubles (in[0]), *gy = as_doubles (in[1]);
-  g_autofree double *gw = g_new0 (double, MAX (in[2]->size, 1));
+  g_autofree double *x = as_doubles (in[0], error);
+  g_autofree double *gy = x ? as_doubles (in[1], error) : NULL;
+  g_autofree double *gw = gy ? grd_scratch_try_new ((gsize) in[2]->size, sizeof (double), error) : NULL;
+  if (!gw)
+    return FALSE;
   conv_reference (&g, CONV_GRAD_FILTERS, x, gw, gy);
-  out[0] = tensor_of (node->types[0].dtype, in[2]->shape, gw);
-  return TRUE;
+  out[0] = tensor_of (node->types[0].dtype, in[2]->shape, gw, error);
+  return out[0] != NULL;
 }
 
 /* ------------------------------------------------------------ gradients */

@@ -394,13 +394,16 @@ static const ElemKernel cast_kernels[GRD_N_DTYPES][GRD_N_DTYPES] = {
   CAST_ROW (b), CAST_ROW (i32), CAST_ROW (i64), CAST_ROW (f32), CAST_ROW (f64),
 };
 
-/* A new reference to t converted to `dtype` (t itself when it has it). */
+/* A new reference to t converted to `dtype` (t itself when it has it), or
+ * NULL and an error when memory is short. */
 static GrdTensor *
-convert (GrdTensor *t, GrdDType dtype)
+convert (GrdTensor *t, GrdDType dtype, GError **error)
 {
   if (t->dtype == dtype)
     return grd_tensor_ref (t);
-  GrdTensor *c = grd_tensor_new (dtype, t->rank, t->shape);
+  GrdTensor *c = grd_tensor_try_new (dtype, t->rank, t->shape, error);
+  if (!c)
+    return NULL;
   const void *src = t->data;
   const gint64 one = 1;
   if (t->size > 0)
@@ -625,20 +628,22 @@ elem_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
   if (code == GRD_ELEM_CAST
       || (elem_rules[code].rule == RULE_ROUND && !grd_dtype_is_float (compute))) {
     /* a fresh tensor even when nothing changes: outputs are never aliases */
-    out[0] = in[0]->dtype == result ? grd_tensor_copy (in[0]) : convert (in[0], result);
-    return TRUE;
+    out[0] = in[0]->dtype == result ? grd_tensor_try_cast (in[0], result, error)
+                                    : convert (in[0], result, error);
+    return out[0] != NULL;
   }
   gint rank;
   gint64 shape[GRD_MAX_RANK];
   if (!grd_broadcast_shapes (in, n_in, &rank, shape, error))
     return FALSE;
-  GrdTensor *args[3];
-  for (gint i = 0; i < n_in; i++) {
+  GrdTensor *args[3] = { NULL, NULL, NULL };
+  gboolean ok = TRUE;
+  for (gint i = 0; ok && i < n_in; i++) {
     gboolean to_bool = elem_rules[code].rule == RULE_LOGIC || (code == GRD_ELEM_SWITCH && i == 0);
-    args[i] = convert (in[i], to_bool ? GRD_DTYPE_BOOL : compute);
+    ok = (args[i] = convert (in[i], to_bool ? GRD_DTYPE_BOOL : compute, error)) != NULL;
   }
-  GrdTensor *o = grd_tensor_try_new (result, rank, shape, error);
-  gboolean ok = o != NULL;
+  GrdTensor *o = ok ? grd_tensor_try_new (result, rank, shape, error) : NULL;
+  ok = o != NULL;
   if (ok && code == GRD_ELEM_POW && !grd_dtype_is_float (compute) && o->size > 0) {
     /* NumPy refuses these rather than give a truncated 0 */
     GrdTensor *e = args[1];
@@ -651,7 +656,7 @@ elem_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
   if (ok)
     run_kernel (kernels[code][compute], o, args, n_in);
   for (gint i = 0; i < n_in; i++)
-    grd_tensor_unref (args[i]);
+    g_clear_pointer (&args[i], grd_tensor_unref);
   if (!ok) {
     if (o)
       grd_tensor_unref (o);

@@ -47,7 +47,9 @@ shape_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError *
     return TRUE;
   }
   gint64 n = x->rank;
-  out[0] = grd_tensor_new (GRD_DTYPE_INT64, 1, &n);
+  out[0] = grd_tensor_try_new (GRD_DTYPE_INT64, 1, &n, error);
+  if (!out[0])
+    return FALSE;
   memcpy (out[0]->data, x->shape, sizeof (gint64) * x->rank);
   return TRUE;
 }
@@ -227,7 +229,9 @@ index_region (const GrdTensor *x, GrdTensor *const *idx, gint n_idx, Region *r, 
   memcpy (r->shape + rb, x->shape + n_idx, sizeof (gint64) * (x->rank - n_idx));
   r->inner = grd_shape_size (x->rank - n_idx, x->shape + n_idx);
   r->n_bases = grd_shape_size (rb, bshape);
-  r->bases = g_new0 (gint64, MAX (r->n_bases, 1));
+  r->bases = grd_scratch_try_new ((gsize) r->n_bases, sizeof (gint64), error);
+  if (!r->bases)
+    return FALSE;
   for (gint i = 0; i < n_idx; i++) {
     gint64 st[GRD_MAX_RANK], pos[GRD_MAX_RANK] = { 0 }, src = 0;
     gint64 n = x->shape[i], xstride = grd_shape_size (x->rank - i - 1, x->shape + i + 1);
@@ -336,7 +340,9 @@ slice_region (const GrdAttrs *attrs, const GrdTensor *x, Region *r, GError **err
   }
   r->inner = 1;
   r->n_bases = grd_shape_size (r->rank, r->shape);
-  r->bases = g_new (gint64, MAX (r->n_bases, 1));
+  r->bases = grd_scratch_try_new ((gsize) r->n_bases, sizeof (gint64), error);
+  if (!r->bases)
+    return FALSE;
   gint64 pos[GRD_MAX_RANK] = { 0 }, off = 0;
   for (gint d = 0; d < x->rank; d++)
     off += start[d] * xstride[d];
@@ -368,7 +374,9 @@ index_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError *
   GrdTensor *x = in[0];
   if (!index_region (x, in + 1, node->n_inputs - 1, &r, error))
     return FALSE;
-  GrdTensor *o = grd_tensor_new (x->dtype, r.rank, r.shape);
+  GrdTensor *o = grd_tensor_try_new (x->dtype, r.rank, r.shape, error);
+  if (!o)
+    return FALSE;
   gsize es = grd_dtype_size (x->dtype), row = (gsize) r.inner * es;
   for (gint64 p = 0; p < r.n_bases; p++)
     memcpy ((char *) o->data + p * row, (const char *) x->data + r.bases[p] * es, row);
@@ -455,7 +463,9 @@ subtensor_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
                                    : slice_region (&node->attrs, x, &r, error);
   if (!ok)
     return FALSE;
-  g_autoptr (GrdTensor) y = grd_tensor_cast (in[1], x->dtype);
+  g_autoptr (GrdTensor) y = grd_tensor_try_cast (in[1], x->dtype, error);
+  if (!y)
+    return FALSE;
   gboolean fits = y->rank <= r.rank;
   for (gint d = 0; fits && d < y->rank; d++) {
     gint64 n = y->shape[y->rank - 1 - d];
@@ -469,7 +479,9 @@ subtensor_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
   }
   gint64 st[GRD_MAX_RANK], pos[GRD_MAX_RANK] = { 0 }, src = 0;
   grd_broadcast_strides (y, r.rank, r.shape, st);
-  GrdTensor *o = grd_tensor_copy (x);
+  GrdTensor *o = grd_tensor_try_cast (x, x->dtype, error);
+  if (!o)
+    return FALSE;
   gsize es = grd_dtype_size (x->dtype);
   gint64 total = r.n_bases * r.inner;
   for (gint64 p = 0; p < total; p++) {

@@ -118,9 +118,13 @@ divmod_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
   if (!grd_broadcast_shapes (in, 2, &rank, shape, error))
     return FALSE;
   GrdDType dt = grd_dtype_promote (in[0]->dtype, in[1]->dtype);
-  g_autoptr (GrdTensor) a = grd_tensor_cast (in[0], dt);
-  g_autoptr (GrdTensor) b = grd_tensor_cast (in[1], dt);
-  GrdTensor *o = grd_tensor_new (dt, rank, shape);
+  g_autoptr (GrdTensor) a = grd_tensor_try_cast (in[0], dt, error);
+  g_autoptr (GrdTensor) b = a ? grd_tensor_try_cast (in[1], dt, error) : NULL;
+  if (!b)
+    return FALSE;
+  GrdTensor *o = grd_tensor_try_new (dt, rank, shape, error);
+  if (!o)
+    return FALSE;
   grd_broadcast_strides (a, rank, shape, sa);
   grd_broadcast_strides (b, rank, shape, sb);
   gint64 ia = 0, ib = 0;

@@ -84,8 +84,12 @@ reduce_to_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
       return FALSE;
     }
   /* Accumulate in double (float32 sums of broadcast gradients stay accurate). */
-  GrdTensor *o = grd_tensor_new (gr->dtype, x->rank, x->shape);
-  g_autofree double *acc = g_new0 (double, MAX (o->size, 1));
+  g_autoptr (GrdTensor) o = grd_tensor_try_new (gr->dtype, x->rank, x->shape, error);
+  if (!o)
+    return FALSE;
+  g_autofree double *acc = grd_scratch_try_new ((gsize) o->size, sizeof (double), error);
+  if (!acc)
+    return FALSE;
   gint64 ostride[GRD_MAX_RANK], idx[GRD_MAX_RANK] = { 0 };
   gint64 s = 1;
   for (gint d = rank - 1; d >= 0; d--) {
@@ -110,7 +114,7 @@ reduce_to_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
   }
   for (gint64 i = 0; i < o->size; i++)
     grd_tensor_set (o, i, acc[i]);
-  out[0] = o;
+  out[0] = g_steal_pointer (&o);
   return TRUE;
 }
 
@@ -138,7 +142,9 @@ reshape_like_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, G
     g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "cannot reshape %s to the shape of %s", a, b);
     return FALSE;
   }
-  GrdTensor *o = grd_tensor_new (in[0]->dtype, in[1]->rank, in[1]->shape);
+  GrdTensor *o = grd_tensor_try_new (in[0]->dtype, in[1]->rank, in[1]->shape, error);
+  if (!o)
+    return FALSE;
   memcpy (o->data, in[0]->data, (gsize) o->size * grd_dtype_size (o->dtype));
   out[0] = o;
   return TRUE;

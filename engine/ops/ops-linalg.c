@@ -174,13 +174,6 @@ scale_by (const GrdTensor *s, const GrdTensor *t, GrdTensor *c)
   }
 }
 
-/* in converted to dtype (a new reference either way). */
-static GrdTensor *
-as_dtype (GrdTensor *t, GrdDType dtype)
-{
-  return t->dtype == dtype ? grd_tensor_ref (t) : grd_tensor_cast (t, dtype);
-}
-
 /* ------------------------------------------------------------ dot and friends */
 
 static gboolean
@@ -226,11 +219,15 @@ product_eval (gboolean ta, gboolean tb, const char *what, gint lo, const GrdNode
   if (!check_ranks (what, in[0]->rank, in[1]->rank, lo, error))
     return FALSE;
   GrdDType dt = node->types[0].dtype;
-  g_autoptr (GrdTensor) a = as_dtype (in[0], dt);
-  g_autoptr (GrdTensor) b = as_dtype (in[1], dt);
+  g_autoptr (GrdTensor) a = grd_tensor_try_convert (in[0], dt, error);
+  g_autoptr (GrdTensor) b = a ? grd_tensor_try_convert (in[1], dt, error) : NULL;
+  if (!b)
+    return FALSE;
   if (a->rank == 0 || b->rank == 0) {
     GrdTensor *s = a->rank == 0 ? a : b, *t = a->rank == 0 ? b : a;
-    GrdTensor *c = grd_tensor_new (dt, t->rank, t->shape);
+    GrdTensor *c = grd_tensor_try_new (dt, t->rank, t->shape, error);
+    if (!c)
+      return FALSE;
     scale_by (s, t, c);
     out[0] = c;
     return TRUE;
@@ -389,8 +386,10 @@ static gboolean
 outer_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
   GrdDType dt = node->types[0].dtype;
-  g_autoptr (GrdTensor) a = as_dtype (in[0], dt);
-  g_autoptr (GrdTensor) b = as_dtype (in[1], dt);
+  g_autoptr (GrdTensor) a = grd_tensor_try_convert (in[0], dt, error);
+  g_autoptr (GrdTensor) b = a ? grd_tensor_try_convert (in[1], dt, error) : NULL;
+  if (!b)
+    return FALSE;
   gint64 m = a->size, n = b->size, dims[2] = { m, n };
   GrdTensor *c = grd_tensor_try_new (dt, 2, dims, error);
   if (!c)
@@ -461,7 +460,9 @@ ravel_infer (const GrdAttrs *attrs, const GrdType *in, gint n_in, GrdType *out, 
 static gboolean
 ravel_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
-  GrdTensor *o = grd_tensor_new (in[0]->dtype, 1, &in[0]->size);
+  GrdTensor *o = grd_tensor_try_new (in[0]->dtype, 1, &in[0]->size, error);
+  if (!o)
+    return FALSE;
   memcpy (o->data, in[0]->data, (gsize) in[0]->size * grd_dtype_size (in[0]->dtype));
   out[0] = o;
   return TRUE;

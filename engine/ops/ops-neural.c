@@ -30,30 +30,40 @@ typedef struct {
   double       *owned;
 } Doubles;
 
-static Doubles
-doubles_of (const GrdTensor *t)
+static void
+doubles_clear (Doubles *d)
 {
-  Doubles d = { NULL, NULL };
+  g_clear_pointer (&d->owned, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Doubles, doubles_clear)
+
+static gboolean
+doubles_of (const GrdTensor *t, Doubles *d, GError **error)
+{
   if (t->dtype == GRD_DTYPE_FLOAT64) {
-    d.v = t->data;
-    return d;
+    d->v = t->data;
+    return TRUE;
   }
-  d.owned = g_new (double, MAX (t->size, 1));
+  d->owned = grd_scratch_try_new ((gsize) t->size, sizeof (double), error);
+  if (!d->owned)
+    return FALSE;
   if (t->dtype == GRD_DTYPE_FLOAT32)
     for (gint64 i = 0; i < t->size; i++)
-      d.owned[i] = ((const float *) t->data)[i];
+      d->owned[i] = ((const float *) t->data)[i];
   else
     for (gint64 i = 0; i < t->size; i++)
-      d.owned[i] = grd_tensor_get (t, i);
-  d.v = d.owned;
-  return d;
+      d->owned[i] = grd_tensor_get (t, i);
+  d->v = d->owned;
+  return TRUE;
 }
 
 /* A new tensor of `dtype` holding a copy of `values`. */
 static GrdTensor *
-tensor_from (GrdDType dtype, gint rank, const gint64 *shape, const double *values)
+tensor_from (GrdDType dtype, gint rank, const gint64 *shape, const double *values, GError **error)
 {
-  GrdTensor *o = grd_tensor_new (dtype, rank, shape);
+  GrdTensor *o = grd_tensor_try_new (dtype, rank, shape, error);
+  if (!o)
+    return NULL;
   if (dtype == GRD_DTYPE_FLOAT64)
     memcpy (o->data, values, (gsize) o->size * sizeof (double));
   else if (dtype == GRD_DTYPE_FLOAT32)
@@ -188,15 +198,19 @@ DEFINE_AXIS_KERNEL (axis_kernel_f64, double, exp)
 
 /* Runs the kernel of `mode` along `axis` of x into a new tensor of rank/shape. */
 static GrdTensor *
-along_axis (GrdTensor *x, gint axis, AxisMode mode, gint rank, const gint64 *shape)
+along_axis (GrdTensor *x, gint axis, AxisMode mode, gint rank, const gint64 *shape, GError **error)
 {
-  g_autoptr (GrdTensor) xc = grd_dtype_is_float (x->dtype) ? grd_tensor_ref (x)
-                                                           : grd_tensor_cast (x, GRD_DTYPE_FLOAT64);
+  g_autoptr (GrdTensor) xc = grd_tensor_try_convert (x, grd_dtype_is_float (x->dtype) ? x->dtype
+                                                     : GRD_DTYPE_FLOAT64, error);
+  if (!xc)
+    return NULL;
   gint64 n = x->shape[axis], inner = grd_shape_size (x->rank - axis - 1, x->shape + axis + 1);
   gint64 outer = grd_shape_size (axis, x->shape);
-  GrdTensor *o = grd_tensor_new (xc->dtype, rank, shape);
-  g_autofree double *m = g_new (double, MAX (inner, 1));
-  g_autofree double *s = g_new (double, MAX (inner, 1));
+  g_autofree double *m = grd_scratch_try_new ((gsize) inner, sizeof (double), error);
+  g_autofree double *s = m ? grd_scratch_try_new ((gsize) inner, sizeof (double), error) : NULL;
+  GrdTensor *o = s ? grd_tensor_try_new (xc->dtype, rank, shape, error) : NULL;
+  if (!o)
+    return NULL;
   if (xc->dtype == GRD_DTYPE_FLOAT32)
     axis_kernel_f32 (xc->data, o->data, outer, n, inner, mode, m, s);
   else
@@ -210,8 +224,8 @@ softmax_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError
   gint axis;
   if (!grd_axis_single (&node->attrs, in[0]->rank, -1, &axis, error))
     return FALSE;
-  out[0] = along_axis (in[0], axis, MODE_SOFTMAX, in[0]->rank, in[0]->shape);
-  return TRUE;
+  out[0] = along_axis (in[0], axis, MODE_SOFTMAX, in[0]->rank, in[0]->shape, error);
+  return out[0] != NULL;
 }
 
 static gboolean
@@ -220,8 +234,8 @@ log_softmax_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
   gint axis;
   if (!grd_axis_single (&node->attrs, in[0]->rank, -1, &axis, error))
     return FALSE;
-  out[0] = along_axis (in[0], axis, MODE_LOG_SOFTMAX, in[0]->rank, in[0]->shape);
-  return TRUE;
+  out[0] = along_axis (in[0], axis, MODE_LOG_SOFTMAX, in[0]->rank, in[0]->shape, error);
+  return out[0] != NULL;
 }
 
 /* s * (g - sum(g * s, axis, keepdims)) */
@@ -311,8 +325,8 @@ logsumexp_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
     if (mask[d])
       n_reduced++, axis = d;
   if (n_reduced == 1) {
-    out[0] = along_axis (x, axis, MODE_LOGSUMEXP, rank, shape);
-    return TRUE;
+    out[0] = along_axis (x, axis, MODE_LOGSUMEXP, rank, shape, error);
+    return out[0] != NULL;
   }
   /* Several axes: visit every element with the output position it reduces to. */
   reduced_dims (mask, TRUE, x->rank, x->shape, kept);
@@ -323,9 +337,13 @@ logsumexp_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
     ostride[d] = mask[d] ? 0 : s;
     s *= kept[d];
   }
-  Doubles xd = doubles_of (x);
-  g_autofree double *m = g_new (double, MAX (n_out, 1));
-  g_autofree double *sum = g_new0 (double, MAX (n_out, 1));
+  g_auto (Doubles) xd = { NULL, NULL };
+  if (!doubles_of (x, &xd, error))
+    return FALSE;
+  g_autofree double *m = grd_scratch_try_new ((gsize) n_out, sizeof (double), error);
+  g_autofree double *sum = m ? grd_scratch_try_new ((gsize) n_out, sizeof (double), error) : NULL;
+  if (!sum)
+    return FALSE;
   for (gint64 i = 0; i < n_out; i++)
     m[i] = -INFINITY;
   for (gint pass = 0; pass < 2; pass++) {
@@ -350,9 +368,8 @@ logsumexp_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
   }
   for (gint64 i = 0; i < n_out; i++)
     sum[i] = m[i] + log (sum[i]);
-  out[0] = tensor_from (node->types[0].dtype, rank, shape, sum);
-  g_free (xd.owned);
-  return TRUE;
+  out[0] = tensor_from (node->types[0].dtype, rank, shape, sum, error);
+  return out[0] != NULL;
 }
 
 /* g (unreduced) * exp(x - y) (the softmax over the reduced axes) */
@@ -447,7 +464,9 @@ check_same_lead (const GrdTensor *p, const GrdTensor *t, gint n, GError **error)
 static gint64 *
 class_indices (const GrdTensor *t, gint64 depth, GError **error)
 {
-  gint64 *c = g_new (gint64, MAX (t->size, 1));
+  gint64 *c = grd_scratch_try_new ((gsize) t->size, sizeof (gint64), error);
+  if (!c)
+    return NULL;
   for (gint64 i = 0; i < t->size; i++) {
     c[i] = t->dtype == GRD_DTYPE_INT32 ? ((const gint32 *) t->data)[i]
                                        : ((const gint64 *) t->data)[i];
@@ -473,13 +492,17 @@ cce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **e
   g_autofree gint64 *c = classes ? class_indices (t, n, error) : NULL;
   if (classes && !c)
     return FALSE;
-  Doubles pd = doubles_of (p), td = { NULL, NULL };
-  g_autofree double *loss = g_new0 (double, MAX (rows, 1));
+  g_auto (Doubles) pd = { NULL, NULL };
+  g_auto (Doubles) td = { NULL, NULL };
+  if (!doubles_of (p, &pd, error) || (!classes && !doubles_of (t, &td, error)))
+    return FALSE;
+  g_autofree double *loss = grd_scratch_try_new ((gsize) rows, sizeof (double), error);
+  if (!loss)
+    return FALSE;
   if (classes)
     for (gint64 r = 0; r < rows; r++)
       loss[r] = -log (pd.v[r * n + c[r]]);
   else {
-    td = doubles_of (t);
     for (gint64 r = 0; r < rows; r++) {
       double s = 0;
       for (gint64 i = 0; i < n; i++)
@@ -487,10 +510,8 @@ cce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **e
       loss[r] = -s;
     }
   }
-  out[0] = tensor_from (node->types[0].dtype, p->rank - 1, p->shape, loss);
-  g_free (pd.owned);
-  g_free (td.owned);
-  return TRUE;
+  out[0] = tensor_from (node->types[0].dtype, p->rank - 1, p->shape, loss, error);
+  return out[0] != NULL;
 }
 
 /* Class indices: -g * onehot / p, with 1 - onehot added to the divisor so a
@@ -546,7 +567,9 @@ onehot_like_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
   g_autofree gint64 *c = class_indices (t, n, error);
   if (!c)
     return FALSE;
-  GrdTensor *o = grd_tensor_new (p->dtype, p->rank, p->shape);
+  GrdTensor *o = grd_tensor_try_new (p->dtype, p->rank, p->shape, error);
+  if (!o)
+    return FALSE;
   for (gint64 r = 0; r < t->size; r++)
     grd_tensor_set (o, r * n + c[r], 1.0);
   out[0] = o;
@@ -575,9 +598,14 @@ bce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **e
     return FALSE;
   grd_broadcast_strides (in[0], rank, shape, sp);
   grd_broadcast_strides (in[1], rank, shape, st);
-  Doubles pd = doubles_of (in[0]), td = doubles_of (in[1]);
+  g_auto (Doubles) pd = { NULL, NULL };
+  g_auto (Doubles) td = { NULL, NULL };
+  if (!doubles_of (in[0], &pd, error) || !doubles_of (in[1], &td, error))
+    return FALSE;
   gint64 size = grd_shape_size (rank, shape), ip = 0, it = 0;
-  double *y = g_new (double, MAX (size, 1));
+  g_autofree double *y = grd_scratch_try_new ((gsize) size, sizeof (double), error);
+  if (!y)
+    return FALSE;
   for (gint64 i = 0; i < size; i++) {
     double p = pd.v[ip], t = td.v[it];
     y[i] = -(t * log (p) + (1 - t) * log1p (-p));
@@ -591,11 +619,8 @@ bce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **e
       idx[d] = 0;
     }
   }
-  out[0] = tensor_from (node->types[0].dtype, rank, shape, y);
-  g_free (y);
-  g_free (pd.owned);
-  g_free (td.owned);
-  return TRUE;
+  out[0] = tensor_from (node->types[0].dtype, rank, shape, y, error);
+  return out[0] != NULL;
 }
 
 /* d/dp: g * (p - t) / (p * (1 - p)); d/dt: g * (log(1 - p) - log(p)). */
@@ -658,7 +683,9 @@ one_hot_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError
     return FALSE;
   memcpy (shape, t->shape, sizeof (gint64) * t->rank);
   shape[t->rank] = n;
-  GrdTensor *o = grd_tensor_new (node->types[0].dtype, t->rank + 1, shape);
+  GrdTensor *o = grd_tensor_try_new (node->types[0].dtype, t->rank + 1, shape, error);
+  if (!o)
+    return FALSE;
   for (gint64 r = 0; r < t->size; r++)
     grd_tensor_set (o, r * n + c[r], 1.0);
   out[0] = o;

@@ -154,9 +154,11 @@ window_argmax (const GrdPoolGeom *g, const double *plane, gint64 r0, gint64 r1, 
 }
 
 static double *
-as_doubles (const GrdTensor *t)
+as_doubles (const GrdTensor *t, GError **error)
 {
-  double *d = g_new (double, MAX (t->size, 1));
+  double *d = grd_scratch_try_new ((gsize) t->size, sizeof (double), error);
+  if (!d)
+    return NULL;
   for (gint64 i = 0; i < t->size; i++)
     d[i] = grd_tensor_get (t, i);
   return d;
@@ -168,9 +170,11 @@ typedef struct {
 } Window;
 
 static Window *
-windows_of (const GrdPoolGeom *g)
+windows_of (const GrdPoolGeom *g, GError **error)
 {
-  Window *w = g_new (Window, MAX (g->oh * g->ow, 1));
+  Window *w = grd_scratch_try_new ((gsize) (g->oh * g->ow), sizeof (Window), error);
+  if (!w)
+    return NULL;
   for (gint64 i = 0; i < g->oh; i++)
     for (gint64 j = 0; j < g->ow; j++) {
       Window *v = &w[i * g->ow + j];
@@ -269,8 +273,10 @@ pool_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
   memcpy (shape, x->shape, sizeof (gint64) * x->rank);
   shape[x->rank - 2] = g.oh;
   shape[x->rank - 1] = g.ow;
-  GrdTensor *o = grd_tensor_new (x->dtype, x->rank, shape);
-  g_autofree Window *win = windows_of (&g);
+  g_autofree Window *win = windows_of (&g, error);
+  GrdTensor *o = win ? grd_tensor_try_new (x->dtype, x->rank, shape, error) : NULL;
+  if (!o)
+    return FALSE;
   if (x->dtype == GRD_DTYPE_FLOAT32)
     pool_fwd_f32 (&g, win, x->data, o->data);
   else
@@ -301,10 +307,14 @@ pool_grad_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
     return FALSE;
   /* x chooses the argmax; both are read in the result's dtype */
   GrdDType dt = node->types[0].dtype;
-  g_autoptr (GrdTensor) xc = x->dtype == dt ? grd_tensor_ref (x) : grd_tensor_cast (x, dt);
-  g_autoptr (GrdTensor) gc = gy->dtype == dt ? grd_tensor_ref (gy) : grd_tensor_cast (gy, dt);
-  g_autofree Window *win = windows_of (&g);
-  GrdTensor *o = grd_tensor_new (dt, x->rank, x->shape);
+  g_autoptr (GrdTensor) xc = grd_tensor_try_convert (x, dt, error);
+  g_autoptr (GrdTensor) gc = xc ? grd_tensor_try_convert (gy, dt, error) : NULL;
+  if (!gc)
+    return FALSE;
+  g_autofree Window *win = windows_of (&g, error);
+  GrdTensor *o = win ? grd_tensor_try_new (dt, x->rank, x->shape, error) : NULL;
+  if (!o)
+    return FALSE;
   if (dt == GRD_DTYPE_FLOAT32)
     pool_bwd_f32 (&g, win, xc->data, gc->data, o->data);
   else
@@ -329,8 +339,10 @@ pool_gather_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
   memcpy (shape, x->shape, sizeof (gint64) * x->rank);
   shape[x->rank - 2] = g.oh;
   shape[x->rank - 1] = g.ow;
-  g_autofree double *xv = as_doubles (x);
-  GrdTensor *o = grd_tensor_new (node->types[0].dtype, x->rank, shape);
+  g_autofree double *xv = as_doubles (x, error);
+  GrdTensor *o = xv ? grd_tensor_try_new (node->types[0].dtype, x->rank, shape, error) : NULL;
+  if (!o)
+    return FALSE;
   for (gint64 p = 0; p < g.planes; p++)
     for (gint64 i = 0; i < g.oh; i++)
       for (gint64 j = 0; j < g.ow; j++) {

@@ -144,7 +144,9 @@ random_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
       }
     }
   }
-  GrdTensor *o = grd_tensor_new (r->dtype, rank, shape);
+  GrdTensor *o = grd_tensor_try_new (r->dtype, rank, shape, error);
+  if (!o)
+    return FALSE;
   gint64 pstrides[2][GRD_MAX_RANK], idx[GRD_MAX_RANK] = { 0 }, off[2] = { 0, 0 };
   for (gint p = 0; p < 2; p++)
     grd_broadcast_strides (in[p], rank, shape, pstrides[p]);

@@ -349,7 +349,8 @@ fill_identity (GrdTensor *o, RedKind k)
  * contiguous axis (inner 1) finds the best value with vector code, then its
  * first position. */
 #define DEF_ARG(name, T, BETTER, ROW_BEST)                                               \
-  static void name (const void *xv, gint64 outer, gint64 n, gint64 inner, gint64 *res)   \
+  static void name (const void *xv, gint64 outer, gint64 n, gint64 inner, gint64 *res,  \
+                    void *scratch)                                                       \
   {                                                                                      \
     const T *x = xv;                                                                     \
     if (inner == 1) {                                                                    \
@@ -367,7 +368,7 @@ fill_identity (GrdTensor *o, RedKind k)
       }                                                                                  \
       return;                                                                            \
     }                                                                                    \
-    g_autofree T *best = g_new (T, inner);                                               \
+    T *best = scratch; /* inner elements */                                             \
     for (gint64 a = 0; a < outer; a++) {                                                 \
       const T *row = x + a * n * inner;                                                  \
       gint64 *r = res + a * inner;                                                       \
@@ -397,7 +398,8 @@ DEF_ARG (argmin_i64, gint64, INT_LT, min_i64_row)
 DEF_ARG (argmin_f32, float, FLT_LT, min_f32_row)
 DEF_ARG (argmin_f64, double, FLT_LT, min_f64_row)
 
-typedef void (*ArgScan) (const void *x, gint64 outer, gint64 n, gint64 inner, gint64 *res);
+typedef void (*ArgScan) (const void *x, gint64 outer, gint64 n, gint64 inner, gint64 *res,
+                         void *scratch);
 
 static const ArgScan argmax_scans[] = { argmax_bool, argmax_i32, argmax_i64, argmax_f32,
                                         argmax_f64 };
@@ -456,7 +458,7 @@ DEF_INFER (argmin_infer, RED_ARGMIN)
 static gboolean
 arg_eval (RedKind k, const GrdNode *node, GrdTensor *x, GrdTensor **out, GError **error)
 {
-  gint64 dims[GRD_MAX_RANK], outer = 1, n = x->size, inner = 1;
+  gint64 dims[GRD_MAX_RANK] = { 0 }, outer = 1, n = x->size, inner = 1;
   gint r;
   if (node->attrs.has_axis) {
     gint axis;
@@ -481,8 +483,15 @@ arg_eval (RedKind k, const GrdNode *node, GrdTensor *x, GrdTensor **out, GError 
   GrdTensor *o = grd_tensor_try_new (GRD_DTYPE_INT64, r, dims, error);
   if (!o)
     return FALSE;
+  /* the best value of each column so far, for a strided axis */
+  g_autofree void *best = inner > 1 ? grd_scratch_try_new ((gsize) inner, sizeof (gint64), error) : NULL;
+  if (inner > 1 && !best) {
+    grd_tensor_unref (o);
+    return FALSE;
+  }
   if (n > 0)
-    (k == RED_ARGMAX ? argmax_scans : argmin_scans)[x->dtype] (x->data, outer, n, inner, o->data);
+    (k == RED_ARGMAX ? argmax_scans : argmin_scans)[x->dtype] (x->data, outer, n, inner, o->data,
+                                                               best);
   out[0] = o;
   return TRUE;
 }
@@ -525,7 +534,11 @@ reduce_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
     plan_run (&p, x->size, x->data, o->data,
               (k == RED_PROD ? prod_segs : sum_int_segs)[x->dtype]);
   } else {
-    g_autofree double *acc = g_new (double, MAX (o->size, 1));
+    g_autofree double *acc = grd_scratch_try_new ((gsize) o->size, sizeof (double), error);
+    if (!acc) {
+      grd_tensor_unref (o);
+      return FALSE;
+    }
     for (gint64 i = 0; i < o->size; i++)
       acc[i] = k == RED_PROD ? 1.0 : 0.0;
     plan_run (&p, x->size, x->data, acc, (k == RED_PROD ? prod_segs : sum_double_segs)[x->dtype]);

@@ -138,9 +138,11 @@ move_strided (GrdTensor *strided, gint64 offset, const gint64 *strides, GrdTenso
 }
 
 static GrdTensor *
-copy_reshaped (const GrdTensor *x, gint rank, const gint64 *shape)
+copy_reshaped (const GrdTensor *x, gint rank, const gint64 *shape, GError **error)
 {
-  GrdTensor *o = grd_tensor_new (x->dtype, rank, shape);
+  GrdTensor *o = grd_tensor_try_new (x->dtype, rank, shape, error);
+  if (!o)
+    return NULL;
   memcpy (o->data, x->data, (gsize) x->size * grd_dtype_size (x->dtype));
   return o;
 }
@@ -200,7 +202,9 @@ transpose_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
     shape[i] = x->shape[perm[i]];
     strides[i] = xs[perm[i]];
   }
-  out[0] = grd_tensor_new (x->dtype, x->rank, shape);
+  out[0] = grd_tensor_try_new (x->dtype, x->rank, shape, error);
+  if (!out[0])
+    return FALSE;
   move_strided (x, 0, strides, out[0], TRUE);
   return TRUE;
 }
@@ -304,8 +308,8 @@ reshape_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError
   gint64 dims[GRD_MAX_RANK];
   if (!reshape_dims (&node->attrs, in[0]->size, dims, error))
     return FALSE;
-  out[0] = copy_reshaped (in[0], node->attrs.n_shape, dims);
-  return TRUE;
+  out[0] = copy_reshaped (in[0], node->attrs.n_shape, dims, error);
+  return out[0] != NULL;
 }
 
 static gboolean
@@ -358,8 +362,8 @@ flatten_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError
   for (gint i = nd - 1; i < x->rank; i++)
     last = grd_dim_mul (last, x->shape[i]);
   dims[nd - 1] = last;
-  out[0] = copy_reshaped (x, nd, dims);
-  return TRUE;
+  out[0] = copy_reshaped (x, nd, dims, error);
+  return out[0] != NULL;
 }
 
 /* ------------------------------------------------------------ dimshuffle */
@@ -429,7 +433,9 @@ dimshuffle_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GEr
     shape[i] = a < 0 ? 1 : x->shape[a];
     strides[i] = a < 0 ? 0 : xs[a];
   }
-  out[0] = grd_tensor_new (x->dtype, attrs->n_pattern, shape);
+  out[0] = grd_tensor_try_new (x->dtype, attrs->n_pattern, shape, error);
+  if (!out[0])
+    return FALSE;
   move_strided (x, 0, strides, out[0], TRUE);
   return TRUE;
 }
@@ -545,17 +551,18 @@ interleave_blocks (GrdTensor *const *in, gint n_in, gint64 outer, const gint64 *
 
 /* The inputs converted to `dt` where they differ (kept in `owned`). */
 static GrdTensor **
-inputs_as (GrdTensor *const *in, gint n_in, GrdDType dt, GPtrArray *owned)
+inputs_as (GrdTensor *const *in, gint n_in, GrdDType dt, GPtrArray *owned, GError **error)
 {
-  GrdTensor **conv = g_new (GrdTensor *, n_in);
+  g_autofree GrdTensor **conv = g_new (GrdTensor *, n_in);
   for (gint i = 0; i < n_in; i++) {
     conv[i] = in[i];
     if (in[i]->dtype != dt) {
-      conv[i] = grd_tensor_cast (in[i], dt);
+      if (!(conv[i] = grd_tensor_try_cast (in[i], dt, error)))
+        return NULL;
       g_ptr_array_add (owned, conv[i]);
     }
   }
-  return conv;
+  return g_steal_pointer (&conv);
 }
 
 static gboolean
@@ -565,7 +572,9 @@ concatenate_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
   if (!grd_axis_single (&node->attrs, rank, 0, &axis, error) || !same_except (in, n_in, axis, error))
     return FALSE;
   g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
-  g_autofree GrdTensor **conv = inputs_as (in, n_in, node->types[0].dtype, owned);
+  g_autofree GrdTensor **conv = inputs_as (in, n_in, node->types[0].dtype, owned, error);
+  if (!conv)
+    return FALSE;
   g_autofree gint64 *inner = g_new (gint64, n_in);
   gint64 shape[GRD_MAX_RANK], outer = grd_shape_size (axis, in[0]->shape);
   memcpy (shape, in[0]->shape, sizeof (gint64) * rank);
@@ -574,7 +583,9 @@ concatenate_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
     shape[axis] += in[i]->shape[axis];
     inner[i] = grd_shape_size (rank - axis, in[i]->shape + axis);
   }
-  out[0] = grd_tensor_new (node->types[0].dtype, rank, shape);
+  out[0] = grd_tensor_try_new (node->types[0].dtype, rank, shape, error);
+  if (!out[0])
+    return FALSE;
   interleave_blocks (conv, n_in, outer, inner, out[0]);
   return TRUE;
 }
@@ -639,7 +650,9 @@ concat_part_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
   memcpy (shape, gr->shape, sizeof (gint64) * rank);
   shape[axis] = in[part + 1]->shape[axis];
   contiguous_strides (rank, gr->shape, strides);
-  out[0] = grd_tensor_new (gr->dtype, rank, shape);
+  out[0] = grd_tensor_try_new (gr->dtype, rank, shape, error);
+  if (!out[0])
+    return FALSE;
   move_strided (gr, offset * strides[axis], strides, out[0], TRUE);
   return TRUE;
 }
@@ -729,14 +742,18 @@ stack_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError *
   if (!stack_axis (&node->attrs, rank, &axis, error) || !same_except (in, n_in, -1, error))
     return FALSE;
   g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
-  g_autofree GrdTensor **conv = inputs_as (in, n_in, node->types[0].dtype, owned);
+  g_autofree GrdTensor **conv = inputs_as (in, n_in, node->types[0].dtype, owned, error);
+  if (!conv)
+    return FALSE;
   g_autofree gint64 *inner = g_new (gint64, n_in);
   for (gint i = 0; i < n_in; i++)
     inner[i] = grd_shape_size (rank - axis, in[0]->shape + axis);
   gint64 shape[GRD_MAX_RANK];
   for (gint k = 0, j = 0; k <= rank; k++)
     shape[k] = k == axis ? n_in : in[0]->shape[j++];
-  out[0] = grd_tensor_new (node->types[0].dtype, rank + 1, shape);
+  out[0] = grd_tensor_try_new (node->types[0].dtype, rank + 1, shape, error);
+  if (!out[0])
+    return FALSE;
   interleave_blocks (conv, n_in, grd_shape_size (axis, in[0]->shape), inner, out[0]);
   return TRUE;
 }
@@ -852,7 +869,9 @@ slice_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError *
     return FALSE;
   gint64 shape[GRD_MAX_RANK], strides[GRD_MAX_RANK], offset;
   slice_layout (&node->attrs, x->rank, x->shape, shape, &offset, strides);
-  out[0] = grd_tensor_new (x->dtype, x->rank, shape);
+  out[0] = grd_tensor_try_new (x->dtype, x->rank, shape, error);
+  if (!out[0])
+    return FALSE;
   move_strided (x, offset, strides, out[0], TRUE);
   return TRUE;
 }
@@ -894,7 +913,9 @@ slice_grad_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GEr
                  b);
     return FALSE;
   }
-  out[0] = grd_tensor_new (gr->dtype, x->rank, x->shape);
+  out[0] = grd_tensor_try_new (gr->dtype, x->rank, x->shape, error);
+  if (!out[0])
+    return FALSE;
   move_strided (out[0], offset, strides, gr, FALSE);
   return TRUE;
 }
@@ -950,7 +971,9 @@ index_at (const GrdTensor *idx, gint64 i)
 static gint64 *
 take_indices (const GrdTensor *idx, gint axis, gint64 n, GError **error)
 {
-  gint64 *out = g_new (gint64, MAX (idx->size, 1));
+  gint64 *out = grd_scratch_try_new ((gsize) idx->size, sizeof (gint64), error);
+  if (!out)
+    return NULL;
   for (gint64 i = 0; i < idx->size; i++) {
     gint64 v = index_at (idx, i);
     if (v < -n || v >= n) {
@@ -996,7 +1019,9 @@ take_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **
   g_autofree gint64 *ix = take_indices (idx, axis, n, error);
   if (!ix)
     return FALSE;
-  GrdTensor *o = grd_tensor_new (x->dtype, x->rank - 1 + idx->rank, shape);
+  GrdTensor *o = grd_tensor_try_new (x->dtype, x->rank - 1 + idx->rank, shape, error);
+  if (!o)
+    return FALSE;
   gsize bytes = (gsize) inner * grd_dtype_size (x->dtype);
   char *dst = o->data;
   for (gint64 r = 0; r < outer; r++)
@@ -1054,7 +1079,9 @@ take_grad_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GErr
   g_autofree gint64 *ix = take_indices (idx, axis, n, error);
   if (!ix)
     return FALSE;
-  GrdTensor *o = grd_tensor_new (gr->dtype, x->rank, x->shape);
+  GrdTensor *o = grd_tensor_try_new (gr->dtype, x->rank, x->shape, error);
+  if (!o)
+    return FALSE;
   /* Repeated indices add up. */
   gint64 src = 0;
   for (gint64 r = 0; r < outer; r++)

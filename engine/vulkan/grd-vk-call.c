@@ -373,7 +373,7 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
   gboolean ok = FALSE;
   g_autoptr (GPtrArray) host = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
   g_autoptr (GByteArray) key = NULL;
-  gint n = grd_graph_n_nodes (fn->graph);
+  gint n = fn->n_nodes;
 
   for (guint i = 0; i < fn->inputs->len; i++) {
     GrdRef r = g_array_index (fn->inputs, GrdRef, i);
@@ -526,7 +526,7 @@ out:
 gboolean
 grd_vk_function_sync (GrdVkFunction *fn, GError **error)
 {
-  gint n = grd_graph_n_nodes (fn->graph);
+  gint n = fn->n_nodes;
   Transfers tr;
   transfers_init (&tr);
   g_autoptr (GArray) which = g_array_new (FALSE, FALSE, sizeof (gint));

@@ -57,6 +57,7 @@ struct _GrdVkFunction {
   GArray       *updates;   /* GrdUpdate, resolved */
   GArray       *steps;     /* GrdVkStep */
   GArray       *schedule;  /* gint: every needed op node */
+  gint          n_nodes;   /* the graph's nodes when compiled: later ones are not ours */
   gint         *slot_base;
   gint          n_slots;
   GrdVkValue   *values;    /* per slot */

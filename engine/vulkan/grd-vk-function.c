@@ -114,7 +114,7 @@ node_expression (const GrdNode *node, char **in, const GrdDType *in_dt)
 static void
 mark_host (GrdVkFunction *fn)
 {
-  gint n = grd_graph_n_nodes (fn->graph);
+  gint n = fn->n_nodes;
   g_autofree gboolean *can = g_new0 (gboolean, MAX (n, 1));
   for (guint k = 0; k < fn->inputs->len; k++)
     can[g_array_index (fn->inputs, GrdRef, k).node] = TRUE;
@@ -271,6 +271,7 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
   fn->steps = g_array_new (FALSE, TRUE, sizeof (GrdVkStep));
   g_array_set_clear_func (fn->steps, (GDestroyNotify) step_clear);
   fn->schedule = g_array_new (FALSE, FALSE, sizeof (gint));
+  fn->n_nodes = n;
   fn->slot_base = g_new0 (gint, MAX (n, 1));
   fn->seen = g_new0 (GrdTensor *, MAX (n, 1));
   fn->dirty = g_new0 (gboolean, MAX (n, 1));
@@ -450,7 +451,7 @@ grd_vk_function_free (GrdVkFunction *fn)
 {
   if (!fn)
     return;
-  gint n = grd_graph_n_nodes (fn->graph);
+  gint n = fn->n_nodes;
   /* the graph outlives the function: updates not yet synced go back now */
   for (gint i = 0; i < n; i++)
     if (fn->dirty[i]) {

@@ -20,6 +20,8 @@ typedef struct {
   GPtrArray *garbage;      /* everything the messages point to (g_free) */
   GHashTable *taken;       /* value names already used */
   gint       counter;
+  gboolean   conv_float32;   /* float64 convolutions computed in float32 (Casts around) */
+  const char *float64_conv;  /* the first float64 convolution node written as it is */
   const char **names;      /* per node of a subgraph (scan body, branch): the ONNX name of
                            * its output 0; NULL in the main graph (names are ids) */
 } OnnxBuilder;

@@ -61,6 +61,8 @@ sub_builder_emit (OnnxBuilder *sub, OnnxBuilder *parent, const char *owner, cons
     ok = onnx_emit_node (sub, i, error);
   }
   parent->counter = sub->counter;
+  if (!parent->float64_conv)
+    parent->float64_conv = sub->float64_conv;
   g->n_node = sub->nodes->len;
   g->node = onnx_keep (parent, g_ptr_array_steal (sub->nodes, NULL));
   g_ptr_array_unref (sub->nodes);

@@ -227,12 +227,22 @@ emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GEr
 gboolean
 grd_onnx_export (GrdDocument *doc, const char *function, const char *out_path, GError **error)
 {
+  return grd_onnx_export_with_flags (doc, function, out_path, GRD_ONNX_EXPORT_DEFAULT, NULL, error);
+}
+
+gboolean
+grd_onnx_export_with_flags (GrdDocument *doc, const char *function, const char *out_path,
+                            GrdOnnxExportFlags flags, char **notice, GError **error)
+{
+  if (notice)
+    *notice = NULL;
   g_autoptr (GrdInterFunction) fn = grd_inter_function_resolve (doc, function, error);
   if (!fn)
     return FALSE;
   OnnxBuilder b;
   onnx_builder_init (&b, grd_document_graph (doc));
   b.doc = doc;
+  b.conv_float32 = (flags & GRD_ONNX_EXPORT_CONV_FLOAT32) != 0;
   GradusOnnx__GraphProto graph = GRADUS_ONNX__GRAPH_PROTO__INIT;
   gboolean ok = emit_graph (&b, fn, &graph, error);
   if (ok) {
@@ -260,6 +270,10 @@ grd_onnx_export (GrdDocument *doc, const char *function, const char *out_path, G
     gradus_onnx__model_proto__pack (&model, bytes);
     ok = g_file_set_contents (out_path, (const char *) bytes, size, error);
   }
+  if (ok && notice && b.float64_conv)
+    *notice = g_strdup_printf ("node '%s': a float64 convolution; ONNX Runtime's Conv runs "
+                               "float32 only (export with --conv-float32 to compute the "
+                               "convolutions in float32 there)", b.float64_conv);
   onnx_builder_clear (&b);
   return ok;
 }

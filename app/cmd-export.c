@@ -30,19 +30,23 @@ known_format (const char *format)
 
 /* ONNX and PyTorch: the graph as something other engines run. */
 static int
-export_interchange (const char *file, const char *format, const char *out, const char *function)
+export_interchange (const char *file, const char *format, const char *out, const char *function,
+                    GrdOnnxExportFlags flags)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GrdDocument) doc = grd_document_load (file, &error);
   gboolean ok = doc != NULL;
+  g_autofree char *notice = NULL;
   if (ok && strcmp (format, "onnx") == 0)
-    ok = grd_onnx_export (doc, function, out, &error);
+    ok = grd_onnx_export_with_flags (doc, function, out, flags, &notice, &error);
   else if (ok)
     ok = grd_pytorch_export (doc, function, out, &error);
   if (!ok) {
     cli_error ("export", file, "%s", error->message);
     return CLI_EXIT_ERROR;
   }
+  if (notice)
+    g_printerr (_("gradus export: note: %s: %s\n"), file, notice);
   return CLI_EXIT_OK;
 }
 
@@ -50,12 +54,15 @@ int
 gradus_cmd_export (int argc, char **argv)
 {
   const char *file = NULL, *format = NULL, *out = NULL, *function = NULL;
+  GrdOnnxExportFlags flags = GRD_ONNX_EXPORT_DEFAULT;
   g_autoptr (GError) error = NULL;
   for (int i = 0; i < argc; i++) {
     const char *value = NULL;
     g_autoptr (GError) e = NULL;
     if (cli_flag (argv, i, "--help") || cli_flag (argv, i, "-h")) {
       g_print ("%s", _(export_usage));
+      g_print ("%s", _("  --conv-float32   onnx: float64 convolutions computed in float32 (Casts\n"
+                       "                   around Conv), as ONNX Runtime runs Conv in float32 only\n"));
       return CLI_EXIT_OK;
     } else if (cli_option (argc, argv, &i, "--to", &value, &e)) {
       format = value;
@@ -64,6 +71,8 @@ gradus_cmd_export (int argc, char **argv)
       out = value;
     } else if (cli_option (argc, argv, &i, "--function", &value, &e)) {
       function = value;
+    } else if (cli_flag (argv, i, "--conv-float32")) {
+      flags |= GRD_ONNX_EXPORT_CONV_FLOAT32;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       g_set_error (&e, GRD_ERROR, GRD_ERROR_PARSE,
                    _("unknown option '%s' (see gradus export --help)"), argv[i]);
@@ -97,7 +106,7 @@ gradus_cmd_export (int argc, char **argv)
   }
 
   if (strcmp (format, "onnx") == 0 || strcmp (format, "pytorch") == 0)
-    return export_interchange (file, format, out, function);
+    return export_interchange (file, format, out, function, flags);
 
   if (strcmp (format, "dot") != 0) {
     if (!gradus_ui_export (file, format, out, &error)) {

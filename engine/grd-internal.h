@@ -315,6 +315,36 @@ GrdRef grd_graph_ifelse (GrdGraph *graph, const char *id, const GrdRef *inputs, 
 const char *grd_graph_cpu_only_node (GrdGraph *graph, const GrdRef *outputs, gint n_outputs,
                                      const GrdUpdate *updates, gint n_updates);
 
+/* Read-only views of a core scan's and an ifelse's private data, for the
+ * interchange export (the loop written as ONNX Loop / If and Python). FALSE
+ * when the node is not of that op. */
+typedef struct {
+  GrdGraph       *body;
+  const GrdRef   *body_inputs;   /* sequence rows, state taps (output order), non-seqs */
+  gint            n_body_inputs;
+  const GrdRef   *body_outputs;
+  gint            n_out;
+  gint            n_seq;
+  const gint     *out_ntaps;     /* per output, 0 when not fed back */
+  const gint     *out_taps;      /* per output GRD_SCAN_MAX_TAPS entries */
+  gint            n_state;
+  gint            n_nonseq;
+  gboolean        has_n_steps_input;
+  gint64          n_steps;       /* fixed, or -1 */
+  gboolean        reverse;
+  const gboolean *last_only;     /* NULL or per output */
+  gboolean        has_random;
+} GrdScanView;
+gboolean grd_scan_view (const GrdNode *node, GrdScanView *view);
+typedef struct {
+  GrdGraph     *branch[2];       /* then, else */
+  const GrdRef *args[2];         /* per branch: the variable of each node input after the condition */
+  gint          n_args;
+  const GrdRef *outs[2];
+  gint          n_out;
+} GrdIfElseView;
+gboolean grd_ifelse_view (const GrdNode *node, GrdIfElseView *view);
+
 void grd_ops_register_scan (GrdOpRegisterFunc add);
 void grd_ops_register_random (GrdOpRegisterFunc add);
 void grd_ops_register_control (GrdOpRegisterFunc add);

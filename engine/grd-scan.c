@@ -1089,3 +1089,16 @@ grd_ops_register_scan (GrdOpRegisterFunc add)
   for (guint i = 0; i < G_N_ELEMENTS (scan_ops); i++)
     add (&scan_ops[i]);
 }
+
+gboolean
+grd_scan_view (const GrdNode *node, GrdScanView *v)
+{
+  if (!node->op || !g_str_equal (node->op->name, "_scan") || !node->attrs.extra)
+    return FALSE;
+  const ScanInfo *s = node->attrs.extra;
+  *v = (GrdScanView) { s->body, s->body_inputs, s->n_body_inputs, s->body_outputs, s->n_out,
+                       s->n_seq, s->out_ntaps, s->out_taps, s->n_state, s->n_nonseq,
+                       s->has_n_steps_input, s->n_steps, s->reverse, s->last_only,
+                       s->has_random };
+  return TRUE;
+}

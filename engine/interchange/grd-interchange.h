@@ -31,6 +31,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GrdInterFunction, grd_inter_function_free)
 gboolean grd_onnx_export (GrdDocument *doc, const char *function, const char *out_path,
                           GError **error);
 
+/* Options of the ONNX export. CONV_FLOAT32: float64 conv2d (and its
+ * gradient ops) computed in float32, with Casts around, since ONNX Runtime's
+ * CPU Conv and ConvTranspose take float32 only. */
+typedef enum {
+  GRD_ONNX_EXPORT_DEFAULT = 0,
+  GRD_ONNX_EXPORT_CONV_FLOAT32 = 1 << 0,
+} GrdOnnxExportFlags;
+
+/* grd_onnx_export with options; `notice` (may be NULL) receives a sentence
+ * for the user when the model holds something a common runtime will not run
+ * (a float64 convolution written as it is), else NULL. */
+gboolean grd_onnx_export_with_flags (GrdDocument *doc, const char *function, const char *out_path,
+                                     GrdOnnxExportFlags flags, char **notice, GError **error);
+
 /* Reads an ONNX model and returns the text of a graph file: initializers as
  * shared variables, graph inputs as variables, graph outputs as the
  * function's outputs, laid out in columns for the editor. An operator with no

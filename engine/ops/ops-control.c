@@ -386,3 +386,19 @@ grd_ops_register_control (GrdOpRegisterFunc add)
   for (guint i = 0; i < G_N_ELEMENTS (control_ops); i++)
     add (&control_ops[i]);
 }
+
+gboolean
+grd_ifelse_view (const GrdNode *node, GrdIfElseView *v)
+{
+  if (!node->op || !g_str_equal (node->op->name, "ifelse") || !node->attrs.extra)
+    return FALSE;
+  const IfElseInfo *s = node->attrs.extra;
+  for (gint b = 0; b < 2; b++) {
+    v->branch[b] = s->branch[b];
+    v->args[b] = s->args[b];
+    v->outs[b] = s->outs[b];
+  }
+  v->n_args = s->n_args;
+  v->n_out = s->n_out;
+  return TRUE;
+}

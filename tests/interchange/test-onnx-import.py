@@ -2,7 +2,8 @@
 """test-onnx-import.py GRADUS: models defined in PyTorch (an MLP with a
 softmax output, logistic regression, one through Squeeze and Unsqueeze, and
 two CNNs: Conv with padding, strides and groups, MaxPool, AveragePool with padding,
-GlobalAveragePool; one through Shape, Gather, Range and Mod) are exported with torch.onnx.export and
+GlobalAveragePool; one through Shape, Gather, Range and Mod; one through
+Slice, GatherElements, Expand and ConstantOfShape) are exported with torch.onnx.export and
 read with `gradus import`. `gradus run` of the imported file must give
 PyTorch's outputs; then, with a cost, a grad node and updates added to the
 file (as a user adds them on the canvas), a few training steps in Gradus must
@@ -43,6 +44,27 @@ class Ramp(torch.nn.Module):
         return torch.sigmoid(self.linear(x) * col).mean(1, keepdim=True)
 
 
+class Picker(torch.nn.Module):
+    """What PyTorch writes around indexing: Slice (a column range and a flip,
+    negative steps), GatherElements (torch.gather), and Expand to a shape
+    computed at run time from the batch size (Shape, Gather, Concat,
+    ConstantOfShape, Where) and to a fixed one."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 6)
+        self.w = torch.nn.Parameter(torch.randn(1, 3))
+        self.register_buffer("idx", torch.tensor([[2, 0, 3]]))
+
+    def forward(self, x):
+        h = torch.tanh(self.linear(x))
+        part = h[:, 1:5]
+        picked = torch.gather(part, 1, self.idx.expand(x.shape[0], 3))
+        scale = self.w.expand(2, 3).sum(0, keepdim=True)
+        z = (picked * scale).mean(1, keepdim=True) + part.flip(1)[:, :1]
+        return torch.sigmoid(z)
+
+
 class Cumulative(torch.nn.Module):
     """CumSum has no Gradus form: the import must refuse it by name."""
 
@@ -70,7 +92,22 @@ def models():
     images = torch.randn(6, 1, 8, 8)
     return [("mlp", mlp, x, classes), ("logistic-regression", logreg, x, labels),
             ("squeezed-logistic", squeezed, x, labels), ("cnn", cnn, images, classes),
-            ("cnn-global-average", gap, images, classes), ("ramp", Ramp(), x, labels)]
+            ("cnn-global-average", gap, images, classes), ("ramp", Ramp(), x, labels),
+            ("picker", Picker(), x, labels)]
+
+
+def size_model(path):
+    """Size has no torch.onnx.export form in Debian's torch 1.13 (numel is
+    traced as a number): y = x * Size(x), written with onnx.helper."""
+    import onnx
+    from onnx import TensorProto, helper
+    nodes = [helper.make_node("Size", ["x"], ["n"]),
+             helper.make_node("Cast", ["n"], ["nf"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["x", "nf"], ["y"])]
+    graph = helper.make_graph(nodes, "size", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, ["batch", 3])], [helper.make_tensor_value_info(
+        "y", TensorProto.FLOAT, ["batch", 3])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
 def torch_cost(name, p, target):
@@ -165,6 +202,22 @@ def main():
             print("%s %s: %d SGD steps in Gradus give PyTorch's weights (max diff %.2g)"
                   % ("ok  " if ok else "fail", name, STEPS, worst))
             failures += not ok
+
+        # Size (a model made with onnx.helper)
+        path = os.path.join(tmp, "size.onnx")
+        size_model(path)
+        out = os.path.join(tmp, "size.gradus")
+        x = np.arange(6, dtype=np.float32).reshape(2, 3)
+        r = subprocess.run([gradus, "import", path, "-o", out], capture_output=True, text=True)
+        if r.returncode == 0:
+            x_id = json.load(open(out))["function"]["inputs"][0]
+            r = subprocess.run([gradus, "run", out, "--feed", "%s=%s" % (x_id, json.dumps(x.tolist()))],
+                               capture_output=True, text=True)
+        got = np.array(json.loads(r.stdout.splitlines()[0])["outputs"][0]) if r.returncode == 0 else None
+        ok = got is not None and np.array_equal(got, x * 6)
+        print("%s size: Size read back (%s)" % ("ok  " if ok else "fail",
+                                               r.stderr.strip() or "x * 6 at batch 2"))
+        failures += not ok
 
         # an operator with no Gradus form is refused by name
         path = os.path.join(tmp, "cumsum.onnx")

@@ -154,6 +154,14 @@ onnx_attr_string (OnnxBuilder *b, OnnxNode *n, const char *name, const char *v)
 }
 
 void
+onnx_attr_graph (OnnxBuilder *b, OnnxNode *n, const char *name, GradusOnnx__GraphProto *g)
+{
+  GradusOnnx__AttributeProto *a = attr_add (b, n, name,
+                                            GRADUS_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+  a->g = g;
+}
+
+void
 onnx_attr_tensor (OnnxBuilder *b, OnnxNode *n, const char *name, GradusOnnx__TensorProto *t)
 {
   GradusOnnx__AttributeProto *a = attr_add (b, n, name,

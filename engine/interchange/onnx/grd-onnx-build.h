@@ -20,6 +20,10 @@ typedef struct {
   GPtrArray *garbage;      /* everything the messages point to (g_free) */
   GHashTable *taken;       /* value names already used */
   gint       counter;
+  gboolean   conv_float32;   /* float64 convolutions computed in float32 (Casts around) */
+  const char *float64_conv;  /* the first float64 convolution node written as it is */
+  const char **names;      /* per node of a subgraph (scan body, branch): the ONNX name of
+                           * its output 0; NULL in the main graph (names are ids) */
 } OnnxBuilder;
 
 void        onnx_builder_init (OnnxBuilder *b, GrdGraph *graph);
@@ -44,6 +48,8 @@ const char *onnx_node_add_output (OnnxBuilder *b, OnnxNode *n, const char *hint)
 void        onnx_attr_int (OnnxBuilder *b, OnnxNode *n, const char *name, gint64 v);
 void        onnx_attr_ints (OnnxBuilder *b, OnnxNode *n, const char *name, const gint64 *v, gint count);
 void        onnx_attr_string (OnnxBuilder *b, OnnxNode *n, const char *name, const char *v);
+void        onnx_attr_graph (OnnxBuilder *b, OnnxNode *n, const char *name,
+                             GradusOnnx__GraphProto *g);
 void        onnx_attr_tensor (OnnxBuilder *b, OnnxNode *n, const char *name,
                               GradusOnnx__TensorProto *t);
 
@@ -86,6 +92,24 @@ ONNX_EMITTER (onnx_emit_subtensor);
 ONNX_EMITTER (onnx_emit_divmod);
 ONNX_EMITTER (onnx_emit_prod_others);
 ONNX_EMITTER (onnx_emit_random);     /* grd-onnx-ops-random.c */
+
+/* The export walk (grd-onnx-export.c), also used for the graphs of scan
+ * bodies and ifelse branches: the ONNX name of a node output, a value info of
+ * a type, the nodes `ref` depends on, and one node emitted. */
+const char *onnx_ref_name (OnnxBuilder *b, GrdRef ref);
+GradusOnnx__ValueInfoProto *onnx_value_info (OnnxBuilder *b, const char *name,
+                                             const GrdType *type);
+void        onnx_mark_needed (GrdGraph *graph, GrdRef ref, gboolean *needed);
+gboolean    onnx_emit_node (OnnxBuilder *b, gint n, GError **error);
+
+/* Loop and If (grd-onnx-control.c): a core scan, its taps' gather and
+ * scatter, and ifelse. `outs` names each of the node's outputs. */
+gboolean    onnx_emit_scan (OnnxBuilder *b, const GrdNode *node, const char *const *in,
+                            const char *const *outs, GError **error);
+gboolean    onnx_emit_ifelse (OnnxBuilder *b, const GrdNode *node, const char *const *in,
+                              const char *const *outs, GError **error);
+ONNX_EMITTER (onnx_emit_tap_gather);
+ONNX_EMITTER (onnx_emit_tap_scatter);
 
 /* The row of a Gradus op, or NULL when it has no ONNX form. */
 const OnnxOpRow *onnx_op_row (const char *op);

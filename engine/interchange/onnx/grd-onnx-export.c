@@ -10,18 +10,19 @@
 
 #include <string.h>
 
-/* The ONNX value name of a node output: its id, "id:k" for k > 0. */
-static const char *
-ref_name (OnnxBuilder *b, GrdRef ref)
+/* The ONNX value name of a node output: its id, "id:k" for k > 0 (in a
+ * subgraph, the name given to the node instead of its id). */
+const char *
+onnx_ref_name (OnnxBuilder *b, GrdRef ref)
 {
-  const char *id = grd_graph_node_id (b->graph, ref.node);
+  const char *id = b->names ? b->names[ref.node] : grd_graph_node_id (b->graph, ref.node);
   if (ref.output == 0)
     return id;
   return onnx_keep (b, g_strdup_printf ("%s:%d", id, ref.output));
 }
 
-static GradusOnnx__ValueInfoProto *
-value_info (OnnxBuilder *b, const char *name, const GrdType *type)
+GradusOnnx__ValueInfoProto *
+onnx_value_info (OnnxBuilder *b, const char *name, const GrdType *type)
 {
   GradusOnnx__ValueInfoProto *v = onnx_keep (b, g_malloc0 (sizeof *v));
   gradus_onnx__value_info_proto__init (v);
@@ -53,8 +54,8 @@ value_info (OnnxBuilder *b, const char *name, const GrdType *type)
 }
 
 /* Marks every node that `ref` depends on. */
-static void
-mark_needed (GrdGraph *graph, GrdRef ref, gboolean *needed)
+void
+onnx_mark_needed (GrdGraph *graph, GrdRef ref, gboolean *needed)
 {
   g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (gint));
   g_array_append_val (stack, ref.node);
@@ -72,6 +73,80 @@ mark_needed (GrdGraph *graph, GrdRef ref, gboolean *needed)
   }
 }
 
+/* One node of b->graph: constants become initializers, op nodes their ONNX
+ * nodes; variables, shared variables and grad nodes make no node (they are
+ * inputs, or name other values). */
+gboolean
+onnx_emit_node (OnnxBuilder *b, gint n, GError **error)
+{
+  GrdGraph *graph = b->graph;
+  GrdNode *node = grd_graph_node (graph, n);
+  const char *name = onnx_ref_name (b, (GrdRef) { n, 0 });
+  switch (node->kind) {
+  case GRD_NODE_VARIABLE:
+  case GRD_NODE_SHARED:
+  case GRD_NODE_GRAD:
+    break;
+  case GRD_NODE_CONSTANT:
+    onnx_initializer (b, name, node->value);
+    break;
+  case GRD_NODE_OP: {
+    g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
+    for (gint i = 0; i < node->n_inputs; i++)
+      in[i] = onnx_ref_name (b, node->inputs[i]);
+    gboolean is_scan = g_str_equal (node->op->name, "_scan");
+    if (is_scan || g_str_equal (node->op->name, "ifelse")) {
+      g_autofree const char **outs = g_new0 (const char *, MAX (node->n_outputs, 1));
+      for (gint k = 0; k < node->n_outputs; k++) {
+        outs[k] = onnx_ref_name (b, (GrdRef) { n, k });
+        g_hash_table_add (b->taken, (gpointer) outs[k]);
+      }
+      g_autoptr (GError) local = NULL;
+      if (!(is_scan ? onnx_emit_scan (b, node, in, outs, &local)
+                    : onnx_emit_ifelse (b, node, in, outs, &local))) {
+        if (g_str_has_prefix (local->message, "node '"))
+          g_propagate_error (error, g_steal_pointer (&local));
+        else
+          g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': %s", node->id,
+                       local->message);
+        return FALSE;
+      }
+      break;
+    }
+    const OnnxOpRow *row = onnx_op_row (node->op->name);
+    if (!row) {
+      gint owner = node->owner;
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                   "node '%s': op '%s' has no ONNX form%s%s%s", node->id, node->op->name,
+                   owner >= 0 ? " (in the gradient of '" : "",
+                   owner >= 0 ? grd_graph_node_id (graph, owner) : "",
+                   owner >= 0 ? "')" : "");
+      return FALSE;
+    }
+    if (node->n_outputs != 1) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                   "node '%s': op '%s' has %d outputs; the ONNX export takes one", node->id,
+                   node->op->name, node->n_outputs);
+      return FALSE;
+    }
+    g_hash_table_add (b->taken, (gpointer) name);
+    g_autoptr (GError) local = NULL;
+    if (!row->emit (b, node, in, name, row->onnx_op, &local)) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': %s", node->id,
+                   local->message);
+      return FALSE;
+    }
+    break;
+  }
+  default:
+    /* node kinds this export does not know (yet) */
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "node '%s': this kind of node has no ONNX form in the export", node->id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GError **error)
 {
@@ -80,16 +155,16 @@ emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GEr
   g_autofree gboolean *needed = g_new0 (gboolean, n_nodes);
   g_autofree gboolean *is_input = g_new0 (gboolean, n_nodes);
   for (gint i = 0; i < fn->n_outputs; i++)
-    mark_needed (graph, fn->outputs[i], needed);
+    onnx_mark_needed (graph, fn->outputs[i], needed);
   for (gint i = 0; i < fn->n_updates; i++)
-    mark_needed (graph, fn->updates[i].value, needed);
+    onnx_mark_needed (graph, fn->updates[i].value, needed);
   for (gint i = 0; i < fn->n_inputs; i++)
     is_input[fn->inputs[i].node] = TRUE;
 
   g_autoptr (GPtrArray) inputs = g_ptr_array_new ();
   for (gint i = 0; i < fn->n_inputs; i++) {
     g_hash_table_add (b->taken, fn->input_ids[i]);
-    g_ptr_array_add (inputs, value_info (b, fn->input_ids[i],
+    g_ptr_array_add (inputs, onnx_value_info (b, fn->input_ids[i],
                                          grd_graph_ref_type (graph, fn->inputs[i])));
   }
   /* The shared variables the call reads, in file order; an update of a
@@ -102,63 +177,20 @@ emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GEr
       continue;
     const char *id = grd_graph_node_id (graph, n);
     g_hash_table_add (b->taken, (gpointer) id);
-    g_ptr_array_add (inputs, value_info (b, id, grd_graph_node_type (graph, n, 0)));
+    g_ptr_array_add (inputs, onnx_value_info (b, id, grd_graph_node_type (graph, n, 0)));
   }
 
   for (gint n = 0; n < n_nodes; n++) {
     if (!needed[n])
       continue;
-    GrdNode *node = grd_graph_node (graph, n);
-    switch (node->kind) {
-    case GRD_NODE_VARIABLE:
-      if (!is_input[n]) {
-        g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
-                     "node '%s': the function needs this variable but it is not an input",
-                     node->id);
-        return FALSE;
-      }
-      break;
-    case GRD_NODE_SHARED:
-    case GRD_NODE_GRAD:
-      break;
-    case GRD_NODE_CONSTANT:
-      onnx_initializer (b, node->id, node->value);
-      break;
-    case GRD_NODE_OP: {
-      const OnnxOpRow *row = onnx_op_row (node->op->name);
-      if (!row) {
-        gint owner = node->owner;
-        g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
-                     "node '%s': op '%s' has no ONNX form%s%s%s", node->id, node->op->name,
-                     owner >= 0 ? " (in the gradient of '" : "",
-                     owner >= 0 ? grd_graph_node_id (graph, owner) : "",
-                     owner >= 0 ? "')" : "");
-        return FALSE;
-      }
-      g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
-      for (gint i = 0; i < node->n_inputs; i++)
-        in[i] = ref_name (b, node->inputs[i]);
-      if (node->n_outputs != 1) {
-        g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
-                     "node '%s': op '%s' has %d outputs; the ONNX export takes one", node->id,
-                     node->op->name, node->n_outputs);
-        return FALSE;
-      }
-      g_hash_table_add (b->taken, node->id);
-      g_autoptr (GError) local = NULL;
-      if (!row->emit (b, node, in, node->id, row->onnx_op, &local)) {
-        g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': %s", node->id,
-                     local->message);
-        return FALSE;
-      }
-      break;
-    }
-    default:
-      /* node kinds this export does not know (yet) */
-      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
-                   "node '%s': this kind of node has no ONNX form in the export", node->id);
+    if (grd_graph_node_kind (graph, n) == GRD_NODE_VARIABLE && !is_input[n]) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
+                   "node '%s': the function needs this variable but it is not an input",
+                   grd_graph_node_id (graph, n));
       return FALSE;
     }
+    if (!onnx_emit_node (b, n, error))
+      return FALSE;
   }
 
   /* Graph outputs are fresh names, so one value may be several outputs. */
@@ -172,13 +204,13 @@ emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GEr
     const GrdType *type = grd_graph_ref_type (graph, ref);
     if (!is_output) { /* the update takes the shared variable's dtype and shape */
       GrdNode *shared = grd_graph_node (graph, fn->updates[i - fn->n_outputs].shared.node);
-      const char *value = onnx_cast (b, ref_name (b, ref), type->dtype, shared->types[0].dtype);
+      const char *value = onnx_cast (b, onnx_ref_name (b, ref), type->dtype, shared->types[0].dtype);
       onnx_node (b, "Identity", name, 1, value);
       type = &shared->types[0];
     } else {
-      onnx_node (b, "Identity", name, 1, ref_name (b, ref));
+      onnx_node (b, "Identity", name, 1, onnx_ref_name (b, ref));
     }
-    g_ptr_array_add (outputs, value_info (b, name, type));
+    g_ptr_array_add (outputs, onnx_value_info (b, name, type));
   }
 
   g->n_node = b->nodes->len;
@@ -195,12 +227,22 @@ emit_graph (OnnxBuilder *b, GrdInterFunction *fn, GradusOnnx__GraphProto *g, GEr
 gboolean
 grd_onnx_export (GrdDocument *doc, const char *function, const char *out_path, GError **error)
 {
+  return grd_onnx_export_with_flags (doc, function, out_path, GRD_ONNX_EXPORT_DEFAULT, NULL, error);
+}
+
+gboolean
+grd_onnx_export_with_flags (GrdDocument *doc, const char *function, const char *out_path,
+                            GrdOnnxExportFlags flags, char **notice, GError **error)
+{
+  if (notice)
+    *notice = NULL;
   g_autoptr (GrdInterFunction) fn = grd_inter_function_resolve (doc, function, error);
   if (!fn)
     return FALSE;
   OnnxBuilder b;
   onnx_builder_init (&b, grd_document_graph (doc));
   b.doc = doc;
+  b.conv_float32 = (flags & GRD_ONNX_EXPORT_CONV_FLOAT32) != 0;
   GradusOnnx__GraphProto graph = GRADUS_ONNX__GRAPH_PROTO__INIT;
   gboolean ok = emit_graph (&b, fn, &graph, error);
   if (ok) {
@@ -228,6 +270,10 @@ grd_onnx_export (GrdDocument *doc, const char *function, const char *out_path, G
     gradus_onnx__model_proto__pack (&model, bytes);
     ok = g_file_set_contents (out_path, (const char *) bytes, size, error);
   }
+  if (ok && notice && b.float64_conv)
+    *notice = g_strdup_printf ("node '%s': a float64 convolution; ONNX Runtime's Conv runs "
+                               "float32 only (export with --conv-float32 to compute the "
+                               "convolutions in float32 there)", b.float64_conv);
   onnx_builder_clear (&b);
   return ok;
 }

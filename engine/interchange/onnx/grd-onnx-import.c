@@ -892,6 +892,247 @@ imp_mod (Import *im, const OnnxIn *n, const char *op, GError **error)
   return imp_plain (im, n, "mod", error);
 }
 
+/* ------------------------------------------------------------ what PyTorch writes around indexing */
+
+/* Slice with constant starts, ends, axes and steps: slice's begin/end/step
+ * lists over the leading axes (null where an axis is not sliced, and for
+ * ONNX's "to the end" bounds, the huge values PyTorch writes). */
+static gboolean
+imp_slice (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  if (!x)
+    return FALSE;
+  g_autoptr (GrdTensor) starts = const_input (im, n, 1, error);
+  g_autoptr (GrdTensor) ends = starts ? const_input (im, n, 2, error) : NULL;
+  if (!ends)
+    return FALSE;
+  g_autoptr (GrdTensor) axes = has_input (n, 3) ? const_input (im, n, 3, error) : NULL;
+  g_autoptr (GrdTensor) steps = has_input (n, 4) ? const_input (im, n, 4, error) : NULL;
+  if ((has_input (n, 3) && !axes) || (has_input (n, 4) && !steps))
+    return FALSE;
+  gint64 k = starts->size;
+  if (ends->size != k || (axes && axes->size != k) || (steps && steps->size != k)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "starts, ends, axes and steps of different lengths");
+    return FALSE;
+  }
+  GrdType t = { 0 };
+  gboolean negative_axis = FALSE;
+  for (gint64 i = 0; axes && i < k; i++)
+    negative_axis |= grd_tensor_get (axes, i) < 0;
+  if (negative_axis && !type_of (im, x, &t, error))
+    return FALSE;
+  const gint64 huge = G_GINT64_CONSTANT (1) << 62;
+  gint64 begin[GRD_MAX_RANK], end[GRD_MAX_RANK], step[GRD_MAX_RANK];
+  gboolean set[GRD_MAX_RANK] = { FALSE };
+  gint n_axes = 0;
+  for (gint64 i = 0; i < k; i++) {
+    gint64 axis = axes ? (gint64) grd_tensor_get (axes, i) : i;
+    if (axis < 0)
+      axis += t.rank;
+    gint64 st = steps ? (gint64) grd_tensor_get (steps, i) : 1;
+    /* int64 read as it is: INT64_MAX does not survive a double */
+    gint64 b = starts->dtype == GRD_DTYPE_INT64 ? ((gint64 *) starts->data)[i]
+                                                : (gint64) grd_tensor_get (starts, i);
+    gint64 e = ends->dtype == GRD_DTYPE_INT64 ? ((gint64 *) ends->data)[i]
+                                              : (gint64) grd_tensor_get (ends, i);
+    if (axis < 0 || axis >= GRD_MAX_RANK || st == 0 || set[axis]) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                   "axis %" G_GINT64_FORMAT " with step %" G_GINT64_FORMAT " has no slice form",
+                   axis, st);
+      return FALSE;
+    }
+    set[axis] = TRUE;
+    begin[axis] = (b >= huge || b <= -huge) ? GRD_SLICE_NONE : b;
+    end[axis] = (e >= huge || e <= -huge) ? GRD_SLICE_NONE : e;
+    step[axis] = st;
+    n_axes = MAX (n_axes, (gint) axis + 1);
+  }
+  JsonObject *a = json_object_new ();
+  JsonArray *lists[3] = { json_array_new (), json_array_new (), json_array_new () };
+  for (gint d = 0; d < n_axes; d++) {
+    gint64 v[3] = { set[d] ? begin[d] : GRD_SLICE_NONE, set[d] ? end[d] : GRD_SLICE_NONE,
+                    set[d] && step[d] != 1 ? step[d] : GRD_SLICE_NONE };
+    for (gint j = 0; j < 3; j++) {
+      if (v[j] == GRD_SLICE_NONE)
+        json_array_add_null_element (lists[j]);
+      else
+        json_array_add_int_element (lists[j], v[j]);
+    }
+  }
+  json_object_set_array_member (a, "begin", lists[0]);
+  json_object_set_array_member (a, "end", lists[1]);
+  json_object_set_array_member (a, "step", lists[2]);
+  set_output (im, n, add_op (im, hint_of (n), "slice", &x, 1, a));
+  return TRUE;
+}
+
+/* Size: the product of the shape (an int64 scalar, as ONNX gives it). */
+static gboolean
+imp_size (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *x = ref_of (im, n->input[0], error);
+  if (!x)
+    return FALSE;
+  g_autofree char *hint = g_strdup_printf ("%s_shape", hint_of (n));
+  const char *shape = add_op (im, hint, "shape", &x, 1, NULL);
+  set_output (im, n, add_op (im, hint_of (n), "prod", &shape, 1, NULL));
+  return TRUE;
+}
+
+/* arange(0, dim d of x): the positions along one axis, at run time. */
+static const char *
+positions (Import *im, const char *hint, const char *x, gint d)
+{
+  g_autofree char *h = g_strdup_printf ("%s_dim%d", hint, d);
+  JsonObject *axis = json_object_new ();
+  json_object_set_int_member (axis, "axis", d);
+  const char *in[3];
+  in[0] = add_scalar (im, "zero", GRD_DTYPE_INT64, 0);
+  in[1] = add_op (im, h, "shape", &x, 1, axis);
+  in[2] = add_scalar (im, "one", GRD_DTYPE_INT64, 1);
+  JsonObject *a = json_object_new ();
+  json_object_set_string_member (a, "dtype", "int64");
+  g_autofree char *h2 = g_strdup_printf ("%s_range%d", hint, d);
+  return add_op (im, h2, "arange", in, 3, a);
+}
+
+/* v (1-d) laid along axis d of rank dims: dimshuffle with "x" elsewhere. */
+static const char *
+along_axis (Import *im, const char *hint, const char *v, gint d, gint rank)
+{
+  JsonArray *pattern = json_array_new ();
+  for (gint i = 0; i < rank; i++) {
+    if (i == d)
+      json_array_add_int_element (pattern, 0);
+    else
+      json_array_add_string_element (pattern, "x");
+  }
+  JsonObject *a = json_object_new ();
+  json_object_set_array_member (a, "pattern", pattern);
+  g_autofree char *h = g_strdup_printf ("%s_along%d", hint, d);
+  return add_op (im, h, "dimshuffle", &v, 1, a);
+}
+
+/* GatherElements (data, indices, axis): index with the indices on `axis`
+ * and, on every other axis, the positions along it (arange of the indices'
+ * dim there), broadcast together to the indices' shape. */
+static gboolean
+imp_gather_elements (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *in[2];
+  GrdType t;
+  if (!data_inputs (im, n, 2, in, error) || !type_of (im, in[1], &t, error))
+    return FALSE;
+  gint64 axis = attr_int (n, "axis", 0);
+  if (axis < 0)
+    axis += t.rank;
+  if (axis < 0 || axis >= t.rank) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "axis %" G_GINT64_FORMAT
+                 " of indices of rank %d", attr_int (n, "axis", 0), t.rank);
+    return FALSE;
+  }
+  const char *args[GRD_MAX_RANK + 1];
+  args[0] = in[0];
+  for (gint d = 0; d < t.rank; d++)
+    args[1 + d] = d == axis ? in[1]
+                            : along_axis (im, hint_of (n), positions (im, hint_of (n), in[1], d),
+                                          d, t.rank);
+  set_output (im, n, add_op (im, hint_of (n), "index", args, t.rank + 1, NULL));
+  return TRUE;
+}
+
+/* Zeros (int64) of the shape that the 1-d `shape` holds at run time (its
+ * length must be static): a sum of aranges times 0, each laid along its axis
+ * (a dim of 1 stays 1, so the sum broadcasts as ONNX's Expand does). */
+static const char *
+zeros_of_shape (Import *im, const char *hint, const char *shape, GError **error)
+{
+  GrdType t;
+  if (!type_of (im, shape, &t, error))
+    return NULL;
+  if (t.rank != 1 || t.dims[0] < 0 || t.dims[0] > GRD_MAX_RANK) {
+    g_autofree char *desc = grd_type_describe (&t);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "the shape input is %s; its length must be known (at most %d)", desc,
+                 GRD_MAX_RANK);
+    return NULL;
+  }
+  gint rank = (gint) t.dims[0];
+  const char *sum = NULL;
+  const char *zero = add_scalar (im, "zero", GRD_DTYPE_INT64, 0);
+  for (gint d = 0; d < rank; d++) {
+    g_autofree char *h = g_strdup_printf ("%s_dim%d", hint, d);
+    const char *idx = add_scalar (im, "axis", GRD_DTYPE_INT64, d);
+    const char *take_in[2] = { shape, idx };
+    const char *dim = add_op (im, h, "take", take_in, 2, axis_attrs (0));
+    const char *range_in[3] = { zero, dim, add_scalar (im, "one", GRD_DTYPE_INT64, 1) };
+    JsonObject *a = json_object_new ();
+    json_object_set_string_member (a, "dtype", "int64");
+    const char *r = add_op (im, h, "arange", range_in, 3, a);
+    const char *mul_in[2] = { r, zero };
+    const char *z = along_axis (im, hint, add_op (im, h, "mul", mul_in, 2, NULL), d, rank);
+    const char *add_in[2] = { sum, z };
+    sum = sum ? add_op (im, hint, "add", add_in, 2, NULL) : z;
+  }
+  if (!sum) /* an empty shape: a 0-d zero */
+    sum = zero;
+  return sum;
+}
+
+/* Expand (x, shape): x + zeros of that shape (NumPy's broadcasting is
+ * ONNX's two-way broadcasting), the zeros in x's dtype. */
+static gboolean
+imp_expand (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *in[2];
+  GrdType t;
+  if (!data_inputs (im, n, 2, in, error) || !type_of (im, in[0], &t, error))
+    return FALSE;
+  if (t.dtype == GRD_DTYPE_BOOL) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "Expand of bool values has no Gradus form");
+    return FALSE;
+  }
+  const char *zeros = zeros_of_shape (im, hint_of (n), in[1], error);
+  if (!zeros)
+    return FALSE;
+  JsonObject *a = json_object_new ();
+  json_object_set_string_member (a, "dtype", grd_dtype_name (t.dtype));
+  const char *add_in[2] = { in[0], add_op (im, hint_of (n), "cast", &zeros, 1, a) };
+  set_output (im, n, add_op (im, hint_of (n), "add", add_in, 2, NULL));
+  return TRUE;
+}
+
+/* ConstantOfShape (shape): zeros of that shape plus the value (a one-element
+ * tensor, float32 0 by default), in the value's dtype. */
+static gboolean
+imp_constant_of_shape (Import *im, const OnnxIn *n, const char *op, GError **error)
+{
+  const char *shape = ref_of (im, n->input[0], error);
+  if (!shape)
+    return FALSE;
+  const GradusOnnx__AttributeProto *v = attr (n, "value");
+  g_autoptr (GrdTensor) value = v && v->t ? tensor_from_proto (v->t, error)
+                                          : grd_tensor_new_scalar (GRD_DTYPE_FLOAT32, 0);
+  if (!value)
+    return FALSE;
+  if (value->size != 1 || value->dtype == GRD_DTYPE_BOOL) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
+                 "ConstantOfShape's value must be one number");
+    return FALSE;
+  }
+  const char *zeros = zeros_of_shape (im, hint_of (n), shape, error);
+  if (!zeros)
+    return FALSE;
+  const char *add_in[2] = { zeros, add_scalar (im, "fill", value->dtype, grd_tensor_get (value, 0)) };
+  const char *sum = add_op (im, hint_of (n), "add", add_in, 2, NULL);
+  JsonObject *a = json_object_new ();
+  json_object_set_string_member (a, "dtype", grd_dtype_name (value->dtype));
+  set_output (im, n, add_op (im, hint_of (n), "cast", &sum, 1, a));
+  return TRUE;
+}
+
 static const ImportRow import_rows[] = {
   { "Add", imp_plain, "add" },
   { "Sub", imp_plain, "sub" },
@@ -956,6 +1197,11 @@ static const ImportRow import_rows[] = {
   { "Shape", imp_shape, "shape" },
   { "Range", imp_range, "arange" },
   { "Mod", imp_mod, "mod" },
+  { "Slice", imp_slice, "slice" },
+  { "Size", imp_size, "prod" },
+  { "GatherElements", imp_gather_elements, "index" },
+  { "Expand", imp_expand, "add" },
+  { "ConstantOfShape", imp_constant_of_shape, "add" },
 };
 
 /* ------------------------------------------------------------ the model */

@@ -111,17 +111,51 @@ filters (OnnxBuilder *b, const GrdNode *node, const char *w)
   return node->attrs.filter_flip ? flip_hw (b, w) : w;
 }
 
+/* The dtype a convolution is computed in: its own, or float32 for a float64
+ * one when the export was asked to (ONNX Runtime's Conv and ConvTranspose
+ * are float32 only); a float64 one written as it is is noted. */
+static GrdDType
+conv_compute_dtype (OnnxBuilder *b, const GrdNode *node)
+{
+  GrdDType dt = node->types[0].dtype;
+  if (dt != GRD_DTYPE_FLOAT64)
+    return dt;
+  if (b->conv_float32)
+    return GRD_DTYPE_FLOAT32;
+  if (!b->float64_conv)
+    b->float64_conv = node->id;
+  return dt;
+}
+
+/* The name the convolution's last node writes: `out`, or a fresh one cast
+ * back to the node's dtype into `out` by conv_result. */
+static const char *
+conv_last (OnnxBuilder *b, const GrdNode *node, GrdDType cdt, const char *out)
+{
+  return cdt == node->types[0].dtype ? out : NULL;
+}
+
+static void
+conv_result (OnnxBuilder *b, const GrdNode *node, GrdDType cdt, const char *value, const char *out)
+{
+  if (cdt == node->types[0].dtype)
+    return;
+  OnnxNode *n = onnx_node (b, "Cast", out, 1, value);
+  onnx_attr_int (b, n, "to", onnx_dtype (node->types[0].dtype));
+}
+
 ONNX_EMITTER (onnx_emit_conv2d)
 {
   ConvAttrs c;
   if (!conv_attrs (&node->attrs, type_in (b, node, 1), &c, error))
     return FALSE;
-  GrdDType dt = node->types[0].dtype;
+  GrdDType dt = conv_compute_dtype (b, node);
   const char *x = onnx_cast (b, in[0], type_in (b, node, 0)->dtype, dt);
   const char *w = onnx_cast (b, in[1], type_in (b, node, 1)->dtype, dt);
-  OnnxNode *n = onnx_node (b, "Conv", out, 2, x, filters (b, node, w));
+  OnnxNode *n = onnx_node (b, "Conv", conv_last (b, node, dt, out), 2, x, filters (b, node, w));
   set_conv_attrs (b, n, &c, FALSE);
   onnx_attr_int (b, n, "group", c.group);
+  conv_result (b, node, dt, onnx_out (n), out);
   return TRUE;
 }
 
@@ -134,7 +168,7 @@ ONNX_EMITTER (onnx_emit_conv2d_grad_input)
   ConvAttrs c;
   if (!conv_attrs (&node->attrs, type_in (b, node, 1), &c, error))
     return FALSE;
-  GrdDType dt = node->types[0].dtype;
+  GrdDType dt = conv_compute_dtype (b, node);
   const char *gy = onnx_cast (b, in[0], type_in (b, node, 0)->dtype, dt);
   const char *w = onnx_cast (b, in[1], type_in (b, node, 1)->dtype, dt);
   OnnxNode *t = onnx_node (b, "ConvTranspose", NULL, 2, gy, filters (b, node, w));
@@ -151,7 +185,8 @@ ONNX_EMITTER (onnx_emit_conv2d_grad_input)
   gint64 zeros[6] = { 0 };
   OnnxNode *pads = onnx_node (b, "Concat", NULL, 2, onnx_int64s (b, zeros, 6), short_by);
   onnx_attr_int (b, pads, "axis", 0);
-  onnx_node (b, "Pad", out, 2, cut, onnx_out (pads));
+  OnnxNode *padded = onnx_node (b, "Pad", conv_last (b, node, dt, out), 2, cut, onnx_out (pads));
+  conv_result (b, node, dt, onnx_out (padded), out);
   return TRUE;
 }
 
@@ -165,7 +200,7 @@ ONNX_EMITTER (onnx_emit_conv2d_grad_filters)
   if (!conv_attrs (&node->attrs, type_in (b, node, 2), &c, error))
     return FALSE;
   const GrdType *xt = type_in (b, node, 0), *gyt = type_in (b, node, 1);
-  GrdDType dt = node->types[0].dtype;
+  GrdDType dt = conv_compute_dtype (b, node);
   gint64 groups = c.group;
   if (groups > 1 && (xt->dims[1] < 0 || gyt->dims[1] < 0)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
@@ -210,7 +245,8 @@ ONNX_EMITTER (onnx_emit_conv2d_grad_filters)
   }
   if (node->attrs.filter_flip)
     dw = flip_hw (b, dw);
-  onnx_node (b, "Identity", out, 1, dw);
+  OnnxNode *last = onnx_node (b, "Identity", conv_last (b, node, dt, out), 1, dw);
+  conv_result (b, node, dt, onnx_out (last), out);
   return TRUE;
 }
 

@@ -420,8 +420,10 @@ emit_dimshuffle (OnnxBuilder *b, const GrdNode *node, const char *const *in, con
   const char *x = in[0];
   if (n_dropped)
     x = onnx_out (onnx_node (b, "Squeeze", NULL, 2, x, onnx_int64s (b, dropped, n_dropped)));
-  OnnxNode *t = onnx_node (b, "Transpose", n_x ? NULL : out, 1, x);
-  onnx_attr_ints (b, t, "perm", perm, n_perm);
+  /* nothing left to permute (a 0-d value): ONNX wants perm non-empty */
+  OnnxNode *t = onnx_node (b, n_perm ? "Transpose" : "Identity", n_x ? NULL : out, 1, x);
+  if (n_perm)
+    onnx_attr_ints (b, t, "perm", perm, n_perm);
   if (n_x)
     onnx_node (b, "Unsqueeze", out, 2, onnx_out (t), onnx_int64s (b, xs, n_x));
   return TRUE;
@@ -880,6 +882,10 @@ static const OnnxOpRow rows[] = {
   { "_prod_others", onnx_emit_prod_others, "ReduceProd" },
   /* random nodes: ONNX Runtime's own generator (grd-onnx-ops-random.c) */
   { "_random", onnx_emit_random, "RandomUniformLike" },
+  /* the taps of scan sequences (grd-onnx-control.c; _scan itself and ifelse
+   * hold graphs and are emitted there by the export walk) */
+  { "_tap_gather", onnx_emit_tap_gather, "Slice" },
+  { "_tap_scatter", onnx_emit_tap_scatter, "Pad" },
 };
 
 const OnnxOpRow *

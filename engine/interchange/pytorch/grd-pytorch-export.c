@@ -11,17 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  GrdDocument *doc;
-  GrdGraph    *graph;
-  GString     *out;
-  char        *data_dir;     /* OUT.data, beside the script */
-  char        *data_name;    /* its base name */
-  GHashTable  *py_names;     /* "node:output" -> Python name */
-  GHashTable  *used;         /* Python names taken */
-  GHashTable  *grad_of;      /* "node:output" of an alias -> "grad:i" */
-} Script;
-
 static char *
 ref_key (GrdRef r)
 {
@@ -71,8 +60,8 @@ append_py_string (GString *out, const char *text)
 
 /* A value as Python: a literal for small finite numeric values, else a .npy
  * file in the data folder. */
-static gboolean
-append_value (Script *s, const char *file_stem, const GrdTensor *t, GError **error)
+gboolean
+pytorch_append_value (Script *s, const char *file_stem, const GrdTensor *t, GError **error)
 {
   gboolean small = t->size <= 16 && t->dtype != GRD_DTYPE_BOOL;
   for (gint64 i = 0; small && i < t->size; i++) {
@@ -145,7 +134,7 @@ append_feed (Script *s, GrdInterFunction *fn, gint i, GError **error)
   g_autofree char *stem = g_strdup_printf ("feed-%s", fn->input_ids[i]);
   g_string_append (s->out, "Feed(");
   if (!data_set) {
-    if (!append_value (s, stem, t, error))
+    if (!pytorch_append_value (s, stem, t, error))
       return FALSE;
     g_string_append (s->out, ", fixed=True)");
     return TRUE;
@@ -281,6 +270,7 @@ emit_call (Script *s, GrdInterFunction *fn, GError **error)
         is_wrt[grd_graph_node (g, n)->inputs[1 + i].node] = TRUE;
 
   GString *o = s->out;
+  gsize defs_at = o->len; /* the functions of scan bodies and branches go before call */
   g_string_append (o, "def call(inputs, S, C):\n"
                       "    \"\"\"One call of the function: its outputs and the new values of\n"
                       "    the shared variables it updates (computed from the old ones).\"\"\"\n");
@@ -347,12 +337,18 @@ emit_call (Script *s, GrdInterFunction *fn, GError **error)
         in[i] = (char *) py_name (s, node->inputs[i]);
         types[i] = grd_graph_ref_type (g, node->inputs[i]);
       }
-      g_autofree char *expr = g_str_equal (node->op->name, "_random")
+      gboolean control = pytorch_is_control (node);
+      g_autofree char *expr = control ? pytorch_control_expr (s, node, in, error)
+                              : g_str_equal (node->op->name, "_random")
                               ? random_expr (s, node, in, error)
                               : pytorch_op_expr (node, in, types, error);
       if (!expr)
         return FALSE;
-      g_string_append_printf (o, "    %s = %s\n", py_name (s, self), expr);
+      g_string_append (o, "    ");
+      for (gint k = 0; k < node->n_outputs; k++)
+        g_string_append_printf (o, "%s%s", k ? ", " : "", py_name (s, (GrdRef) { n, k }));
+      g_string_append_printf (o, "%s = %s\n", control && node->n_outputs == 1
+                              && !g_str_equal (node->op->name, "_tap_gather") ? "," : "", expr);
       break;
     }
     default:
@@ -372,6 +368,7 @@ emit_call (Script *s, GrdInterFunction *fn, GError **error)
     g_string_append_printf (o, ": %s", py_name (s, fn->updates[i].value));
   }
   g_string_append (o, "}\n    return outputs, updates\n\n\n");
+  g_string_insert (o, defs_at, s->defs->str);
   return TRUE;
 }
 
@@ -423,7 +420,7 @@ emit_script (Script *s, GrdInterFunction *fn, const char *out_path, GError **err
     g_string_append (o, "    S[");
     append_py_string (o, node->id);
     g_string_append (o, "] = torch.nn.Parameter(");
-    if (!append_value (s, stem, node->value, error))
+    if (!pytorch_append_value (s, stem, node->value, error))
       return FALSE;
     g_string_append_printf (o, ", requires_grad=%s)\n",
                             grd_dtype_is_float (node->value->dtype) ? "True" : "False");
@@ -437,7 +434,7 @@ emit_script (Script *s, GrdInterFunction *fn, const char *out_path, GError **err
     g_string_append (o, "    C[");
     append_py_string (o, node->id);
     g_string_append (o, "] = ");
-    if (!append_value (s, stem, node->value, error))
+    if (!pytorch_append_value (s, stem, node->value, error))
       return FALSE;
     g_string_append (o, "\n");
   }
@@ -518,6 +515,7 @@ grd_pytorch_export (GrdDocument *doc, const char *function, const char *out_path
   s.data_name = g_strdup_printf ("%s.data", base);
   s.data_dir = g_build_filename (dir, s.data_name, NULL);
   s.out = g_string_new (NULL);
+  s.defs = g_string_new (NULL);
   s.py_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s.used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s.grad_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -529,6 +527,7 @@ grd_pytorch_export (GrdDocument *doc, const char *function, const char *out_path
   ok = ok && emit_script (&s, fn, out_path, error);
   ok = ok && g_file_set_contents (out_path, s.out->str, s.out->len, error);
   g_string_free (s.out, TRUE);
+  g_string_free (s.defs, TRUE);
   g_hash_table_unref (s.py_names);
   g_hash_table_unref (s.used);
   g_hash_table_unref (s.grad_of);

@@ -352,6 +352,51 @@ def _random(node, dist, seed, shape, p0, p1, dtype):
     return torch.from_numpy(np.ascontiguousarray(v)).to(dtype).to(DEVICE)
 
 
+# ---------------------------------------------------------------- scan and ifelse
+
+def _scan(body, n_steps, seqs, states, nonseqs, n_out):
+    """Gradus's core scan as a for loop: step t calls body with row t of each
+    sequence, each fed-back output at its taps (the initial value, or its
+    rows for taps below -1, before the first steps) and the non-sequences;
+    every output is its steps' values stacked on a new axis 0. states lists
+    (output, initial value, taps, largest lag). autograd runs back through it."""
+    T = int(n_steps) if n_steps is not None else min(int(q.shape[0]) for q in seqs)
+    hist = {o: (list(init.unbind(0)) if lag > 1 else [init]) for o, init, taps, lag in states}
+    rows = [[] for _ in range(n_out)]
+    for t in range(T):
+        args = [q[t] for q in seqs]
+        for o, init, taps, lag in states:
+            args += [hist[o][len(hist[o]) + k] for k in taps]
+        ys = body(*(args + list(nonseqs)))
+        for o, y in enumerate(ys):
+            rows[o].append(y)
+        for o, init, taps, lag in states:
+            hist[o] = (hist[o][1:] + [ys[o]]) if lag > 1 else [ys[o]]
+    out = []
+    for o in range(n_out):
+        if rows[o]:
+            out.append(torch.stack(rows[o]))
+        else:  # no step ran: an empty stack of the initial value's rows
+            like = hist[o][0] if o in hist else None
+            shape = (0,) + (tuple(like.shape) if like is not None else ())
+            out.append(torch.zeros(shape, dtype=like.dtype if like is not None else torch.float64,
+                                   device=DEVICE))
+    return out
+
+
+def _tap_gather(seq, begin, fixed, span, backwards, n_steps=None):
+    """The rows a scan step reads for one tap of a sequence: row begin + t of
+    the sequence (turned over for go_backwards), for each step t."""
+    x = torch.flip(seq, [0]) if backwards else seq
+    T = int(n_steps) if n_steps is not None else fixed if fixed is not None else x.shape[0] - span
+    return x[begin:begin + T]
+
+
+def _ifelse(cond, then_branch, else_branch, args):
+    """Only the branch the condition takes runs."""
+    return (then_branch if bool(cond != 0) else else_branch)(*args)
+
+
 # ---------------------------------------------------------------- gradients
 
 def _grad(cost, wrt, higher=False):

@@ -204,7 +204,10 @@ gradus_palette_init (GradusPalette *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->search = gtk_search_entry_new ();
-  g_object_set (self->search, "placeholder-text", _("Search ops, or type y = add a b"), NULL);
+  g_object_set (self->search, "placeholder-text", _("Search ops"), NULL);
+  gtk_widget_set_tooltip_text (self->search,
+                               _("Search by name, or type a node as one line and press Enter: "
+                                 "y = add a x, w = shared 0.5, x = variable 1"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Search node kinds and ops"), -1);
   gtk_widget_set_margin_start (self->search, 6);

@@ -5,6 +5,7 @@
 #include "gradus-catalog.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 gboolean
@@ -98,7 +99,7 @@ apply_name (GradusDocModel *model, char **id, const char *name, GError **error)
  * slots 0, 1, ... of `id`. */
 static gboolean
 wire_arguments (GradusDocModel *model, const char *id, char **args, double x, double y,
-                GError **error)
+                GPtrArray *literals, GError **error)
 {
   for (gint slot = 0; args[slot]; slot++) {
     g_autofree char *ref = resolve (model, args[slot]);
@@ -110,6 +111,7 @@ wire_arguments (GradusDocModel *model, const char *id, char **args, double x, do
           !gradus_doc_model_set_member (model, ref, "value", json_node_init_double (json_node_alloc (), number), error) ||
           !gradus_doc_model_set_member (model, ref, "name", json_node_init_string (json_node_alloc (), args[slot]), error))
         return FALSE;
+      g_ptr_array_add (literals, g_strdup (ref));
     }
     if (!ref) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH,
@@ -121,6 +123,85 @@ wire_arguments (GradusDocModel *model, const char *id, char **args, double x, do
       return FALSE;
   }
   return TRUE;
+}
+
+/* Whether a node other than `id` has its corner within a node's size of (x, y). */
+static gboolean
+spot_taken (GradusDocModel *model, const char *id, double x, double y)
+{
+  for (guint i = 0; i < gradus_doc_model_n_nodes (model); i++) {
+    const char *other = json_object_get_string_member (gradus_doc_model_node_at (model, i), "id");
+    double ox, oy;
+    if (g_strcmp0 (other, id) != 0 && gradus_doc_model_get_position (model, other, &ox, &oy) &&
+        fabs (ox - x) < 200 && fabs (oy - y) < 120)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+move_to_free (GradusDocModel *model, const char *id, double x, double y)
+{
+  double x0, y0;
+  if (!gradus_doc_model_get_position (model, id, &x0, &y0))
+    return;
+  for (int tries = 0; tries < 30 && spot_taken (model, id, x, y); tries++)
+    y += 130;
+  const char *ids[] = { id, NULL };
+  gradus_doc_model_move_nodes (model, ids, x - x0, y - y0);
+}
+
+/* An op or grad goes one column right of its inputs, level with them (as the
+ * layered layout would put it), in the first free place down from there; the
+ * constants its literals made go below and left of it. */
+static void
+place_after_inputs (GradusDocModel *model, const char *id, GPtrArray *literals)
+{
+  double right = -G_MAXDOUBLE, sum_y = 0;
+  guint n = 0;
+  for (gint slot = 0; slot < gradus_doc_model_node_n_slots (model, id); slot++) {
+    const char *ref = gradus_doc_model_node_slot_ref (model, id, slot);
+    g_autofree char *src = ref ? gradus_ref_parse (ref, NULL) : NULL;
+    double x, y;
+    if (src && !g_ptr_array_find_with_equal_func (literals, src, g_str_equal, NULL) &&
+        gradus_doc_model_get_position (model, src, &x, &y)) {
+      right = MAX (right, x);
+      sum_y += y;
+      n++;
+    }
+  }
+  if (n > 0)
+    move_to_free (model, id, right + 240, sum_y / n);
+  double x, y;
+  if (!gradus_doc_model_get_position (model, id, &x, &y))
+    return;
+  for (guint i = 0; i < literals->len; i++)
+    move_to_free (model, literals->pdata[i], x - 120, y + 130 * (i + 1));
+}
+
+/* A variable, constant or shared node typed here goes under the first such
+ * node (the sources' column, left, as the layered layout has it). */
+static void
+place_with_sources (GradusDocModel *model, const char *id)
+{
+  const char *first = NULL;
+  double lowest = -G_MAXDOUBLE;
+  for (guint i = 0; i < gradus_doc_model_n_nodes (model); i++) {
+    JsonObject *o = gradus_doc_model_node_at (model, i);
+    const char *other = json_object_get_string_member (o, "id");
+    const char *kind = json_object_get_string_member_with_default (o, "kind", "");
+    double ox, oy;
+    if (g_str_equal (other, id) || json_object_has_member (o, "name") ||
+        !(g_str_equal (kind, "variable") || g_str_equal (kind, "constant") || g_str_equal (kind, "shared")) ||
+        !gradus_doc_model_get_position (model, other, &ox, &oy))
+      continue;   /* literals (named after their value) stay by their op */
+    if (!first)
+      first = other;
+    lowest = MAX (lowest, oy);
+  }
+  double fx, fy;
+  if (first && gradus_doc_model_get_position (model, first, &fx, &fy))
+    move_to_free (model, id, fx, lowest + 130);
 }
 
 static char *
@@ -153,6 +234,7 @@ build (GradusDocModel *model, const char *line, const char *selected_ref, double
     /* A variable typed here is an input of the function; a value is its feed. */
     if (!gradus_doc_model_set_in_function (model, "inputs", id, TRUE, error))
       return NULL;
+    place_with_sources (model, id);
     if (*rest) {
       JsonNode *feed = parse_value (rest, id, error);
       if (!feed || !gradus_doc_model_set_feed (model, id, feed, error))
@@ -164,6 +246,7 @@ build (GradusDocModel *model, const char *line, const char *selected_ref, double
       if (!value || !gradus_doc_model_set_member (model, id, "value", value, error))
         return NULL;
     }
+    place_with_sources (model, id);
   } else {
     g_auto (GStrv) args = g_strsplit_set (rest, " \t", -1);
     /* Empty words from repeated spaces are dropped. */
@@ -175,12 +258,14 @@ build (GradusDocModel *model, const char *line, const char *selected_ref, double
         g_free (args[i]);
     }
     args[kept] = NULL;
+    g_autoptr (GPtrArray) literals = g_ptr_array_new_with_free_func (g_free);
     if (kept == 0 && selected_ref) {
       /* Nothing named: the step after the selection. */
       if (!gradus_doc_model_connect (model, id, 0, selected_ref, error))
         return NULL;
-    } else if (!wire_arguments (model, id, args, x, y, error))
+    } else if (!wire_arguments (model, id, args, x, y, literals, error))
       return NULL;
+    place_after_inputs (model, id, literals);
   }
   return g_steal_pointer (&id);
 }

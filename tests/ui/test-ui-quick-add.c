@@ -3,6 +3,7 @@
  * all changed by a line with a mistake in it. No display needed. */
 #include "gradus-quick-add.h"
 
+#include <math.h>
 #include <string.h>
 
 static char *
@@ -90,6 +91,17 @@ test_build (void)
   g_autofree char *y = add (m, "y = add mul x", NULL);
   g_assert_cmpstr (input (m, "y", 0), ==, mul);
   g_assert_cmpstr (input (m, "y", 1), ==, "x");
+  /* Placed one column right of its inputs, on no other node. */
+  double yx, yy, mx, my;
+  g_assert_true (gradus_doc_model_get_position (m, "y", &yx, &yy));
+  g_assert_true (gradus_doc_model_get_position (m, mul, &mx, &my));
+  g_assert_cmpfloat (yx, >=, mx + 200);
+  for (guint i = 0; i < gradus_doc_model_n_nodes (m); i++) {
+    const char *other = json_object_get_string_member (gradus_doc_model_node_at (m, i), "id");
+    double ox, oy;
+    if (g_strcmp0 (other, "y") != 0 && gradus_doc_model_get_position (m, other, &ox, &oy))
+      g_assert_false (fabs (ox - yx) < 200 && fabs (oy - yy) < 100);
+  }
 
   /* A grad node: the cost, then what it differentiates by. */
   g_autofree char *s = add (m, "s = sum y", NULL);

@@ -54,6 +54,13 @@ resolve (GradusDocModel *model, const char *word)
   return NULL;
 }
 
+static JsonArray *
+array_member (JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
 static gboolean
 is_number (const char *word, double *value)
 {
@@ -73,6 +80,30 @@ parse_value (const char *text, const char *what, GError **error)
     return NULL;
   }
   return v;
+}
+
+/* The shape a feed gives its variable: the lengths of nested lists, or the
+ * "shape" of the object forms; NULL for a scalar or a form without one. */
+static JsonNode *
+feed_shape (JsonNode *feed)
+{
+  JsonArray *shape = json_array_new ();
+  if (JSON_NODE_HOLDS_OBJECT (feed)) {
+    JsonArray *given = array_member (json_node_get_object (feed), "shape");
+    for (guint i = 0; given && i < json_array_get_length (given); i++)
+      json_array_add_element (shape, json_node_copy (json_array_get_element (given, i)));
+  } else {
+    for (JsonNode *n = feed; n && JSON_NODE_HOLDS_ARRAY (n);) {
+      JsonArray *a = json_node_get_array (n);
+      json_array_add_int_element (shape, json_array_get_length (a));
+      n = json_array_get_length (a) ? json_array_get_element (a, 0) : NULL;
+    }
+  }
+  if (json_array_get_length (shape) == 0) {
+    json_array_unref (shape);
+    return NULL;
+  }
+  return json_node_init_array (json_node_alloc (), shape);
 }
 
 /* Gives the new node its NAME: as the id when that is a free valid id,
@@ -237,7 +268,14 @@ build (GradusDocModel *model, const char *line, const char *selected_ref, double
     place_with_sources (model, id);
     if (*rest) {
       JsonNode *feed = parse_value (rest, id, error);
-      if (!feed || !gradus_doc_model_set_feed (model, id, feed, error))
+      if (!feed)
+        return NULL;
+      JsonNode *shape = feed_shape (feed);
+      if (shape && !gradus_doc_model_set_member (model, id, "shape", shape, error)) {
+        json_node_unref (feed);
+        return NULL;
+      }
+      if (!gradus_doc_model_set_feed (model, id, feed, error))
         return NULL;
     }
   } else if (g_str_equal (word, "constant") || g_str_equal (word, "shared")) {

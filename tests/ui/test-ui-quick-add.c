@@ -64,6 +64,14 @@ test_build (void)
   g_autofree char *w = add (m, "w = shared [1, 2]", NULL);
   JsonObject *wo = gradus_doc_model_get_node (m, "w");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (wo, "value")), ==, 2);
+  g_assert_null (gradus_doc_model_node_error (m, "w"));
+  /* A variable fed a matrix takes its shape. */
+  g_autofree char *v = add (m, "v = variable [[1, 2, 3], [4, 5, 6]]", NULL);
+  JsonArray *vs = json_object_get_array_member (gradus_doc_model_get_node (m, "v"), "shape");
+  g_assert_cmpuint (json_array_get_length (vs), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (vs, 0), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (vs, 1), ==, 3);
+  g_assert_null (gradus_doc_model_node_error (m, "v"));
 
   /* An op with no name: inputs by id, and a literal made a constant. */
   g_autofree char *mul = add (m, "mul x 3", NULL);

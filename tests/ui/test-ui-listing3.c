@@ -13,7 +13,7 @@
  * Waiting, reading the screen and the checks made here are not actions. By
  * hand, with only search-to-add and drags, it took 83 actions.
  *
- * The actions (see ui/README.md, "Building listing 3 in 24 actions"):
+ * The actions (docs/classroom.md, "Building listing 3 in 24 actions"):
  *   click the search box; x = variable 1; t = variable 5; a = shared -1; b = shared 0;
  *   ax = mul a x; y = add ax b; err = sub y t; mse = pow err 2;
  *   click "Output of the function"; click the search box; g = grad mse a b;

@@ -8,8 +8,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-GRADUS_CLASSROOM_SHOTS=$tmp meson test -C "$build" test-ui-stepthrough test-ui-presentation
-for f in stepthrough-forward stepthrough-backward presentation-stepthrough cnn-presentation minimap; do
+GRADUS_CLASSROOM_SHOTS=$tmp meson test -C "$build" test-ui-stepthrough test-ui-presentation test-ui-listing3
+for f in stepthrough-forward stepthrough-backward presentation-stepthrough cnn-presentation minimap \
+         listing3-built listing3-step; do
   cp "$tmp/$f.png" "$src/docs/images/classroom-$f.png"
 done
 echo "docs/images/classroom-*.png written"

@@ -826,6 +826,19 @@ finish_wire (GradusCanvas *self, double gx, double gy)
       if (n < 0)
         return;
       GradusSceneNode *sn = scene->nodes->pdata[n];
+      if (sn->kind == GRD_NODE_SHARED && !sn->readonly) {
+        /* On a shared variable: the value it takes after each call (an update). */
+        g_autofree char *shared = g_strdup (sn->id);
+        g_autofree char *ref = g_strdup (self->wire_ref);
+        g_autoptr (GError) error = NULL;
+        if (!gradus_doc_model_set_update (self->model, shared, ref, &error)) {
+          g_signal_emit (self, signals[SIG_MESSAGE], 0, error->message);
+          return;
+        }
+        g_autofree char *msg = g_strdup_printf (_("%s takes the value of %s after each call"), shared, ref);
+        g_signal_emit (self, signals[SIG_MESSAGE], 0, msg);
+        return;
+      }
       for (port = 0; port < (gint) sn->in_labels->len; port++)
         if (!gradus_doc_model_node_slot_ref (self->model, sn->id, port))
           break;

@@ -98,6 +98,12 @@ JsonNode    *gradus_doc_model_get_feed (GradusDocModel *self, const char *id);
 gboolean     gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed,
                                         GError **error);
 
+/* Several edits as one undo step: the mark before the first, then commit
+ * (merged under `label`) or abort (every edit since the mark undone, no redo). */
+guint        gradus_doc_model_batch_begin (GradusDocModel *self);
+void         gradus_doc_model_batch_commit (GradusDocModel *self, guint mark, const char *label);
+void         gradus_doc_model_batch_abort (GradusDocModel *self, guint mark);
+
 gboolean     gradus_doc_model_can_undo (GradusDocModel *self);
 gboolean     gradus_doc_model_can_redo (GradusDocModel *self);
 gboolean     gradus_doc_model_undo (GradusDocModel *self);

@@ -325,3 +325,23 @@ gradus_keyboard_get_port (GradusCanvas *canvas)
   Keyboard *k = keyboard_of (canvas);
   return k ? k->port : -1;
 }
+
+char *
+gradus_keyboard_dup_selected_output (GradusCanvas *canvas)
+{
+  Keyboard *k = keyboard_of (canvas);
+  GradusScene *scene = gradus_canvas_get_scene (canvas);
+  gint i = scene ? selected_index (scene) : -1;
+  if (!k || i < 0)
+    return NULL;
+  GradusSceneNode *n = scene->nodes->pdata[i];
+  if (n->readonly || n->out_labels->len == 0)
+    return NULL;
+  /* The port cursor counts outputs only while not wiring, on this node. */
+  gint port = !k->wire_from && g_strcmp0 (k->port_node, n->id) == 0 ? k->port : 0;
+  if (port < 0 || (guint) port >= n->out_labels->len)
+    port = 0;
+  if (n->kind == GRD_NODE_GRAD || port > 0)
+    return g_strdup_printf ("%s:%d", n->id, port);
+  return g_strdup (n->id);
+}

@@ -22,5 +22,8 @@ void        gradus_keyboard_attach (GradusCanvas *canvas);
  * node (an output, or while wiring an input). For tests and the status. */
 const char *gradus_keyboard_get_wire_source (GradusCanvas *canvas);
 gint        gradus_keyboard_get_port (GradusCanvas *canvas);
+/* The reference of the selected node's chosen output ("id", "id:k"; a grad
+ * node's "g:k"), what a node added next reads; NULL when none is selected. */
+char       *gradus_keyboard_dup_selected_output (GradusCanvas *canvas);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
  * grouped as the file format groups them; typing filters by name or group. */
 #include "gradus-palette.h"
 #include "gradus-catalog.h"
+#include "gradus-quick-add.h"
 #include "gradus.h"
 
 #include <glib/gi18n.h>
@@ -62,7 +63,9 @@ filter (GtkListBoxRow *row, gpointer data)
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search));
   if (!text || !*text)
     return TRUE;
-  g_autofree char *needle = g_utf8_strdown (text, -1);
+  /* A quick-add line ("y = add ax b") filters by its kind or op. */
+  g_autofree char *word = gradus_quick_add_is_line (text) ? gradus_quick_add_dup_word (text) : NULL;
+  g_autofree char *needle = g_utf8_strdown (word ? word : text, -1);
   const char *payload = row_payload (row);
   const char *name = g_str_has_prefix (payload, "op:") ? payload + 3 : payload;
   return strstr (name, needle) || strstr (row_group (row), needle);
@@ -136,7 +139,13 @@ search_changed (GradusPalette *self)
 static void
 search_activate (GradusPalette *self)
 {
-  /* Enter in the search box adds the first match. */
+  /* Enter in the search box adds the first match; a quick-add line makes
+   * its node (gradus-quick-add.h). */
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search));
+  if (gradus_quick_add_is_line (text)) {
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.quick-add", "s", text);
+    return;
+  }
   for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->list)); c;
        c = gtk_widget_get_next_sibling (c))
     if (GTK_IS_LIST_BOX_ROW (c) && gtk_widget_get_child_visible (c)) {
@@ -196,6 +205,9 @@ gradus_palette_init (GradusPalette *self)
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->search = gtk_search_entry_new ();
   g_object_set (self->search, "placeholder-text", _("Search ops"), NULL);
+  gtk_widget_set_tooltip_text (self->search,
+                               _("Search by name, or type a node as one line and press Enter: "
+                                 "y = add a x, w = shared 0.5, x = variable 1"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Search node kinds and ops"), -1);
   gtk_widget_set_margin_start (self->search, 6);

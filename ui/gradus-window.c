@@ -6,6 +6,7 @@
 #include "gradus-window.h"
 #include "gradus-lesson-bar.h"
 #include "gradus-keyboard.h"
+#include "gradus-quick-add.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -740,6 +741,28 @@ action_add_node (GSimpleAction *a, GVariant *p, gpointer data)
 }
 
 static void
+action_quick_add (GSimpleAction *a, GVariant *p, gpointer data)
+{
+  /* A line typed in the palette's search box: the node made, named, valued
+   * and wired; the box is emptied and keeps the focus for the next line. */
+  GradusWindow *self = data;
+  GradusCanvas *canvas = GRADUS_CANVAS (self->canvas);
+  g_autofree char *from = gradus_keyboard_dup_selected_output (canvas);
+  double x, y;
+  gradus_window_free_spot (self, &x, &y);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = gradus_quick_add_run (self->model, g_variant_get_string (p, NULL), from, x, y,
+                                              &error);
+  if (!id) {
+    gradus_window_message (self, error->message);
+    return;
+  }
+  const char *ids[] = { id, NULL };
+  gradus_canvas_set_selection (canvas, ids);
+  gradus_palette_set_search (GRADUS_PALETTE (self->palette), "");
+}
+
+static void
 action_connect (GSimpleAction *a, GVariant *p, gpointer data)
 {
   /* "SOURCE_REF TARGET SLOT": what dragging a wire does, from the keyboard or a test. */
@@ -953,6 +976,7 @@ static const GActionEntry win_actions[] = {
   { "undo", action_undo },
   { "redo", action_redo },
   { "add-node", action_add_node, "s" },
+  { "quick-add", action_quick_add, "s" },
   { "connect", action_connect, "s" },
   { "delete", action_delete },
   { "select-all", action_select_all },

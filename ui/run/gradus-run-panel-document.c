@@ -35,6 +35,7 @@ gradus_run_panel_clear_document (GradusRunPanel *self)
     gtk_flow_box_remove (GTK_FLOW_BOX (self->plots_box), card);
   gradus_profile_view_clear (GRADUS_PROFILE_VIEW (self->profile_view));
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+  gtk_widget_set_visible (self->progress, FALSE);
   gtk_label_set_text (GTK_LABEL (self->rate_label), "");
 }
 

@@ -65,6 +65,7 @@ add_plot (GradusRunPanel *self, GradusPlotMode mode, const char *title)
   GtkWidget *card = gradus_plot_card_new (mode, title);
   gtk_flow_box_append (GTK_FLOW_BOX (self->plots_box), card);
   GradusPlot *plot = gradus_plot_card_get_plot (GRADUS_PLOT_CARD (card));
+  gradus_plot_set_text_scale (plot, self->text_scale);
   g_ptr_array_add (self->plots, plot);
   return plot;
 }

@@ -5,6 +5,7 @@
 #include "gradus-minimap.h"
 #include "gradus-teach-draw.h"
 #include "gradus-teach-panel.h"
+#include "gradus-run-panel.h"
 
 #include <glib/gi18n.h>
 
@@ -26,6 +27,8 @@ struct _GradusTeach {
 
 #define TEXT_PX 11.0
 #define PRESENT_TEXT_PX 17.0
+/* The run panel's plots: axis and legend text 10-11 px becomes 15-17 px. */
+#define PRESENT_PLOT_TEXT 1.5
 
 GradusTeach *
 gradus_teach_get (GtkWindow *window)
@@ -303,6 +306,11 @@ action_presentation (GSimpleAction *a, GVariant *value, gpointer data)
   for (guint i = 0; i < t->hide->len; i++)
     gtk_widget_set_visible (t->hide->pdata[i], !t->presenting);
   place_run_panel (t);
+  /* The plots' own text grows with the rest (axes, ticks, legends). */
+  GtkWidget *paned = gtk_widget_get_parent (gtk_widget_get_parent (t->panel));
+  GtkWidget *run = GTK_IS_PANED (paned) ? gtk_paned_get_end_child (GTK_PANED (paned)) : NULL;
+  if (run && GRADUS_IS_RUN_PANEL (run))
+    gradus_run_panel_set_text_scale (GRADUS_RUN_PANEL (run), t->presenting ? PRESENT_PLOT_TEXT : 1.0);
   gradus_canvas_set_presentation (t->canvas, t->presenting);
   /* Fit the graph to the canvas's new size once the window is laid out again. */
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, refit, g_object_ref (t->window), g_object_unref);

@@ -43,6 +43,8 @@ struct _GradusPlot {
   gboolean       dark;         /* the widget's text is light: the theme is dark */
   double         text_scale;   /* 1, or more when presenting */
   int            tick_h, legend_h;   /* measured at the last drawing */
+  gboolean       has_legend;
+  graphene_rect_t legend;      /* where the last drawing put the legend */
 };
 
 G_DEFINE_FINAL_TYPE (GradusPlot, gradus_plot, GTK_TYPE_WIDGET)
@@ -425,6 +427,12 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     cairo_set_source_rgba (cr, f->paper, f->paper, f->paper, 0.8);
     cairo_rectangle (cr, lx - 22, ly - 1, w + 26, h + 2);
     cairo_fill (cr);
+    graphene_rect_t line = GRAPHENE_RECT_INIT (lx - 22, ly - 1, w + 26, h + 2);
+    if (self->has_legend)
+      graphene_rect_union (&self->legend, &line, &self->legend);
+    else
+      self->legend = line;
+    self->has_legend = TRUE;
     cairo_set_source_rgb (cr, c[0], c[1], c[2]);
     cairo_set_line_width (cr, 2);
     cairo_move_to (cr, lx - 20, ly + h / 2.0);
@@ -645,6 +653,7 @@ gradus_plot_draw (GradusPlot *self, cairo_t *cr, int width, int height)
   g_return_if_fail (GRADUS_IS_PLOT (self));
   Frame f;
   self->tick_h = self->legend_h = 0;
+  self->has_legend = FALSE;
   frame_for (self, &f, width, height);
   /* Dark style: light lines and text on a dark ground (exports stay light). */
   f.ink = self->dark ? 0.92 : 0.0;
@@ -946,6 +955,15 @@ gradus_plot_get_text_scale (GradusPlot *self)
 {
   g_return_val_if_fail (GRADUS_IS_PLOT (self), 1.0);
   return self->text_scale;
+}
+
+gboolean
+gradus_plot_get_legend_bounds (GradusPlot *self, graphene_rect_t *bounds)
+{
+  g_return_val_if_fail (GRADUS_IS_PLOT (self), FALSE);
+  if (self->has_legend && bounds)
+    *bounds = self->legend;
+  return self->has_legend;
 }
 
 void

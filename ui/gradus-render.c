@@ -274,7 +274,7 @@ name_layout (PangoLayout *layout, const GradusSceneNode *n, double zoom, double 
 }
 
 typedef struct {
-  gboolean shown, whole;
+  gboolean shown, whole, cut;   /* cut: shortened with an ellipsis */
   double   x, y, w, h;
   double   dx;    /* a whole name slid sideways to stay within the graph's margin */
 } NamePlace;
@@ -337,16 +337,16 @@ place_names (PangoLayout *layout, GradusScene *scene, const GradusRenderOptions 
     if (pl->x + pl->dx < bx - margin)
       pl->dx = bx - margin - pl->x;
     pl->x += pl->dx;
-    gboolean free = TRUE;
-    for (guint j = 0; free && j < n_nodes; j++) {
+    gboolean room = TRUE;
+    for (guint j = 0; room && j < n_nodes; j++) {
       GradusSceneNode *m = scene->nodes->pdata[j];
       if (j != i && rects_overlap (pl->x, pl->y, pl->w, pl->h, m->x, m->y, m->w, m->h))
-        free = FALSE;
+        room = FALSE;
       if (j != i && place[j].shown &&
           rects_overlap (pl->x, pl->y, pl->w, pl->h, place[j].x, place[j].y, place[j].w, place[j].h))
-        free = FALSE;
+        room = FALSE;
     }
-    if (free) {
+    if (room) {
       pl->shown = pl->whole = TRUE;
       continue;
     }
@@ -355,7 +355,8 @@ place_names (PangoLayout *layout, GradusScene *scene, const GradusRenderOptions 
     /* Inside its own box, it can only meet a whole name overhanging into
      * it, which was checked against boxes: never. Three letters or nothing. */
     pl->shown = TRUE;
-    if (pango_layout_is_ellipsized (layout)) {
+    pl->cut = pango_layout_is_ellipsized (layout);
+    if (pl->cut) {
       /* The characters shown, the ellipsis not counted. */
       PangoLayoutIter *it = pango_layout_get_iter (layout);
       int shown = 0;
@@ -409,6 +410,26 @@ draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gbool
   pango_layout_set_width (layout, -1);
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
+}
+
+gboolean
+gradus_render_name_is_whole (GradusScene *scene, const GradusRenderOptions *o, guint node)
+{
+  g_return_val_if_fail (scene && o && node < scene->nodes->len, TRUE);
+  gboolean names_only = o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                                  : GRADUS_RENDER_NAME_ONLY_ZOOM);
+  if (!names_only)
+    return TRUE;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  g_autofree NamePlace *place =
+    place_names (layout, scene, o, o->presentation ? GRADUS_RENDER_PRESENT_NAME_PX : 13.0);
+  gboolean whole = place[node].shown && !place[node].cut;
+  g_object_unref (layout);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return whole;
 }
 
 /* The box `text_at` would draw `text` in. */

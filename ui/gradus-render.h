@@ -37,6 +37,11 @@ typedef struct {
 void gradus_render_label_rects (GradusScene *scene, const GradusRenderOptions *options,
                                 GArray *out);
 
+/* Whether node `node`'s name is drawn in full with these options (FALSE:
+ * shortened with an ellipsis or left out, zoomed out on a crowded graph). */
+gboolean gradus_render_name_is_whole (GradusScene *scene, const GradusRenderOptions *options,
+                                      guint node);
+
 /* Draws in graph coordinates: the caller sets the transform. */
 void gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions *options);
 

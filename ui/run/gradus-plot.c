@@ -445,7 +445,9 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
 
   if (n == 0) {
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no calls yet"), 0.5, 0.5, 12 * f->text);
+    /* Below the legend when the plot is short (large text). */
+    double cy = MIN (MAX (f->py + f->ph / 2, ly + 10 * f->text), f->py + f->ph - 8 * f->text);
+    draw_text (cr, f->px + f->pw / 2, cy, _("no calls yet"), 0.5, 0.5, 12 * f->text);
   }
 
   if (self->dragging) {

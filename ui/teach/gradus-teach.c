@@ -3,6 +3,7 @@
  * and minimap over the canvas. */
 #include "gradus-teach.h"
 #include "gradus-minimap.h"
+#include "gradus-name-hover.h"
 #include "gradus-teach-draw.h"
 #include "gradus-teach-panel.h"
 #include "gradus-run-panel.h"
@@ -370,6 +371,8 @@ gradus_teach_attach (GtkWindow *window, GradusCanvas *canvas, GradusDocModel *mo
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay_w), t->minimap);
   gtk_box_append (GTK_BOX (box), overlay_w);
   gradus_canvas_set_overlay_func (canvas, overlay, t);
+  /* Zoomed out, a shortened or hidden name shows whole on hover. */
+  gradus_name_hover_attach (canvas);
 
   /* The keys work in a window without an application too (tests); the
    * application lists them in its shortcuts window. Page Down and Page Up

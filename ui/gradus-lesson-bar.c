@@ -11,6 +11,7 @@ struct _GradusLessonBar {
   GtkWidget *box;
   GtkWidget *title;
   GtkWidget *text;
+  GtkWidget *scroller;
   char      *description;
 };
 
@@ -35,10 +36,75 @@ gradus_lesson_bar_get_description (GradusLessonBar *self)
   return gtk_widget_get_visible (GTK_WIDGET (self)) ? self->description : NULL;
 }
 
+/* The width the text gets when the bar is `width` wide: less the margins,
+ * the close button and the spacing. */
+static int
+gradus_lesson_bar_text_width (GradusLessonBar *self, int width)
+{
+  GtkWidget *close = gtk_widget_get_last_child (self->box);
+  int close_w = 0, unused;
+  gtk_widget_measure (close, GTK_ORIENTATION_HORIZONTAL, -1, &unused, &close_w, NULL, NULL);
+  return MAX (1, width - gtk_widget_get_margin_start (self->box) -
+                 gtk_widget_get_margin_end (self->box) - close_w - 8);
+}
+
+int
+gradus_lesson_bar_text_height (GradusLessonBar *self, int width)
+{
+  g_return_val_if_fail (GRADUS_IS_LESSON_BAR (self), 0);
+  int min_h = 0, nat_h = 0;
+  gtk_widget_measure (self->text, GTK_ORIENTATION_VERTICAL, gradus_lesson_bar_text_width (self, width),
+                      &min_h, &nat_h, NULL, NULL);
+  return nat_h;
+}
+
+int
+gradus_lesson_bar_visible_text_height (GradusLessonBar *self)
+{
+  g_return_val_if_fail (GRADUS_IS_LESSON_BAR (self), 0);
+  return gtk_widget_get_height (self->scroller);
+}
+
 static void
 close_clicked (GtkButton *button, GradusLessonBar *self)
 {
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+}
+
+/* The scroller alone asks for a few lines whatever the text (its natural
+ * height is not the wrapped label's height for the width it gets): the bar
+ * asks for the whole text at its width, up to MAX_TEXT_HEIGHT, and scrolls
+ * beyond. */
+static void
+gradus_lesson_bar_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                           int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  GradusLessonBar *self = GRADUS_LESSON_BAR (widget);
+  gtk_widget_measure (self->box, orientation, for_size, minimum, natural, NULL, NULL);
+  *minimum_baseline = *natural_baseline = -1;
+  if (orientation != GTK_ORIENTATION_VERTICAL || for_size <= 0)
+    return;
+  int text_h = gradus_lesson_bar_text_height (self, for_size);
+  int other = 0, unused;
+  if (gtk_widget_get_visible (self->title))
+    gtk_widget_measure (self->title, GTK_ORIENTATION_VERTICAL, gradus_lesson_bar_text_width (self, for_size),
+                        &unused, &other, NULL, NULL);
+  int want = MIN (text_h, MAX_TEXT_HEIGHT) + other + 2 + gtk_widget_get_margin_top (self->box) +
+             gtk_widget_get_margin_bottom (self->box);
+  *minimum = MAX (*minimum, want);
+  *natural = MAX (*natural, want);
+}
+
+static void
+gradus_lesson_bar_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  gtk_widget_allocate (GRADUS_LESSON_BAR (widget)->box, width, height, baseline, NULL);
+}
+
+static GtkSizeRequestMode
+gradus_lesson_bar_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
 }
 
 static void
@@ -61,7 +127,9 @@ gradus_lesson_bar_class_init (GradusLessonBarClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = gradus_lesson_bar_dispose;
   G_OBJECT_CLASS (klass)->finalize = gradus_lesson_bar_finalize;
-  gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  GTK_WIDGET_CLASS (klass)->measure = gradus_lesson_bar_measure;
+  GTK_WIDGET_CLASS (klass)->size_allocate = gradus_lesson_bar_size_allocate;
+  GTK_WIDGET_CLASS (klass)->get_request_mode = gradus_lesson_bar_get_request_mode;
   gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), "gradus-lesson");
   gtk_widget_class_set_accessible_role (GTK_WIDGET_CLASS (klass), GTK_ACCESSIBLE_ROLE_NOTE);
 }
@@ -88,7 +156,8 @@ gradus_lesson_bar_init (GradusLessonBar *self)
   gtk_label_set_xalign (GTK_LABEL (self->text), 0);
   gtk_label_set_wrap (GTK_LABEL (self->text), TRUE);
   gtk_label_set_selectable (GTK_LABEL (self->text), TRUE);
-  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *scroller = self->scroller = gtk_scrolled_window_new ();
+  gtk_widget_set_vexpand (scroller, TRUE);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);

@@ -18,5 +18,9 @@ void        gradus_lesson_bar_set_text (GradusLessonBar *self, const char *title
                                         const char *description);
 /* The description shown, or NULL when the bar is hidden. */
 const char *gradus_lesson_bar_get_description (GradusLessonBar *self);
+/* The height of the whole description wrapped at a bar `width` wide, and the
+ * height of the part on screen (tests: the text is whole up to a scroller's cap). */
+int         gradus_lesson_bar_text_height (GradusLessonBar *self, int width);
+int         gradus_lesson_bar_visible_text_height (GradusLessonBar *self);
 
 G_END_DECLS

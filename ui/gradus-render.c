@@ -226,11 +226,157 @@ draw_node (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark)
   }
 }
 
+/* Zoomed out, the name of a node, `name_px` pixels high on screen. Whole
+ * (`whole`): on one line, centred on the box, possibly overhanging it. Else
+ * inside the box (4 px margins): shrunk (down to 10 px, 15 px presenting),
+ * then on two lines, then shortened with an ellipsis. Sets the layout; gives
+ * its origin and the box of its text. */
+static void
+name_layout (PangoLayout *layout, const GradusSceneNode *n, double zoom, double name_px,
+             gboolean whole, double *ox, double *oy, double *x, double *y, double *w, double *h)
+{
+  const double floor_px = name_px > 13.0 ? 15.0 : 10.0;
+  double max_w = MAX (1.0, n->w - 8 / zoom);
+  PangoFontDescription *fd = pango_font_description_from_string ("Sans Bold");
+  pango_font_description_set_absolute_size (fd, name_px / zoom * PANGO_SCALE);
+  pango_layout_set_font_description (layout, fd);
+  pango_layout_set_text (layout, n->title, -1);
+  pango_layout_set_height (layout, -1);
+  pango_layout_set_width (layout, -1);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  PangoRectangle ink, logical;
+  pango_layout_get_pixel_extents (layout, &ink, &logical);
+  if (!whole) {
+    if (logical.width > max_w) {
+      double px = MAX (floor_px, name_px * max_w / logical.width);
+      pango_font_description_set_absolute_size (fd, px / zoom * PANGO_SCALE);
+      pango_layout_set_font_description (layout, fd);
+    }
+    pango_layout_set_width (layout, (int) (max_w * PANGO_SCALE));
+    pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+    /* Two lines at most, no taller than the box. */
+    pango_layout_set_height (layout, -2);
+    pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+    pango_layout_get_pixel_extents (layout, &ink, &logical);
+    if (logical.height > n->h) {
+      pango_layout_set_height (layout, -1);
+      pango_layout_get_pixel_extents (layout, &ink, &logical);
+    }
+  }
+  pango_font_description_free (fd);
+  *ox = whole ? n->x + n->w / 2 - logical.width / 2.0 : n->x + n->w / 2 - max_w / 2;
+  *oy = n->y + n->h / 2 - logical.height / 2.0;
+  *x = *ox + logical.x;
+  *y = *oy + logical.y;
+  *w = logical.width;
+  *h = logical.height;
+}
+
+typedef struct {
+  gboolean shown, whole, cut;   /* cut: shortened with an ellipsis */
+  double   x, y, w, h;
+  double   dx;    /* a whole name slid sideways to stay within the graph's margin */
+} NamePlace;
+
+static gboolean
+rects_overlap (double ax, double ay, double aw, double ah, double bx, double by, double bw, double bh)
+{
+  return ax < bx + bw && bx < ax + aw && ay < by + bh && by < ay + ah;
+}
+
+/* Which nodes' names are placed first: the function's inputs and outputs and
+ * its parameters, then grad nodes, then the rest. */
+static int
+name_priority (const GradusSceneNode *n)
+{
+  if (n->fn_input || n->fn_output || n->kind == GRD_NODE_SHARED)
+    return 0;
+  if (n->kind == GRD_NODE_GRAD || n->kind == GRD_NODE_VARIABLE)
+    return 1;
+  return n->readonly ? 3 : 2;
+}
+
+/* Names at a zoomed-out view, placed so that none covers another: by
+ * priority, each whole where it overlaps no other box and no name already
+ * placed, else inside its own box (shrunk, wrapped, shortened), else (a box
+ * too narrow for three letters) left out: the box's colour still tells its kind. */
+static NamePlace *
+place_names (PangoLayout *layout, GradusScene *scene, const GradusRenderOptions *o, double name_px)
+{
+  double zoom = o->zoom;
+  guint n_nodes = scene->nodes->len;
+  NamePlace *place = g_new0 (NamePlace, n_nodes);
+  g_autofree guint *order = g_new (guint, n_nodes);
+  guint k = 0;
+  for (int p = 0; p <= 3; p++)
+    for (guint i = 0; i < n_nodes; i++)
+      if (name_priority (scene->nodes->pdata[i]) == p)
+        order[k++] = i;
+  /* Whole names stay on screen (4 px in), or in a picture within 30 px of
+   * the boxes (its margin). */
+  double bx, by, bw, bh, margin;
+  if (o->clip_w > 0) {
+    margin = -4 / zoom;
+    bx = o->clip_x, by = o->clip_y, bw = o->clip_w, bh = o->clip_h;
+  } else {
+    margin = 30 / zoom;
+    if (!gradus_scene_bounds (scene, &bx, &by, &bw, &bh))
+      bx = by = bw = bh = 0;
+  }
+  for (k = 0; k < n_nodes; k++) {
+    guint i = order[k];
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    NamePlace *pl = &place[i];
+    if (!n->title || !*n->title)
+      continue;
+    double ox, oy;
+    name_layout (layout, n, zoom, name_px, TRUE, &ox, &oy, &pl->x, &pl->y, &pl->w, &pl->h);
+    if (pl->x + pl->w > bx + bw + margin)
+      pl->dx = bx + bw + margin - (pl->x + pl->w);
+    if (pl->x + pl->dx < bx - margin)
+      pl->dx = bx - margin - pl->x;
+    pl->x += pl->dx;
+    gboolean room = TRUE;
+    for (guint j = 0; room && j < n_nodes; j++) {
+      GradusSceneNode *m = scene->nodes->pdata[j];
+      if (j != i && rects_overlap (pl->x, pl->y, pl->w, pl->h, m->x, m->y, m->w, m->h))
+        room = FALSE;
+      if (j != i && place[j].shown &&
+          rects_overlap (pl->x, pl->y, pl->w, pl->h, place[j].x, place[j].y, place[j].w, place[j].h))
+        room = FALSE;
+    }
+    if (room) {
+      pl->shown = pl->whole = TRUE;
+      continue;
+    }
+    pl->dx = 0;
+    name_layout (layout, n, zoom, name_px, FALSE, &ox, &oy, &pl->x, &pl->y, &pl->w, &pl->h);
+    /* Inside its own box, it can only meet a whole name overhanging into
+     * it, which was checked against boxes: never. Three letters or nothing. */
+    pl->shown = TRUE;
+    pl->cut = pango_layout_is_ellipsized (layout);
+    if (pl->cut) {
+      /* The characters shown, the ellipsis not counted. */
+      PangoLayoutIter *it = pango_layout_get_iter (layout);
+      int shown = 0;
+      do {
+        PangoLayoutRun *run = pango_layout_iter_get_run_readonly (it);
+        if (run)
+          shown += run->glyphs->num_glyphs;
+      } while (pango_layout_iter_next_run (it));
+      pango_layout_iter_free (it);
+      pl->shown = shown >= 4;
+    }
+  }
+  return place;
+}
+
 /* Zoomed out: the box in its kind's colour and the node's name, at a size
  * that stays legible on screen (13 px bold) whatever the zoom. */
 static void
 draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gboolean dark,
-                     double zoom, double name_px)
+                     double zoom, double name_px, const NamePlace *place)
 {
   Rgb head = kind_colour (n);
   Rgb accent = dark ? hex (0x78aeed) : hex (0x3584e4);
@@ -243,30 +389,11 @@ draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gbool
     cairo_stroke (cr);
   }
   cairo_new_path (cr);
-  PangoFontDescription *fd = pango_font_description_from_string ("Sans Bold");
-  pango_font_description_set_absolute_size (fd, name_px / zoom * PANGO_SCALE);
-  pango_layout_set_font_description (layout, fd);
-  pango_layout_set_text (layout, n->title, -1);
-  /* May overhang the box a little: a name cut to two letters says nothing. */
-  double max_w = n->w + 30 / zoom;
-  if (name_px > 13.0) {
-    /* Presenting: a long name shrinks to fit whole rather than lose its end
-     * (down to 15 px, still larger than the editor's 13). */
-    pango_layout_set_width (layout, -1);
-    int nw, nh;
-    pango_layout_get_pixel_size (layout, &nw, &nh);
-    if (nw > max_w) {
-      pango_font_description_set_absolute_size (fd, MAX (15.0, name_px * max_w / nw) / zoom * PANGO_SCALE);
-      pango_layout_set_font_description (layout, fd);
-    }
-  }
-  pango_font_description_free (fd);
-  pango_layout_set_width (layout, (int) (max_w * PANGO_SCALE));
-  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-  int tw, th;
-  pango_layout_get_pixel_size (layout, &tw, &th);
-  double x = n->x + n->w / 2 - max_w / 2, y = n->y + n->h / 2 - th / 2.0;
+  if (!place->shown)
+    return;
+  double x, y, tx, ty, tw, th;
+  name_layout (layout, n, zoom, name_px, place->whole, &x, &y, &tx, &ty, &tw, &th);
+  x += place->dx;
   /* A halo of the page's colour keeps the name readable over wires. */
   cairo_move_to (cr, x, y);
   pango_cairo_layout_path (cr, layout);
@@ -279,6 +406,93 @@ draw_node_name_only (cairo_t *cr, PangoLayout *layout, GradusSceneNode *n, gbool
   pango_cairo_show_layout (cr, layout);
   cairo_new_path (cr);
   pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
+  pango_layout_set_height (layout, -1);
+  pango_layout_set_width (layout, -1);
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
+}
+
+gboolean
+gradus_render_name_is_whole (GradusScene *scene, const GradusRenderOptions *o, guint node)
+{
+  g_return_val_if_fail (scene && o && node < scene->nodes->len, TRUE);
+  gboolean names_only = o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                                  : GRADUS_RENDER_NAME_ONLY_ZOOM);
+  if (!names_only)
+    return TRUE;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  g_autofree NamePlace *place =
+    place_names (layout, scene, o, o->presentation ? GRADUS_RENDER_PRESENT_NAME_PX : 13.0);
+  gboolean whole = place[node].shown && !place[node].cut;
+  g_object_unref (layout);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return whole;
+}
+
+/* The box `text_at` would draw `text` in. */
+static void
+text_rect (PangoLayout *layout, const char *text, const char *font, double x, double y,
+           double max_w, gboolean right_align, GArray *out, gint node)
+{
+  if (!text || !*text)
+    return;
+  PangoFontDescription *fd = pango_font_description_from_string (font);
+  pango_layout_set_font_description (layout, fd);
+  pango_font_description_free (fd);
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_set_width (layout, max_w > 0 ? (int) (max_w * PANGO_SCALE) : -1);
+  pango_layout_set_ellipsize (layout, max_w > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
+  pango_layout_set_alignment (layout, right_align ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+  PangoRectangle ink, logical;
+  pango_layout_get_pixel_extents (layout, &ink, &logical);
+  int tw, th;
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  GradusLabelRect r = { x + logical.x, y - th / 2.0, logical.width, th, node };
+  g_array_append_val (out, r);
+}
+
+void
+gradus_render_label_rects (GradusScene *scene, const GradusRenderOptions *o, GArray *out)
+{
+  g_return_if_fail (scene && o && out);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  gboolean names_only = o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                                  : GRADUS_RENDER_NAME_ONLY_ZOOM);
+  g_autofree NamePlace *place = names_only
+    ? place_names (layout, scene, o, o->presentation ? GRADUS_RENDER_PRESENT_NAME_PX : 13.0)
+    : NULL;
+  for (guint i = 0; i < scene->nodes->len; i++) {
+    GradusSceneNode *n = scene->nodes->pdata[i];
+    if (names_only) {
+      GradusLabelRect r = { place[i].x, place[i].y, place[i].w, place[i].h, (gint) i };
+      if (place[i].shown)
+        g_array_append_val (out, r);
+      continue;
+    }
+    /* As draw_node places them; the marks' width as draw_function_marks takes. */
+    double marks = (n->fn_input ? 24 : 0) + (n->fn_output ? 30 : 0);
+    text_rect (layout, n->title, "Sans Bold 10", n->x + 10, n->y + GRADUS_NODE_HEADER / 2,
+               n->w - 20 - marks, FALSE, out, (gint) i);
+    text_rect (layout, n->subtitle, "Sans Italic 8", n->x + 10, n->y + GRADUS_NODE_HEADER + 9,
+               n->w - 20, FALSE, out, (gint) i);
+    for (gint side = 0; side < 2; side++) {
+      GPtrArray *labels = side ? n->out_labels : n->in_labels;
+      for (guint k = 0; k < labels->len; k++) {
+        double px, py;
+        gradus_scene_port_pos_of (n, side, k, &px, &py);
+        text_rect (layout, labels->pdata[k], "Monospace 8", n->x + 10, py, n->w - 20, side, out,
+                   (gint) i);
+      }
+    }
+  }
+  g_object_unref (layout);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
 }
 
 /* The colour of a wire: the dtype it carries (read from its output port's
@@ -370,14 +584,16 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
     cairo_stroke (cr);
   }
 
+  gboolean names_only = o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                                  : GRADUS_RENDER_NAME_ONLY_ZOOM);
+  double name_px = o->presentation ? GRADUS_RENDER_PRESENT_NAME_PX : 13.0;
+  g_autofree NamePlace *place = names_only ? place_names (layout, scene, o, name_px) : NULL;
   for (guint i = 0; i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];
     if (!visible (o, n->x - 30, n->y - 10, MAX (n->w, 220) + 60, n->h + 60))
       continue;
-    if (o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
-                                                  : GRADUS_RENDER_NAME_ONLY_ZOOM))
-      draw_node_name_only (cr, layout, n, o->dark, o->zoom,
-                           o->presentation ? GRADUS_RENDER_PRESENT_NAME_PX : 13.0);
+    if (names_only)
+      draw_node_name_only (cr, layout, n, o->dark, o->zoom, name_px, &place[i]);
     else
       draw_node (cr, layout, n, o->dark);
   }

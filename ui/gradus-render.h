@@ -26,6 +26,22 @@ typedef struct {
 #define GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM 1.3
 #define GRADUS_RENDER_PRESENT_NAME_PX 22.0
 
+/* Where a node's text goes, in graph coordinates (`node`: its scene index). */
+typedef struct {
+  double x, y, w, h;
+  gint   node;
+} GradusLabelRect;
+
+/* Appends the rectangle of every node label `gradus_render_scene` draws with
+ * these options (names only when zoomed out; else title, kind and ports). */
+void gradus_render_label_rects (GradusScene *scene, const GradusRenderOptions *options,
+                                GArray *out);
+
+/* Whether node `node`'s name is drawn in full with these options (FALSE:
+ * shortened with an ellipsis or left out, zoomed out on a crowded graph). */
+gboolean gradus_render_name_is_whole (GradusScene *scene, const GradusRenderOptions *options,
+                                      guint node);
+
 /* Draws in graph coordinates: the caller sets the transform. */
 void gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions *options);
 

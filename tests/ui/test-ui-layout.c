@@ -111,6 +111,17 @@ check_window (GradusWindow *w, const char *name, const Config *cfg, gint64 steps
     g_assert_cmpfloat (r.origin.x + r.size.width, <=, sc.origin.x + sc.size.width + 1);
     g_assert_cmpfloat (r.origin.y, >=, sc.origin.y - 1);
     g_assert_cmpfloat (r.origin.y + r.size.height, <=, sc.origin.y + sc.size.height + 1);
+    /* Its legend drawn, whole, inside the plot (so on screen with it). */
+    GradusPlot *plot = plots->pdata[i];
+    graphene_rect_t legend;
+    if (gradus_plot_get_mode (plot) == GRADUS_PLOT_LINES) {
+      g_assert_true (gradus_plot_get_legend_bounds (plot, &legend));
+      g_assert_cmpfloat (legend.size.width, >, 20);
+      g_assert_cmpfloat (legend.origin.x, >=, 0);
+      g_assert_cmpfloat (legend.origin.y, >=, 0);
+      g_assert_cmpfloat (legend.origin.x + legend.size.width, <=, r.size.width);
+      g_assert_cmpfloat (legend.origin.y + legend.size.height, <=, r.size.height);
+    }
   }
   /* The plot's ground follows the style. */
   double grey = grey_at (file, (int) first.origin.x + 3, (int) first.origin.y + 3);

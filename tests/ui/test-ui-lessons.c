@@ -75,6 +75,17 @@ test_lessons_run (void)
   }
 }
 
+static gboolean
+any_progress_mapped (GtkWidget *root)
+{
+  if (GTK_IS_PROGRESS_BAR (root) && gtk_widget_get_mapped (root))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    if (any_progress_mapped (c))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_lessons_open (void)
 {
@@ -98,6 +109,13 @@ test_lessons_open (void)
                      json_object_get_string_member (top, "description"));
     g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (bar)));
     g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (bar)), >, 20);
+    /* The whole text on screen, or as much as the scroller's cap (240 px)
+     * with the rest reachable by scrolling: not three lines and cut. */
+    int whole = gradus_lesson_bar_text_height (bar, gtk_widget_get_width (GTK_WIDGET (bar)));
+    g_assert_cmpint (whole, >, 60);
+    g_assert_cmpint (gradus_lesson_bar_visible_text_height (bar), >=, MIN (whole, 240) - 1);
+    /* No empty progress bar (it looked like a stray scrollbar) before a run. */
+    g_assert_false (any_progress_mapped (GTK_WIDGET (run)));
     /* Runs in the window as from the command line. */
     g_assert_null (gradus_run_panel_get_error (run));
     gint64 steps = json_object_get_int_member (json_object_get_object_member (top, "run"), "steps");

@@ -8,6 +8,8 @@
 #include "teach/gradus-teach.h"
 #include "teach/gradus-minimap.h"
 #include "gradus-render.h"
+#include "gradus-run-panel.h"
+#include "gradus-plot.h"
 #include "ui-test-util.h"
 #include "ui-xtest.h"
 
@@ -134,6 +136,14 @@ check_presentation (const char *name)
   g_autofree char *normal_png = g_strdup_printf ("%.3s-normal.png", name);
   g_autofree char *present_png = g_strdup_printf ("%.3s-presentation.png", name);
   guint names = count_in (w, normal_png, GTK_WIDGET (canvas), 0x24, 0x1f, 0x31);
+  /* The first plot's own text (ticks, legend) as drawn. */
+  GPtrArray *plots = gradus_run_panel_get_plots (GRADUS_RUN_PANEL (gradus_window_get_run_panel (w)));
+  g_assert_cmpuint (plots->len, >, 0);
+  GradusPlot *plot = plots->pdata[0];
+  int tick_h = 0, legend_h = 0;
+  gradus_plot_get_text_heights (plot, &tick_h, &legend_h);
+  g_assert_cmpint (tick_h, >, 0);
+  g_assert_cmpint (legend_h, >, 0);
 
   /* Shift+F5, a real key press. */
   gtk_widget_grab_focus (GTK_WIDGET (canvas));
@@ -153,6 +163,13 @@ check_presentation (const char *name)
   /* Large type in the run panel; a compact header. */
   g_assert_cmpint (text_height (run_label), >=, run_text * 13 / 10);
   g_assert_cmpint (gtk_widget_get_height (header), <, header_h);
+  /* The plots' axis text, tick labels and legends too, measured as drawn. */
+  int big_tick = 0, big_legend = 0;
+  gradus_plot_get_text_heights (plot, &big_tick, &big_legend);
+  g_test_message ("plot text: ticks %d -> %d px, legend %d -> %d px", tick_h, big_tick, legend_h,
+                  big_legend);
+  g_assert_cmpint (big_tick, >=, tick_h * 13 / 10);
+  g_assert_cmpint (big_legend, >=, legend_h * 13 / 10);
 
   /* Back: everything as it was. */
   GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (w));
@@ -162,6 +179,9 @@ check_presentation (const char *name)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gradus_window_get_palette (w))));
   g_assert_cmpint (text_height (run_label), ==, run_text);
   g_assert_cmpint (gtk_widget_get_height (header), ==, header_h);
+  int back_tick = 0;
+  gradus_plot_get_text_heights (plot, &back_tick, NULL);
+  g_assert_cmpint (back_tick, ==, tick_h);
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (100);
 }

@@ -41,6 +41,10 @@ struct _GradusPlot {
   double         drag_x0, drag_x1;
   guint          n_draws;
   gboolean       dark;         /* the widget's text is light: the theme is dark */
+  double         text_scale;   /* 1, or more when presenting */
+  int            tick_h, legend_h;   /* measured at the last drawing */
+  gboolean       has_legend;
+  graphene_rect_t legend;      /* where the last drawing put the legend */
 };
 
 G_DEFINE_FINAL_TYPE (GradusPlot, gradus_plot, GTK_TYPE_WIDGET)
@@ -67,6 +71,8 @@ typedef struct {
   double px, py, pw, ph;
   gboolean log;
   double ink, paper;   /* grey levels of text and lines, and of the background */
+  double text;         /* text size factor (presentation: larger) */
+  int   *tick_h, *legend_h;   /* out: pixel height of the tallest tick label and legend line drawn */
 } Frame;
 
 static double
@@ -123,7 +129,7 @@ format_number (char *buf, gsize size, double v)
 
 /* ---------------------------------------------------------------- text */
 
-static void
+static int
 draw_text (cairo_t *cr, double x, double y, const char *text, double align_x, double align_y,
            double size)
 {
@@ -138,6 +144,7 @@ draw_text (cairo_t *cr, double x, double y, const char *text, double align_x, do
   pango_cairo_show_layout (cr, layout);
   pango_font_description_free (font);
   g_object_unref (layout);
+  return h;
 }
 
 static void
@@ -160,7 +167,7 @@ draw_readout (cairo_t *cr, const Frame *f, double x, double y, GPtrArray *lines)
   int w = 0, h = 0;
   for (guint i = 0; i < lines->len; i++) {
     int lw, lh;
-    text_size (cr, g_ptr_array_index (lines, i), 11, &lw, &lh);
+    text_size (cr, g_ptr_array_index (lines, i), 11 * f->text, &lw, &lh);
     w = MAX (w, lw);
     h += lh;
   }
@@ -179,9 +186,9 @@ draw_readout (cairo_t *cr, const Frame *f, double x, double y, GPtrArray *lines)
   for (guint i = 0; i < lines->len; i++) {
     int lw, lh;
     const char *line = g_ptr_array_index (lines, i);
-    text_size (cr, line, 11, &lw, &lh);
+    text_size (cr, line, 11 * f->text, &lw, &lh);
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.9);
-    draw_text (cr, bx + 4, ty, line, 0, 0, 11);
+    draw_text (cr, bx + 4, ty, line, 0, 0, 11 * f->text);
     ty += lh;
   }
 }
@@ -196,7 +203,10 @@ draw_axes (cairo_t *cr, const Frame *f, const char *x_label)
 
   /* y ticks: powers of ten on a log scale, nice steps otherwise. */
   double span = f->y1 - f->y0;
-  double step = f->log ? MAX (1, ceil (nice_step (span, 5))) : nice_step (span, 5);
+  /* As many ticks as fit their labels' height (five at most): large text on
+   * a short plot gets fewer, not overlapping ones. */
+  int n_ticks = CLAMP ((int) (f->ph / (14 * f->text)), 2, 5);
+  double step = f->log ? MAX (1, ceil (nice_step (span, n_ticks))) : nice_step (span, n_ticks);
   for (double t = ceil (f->y0 / step) * step; t <= f->y1 + step * 1e-9; t += step) {
     double y = round (to_py (f, t)) + 0.5;
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.08);
@@ -211,7 +221,9 @@ draw_axes (cairo_t *cr, const Frame *f, const char *x_label)
       g_snprintf (buf, sizeof buf, "1e%d", (int) round (t));
     else
       format_number (buf, sizeof buf, t);
-    draw_text (cr, f->px - 6, y, buf, 1, 0.5, 10);
+    int th = draw_text (cr, f->px - 6, y, buf, 1, 0.5, 10 * f->text);
+    if (f->tick_h)
+      *f->tick_h = MAX (*f->tick_h, th);
   }
 
   /* x ticks */
@@ -224,11 +236,11 @@ draw_axes (cairo_t *cr, const Frame *f, const char *x_label)
     cairo_line_to (cr, x, f->py + f->ph + 4);
     cairo_stroke (cr);
     format_number (buf, sizeof buf, t);
-    draw_text (cr, x, f->py + f->ph + 5, buf, 0.5, 0, 10);
+    draw_text (cr, x, f->py + f->ph + 5, buf, 0.5, 0, 10 * f->text);
   }
   /* Under the y labels, where no x tick label can be. */
   if (x_label)
-    draw_text (cr, f->px - 8, f->py + f->ph + 5, x_label, 1, 0, 10);
+    draw_text (cr, f->px - 8, f->py + f->ph + 5, x_label, 1, 0, 10 * f->text);
 
   cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
   cairo_rectangle (cr, f->px + 0.5, f->py + 0.5, f->pw - 1, f->ph - 1);
@@ -408,24 +420,34 @@ draw_lines (GradusPlot *self, cairo_t *cr, Frame *f)
     Series *series = g_ptr_array_index (self->series, s);
     const double *c = palette[s % G_N_ELEMENTS (palette)];
     int w, h;
-    text_size (cr, series->name, 11, &w, &h);
+    text_size (cr, series->name, 11 * f->text, &w, &h);
+    if (f->legend_h)
+      *f->legend_h = MAX (*f->legend_h, h);
     double lx = f->px + f->pw - 8 - w;
     cairo_set_source_rgba (cr, f->paper, f->paper, f->paper, 0.8);
     cairo_rectangle (cr, lx - 22, ly - 1, w + 26, h + 2);
     cairo_fill (cr);
+    graphene_rect_t line = GRAPHENE_RECT_INIT (lx - 22, ly - 1, w + 26, h + 2);
+    if (self->has_legend)
+      graphene_rect_union (&self->legend, &line, &self->legend);
+    else
+      self->legend = line;
+    self->has_legend = TRUE;
     cairo_set_source_rgb (cr, c[0], c[1], c[2]);
     cairo_set_line_width (cr, 2);
     cairo_move_to (cr, lx - 20, ly + h / 2.0);
     cairo_line_to (cr, lx - 4, ly + h / 2.0);
     cairo_stroke (cr);
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.9);
-    draw_text (cr, lx, ly, series->name, 0, 0, 11);
+    draw_text (cr, lx, ly, series->name, 0, 0, 11 * f->text);
     ly += h + 2;
   }
 
   if (n == 0) {
     cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.6);
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no calls yet"), 0.5, 0.5, 12);
+    /* Below the legend when the plot is short (large text). */
+    double cy = MIN (MAX (f->py + f->ph / 2, ly + 10 * f->text), f->py + f->ph - 8 * f->text);
+    draw_text (cr, f->px + f->pw / 2, cy, _("no calls yet"), 0.5, 0.5, 12 * f->text);
   }
 
   if (self->dragging) {
@@ -526,11 +548,11 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
 {
   char buf[64];
   if (!self->value || self->rows == 0 || self->cols == 0) {
-    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no value yet"), 0.5, 0.5, 12);
+    draw_text (cr, f->px + f->pw / 2, f->py + f->ph / 2, _("no value yet"), 0.5, 0.5, 12 * f->text);
     return;
   }
   /* Leave room for the colour bar. */
-  f->pw -= 50;
+  f->pw -= 50 * f->text;
   double lo = INFINITY, hi = -INFINITY;
   gint64 n = self->rows * self->cols;
   for (gint64 i = 0; i < n; i++)
@@ -573,10 +595,10 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
   cairo_rectangle (cr, f->px + 0.5, f->py + 0.5, f->pw - 1, f->ph - 1);
   cairo_stroke (cr);
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT " x %" G_GINT64_FORMAT, self->rows, self->cols);
-  draw_text (cr, f->px, f->py + f->ph + 5, buf, 0, 0, 10);
-  draw_text (cr, f->px - 4, f->py, "0", 1, 0, 10);
+  draw_text (cr, f->px, f->py + f->ph + 5, buf, 0, 0, 10 * f->text);
+  draw_text (cr, f->px - 4, f->py, "0", 1, 0, 10 * f->text);
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, self->rows - 1);
-  draw_text (cr, f->px - 4, f->py + f->ph, buf, 1, 1, 10);
+  draw_text (cr, f->px - 4, f->py + f->ph, buf, 1, 1, 10 * f->text);
 
   /* Colour bar with min and max. */
   double bx = f->px + f->pw + 10;
@@ -589,9 +611,9 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
   }
   cairo_set_source_rgba (cr, f->ink, f->ink, f->ink, 0.9);
   format_number (buf, sizeof buf, hi);
-  draw_text (cr, bx + 13, f->py, buf, 0, 0, 10);
+  draw_text (cr, bx + 13, f->py, buf, 0, 0, 10 * f->text);
   format_number (buf, sizeof buf, lo);
-  draw_text (cr, bx + 13, f->py + f->ph, buf, 0, 1, 10);
+  draw_text (cr, bx + 13, f->py + f->ph, buf, 0, 1, 10 * f->text);
 
   if (self->hover && self->hover_x >= f->px && self->hover_x < f->px + f->pw
       && self->hover_y >= f->py && self->hover_y < f->py + f->ph) {
@@ -611,10 +633,15 @@ draw_heatmap (GradusPlot *self, cairo_t *cr, Frame *f)
 static void
 frame_for (GradusPlot *self, Frame *f, int width, int height)
 {
-  f->px = MARGIN_LEFT;
+  /* Larger text needs wider margins for the tick labels. */
+  double k = self->text_scale;
+  f->text = k;
+  f->tick_h = &self->tick_h;
+  f->legend_h = &self->legend_h;
+  f->px = MARGIN_LEFT * k;
   f->py = MARGIN_TOP;
-  f->pw = MAX (10, width - MARGIN_LEFT - MARGIN_RIGHT);
-  f->ph = MAX (10, height - MARGIN_TOP - MARGIN_BOTTOM);
+  f->pw = MAX (10, width - MARGIN_LEFT * k - MARGIN_RIGHT);
+  f->ph = MAX (10, height - MARGIN_TOP - MARGIN_BOTTOM * k);
   f->log = self->log_scale && self->mode != GRADUS_PLOT_HEATMAP;
   f->x0 = 0;
   f->x1 = 1;
@@ -627,6 +654,8 @@ gradus_plot_draw (GradusPlot *self, cairo_t *cr, int width, int height)
 {
   g_return_if_fail (GRADUS_IS_PLOT (self));
   Frame f;
+  self->tick_h = self->legend_h = 0;
+  self->has_legend = FALSE;
   frame_for (self, &f, width, height);
   /* Dark style: light lines and text on a dark ground (exports stay light). */
   f.ink = self->dark ? 0.92 : 0.0;
@@ -783,6 +812,7 @@ static void
 gradus_plot_init (GradusPlot *self)
 {
   self->series = g_ptr_array_new_with_free_func (series_free);
+  self->text_scale = 1.0;
 
   GtkEventController *motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
@@ -908,6 +938,44 @@ gboolean
 gradus_plot_get_log_scale (GradusPlot *self)
 {
   return self->log_scale;
+}
+
+void
+gradus_plot_set_text_scale (GradusPlot *self, double scale)
+{
+  g_return_if_fail (GRADUS_IS_PLOT (self));
+  scale = CLAMP (scale, 0.5, 4.0);
+  if (scale == self->text_scale)
+    return;
+  self->text_scale = scale;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+double
+gradus_plot_get_text_scale (GradusPlot *self)
+{
+  g_return_val_if_fail (GRADUS_IS_PLOT (self), 1.0);
+  return self->text_scale;
+}
+
+gboolean
+gradus_plot_get_legend_bounds (GradusPlot *self, graphene_rect_t *bounds)
+{
+  g_return_val_if_fail (GRADUS_IS_PLOT (self), FALSE);
+  if (self->has_legend && bounds)
+    *bounds = self->legend;
+  return self->has_legend;
+}
+
+void
+gradus_plot_get_text_heights (GradusPlot *self, int *tick_px, int *legend_px)
+{
+  g_return_if_fail (GRADUS_IS_PLOT (self));
+  if (tick_px)
+    *tick_px = self->tick_h;
+  if (legend_px)
+    *legend_px = self->legend_h;
 }
 
 void

@@ -40,6 +40,15 @@ guint    gradus_plot_get_n_draws (GradusPlot *self);
 
 void     gradus_plot_set_log_scale (GradusPlot *self, gboolean log_scale);
 gboolean gradus_plot_get_log_scale (GradusPlot *self);
+/* Text size factor of the axes, ticks and legend (presentation: larger). */
+void     gradus_plot_set_text_scale (GradusPlot *self, double scale);
+double   gradus_plot_get_text_scale (GradusPlot *self);
+/* The pixel height of the tallest tick label and legend line as last drawn
+ * (0 when none was): what a viewer sees, for tests. */
+void     gradus_plot_get_text_heights (GradusPlot *self, int *tick_px, int *legend_px);
+/* The box of the legend (all its lines) as last drawn, in the widget's
+ * coordinates; FALSE when none was drawn. */
+gboolean gradus_plot_get_legend_bounds (GradusPlot *self, graphene_rect_t *bounds);
 /* LINES: shows calls lo..hi; lo >= hi shows every call. */
 void     gradus_plot_set_x_range (GradusPlot *self, double lo, double hi);
 gboolean gradus_plot_get_x_range (GradusPlot *self, double *lo, double *hi);

@@ -35,6 +35,7 @@ gradus_run_panel_clear_document (GradusRunPanel *self)
     gtk_flow_box_remove (GTK_FLOW_BOX (self->plots_box), card);
   gradus_profile_view_clear (GRADUS_PROFILE_VIEW (self->profile_view));
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+  gtk_widget_set_visible (self->progress, FALSE);
   gtk_label_set_text (GTK_LABEL (self->rate_label), "");
 }
 
@@ -64,6 +65,7 @@ add_plot (GradusRunPanel *self, GradusPlotMode mode, const char *title)
   GtkWidget *card = gradus_plot_card_new (mode, title);
   gtk_flow_box_append (GTK_FLOW_BOX (self->plots_box), card);
   GradusPlot *plot = gradus_plot_card_get_plot (GRADUS_PLOT_CARD (card));
+  gradus_plot_set_text_scale (plot, self->text_scale);
   g_ptr_array_add (self->plots, plot);
   return plot;
 }

@@ -53,6 +53,7 @@ struct _GradusRunPanel {
   GtkWidget          *steps_spin;
   GtkWidget          *backend_drop;
   GtkWidget          *progress;
+  double              text_scale;   /* of the plots' text (presentation) */
   GtkWidget          *rate_label;
   GtkWidget          *status_label;
   GtkWidget          *plots_box;

@@ -150,6 +150,8 @@ start_run (GradusRunPanel *self, gint64 n_steps)
   self->run_done = 0;
   self->run_start_us = self->rate_shown_us = g_get_monotonic_time ();
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+  /* Shown from the first run only: an empty bar looked like a scrollbar. */
+  gtk_widget_set_visible (self->progress, TRUE);
   gradus_run_panel_set_status (self, FALSE, _("Running %lld calls…"), (long long) n_steps);
   self->worker = gradus_run_worker_start (&setup, on_batch, on_done, self);
   gradus_run_panel_update_actions (self);

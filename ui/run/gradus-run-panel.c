@@ -180,6 +180,15 @@ gradus_run_panel_list_series (GradusRunPanel *self)
   return names;
 }
 
+void
+gradus_run_panel_set_text_scale (GradusRunPanel *self, double scale)
+{
+  g_return_if_fail (GRADUS_IS_RUN_PANEL (self));
+  self->text_scale = scale;
+  for (guint i = 0; i < self->plots->len; i++)
+    gradus_plot_set_text_scale (self->plots->pdata[i], scale);
+}
+
 GPtrArray *
 gradus_run_panel_get_plots (GradusRunPanel *self)
 {
@@ -360,6 +369,7 @@ gradus_run_panel_init (GradusRunPanel *self)
   self->allowed_data = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->allowed_data, NULL);
   self->plots = g_ptr_array_new ();
+  self->text_scale = 1.0;
   self->profile = gradus_profile_rows_new ();
   self->nan_guard = TRUE;
   self->backend = GRD_BACKEND_CPU;

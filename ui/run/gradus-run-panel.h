@@ -82,6 +82,9 @@ gboolean    gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, 
 
 /* Calls made since the document was set or reset. */
 gint64      gradus_run_panel_get_n_calls (GradusRunPanel *self);
+/* The plots' axis, tick and legend text size factor (presentation: larger),
+ * kept for plots made later. */
+void        gradus_run_panel_set_text_scale (GradusRunPanel *self, double scale);
 /* The stored values of a scalar series: "out:N", an output reference of the
  * file's function ("mse", "g:0") or a shared variable's id; "NAME/out:N" for
  * an output of the run.also function NAME (one value per call of the main

@@ -3,8 +3,10 @@
  * and minimap over the canvas. */
 #include "gradus-teach.h"
 #include "gradus-minimap.h"
+#include "gradus-name-hover.h"
 #include "gradus-teach-draw.h"
 #include "gradus-teach-panel.h"
+#include "gradus-run-panel.h"
 
 #include <glib/gi18n.h>
 
@@ -26,6 +28,8 @@ struct _GradusTeach {
 
 #define TEXT_PX 11.0
 #define PRESENT_TEXT_PX 17.0
+/* The run panel's plots: axis and legend text 10-11 px becomes 15-17 px. */
+#define PRESENT_PLOT_TEXT 1.5
 
 GradusTeach *
 gradus_teach_get (GtkWindow *window)
@@ -303,6 +307,11 @@ action_presentation (GSimpleAction *a, GVariant *value, gpointer data)
   for (guint i = 0; i < t->hide->len; i++)
     gtk_widget_set_visible (t->hide->pdata[i], !t->presenting);
   place_run_panel (t);
+  /* The plots' own text grows with the rest (axes, ticks, legends). */
+  GtkWidget *paned = gtk_widget_get_parent (gtk_widget_get_parent (t->panel));
+  GtkWidget *run = GTK_IS_PANED (paned) ? gtk_paned_get_end_child (GTK_PANED (paned)) : NULL;
+  if (run && GRADUS_IS_RUN_PANEL (run))
+    gradus_run_panel_set_text_scale (GRADUS_RUN_PANEL (run), t->presenting ? PRESENT_PLOT_TEXT : 1.0);
   gradus_canvas_set_presentation (t->canvas, t->presenting);
   /* Fit the graph to the canvas's new size once the window is laid out again. */
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, refit, g_object_ref (t->window), g_object_unref);
@@ -362,6 +371,8 @@ gradus_teach_attach (GtkWindow *window, GradusCanvas *canvas, GradusDocModel *mo
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay_w), t->minimap);
   gtk_box_append (GTK_BOX (box), overlay_w);
   gradus_canvas_set_overlay_func (canvas, overlay, t);
+  /* Zoomed out, a shortened or hidden name shows whole on hover. */
+  gradus_name_hover_attach (canvas);
 
   /* The keys work in a window without an application too (tests); the
    * application lists them in its shortcuts window. Page Down and Page Up

@@ -84,9 +84,9 @@ grd_budget_check (GrdGraph *g, const GrdBudgetPlan *plan, GrdTensor *const *args
         in[j] = types[s];
         all = all && known[s];
       }
-      GrdType out[8];
+      /* a scan has an output per body output (a gradient of a gradient scan: many) */
+      GrdType out[MAX (node->n_outputs, 1)];
       memset (out, 0, sizeof out);
-      g_assert (node->n_outputs <= 8);
       if (all && node->op->infer (&node->attrs, in, node->n_inputs, out, NULL))
         for (gint k = 0; k < node->n_outputs; k++) {
           types[base + k] = out[k];

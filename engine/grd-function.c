@@ -6,6 +6,7 @@
 #include "grd-internal.h"
 #include "vulkan/grd-vulkan.h"
 #include "compile/grd-exec.h"
+#include "compile/grd-program-graph.h"
 
 #include <math.h>
 #include <string.h>
@@ -358,8 +359,26 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
     return fn;
   }
   g_autoptr (GError) vk_error = NULL;
-  fn->vk = grd_vk_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
-                                &vk_error);
+  /* the CPU's stabilising rewrites apply on the device too (grd-program-graph.c) */
+  GrdStableGraph *sg = grd_stable_graph_new (g, inputs, n_inputs, (GrdRef *) fn->outputs->data,
+                                             n_outputs, (GrdUpdate *) fn->updates->data,
+                                             n_updates, &vk_error);
+  if (sg) {
+    fn->vk = grd_vk_function_new (sg->graph, sg->inputs, n_inputs, sg->outputs, n_outputs,
+                                  sg->updates, n_updates, &vk_error);
+    if (fn->vk)
+      grd_vk_function_set_origin (fn->vk, g, (gint *) sg->origin_of->data);
+    grd_stable_graph_free (sg);
+    /* an op the rewrites made that the device lacks: the graph as written */
+    if (!fn->vk && g_error_matches (vk_error, GRD_ERROR, GRD_ERROR_UNSUPPORTED)) {
+      g_clear_error (&vk_error);
+      fn->vk = grd_vk_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
+                                    &vk_error);
+    }
+  } else if (!vk_error) {
+    fn->vk = grd_vk_function_new (g, inputs, n_inputs, outputs, n_outputs, updates, n_updates,
+                                  &vk_error);
+  }
   if (fn->vk)
     fn->backend = GRD_BACKEND_VULKAN;
   else {

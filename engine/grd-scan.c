@@ -672,16 +672,55 @@ reuse_outputs (GrdGraph *b, gint start, const ScanInfo *s, const GrdRef *map,
   }
 }
 
+/* The same loop keeping every step's value of every output: a gradient
+ * scan keeps only its carries' last values, and its own gradient (grad of
+ * grad) reads them all. */
+static ScanInfo *
+full_history_copy (const ScanInfo *s)
+{
+  ScanInfo *c = g_new0 (ScanInfo, 1);
+  c->body = grd_graph_ref (s->body);
+  c->n_body_inputs = s->n_body_inputs;
+  c->body_inputs = g_memdup2 (s->body_inputs, sizeof (GrdRef) * MAX (s->n_body_inputs, 1));
+  c->n_out = s->n_out;
+  c->body_outputs = g_memdup2 (s->body_outputs, sizeof (GrdRef) * MAX (s->n_out, 1));
+  c->n_seq = s->n_seq;
+  c->out_ntaps = g_memdup2 (s->out_ntaps, sizeof (gint) * MAX (s->n_out, 1));
+  c->out_taps = g_memdup2 (s->out_taps, sizeof (gint) * MAX (s->n_out, 1) * GRD_SCAN_MAX_TAPS);
+  c->n_state = s->n_state;
+  c->n_nonseq = s->n_nonseq;
+  c->has_n_steps_input = s->has_n_steps_input;
+  c->n_steps = s->n_steps;
+  c->reverse = s->reverse;
+  c->last_only = g_new0 (gboolean, MAX (s->n_out, 1));
+  c->n_draws = s->n_draws;
+  return c;
+}
+
+/* The rows of a fed-back output's taps, one per step, in the order the loop
+ * stores its outputs. Forward: step t reads row lag + t + tap of [init; Y].
+ * Reverse (step t at position T - 1 - t, Y in position order): position p
+ * reads row p - tap of [Y; init with its rows reversed]. */
+static GrdRef
+tap_rows (GrdGraph *g, GError **error, const ScanInfo *s, GrdRef init, GrdRef y, gint lag,
+          gint tap, GrdRef n_steps_ref)
+{
+  GrdRef stacked = lag > 1 ? rows (g, error, init, 0, lag) : add_axis0 (g, error, init);
+  if (!s->reverse) {
+    GrdRef buf = grd_build (g, error, "concatenate", NULL, 2, stacked, y);
+    return tap_gather (g, error, buf, n_steps_ref, s->n_steps, lag + tap, lag, FALSE);
+  }
+  GrdRef flipped = lag > 1 ? tap_gather (g, error, stacked, GRD_REF_NONE, lag, 0, 0, TRUE)
+                           : stacked;
+  GrdRef buf = grd_build (g, error, "concatenate", NULL, 2, y, flipped);
+  return tap_gather (g, error, buf, n_steps_ref, s->n_steps, -tap, lag, FALSE);
+}
+
 static gboolean
 scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *needed,
            GrdRef *ig, GError **error)
 {
   const ScanInfo *s = node->attrs.extra;
-  if (s->reverse) {
-    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "the gradient of a gradient scan "
-                 "(grad of grad through a loop) is not supported yet");
-    return FALSE;
-  }
   if (s->has_random && body_has_nested_random (s->body)) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, "a scan inside the body draws random numbers: "
                  "the gradient would draw them anew (only random nodes directly in the body are "
@@ -692,6 +731,17 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   gint n_real = s->n_out - s->n_draws;
   GrdRef self = { grd_graph_find (g, node->id), 0 };
   GrdRef n_steps_ref = s->has_n_steps_input ? node->inputs[0] : GRD_REF_NONE;
+  /* a gradient scan's carries keep their last value only: the backward pass
+   * reads every step's, from the same loop run keeping them all */
+  gboolean some_last_only = FALSE;
+  for (gint o = 0; s->last_only && o < s->n_out; o++)
+    some_last_only |= s->last_only[o];
+  if (some_last_only) {
+    GrdRef full = add_core (g, NULL, full_history_copy (s), node->inputs, node->n_inputs, error);
+    if (*error)
+      return FALSE;
+    self.node = full.node;
+  }
 
   /* outer: the output gradients and each fed-back output's tap values as sequences */
   g_autoptr (GArray) seqs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
@@ -705,10 +755,9 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
     gint lag = max_lag (s, o);
     GrdRef init = node->inputs[first_init (s) + st++];
     GrdRef stacked = lag > 1 ? init : add_axis0 (g, error, init);
-    GrdRef buf = grd_build (g, error, "concatenate", NULL, 2, stacked, (GrdRef) { self.node, o });
     for (gint k = 0; k < s->out_ntaps[o]; k++) {
-      gint tap = s->out_taps[o * GRD_SCAN_MAX_TAPS + k];
-      GrdRef r = tap_gather (g, error, buf, n_steps_ref, s->n_steps, lag + tap, lag, FALSE);
+      GrdRef r = tap_rows (g, error, s, init, (GrdRef) { self.node, o }, lag,
+                           s->out_taps[o * GRD_SCAN_MAX_TAPS + k], n_steps_ref);
       g_array_append_val (seqs, r);
     }
     GrdRef z = grd_build_zeros_like (g, error, stacked);
@@ -717,6 +766,18 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   for (gint o = 0; o < n_real; o++) {
     GrdRef gy = grd_ref_is_none (og[o]) ? grd_build_zeros_like (g, error, (GrdRef) { self.node, o })
                                         : og[o];
+    if (!grd_ref_is_none (og[o]) && s->last_only && s->last_only[o]) {
+      /* the gradient of the last step's value: the first row in a reverse
+       * loop's position order, the last in a forward one; the other steps'
+       * values are read by later steps only */
+      GrdRef y = { self.node, o };
+      if (s->reverse)
+        gy = grd_build (g, error, "concatenate", NULL, 2, og[o],
+                        grd_build_zeros_like (g, error, rows (g, error, y, 1, GRD_SLICE_NONE)));
+      else
+        gy = grd_build (g, error, "concatenate", NULL, 2,
+                        grd_build_zeros_like (g, error, rows (g, error, y, 0, -1)), og[o]);
+    }
     g_array_append_val (seqs, gy);
   }
   /* the forward outputs, so the backward body reads them instead of
@@ -891,7 +952,7 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   bs->n_nonseq = s->n_nonseq;
   bs->has_n_steps_input = s->has_n_steps_input;
   bs->n_steps = s->n_steps;
-  bs->reverse = TRUE;
+  bs->reverse = !s->reverse;
   g_autoptr (GArray) bins = g_array_new (FALSE, FALSE, sizeof (GrdRef));
   if (s->has_n_steps_input)
     g_array_append_val (bins, n_steps_ref);

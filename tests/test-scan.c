@@ -258,6 +258,84 @@ test_bptt_rnn (void)
   grd_test_verify_grad_build (build_rnn, GINT_TO_POINTER (TRUE), in, 5, 8);
 }
 
+/* grad of grad: the gradient of sin(h_t) summed, with respect to input
+ * k = data / 2 of the RNN above, is itself checked against finite
+ * differences: its gradient goes through the gradient scan (a reverse loop
+ * keeping only its carries' last values). */
+static GrdRef
+build_rnn_gradient (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
+{
+  gint k = GPOINTER_TO_INT (data) / 2;
+  GrdRef h = build_rnn (g, v, GINT_TO_POINTER (GPOINTER_TO_INT (data) % 2), error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op1 (g, "sin", h, error), error);
+  GrdRef gr[5];
+  if (*error)
+    return GRD_REF_NONE;
+  grd_graph_grad (g, NULL, cost, v, 5, NULL, 0, gr, error);
+  if (*error)
+    return GRD_REF_NONE;
+  return gr[k];
+}
+
+/* third order: the gradient of sum(sin(dcost/dW)) with respect to input k,
+ * whose own gradient goes through a forward loop keeping only its carries'
+ * last values (the gradient of the gradient scan) */
+static GrdRef
+build_rnn_gradient2 (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
+{
+  GrdRef gw = build_rnn_gradient (g, v, GINT_TO_POINTER (2 * 2 + GPOINTER_TO_INT (data) % 2), error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op1 (g, "sin", gw, error), error);
+  GrdRef gr[5];
+  if (*error)
+    return GRD_REF_NONE;
+  grd_graph_grad (g, NULL, cost, v, 5, NULL, 0, gr, error);
+  if (*error)
+    return GRD_REF_NONE;
+  return gr[GPOINTER_TO_INT (data) / 2];
+}
+
+static GrdRef build_taps (GrdGraph *g, const GrdRef *v, gpointer data, GError **error);
+
+/* grad of grad with taps of two steps (carries of two rows) */
+static GrdRef
+build_taps_gradient (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
+{
+  GrdRef y = build_taps (g, v, GINT_TO_POINTER (GPOINTER_TO_INT (data) % 2), error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op1 (g, "sin", y, error), error);
+  GrdRef gr[2];
+  if (*error)
+    return GRD_REF_NONE;
+  grd_graph_grad (g, NULL, cost, v, 2, NULL, 0, gr, error);
+  if (*error)
+    return GRD_REF_NONE;
+  return gr[GPOINTER_TO_INT (data) / 2];
+}
+
+static void
+test_grad_of_grad (void)
+{
+  gint64 sx[] = { 4, 2, 3 }, sh[] = { 2, 4 }, sw[] = { 3, 4 }, su[] = { 4, 4 }, sb[] = { 4 };
+  g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 3, sx, -1, 1, 31);
+  g_autoptr (GrdTensor) h0 = grd_test_random (GRD_DTYPE_FLOAT64, 2, sh, -1, 1, 32);
+  g_autoptr (GrdTensor) w = grd_test_random (GRD_DTYPE_FLOAT64, 2, sw, -0.7, 0.7, 33);
+  g_autoptr (GrdTensor) u = grd_test_random (GRD_DTYPE_FLOAT64, 2, su, -0.7, 0.7, 34);
+  g_autoptr (GrdTensor) bv = grd_test_random (GRD_DTYPE_FLOAT64, 1, sb, -0.5, 0.5, 35);
+  GrdTensor *in[] = { x, h0, w, u, bv };
+  for (gint k = 0; k < 5; k++)
+    for (gint backwards = 0; backwards < 2; backwards++)
+      grd_test_verify_grad_build (build_rnn_gradient, GINT_TO_POINTER (2 * k + backwards), in, 5,
+                                  40 + 2 * k + backwards);
+  for (gint k = 0; k < 5; k++)
+    grd_test_verify_grad_build (build_rnn_gradient2, GINT_TO_POINTER (2 * k + k % 2), in, 5,
+                                50 + k);
+  gint64 sxt[] = { 7 }, sy[] = { 2 };
+  g_autoptr (GrdTensor) xt = grd_test_random (GRD_DTYPE_FLOAT64, 1, sxt, -1, 1, 61);
+  g_autoptr (GrdTensor) y0 = grd_test_random (GRD_DTYPE_FLOAT64, 1, sy, -1, 1, 62);
+  GrdTensor *tin[] = { xt, y0 };
+  for (gint k = 0; k < 4; k++)
+    grd_test_verify_grad_build (build_taps_gradient, GINT_TO_POINTER (k), tin, 2, 63 + k);
+}
+
 /* dropout inside the recurrence: h_t = tanh(x_t W + h_{t-1} U) * m_t / 0.7,
  * m_t a binomial mask drawn at every step, and a uniform noise added to the
  * input: the gradient uses the numbers each forward step drew (the check
@@ -496,6 +574,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/bptt-rnn", test_bptt_rnn);
   g_test_add_func ("/scan/bptt-taps", test_bptt_taps);
   g_test_add_func ("/scan/bptt-random", test_bptt_random);
+  g_test_add_func ("/scan/grad-of-grad", test_grad_of_grad);
   g_test_add_func ("/scan/grad-shared", test_grad_shared_and_sgd);
   g_test_add_func ("/scan/errors", test_errors);
   g_test_add_func ("/scan/no-leak", test_no_leak);

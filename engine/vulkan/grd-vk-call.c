@@ -318,7 +318,7 @@ out:
 static gboolean
 prepare_leaf (GrdVkFunction *fn, gint i, Transfers *tr, GError **error)
 {
-  GrdNode *node = grd_vk_node_at (fn, i);
+  GrdNode *node = grd_vk_leaf_node (fn, i);
   GrdVkValue *v = &fn->values[fn->slot_base[i]];
   if (fn->seen[i] == node->value && v->buf)
     return TRUE;
@@ -418,7 +418,7 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
     for (gint d = 0; same && d < sv->rank; d++)
       same = sv->shape[d] == vv->shape[d];
     if (!same) {
-      g_autofree char *want = grd_tensor_describe (grd_vk_node_at (fn, up->shared.node)->value);
+      g_autofree char *want = grd_tensor_describe (grd_vk_leaf_node (fn, up->shared.node)->value);
       GrdType t;
       grd_type_set (&t, vv->dtype, vv->rank, vv->shape);
       g_autofree char *got = grd_type_describe (&t);
@@ -541,7 +541,7 @@ grd_vk_function_sync (GrdVkFunction *fn, GError **error)
     ok = run_submission (fn, &tr, NULL, FALSE, host, error);
     for (guint k = 0; ok && k < which->len; k++) {
       gint i = g_array_index (which, gint, k);
-      GrdNode *node = grd_vk_node_at (fn, i);
+      GrdNode *node = grd_vk_leaf_node (fn, i);
       grd_tensor_unref (node->value);
       node->value = grd_tensor_ref (host->pdata[k]);
       if (fn->seen[i])

@@ -73,6 +73,11 @@ struct _GrdVkFunction {
   GArray       *replay;       /* GrdVkReplay */
   GArray       *replay_temps; /* VkDeviceSize: sizes of the temporary buffers */
   GByteArray   *replay_key;   /* the leaves' shapes it was recorded for */
+  /* When `graph` is a rewritten copy (grd-program-graph.c): the user's graph
+   * and, per node of `graph`, the shared variable there it stands for or -1.
+   * Shared values are read from and written back to those. */
+  GrdGraph     *origin;
+  gint         *origin_of;
 };
 
 /* One recorded dispatch: bindings as slots (>= 0) or temporaries (-1 - i). */
@@ -125,6 +130,7 @@ typedef struct {
 gsize         grd_vk_device_size (GrdDType dtype);
 GrdVkValue   *grd_vk_slot (GrdVkFunction *fn, GrdRef r);
 GrdNode      *grd_vk_node_at (GrdVkFunction *fn, gint i);
+GrdNode      *grd_vk_leaf_node (GrdVkFunction *fn, gint i);
 void          grd_vk_contiguous (gint rank, const gint64 *shape, gint64 *strides);
 void          grd_vk_value_set_shape (GrdVkValue *v, GrdDType dtype, gint rank, const gint64 *shape);
 void          grd_vk_value_drop (GrdVkValue *v);

@@ -18,7 +18,7 @@
 static const char *const reduce_ops[] = { "sum", "mean", "prod", "max", "min", "argmax",
                                           "argmin", "_reduce_to", NULL };
 static const char *const row_ops[] = { "softmax", "log_softmax", "logsumexp",
-                                       "categorical_crossentropy", NULL };
+                                       "categorical_crossentropy", "_crossentropy_logits", NULL };
 
 static gboolean
 kind_of (const char *op, const GrdNode *node, GrdVkStepKind *kind)
@@ -381,7 +381,8 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
     /* these kernels index with int64 whatever their dtypes */
     gboolean wants_int64 = kind == GRD_VK_STEP_ONE_HOT || !strcmp (node->op->name, "argmax")
                            || !strcmp (node->op->name, "argmin")
-                           || !strcmp (node->op->name, "categorical_crossentropy");
+                           || !strcmp (node->op->name, "categorical_crossentropy")
+                           || !strcmp (node->op->name, "_crossentropy_logits");
     if (wants_int64 && !ctx->has_int64) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
                    "node '%s' (%s): the Vulkan device has no shaderInt64", node->id,
@@ -484,5 +485,7 @@ grd_vk_function_free (GrdVkFunction *fn)
   g_array_unref (fn->outputs);
   g_array_unref (fn->updates);
   grd_graph_unref (fn->graph);
+  g_clear_pointer (&fn->origin, grd_graph_unref);
+  g_free (fn->origin_of);
   g_free (fn);
 }

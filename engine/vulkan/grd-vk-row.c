@@ -1,5 +1,6 @@
 /* grd-vk-row.c: row-wise ops: softmax, log_softmax, logsumexp,
- * categorical_crossentropy. */
+ * categorical_crossentropy, and _crossentropy_logits (what the stabilising
+ * rewrite makes of crossentropy(softmax(x), t): logsumexp(x) - x[t]). */
 #include "grd-vk-function-private.h"
 
 #include <string.h>
@@ -12,7 +13,8 @@ grd_vk_step_row (GrdVkRec *r, GrdVkStep *st, GError **error)
   GrdNode *node = grd_vk_node_at (fn, st->node);
   const char *op = node->op->name;
   GrdVkValue *x = grd_vk_slot (fn, node->inputs[0]), *out = grd_vk_slot (fn, (GrdRef) { st->node, 0 });
-  gboolean cce = !strcmp (op, "categorical_crossentropy");
+  gboolean logits = !strcmp (op, "_crossentropy_logits");
+  gboolean cce = logits || !strcmp (op, "categorical_crossentropy");
   gint axis = x->rank - 1;
   if (x->rank == 0) {
     axis = 0;
@@ -62,7 +64,20 @@ grd_vk_step_row (GrdVkRec *r, GrdVkStep *st, GError **error)
   g_string_append (s, "    uint base = (row / inner) * L * inner + row % inner;\n");
   g_autofree char *res = NULL;
   if (cce) {
-    if (grd_dtype_is_float (t->dtype)) {
+    if (logits) {
+      g_autofree char *lt = grd_vk_glsl_load (1, t->dtype, "row");
+      g_string_append_printf (s, "    int64_t c = int64_t(%s);\n"
+                              "    if (c < 0) c += int64_t(L);\n"
+                              "    c = clamp(c, int64_t(0), int64_t(L) - 1);\n"
+                              "    %s m = X(base, inner, 0u);\n"
+                              "    for (uint j = 1u; j < L; j++) m = gx_max(m, X(base, inner, j));\n"
+                              "    if (isinf(m)) m = %s(0);\n"
+                              "    %s sum = %s(0);\n"
+                              "    for (uint j = 0u; j < L; j++) sum += gx_exp(X(base, inner, j) - m);\n"
+                              "    %s acc = (m + gx_log(sum)) - X(base, inner, uint(c));\n",
+                              lt, T, T, T, T, T);
+      fn->int64 = TRUE;
+    } else if (grd_dtype_is_float (t->dtype)) {
       g_autofree char *lt = grd_vk_glsl_load (1, t->dtype, "base + j * inner");
       g_autofree char *ct = grd_vk_glsl_convert (lt, t->dtype, td);
       g_string_append_printf (s, "    %s acc = %s(0);\n"

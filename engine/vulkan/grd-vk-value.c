@@ -21,6 +21,25 @@ grd_vk_node_at (GrdVkFunction *fn, gint i)
   return grd_graph_node (fn->graph, i);
 }
 
+/* The node whose value tensor constant or shared node i reads and writes:
+ * the user's shared variable when fn->graph is a rewritten copy. */
+GrdNode *
+grd_vk_leaf_node (GrdVkFunction *fn, gint i)
+{
+  if (fn->origin && fn->origin_of[i] >= 0)
+    return grd_graph_node (fn->origin, fn->origin_of[i]);
+  return grd_graph_node (fn->graph, i);
+}
+
+void
+grd_vk_function_set_origin (GrdVkFunction *fn, GrdGraph *origin, const gint *origin_of)
+{
+  gint n = grd_graph_n_nodes (fn->graph);
+  fn->origin = grd_graph_ref (origin);
+  fn->origin_of = g_new (gint, MAX (n, 1));
+  memcpy (fn->origin_of, origin_of, sizeof (gint) * (gsize) n);
+}
+
 void
 grd_vk_contiguous (gint rank, const gint64 *shape, gint64 *strides)
 {

@@ -27,6 +27,12 @@ grd_vk_function_free (GrdVkFunction *fn)
 {
 }
 
+void
+grd_vk_function_set_origin (GrdVkFunction *fn, GrdGraph *origin, const gint *origin_of)
+{
+  g_return_if_reached ();
+}
+
 char *
 grd_vulkan_describe_devices (GError **error)
 {

@@ -21,5 +21,9 @@ gboolean grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdT
 /* Writes the device copies of shared variables back into the graph. */
 gboolean grd_vk_function_sync (GrdVkFunction *fn, GError **error);
 void     grd_vk_function_free (GrdVkFunction *fn);
+/* fn compiled a rewritten copy of `origin` (grd-program-graph.c): its shared
+ * node i stands for origin's node origin_of[i] (-1: none), whose value it
+ * reads and writes back. */
+void     grd_vk_function_set_origin (GrdVkFunction *fn, GrdGraph *origin, const gint *origin_of);
 
 G_END_DECLS

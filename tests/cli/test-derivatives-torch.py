@@ -135,6 +135,37 @@ def jacobian_through_scan():
     close(jxs, want_x, "jacobian of the scan wrt its sequence")
 
 
+@test
+def hessian_through_scan():
+    # grad of grad through a loop: the hessian of sum(sin(h_t)) over an RNN's
+    # states, with respect to the recurrent weights, the initial state and
+    # the sequence (its gradient scan differentiated in turn)
+    T, n = 4, 3
+    U = (torch.rand(n, n, generator=g) * 2 - 1) * 0.8
+    xs = torch.rand(T, n, generator=g) * 2 - 1
+    h0 = torch.rand(n, generator=g) * 2 - 1
+    nodes = [var("U", [n, n]), var("xs", [T, n]), var("h0", [n]),
+             {"id": "rnn", "kind": "scan", "sequences": ["xs"], "outputs_info": [{"init": "h0"}],
+              "body": {"inputs": ["x_t", "h_prev"], "nodes": [
+                  var("x_t", [n]), var("h_prev", [n]),
+                  op("hU", "dot", ["h_prev", "U"]), op("pre", "add", ["hU", "x_t"]),
+                  op("h", "tanh", ["pre"])], "outputs": ["h"]}},
+             op("s", "sin", ["rnn"]), op("cost", "sum", ["s"]),
+             {"id": "H", "kind": "hessian", "cost": "cost", "wrt": ["U", "h0", "xs"]}]
+    hu, hh, hx = run(nodes, ["U", "xs", "h0"], ["H:0", "H:1", "H:2"],
+                     {"U": U.tolist(), "xs": xs.tolist(), "h0": h0.tolist()})
+
+    def cost(U, h0, xs):
+        h, total = h0, 0
+        for t in range(T):
+            h = torch.tanh(h @ U + xs[t])
+            total = total + torch.sin(h).sum()
+        return total
+    close(hu, torch.autograd.functional.hessian(lambda U: cost(U, h0, xs), U), "hessian wrt U")
+    close(hh, torch.autograd.functional.hessian(lambda h: cost(U, h, xs), h0), "hessian wrt h0")
+    close(hx, torch.autograd.functional.hessian(lambda x: cost(U, h0, x), xs), "hessian wrt xs")
+
+
 def main():
     print(f"1..{len(TESTS)}")
     failed = 0

@@ -45,6 +45,11 @@ make_case (GRand *rng, gint index, Case *c)
     c->rank = 2;
     c->shape[0] = 5000;
     c->shape[1] = 37;
+  } else if (index == 2) {   /* many short columns: several per task */
+    c->rank = 3;
+    c->shape[0] = 20000;
+    c->shape[1] = 3;
+    c->shape[2] = 2;
   } else {
     gint64 total;
     do {
@@ -56,8 +61,8 @@ make_case (GRand *rng, gint index, Case *c)
       }
     } while (total > 300000);
   }
-  if (index < 2) {
-    c->red0 = index == 0 ? 1 : 0;
+  if (index < 3) {
+    c->red0 = index == 0 || index == 2 ? 1 : 0;
     c->red_len = 1;
   } else {
     c->red0 = g_rand_int_range (rng, 0, c->rank);

@@ -802,7 +802,7 @@ run_chunk (gpointer data, gint task)
 typedef struct {
   Run    *run;
   double *parts;
-  gint64  line, lines_per_task, pieces, piece, chunks, rows_per_chunk;
+  gint64  line, lines_per_task, pieces, piece, chunks, rows_per_chunk, outers_per_task;
 } AxisJob;
 
 static void
@@ -854,12 +854,18 @@ axis_task (gpointer data, gint task)
     gint64 o = task / j->pieces, c = task % j->pieces;
     gint64 start = o * j->line + c * j->piece, end = MIN ((o + 1) * j->line, start + j->piece);
     axis_span (run, &s, start, end, j->line, TRUE, j->parts + task);
-  } else {
+  } else if (j->chunks > 1) {
     gint64 o = task / j->chunks, c = task % j->chunks;
     gint64 r0 = c * j->rows_per_chunk, r1 = MIN (f->red_n, r0 + j->rows_per_chunk);
     if (r0 < r1)
       axis_span (run, &s, (o * f->red_n + r0) * j->line, (o * f->red_n + r1) * j->line, j->line, FALSE,
                  j->parts + task * f->red_inner);
+  } else {
+    /* small outer slices: several per task */
+    gint64 o0 = task * j->outers_per_task, o1 = MIN (f->red_outer, o0 + j->outers_per_task);
+    for (gint64 o = o0; o < o1; o++)
+      axis_span (run, &s, o * f->red_n * j->line, (o + 1) * f->red_n * j->line, j->line, FALSE,
+                 j->parts + o * f->red_inner);
   }
   g_free (s.mem);
 }
@@ -868,7 +874,7 @@ static void
 run_axis (Run *run, GrdTensor *out)
 {
   GrdFused *f = run->f;
-  AxisJob j = { run, NULL, 0, 0, 1, 0, 1, 0 };
+  AxisJob j = { run, NULL, 0, 0, 1, 0, 1, 0, 1 };
   gint64 outer = f->red_outer, n = f->red_n, inner = f->red_inner, n_out = outer * inner;
   gint n_tasks;
   if (inner == 1) {
@@ -885,7 +891,8 @@ run_axis (Run *run, GrdTensor *out)
     while (j.chunks > 1 && outer * j.chunks * inner > (1 << 22))
       j.chunks--;
     j.rows_per_chunk = (n + j.chunks - 1) / j.chunks;
-    n_tasks = (gint) (outer * j.chunks);
+    j.outers_per_task = j.chunks > 1 ? 1 : MAX (1, run->chunk / (n * inner));
+    n_tasks = (gint) (j.chunks > 1 ? outer * j.chunks : (outer + j.outers_per_task - 1) / j.outers_per_task);
   }
   gint64 n_parts = inner == 1 ? outer * j.pieces : outer * j.chunks * inner;
   g_autofree double *parts = g_new0 (double, n_parts);

@@ -142,6 +142,7 @@ typedef struct {
   gint64       calls;
   GrdTensor  **inputs;
   GrdTensor  **outputs;
+  gboolean     doubles;   /* straight-line scalar code: unshown calls take plain doubles */
 } Caller;
 
 static void
@@ -180,6 +181,8 @@ caller_new (GrdDocument *doc, const char *name, GrdBackend backend, JsonNode *fe
     caller_free (c);
     return NULL;
   }
+  g_autofree char *program = grd_function_describe (c->fn);
+  c->doubles = program && strstr (program, "straight-line scalar code") != NULL;
   c->inputs = g_new0 (GrdTensor *, MAX (grd_function_n_inputs (c->fn), 1));
   c->outputs = g_new0 (GrdTensor *, MAX (grd_function_n_outputs (c->fn), 1));
   return c;
@@ -195,7 +198,17 @@ caller_call (Caller *c, gint64 step, gboolean show, const char *shown_name, GrdG
   gboolean ok = TRUE;
   for (gint i = 0; i < n_in && ok; i++)
     ok = (c->inputs[i] = grd_feed_next (g_ptr_array_index (c->feeds, i), c->calls, error)) != NULL;
-  if (ok)
+  /* a call whose outputs are not shown, of a program of scalars, passes
+   * plain doubles: no tensor is made for its outputs (same numbers) */
+  gboolean scalars = ok && !show && c->doubles;
+  double din[n_in + 1], dout[n_out + 1];
+  for (gint i = 0; i < n_in && scalars; i++) {
+    scalars = c->inputs[i]->rank == 0;
+    din[i] = scalars ? grd_tensor_get (c->inputs[i], 0) : 0;
+  }
+  if (scalars)
+    ok = grd_function_call_doubles (c->fn, din, dout, error);
+  else if (ok)
     ok = grd_function_call (c->fn, c->inputs, c->outputs, error);
   c->calls++;
   if (ok && grd_function_backend (c->fn) != running)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reductions over axes and the per-call cost: Gradus, NumPy and PyTorch side by side.
 
-usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u] [--stat median|min]
+usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u|v] [--stat median|min]
 
   (f) sum and max along axis 0 and along axis 1 of a 4096x1000 float32
       matrix: the four results of one call (Gradus: one function with four
@@ -13,6 +13,10 @@ usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u] [-
   (u) reductions fused with their elementwise producer, 4096x1000 float32:
       sum(x*x), mean((x-y)**2) and sum(x*y), none of which stores the
       elementwise values in Gradus (NumPy and PyTorch make the temporary)
+  (v) reductions over one axis fused with their elementwise producer, or
+      feeding an elementwise consumer, 4096x1000 float32: sum(x*x, axis=1),
+      mean(tanh(x*y), axis=0), a bias gradient _reduce_to(g*h, b) (sum over
+      axis 0) and x - max(x, axis=1, keepdims) (the reduction's consumer)
   (r) every reduction op in every layout of a 4096x1000 float32 matrix
       (rows: axis 1; columns: axis 0; all axes; keepdims: axis 0 kept; middle:
       axis 1 of 256x16x1000), and the gradient helpers _reduce_to (a bias
@@ -168,7 +172,7 @@ def main():
             os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
     args = sys.argv[1:]
     build = args[args.index("--build") + 1] if "--build" in args else "build"
-    only = args[args.index("--only") + 1] if "--only" in args else "fgur"
+    only = args[args.index("--only") + 1] if "--only" in args else "fguvr"
     quick = "--quick" in args
     global STAT
     STAT = args[args.index("--stat") + 1] if "--stat" in args else "median"
@@ -246,6 +250,42 @@ def main():
                     res.append(min(timeit(lambda: tf(xt, yt), reps) for _ in range(rounds)))
                 tres = min(res)
             print(f"(u) {name:16} gradus {gr:8.1f} µs, numpy {nres or float('nan'):8.1f} µs, torch "
+                  f"{tres or float('nan'):8.1f} µs; gradus/numpy {gr / nres if nres else float('nan'):.2f}, "
+                  f"gradus/torch {gr / tres if tres else float('nan'):.2f}", flush=True)
+
+    if "v" in only:
+        axis = {  # name: (nodes after x, y and b, NumPy, PyTorch)
+            "sum(x*x, axis=1)": ([w.op("q", "mul", ["x", "x"]), w.op("r", "sum", ["q"], {"axis": 1})],
+                                 lambda x, y: (x * x).sum(axis=1), lambda x, y: (x * x).sum(1)),
+            "mean(tanh(x*y), axis=0)": ([w.op("p", "mul", ["x", "y"]), w.op("q", "tanh", ["p"]),
+                                         w.op("r", "mean", ["q"], {"axis": 0})],
+                                        lambda x, y: np.tanh(x * y).mean(axis=0), lambda x, y: torch.tanh(x * y).mean(0)),
+            "_reduce_to(g*h, b)": ([w.op("q", "mul", ["x", "y"]), w.op("r", "_reduce_to", ["q", "b"])],
+                                   lambda x, y: (x * y).sum(axis=0), lambda x, y: (x * y).sum(0)),
+            "x - max(x, 1, keep)": ([w.op("m", "max", ["x"], {"axis": 1, "keepdims": True}),
+                                     w.op("r", "sub", ["x", "m"])],
+                                    lambda x, y: x - x.max(axis=1, keepdims=True),
+                                    lambda x, y: x - torch.amax(x, 1, keepdim=True)),
+        }
+        for name, (nodes, nf, tf) in axis.items():
+            g = w.graph(name, [w.var("x", "float32", [4096, 1000]), w.var("y", "float32", [4096, 1000]),
+                               w.var("b", "float32", [1000])] + nodes,
+                        ["x", "y", "b"], ["r"], {"x": w.init([4096, 1000], seed=1), "y": w.init([4096, 1000], seed=2),
+                                                 "b": w.init([1000], seed=3)})
+            gr = min(gradus_bench(gradus, write("v", g), reps) for _ in range(rounds))
+            nres = tres = None
+            if np is not None:
+                rng = np.random.default_rng(0)
+                x, y = (rng.uniform(-1, 1, (4096, 1000)).astype(np.float32) for _ in range(2))
+                nres = min(timeit(lambda: nf(x, y), reps) for _ in range(rounds))
+            if torch is not None:
+                xt, yt = torch.rand(4096, 1000), torch.rand(4096, 1000)
+                res = []
+                for th in (1, 2):
+                    torch.set_num_threads(th)
+                    res.append(min(timeit(lambda: tf(xt, yt), reps) for _ in range(rounds)))
+                tres = min(res)
+            print(f"(v) {name:24} gradus {gr:8.1f} µs, numpy {nres or float('nan'):8.1f} µs, torch "
                   f"{tres or float('nan'):8.1f} µs; gradus/numpy {gr / nres if nres else float('nan'):.2f}, "
                   f"gradus/torch {gr / tres if tres else float('nan'):.2f}", flush=True)
 

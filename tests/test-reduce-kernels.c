@@ -204,6 +204,14 @@ test_gradient_helpers (void)
         check_same ("_unreduce", &a, in, 2, TRUE);
       }
   }
+  /* an output of 4.5 MB whose rows of 4120 bytes start at every alignment */
+  const gint64 big[] = { 1100, 1030 };
+  g_autoptr (GrdTensor) x = grd_test_random (F32, 2, big, -1, 1, 13);
+  GrdAttrs a = grd_attrs_axis (0, FALSE);
+  GrdTensor *xin[] = { x };
+  g_autoptr (GrdTensor) red = grd_test_eval_op ("sum", &a, xin, 1);
+  GrdTensor *in[] = { red, x };
+  check_same ("_unreduce", &a, in, 2, TRUE);
 }
 
 static double

@@ -159,8 +159,10 @@ predict_shape (GrdInstr *ins, GrdTensor *const *in, gint k, gint64 *shape)
   gint rank = -1;
   switch (ins->kind) {
   case GRD_INSTR_FUSED:
-    if (ins->fused->reduce_sum && k == 0)
-      return 0;
+    if (ins->fused->reduce_sum && k == 0) {
+      memcpy (shape, ins->fused->red_shape, sizeof (gint64) * ins->fused->red_rank);
+      return ins->fused->red_rank;
+    }
     if (!grd_broadcast_shapes (in, ins->n_in, &rank, shape, NULL))
       return -1;
     return rank;

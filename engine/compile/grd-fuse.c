@@ -56,7 +56,9 @@ grd_fused_describe (GrdFused *f)
     GrdInstr *ins = &g_array_index (f->originals, GrdInstr, i);
     g_string_append_printf (s, "%s%s", i ? " " : "", ins->op->name);
   }
-  if (f->reduce_sum)
+  if (f->reduce_sum && f->reduce_axis)
+    g_string_append (s, f->reduce_mean ? " (mean over axes fused)" : " (sum over axes fused)");
+  else if (f->reduce_sum)
     g_string_append (s, f->reduce_mean ? " (mean fused)" : " (sum fused)");
   return g_string_free (s, FALSE);
 }
@@ -103,6 +105,59 @@ fusable_dtype (GrdProgram *prog, GrdInstr *ins)
   if (grd_elementwise_code (ins->op) == GRD_ELEM_CAST && out == GRD_DTYPE_BOOL)
     return -1;
   return f;
+}
+
+/* A sum or mean over some axes, or a _reduce_to, of a value whose static
+ * shape is fully known and whose reduced axes (size-1 axes aside) form one
+ * run: its layout [outer, n, inner] (n reduced) into lay. _reduce_to's
+ * second operand must outlive the call (not a temporary): the fused loop
+ * does not read it, but the originals do when they run instead. */
+static gboolean
+axis_reduce_layout (GrdProgram *prog, GrdInstr *ins, gint64 *lay)
+{
+  const GrdType *t = &grd_program_value (prog, ins->in[0])->type;
+  const GrdType *ot = &grd_program_value (prog, ins->out[0])->type;
+  gboolean mask[GRD_MAX_RANK] = { 0 };
+  for (gint d = 0; d < t->rank; d++)
+    if (t->dims[d] < 0)
+      return FALSE;
+  for (gint d = 0; d < ot->rank; d++)
+    if (ot->dims[d] < 0)
+      return FALSE;
+  if (g_str_equal (ins->op->name, "_reduce_to")) {
+    if (ins->n_in != 2 || grd_program_value (prog, ins->in[1])->kind == GRD_PVALUE_TEMP)
+      return FALSE;
+    const GrdType *lt = &grd_program_value (prog, ins->in[1])->type;
+    gint lead = t->rank - lt->rank;
+    if (lead < 0)
+      return FALSE;
+    for (gint d = 0; d < t->rank; d++) {
+      gint k = d - lead;
+      if (k >= 0 && (lt->dims[k] < 0 || (lt->dims[k] != 1 && lt->dims[k] != t->dims[d])))
+        return FALSE;
+      mask[d] = k < 0 || lt->dims[k] == 1;
+    }
+  } else if (!ins->attrs.has_axis || !grd_axes_mask (&ins->attrs, t->rank, mask, NULL)) {
+    return FALSE;
+  }
+  lay[0] = lay[1] = lay[2] = 1;
+  gint state = 0;   /* 0 before the reduced run, 1 in it, 2 after it */
+  for (gint d = 0; d < t->rank; d++) {
+    if (t->dims[d] == 1)
+      continue;
+    if (mask[d]) {
+      if (state == 2)
+        return FALSE;
+      state = 1;
+      lay[1] *= t->dims[d];
+    } else if (state == 0) {
+      lay[0] *= t->dims[d];
+    } else {
+      state = 2;
+      lay[2] *= t->dims[d];
+    }
+  }
+  return lay[0] * lay[1] * lay[2] > 0;
 }
 
 static void
@@ -170,6 +225,19 @@ build_fused (GrdProgram *prog, Region *r, const gint *region_of, guint n_marked)
     g_array_append_val (out_regs, reg);
     f->reduce_sum = TRUE;
     f->reduce_mean = g_str_equal (s->op->name, "mean");
+    const GrdType *ot = &grd_program_value (prog, s->out[0])->type;
+    gint64 lay[3];
+    if (ot->rank > 0 && axis_reduce_layout (prog, s, lay)) {
+      const GrdType *lt = &grd_program_value (prog, s->in[0])->type;
+      f->reduce_axis = TRUE;
+      f->red_outer = lay[0];
+      f->red_n = lay[1];
+      f->red_inner = lay[2];
+      f->loop_rank = lt->rank;
+      memcpy (f->loop_dims, lt->dims, sizeof (gint64) * lt->rank);
+      f->red_rank = ot->rank;
+      memcpy (f->red_shape, ot->dims, sizeof (gint64) * ot->rank);
+    }
     gpointer key = GINT_TO_POINTER (s->in[0] + 1);
     g_hash_table_insert (inner_uses, key,
                          GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (inner_uses, key)) + 1));
@@ -322,12 +390,22 @@ grd_pass_fuse (GrdProgram *prog)
     GrdInstr *ins = grd_program_instr (prog, i);
     /* a full sum or mean of a region value read nowhere else ends that
      * region: sum(x**2), mean((y - t)**2), sum(a*b) never store the values */
-    if (ins->kind == GRD_INSTR_OP && !ins->attrs.keepdims
-        && (g_str_equal (ins->op->name, "sum") || g_str_equal (ins->op->name, "mean"))) {
+    /* and so does a sum or mean over one run of axes, or a _reduce_to (a
+     * bias gradient), of a value of known shape: sum(x**2, axis=1) */
+    gint64 lay[3];
+    if (ins->kind == GRD_INSTR_OP
+        && (g_str_equal (ins->op->name, "sum") || g_str_equal (ins->op->name, "mean")
+            || g_str_equal (ins->op->name, "_reduce_to"))) {
       GrdPValue *u = grd_program_value (prog, ins->in[0]);
-      gboolean all_axes = !ins->attrs.has_axis || ins->attrs.n_axes == u->type.rank;
+      gboolean reduce_to = g_str_equal (ins->op->name, "_reduce_to");
+      gboolean all_axes = reduce_to ? ins->n_in == 2 && grd_program_value (prog, ins->out[0])->type.rank == 0
+                                        && grd_program_value (prog, ins->in[1])->kind != GRD_PVALUE_TEMP
+                                    : !ins->attrs.keepdims
+                                        && (!ins->attrs.has_axis || ins->attrs.n_axes == u->type.rank);
+      gboolean axes = !all_axes && grd_program_value (prog, ins->out[0])->type.rank > 0
+                      && axis_reduce_layout (prog, ins, lay);
       gint ru = region_of_value (prog, region_of, ins->in[0], i);
-      if (all_axes && u->n_uses == 1 && ru >= 0
+      if ((all_axes || axes) && u->n_uses == 1 && ru >= 0
           && grd_program_value (prog, ins->out[0])->type.dtype == u->type.dtype) {
         Region *r = g_ptr_array_index (regions, ru);
         if (r->reduce < 0 && (GrdDType) r->dtype == u->type.dtype) {
@@ -432,6 +510,40 @@ gather (Run *run, gint i, gint64 o, gint len, void *d)
     src += idx[k] * st[k];
   }
   gboolean f32 = run->f->dtype == GRD_DTYPE_FLOAT32;
+  if (rank > 0 && t->dtype == run->f->dtype && (st[rank - 1] == 0 || st[rank - 1] == 1)) {
+    /* runs along the last axis: a value repeated (a column broadcast
+     * along rows) or a contiguous piece (a row broadcast down columns) */
+    gint last = rank - 1;
+    gsize es = f32 ? sizeof (float) : sizeof (double);
+    for (gint e = 0; e < len;) {
+      gint n = (gint) MIN ((gint64) (len - e), run->shape[last] - idx[last]);
+      char *dst = (char *) d + (gsize) e * es;
+      const char *from = (const char *) t->data + src * es;
+      if (st[last] == 1)
+        memcpy (dst, from, (gsize) n * es);
+      else if (f32)
+        for (gint k = 0; k < n; k++)
+          ((float *) dst)[k] = *(const float *) from;
+      else
+        for (gint k = 0; k < n; k++)
+          ((double *) dst)[k] = *(const double *) from;
+      e += n;
+      src += st[last] * n;
+      idx[last] += n;
+      if (idx[last] < run->shape[last])
+        continue;
+      src -= st[last] * run->shape[last];
+      idx[last] = 0;
+      for (gint k = last - 1; k >= 0; k--) {
+        src += st[k];
+        if (++idx[k] < run->shape[k])
+          break;
+        src -= st[k] * run->shape[k];
+        idx[k] = 0;
+      }
+    }
+    return;
+  }
   for (gint e = 0; e < len; e++) {
     double v;
     switch (t->dtype) {
@@ -538,110 +650,270 @@ op_f64 (gint code, double *dst, const double *a, const double *b, const double *
   }
 }
 
+/* sum plus the sum of a block of len register values: float32 adds in 32
+ * float lanes (four independent vectors, so the adds do not wait on each
+ * other), each lane at most len/32 values, then in double; float64 in
+ * sixteen lanes added straight into sum */
+static double
+block_sum (GrdDType dt, const void *r, gint len, double sum)
+{
+  double s = 0;
+  if (dt == GRD_DTYPE_FLOAT32) {
+    typedef float Lanes __attribute__ ((vector_size (32)));
+    Lanes acc[4] = { { 0 } };
+    const float *p = r;
+    gint e = 0;
+    for (; e + 32 <= len; e += 32)
+      for (gint v = 0; v < 4; v++) {
+        Lanes x;
+        memcpy (&x, p + e + 8 * v, sizeof x);
+        acc[v] += x;
+      }
+    for (gint v = 0; v < 4; v++)
+      for (gint l = 0; l < 8; l++)
+        s += acc[v][l];
+    for (; e < len; e++)
+      s += p[e];
+    return sum + s;
+  } else {
+    typedef double Lanes __attribute__ ((vector_size (32)));
+    Lanes acc[4] = { { 0 } };
+    const double *p = r;
+    gint e = 0;
+    for (; e + 16 <= len; e += 16)
+      for (gint v = 0; v < 4; v++) {
+        Lanes x;
+        memcpy (&x, p + e + 4 * v, sizeof x);
+        acc[v] += x;
+      }
+    for (gint v = 0; v < 4; v++)
+      for (gint l = 0; l < 4; l++)
+        sum += acc[v][l];
+    for (; e < len; e++)
+      sum += p[e];
+  }
+  return sum;
+}
+
+/* One task's registers: a block of scratch per register, and which scalar
+ * inputs have been spread over their block already. */
+typedef struct {
+  char     *mem;
+  char     *base;
+  void     *regs[256];
+  gboolean  filled[MAX_REGION_INPUTS];
+} Scratch;
+
+static void
+scratch_init (Run *run, Scratch *s)
+{
+  gsize es = grd_dtype_size (run->f->dtype);
+  s->mem = g_malloc ((gsize) run->f->n_regs * run->block * es + 64);
+  s->base = (char *) (((guintptr) s->mem + 63) & ~(guintptr) 63);
+  memset (s->filled, 0, sizeof s->filled);
+}
+
+/* Runs the register program over elements [o, o + len) of the loop and
+ * writes the stored outputs; the fused sum's register is left in s->regs. */
+static void
+run_block (Run *run, Scratch *s, gint64 o, gint len)
+{
+  GrdFused *f = run->f;
+  gsize es = grd_dtype_size (f->dtype);
+  gint bs = run->block;
+  void **regs = s->regs;
+  for (gint i = 0; i < f->n_in; i++) {
+    GrdTensor *t = run->in[i];
+    if (run->direct[i])
+      regs[i] = (char *) t->data + o * es;
+    else {
+      regs[i] = s->base + (gsize) i * bs * es;
+      if (t->size == 1) {
+        /* a scalar: fill the block once per task */
+        if (!s->filled[i]) {
+          double v = grd_tensor_get (t, 0);
+          for (gint e = 0; e < bs; e++) {
+            if (f->dtype == GRD_DTYPE_FLOAT32)
+              ((float *) regs[i])[e] = (float) v;
+            else
+              ((double *) regs[i])[e] = v;
+          }
+          s->filled[i] = TRUE;
+        }
+      } else
+        gather (run, i, o, len, regs[i]);
+    }
+  }
+  for (guint k = 0; k < f->ops->len; k++) {
+    GrdFusedOp *op = &g_array_index (f->ops, GrdFusedOp, k);
+    gint oi = run->out_of_reg[op->dst];
+    if (oi >= 0 && !(f->reduce_sum && oi == 0) && f->out_dtypes[oi] == f->dtype)
+      regs[op->dst] = (char *) run->out[oi]->data + o * es;
+    else
+      regs[op->dst] = s->base + (gsize) op->dst * bs * es;
+    if (f->dtype == GRD_DTYPE_FLOAT32)
+      op_f32 (op->code, regs[op->dst], regs[op->a], regs[op->b], regs[op->c], len);
+    else
+      op_f64 (op->code, regs[op->dst], regs[op->a], regs[op->b], regs[op->c], len);
+  }
+  for (gint k = f->reduce_sum ? 1 : 0; k < f->n_out; k++) {
+    void *r = regs[f->out_regs[k]];
+    if (f->out_dtypes[k] == GRD_DTYPE_BOOL) {
+      guint8 *d = (guint8 *) run->out[k]->data + o;
+      for (gint e = 0; e < len; e++)
+        d[e] = f->dtype == GRD_DTYPE_FLOAT32 ? ((float *) r)[e] != 0 : ((double *) r)[e] != 0;
+    } else if (r != (char *) run->out[k]->data + o * es) {
+      /* an output register aliased to an input (cast of an input) */
+      memcpy ((char *) run->out[k]->data + o * es, r, (gsize) len * es);
+    }
+  }
+}
+
 static void
 run_chunk (gpointer data, gint task)
 {
   Run *run = data;
   GrdFused *f = run->f;
-  gsize es = grd_dtype_size (f->dtype);
-  gint bs = run->block;
-  /* per-task scratch: one block per register */
-  g_autofree char *scratch = g_malloc ((gsize) f->n_regs * bs * es + 64);
-  char *base = (char *) (((guintptr) scratch + 63) & ~(guintptr) 63);
-  void *regs[256];
-  gboolean filled[MAX_REGION_INPUTS] = { FALSE };
+  Scratch s;
+  scratch_init (run, &s);
   double sum = 0;
   gint64 start = task * run->chunk, end = MIN (run->total, start + run->chunk);
-  for (gint64 o = start; o < end; o += bs) {
-    gint len = (gint) MIN ((gint64) bs, end - o);
-    for (gint i = 0; i < f->n_in; i++) {
-      GrdTensor *t = run->in[i];
-      if (run->direct[i])
-        regs[i] = (char *) t->data + o * es;
-      else {
-        regs[i] = base + (gsize) i * bs * es;
-        if (t->size == 1) {
-          /* a scalar: fill the block once per task */
-          if (!filled[i]) {
-            double v = grd_tensor_get (t, 0);
-            for (gint e = 0; e < bs; e++) {
-              if (f->dtype == GRD_DTYPE_FLOAT32)
-                ((float *) regs[i])[e] = (float) v;
-              else
-                ((double *) regs[i])[e] = v;
-            }
-            filled[i] = TRUE;
-          }
-        } else
-          gather (run, i, o, len, regs[i]);
-      }
-    }
-    for (guint k = 0; k < f->ops->len; k++) {
-      GrdFusedOp *op = &g_array_index (f->ops, GrdFusedOp, k);
-      gint oi = run->out_of_reg[op->dst];
-      if (oi >= 0 && !(f->reduce_sum && oi == 0) && f->out_dtypes[oi] == f->dtype)
-        regs[op->dst] = (char *) run->out[oi]->data + o * es;
-      else
-        regs[op->dst] = base + (gsize) op->dst * bs * es;
-      if (f->dtype == GRD_DTYPE_FLOAT32)
-        op_f32 (op->code, regs[op->dst], regs[op->a], regs[op->b], regs[op->c], len);
-      else
-        op_f64 (op->code, regs[op->dst], regs[op->a], regs[op->b], regs[op->c], len);
-    }
-    for (gint k = 0; k < f->n_out; k++) {
-      void *r = regs[f->out_regs[k]];
-      if (f->reduce_sum && k == 0) {
-        if (f->dtype == GRD_DTYPE_FLOAT32) {
-          /* 32 float lanes (four independent vectors, so the adds do not
-           * wait on each other) over one block, then double: each lane
-           * adds at most block/32 values in float32 */
-          typedef float Lanes __attribute__ ((vector_size (32)));
-          Lanes acc[4] = { { 0 } };
-          const float *p = r;
-          gint e = 0;
-          for (; e + 32 <= len; e += 32)
-            for (gint v = 0; v < 4; v++) {
-              Lanes x;
-              memcpy (&x, p + e + 8 * v, sizeof x);
-              acc[v] += x;
-            }
-          double s = 0;
-          for (gint v = 0; v < 4; v++)
-            for (gint l = 0; l < 8; l++)
-              s += acc[v][l];
-          for (; e < len; e++)
-            s += p[e];
-          sum += s;
-        } else {
-          /* sixteen independent lanes, as above */
-          typedef double Lanes __attribute__ ((vector_size (32)));
-          Lanes acc[4] = { { 0 } };
-          const double *p = r;
-          gint e = 0;
-          for (; e + 16 <= len; e += 16)
-            for (gint v = 0; v < 4; v++) {
-              Lanes x;
-              memcpy (&x, p + e + 4 * v, sizeof x);
-              acc[v] += x;
-            }
-          for (gint v = 0; v < 4; v++)
-            for (gint l = 0; l < 4; l++)
-              sum += acc[v][l];
-          for (; e < len; e++)
-            sum += p[e];
-        }
-      } else if (f->out_dtypes[k] == GRD_DTYPE_BOOL) {
-        guint8 *d = (guint8 *) run->out[k]->data + o;
-        for (gint e = 0; e < len; e++)
-          d[e] = f->dtype == GRD_DTYPE_FLOAT32 ? ((float *) r)[e] != 0 : ((double *) r)[e] != 0;
-      } else if (r != (char *) run->out[k]->data + o * es) {
-        /* an output register aliased to an input (cast of an input) */
-        memcpy ((char *) run->out[k]->data + o * es, r, (gsize) len * es);
-      }
-    }
+  for (gint64 o = start; o < end; o += run->block) {
+    gint len = (gint) MIN ((gint64) run->block, end - o);
+    run_block (run, &s, o, len);
+    if (f->reduce_sum)
+      sum = block_sum (f->dtype, s.regs[f->out_regs[0]], len, sum);
   }
   if (run->partial)
     run->partial[task] = sum;
+  g_free (s.mem);
+}
+
+/* ------------------------------------------------------------ sums over axes */
+
+/* The loop is [outer, n, inner] with n summed. Rows (inner == 1): a line is
+ * one output's n elements; columns: a line is `inner` elements, one for
+ * each output. A task covers whole lines (or, for rows longer than a
+ * chunk, a piece of one) in blocks that hold whole lines or lie within
+ * one, and adds each line's segment of the summed register: rows into the
+ * line's own partial, columns into a partial per output. Tasks, pieces and
+ * blocks depend only on the shape, so the thread count never changes a bit;
+ * partials are added in order at the end. */
+typedef struct {
+  Run    *run;
+  double *parts;
+  gint64  line, lines_per_task, pieces, piece, chunks, rows_per_chunk, outers_per_task;
+} AxisJob;
+
+static void
+axis_span (Run *run, Scratch *s, gint64 start, gint64 end, gint64 line, gboolean rows, double *acc)
+{
+  GrdFused *f = run->f;
+  gsize es = grd_dtype_size (f->dtype);
+  gint64 bs = run->block;
+  gint64 first_line = start / line;
+  for (gint64 o = start; o < end;) {
+    gint64 pos = o % line;
+    gint64 len = pos == 0 && line <= bs ? MIN (end - o, (bs / line) * line) : MIN (MIN (end - o, bs), line - pos);
+    run_block (run, s, o, (gint) len);
+    const char *r = s->regs[f->out_regs[0]];
+    for (gint64 e = 0; e < len;) {
+      gint64 p = (o + e) % line, seg = MIN (len - e, line - p);
+      if (rows) {
+        double *a = &acc[(o + e) / line - first_line];
+        *a = block_sum (f->dtype, r + e * es, (gint) seg, *a);
+      } else if (f->dtype == GRD_DTYPE_FLOAT32) {
+        const float *restrict x = (const float *) r + e;
+        double *restrict a = acc + p;
+        for (gint64 k = 0; k < seg; k++)
+          a[k] += x[k];
+      } else {
+        const double *restrict x = (const double *) r + e;
+        double *restrict a = acc + p;
+        for (gint64 k = 0; k < seg; k++)
+          a[k] += x[k];
+      }
+      e += seg;
+    }
+    o += len;
+  }
+}
+
+static void
+axis_task (gpointer data, gint task)
+{
+  AxisJob *j = data;
+  Run *run = j->run;
+  GrdFused *f = run->f;
+  Scratch s;
+  scratch_init (run, &s);
+  if (f->red_inner == 1 && j->pieces == 1) {
+    gint64 l0 = task * j->lines_per_task, l1 = MIN (f->red_outer, l0 + j->lines_per_task);
+    axis_span (run, &s, l0 * j->line, l1 * j->line, j->line, TRUE, j->parts + l0);
+  } else if (f->red_inner == 1) {
+    gint64 o = task / j->pieces, c = task % j->pieces;
+    gint64 start = o * j->line + c * j->piece, end = MIN ((o + 1) * j->line, start + j->piece);
+    axis_span (run, &s, start, end, j->line, TRUE, j->parts + task);
+  } else if (j->chunks > 1) {
+    gint64 o = task / j->chunks, c = task % j->chunks;
+    gint64 r0 = c * j->rows_per_chunk, r1 = MIN (f->red_n, r0 + j->rows_per_chunk);
+    if (r0 < r1)
+      axis_span (run, &s, (o * f->red_n + r0) * j->line, (o * f->red_n + r1) * j->line, j->line, FALSE,
+                 j->parts + task * f->red_inner);
+  } else {
+    /* small outer slices: several per task */
+    gint64 o0 = task * j->outers_per_task, o1 = MIN (f->red_outer, o0 + j->outers_per_task);
+    for (gint64 o = o0; o < o1; o++)
+      axis_span (run, &s, o * f->red_n * j->line, (o + 1) * f->red_n * j->line, j->line, FALSE,
+                 j->parts + o * f->red_inner);
+  }
+  g_free (s.mem);
+}
+
+static void
+run_axis (Run *run, GrdTensor *out)
+{
+  GrdFused *f = run->f;
+  AxisJob j = { run, NULL, 0, 0, 1, 0, 1, 0, 1 };
+  gint64 outer = f->red_outer, n = f->red_n, inner = f->red_inner, n_out = outer * inner;
+  gint n_tasks;
+  if (inner == 1) {
+    j.line = n;
+    j.pieces = (n + run->chunk - 1) / run->chunk;
+    j.piece = run->chunk;
+    j.lines_per_task = MAX (1, run->chunk / n);
+    n_tasks = (gint) (j.pieces > 1 ? outer * j.pieces : (outer + j.lines_per_task - 1) / j.lines_per_task);
+  } else {
+    j.line = inner;
+    /* columns cut into at most 16 chunks of rows, fewer when the partials
+     * (a line of doubles per chunk) would pass 32 MiB */
+    j.chunks = CLAMP ((n * inner + run->chunk - 1) / run->chunk, 1, 16);
+    while (j.chunks > 1 && outer * j.chunks * inner > (1 << 22))
+      j.chunks--;
+    j.rows_per_chunk = (n + j.chunks - 1) / j.chunks;
+    j.outers_per_task = j.chunks > 1 ? 1 : MAX (1, run->chunk / (n * inner));
+    n_tasks = (gint) (j.chunks > 1 ? outer * j.chunks : (outer + j.outers_per_task - 1) / j.outers_per_task);
+  }
+  gint64 n_parts = inner == 1 ? outer * j.pieces : outer * j.chunks * inner;
+  g_autofree double *parts = g_new0 (double, n_parts);
+  j.parts = parts;
+  if (n_tasks > 1)
+    grd_parallel_for (n_tasks, axis_task, &j);
+  else
+    axis_task (&j, 0);
+  gint64 per = inner == 1 ? j.pieces : j.chunks;
+  for (gint64 oi = 0; oi < n_out; oi++) {
+    gint64 o = oi / inner, k = oi % inner;
+    double v = 0;
+    for (gint64 c = 0; c < per; c++)
+      v += inner == 1 ? parts[o * per + c] : parts[(o * per + c) * inner + k];
+    if (f->reduce_mean)
+      v /= (double) n;
+    if (f->dtype == GRD_DTYPE_FLOAT32)
+      ((float *) out->data)[oi] = (float) v;
+    else
+      ((double *) out->data)[oi] = v;
+  }
 }
 
 static gboolean
@@ -666,6 +938,12 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
   if (!grd_broadcast_shapes (in, f->n_in, &run.rank, run.shape, error))
     return FALSE;
   run.total = grd_shape_size (run.rank, run.shape);
+  /* a sum over axes was planned for the static shape only */
+  if (f->reduce_axis && (run.rank != f->loop_rank
+                         || memcmp (run.shape, f->loop_dims, sizeof (gint64) * run.rank) != 0)) {
+    *fallback = TRUE;
+    return FALSE;
+  }
   /* every output must span the whole loop, else run the originals */
   for (gint k = 0; k < f->n_out; k++) {
     gint r;
@@ -686,12 +964,13 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
   for (gint k = f->n_out - 1; k >= 0; k--) {
     gboolean scalar = f->reduce_sum && k == 0;
     GrdDType dt = f->out_dtypes[k];
-    gint rank = scalar ? 0 : run.rank;
+    gint rank = scalar ? f->red_rank : run.rank;
+    const gint64 *shape = scalar ? f->red_shape : run.shape;
     GrdTensor *o = out[k];
     if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == rank
-          && memcmp (o->shape, run.shape, sizeof (gint64) * rank) == 0)) {
+          && memcmp (o->shape, shape, sizeof (gint64) * rank) == 0)) {
       grd_tensor_unref (o);
-      out[k] = grd_tensor_try_new (dt, rank, run.shape, error);
+      out[k] = grd_tensor_try_new (dt, rank, shape, error);
       if (!out[k])
         return FALSE;
     }
@@ -707,6 +986,10 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
   if (run.total < run.block)
     run.block = MAX (8, (gint) ((run.total + 7) & ~7));
   run.chunk = (gint64) run.block * BLOCKS_PER_CHUNK;
+  if (f->reduce_axis) {
+    run_axis (&run, out[0]);
+    return TRUE;
+  }
   gint n_tasks = (gint) ((run.total + run.chunk - 1) / run.chunk);
   double partial_small[16];
   if (f->reduce_sum)

@@ -23,6 +23,15 @@ struct _GrdFused {
   guint64  *out_deps;   /* bit i: output depends on input i (for run-time shape checks) */
   gboolean  reduce_sum; /* output 0 is the sum over every element of its register */
   gboolean  reduce_mean; /* with reduce_sum: that sum divided by the element count */
+  /* with reduce_sum: the sum runs over one run of axes only (sum or mean
+   * with an axis, _reduce_to): the loop's shape seen as [outer, n, inner]
+   * with n reduced, fixed when compiled (other shapes run the originals) */
+  gboolean  reduce_axis;
+  gint64    red_outer, red_n, red_inner;
+  gint      loop_rank;  /* reduce_axis: the loop's static shape */
+  gint64    loop_dims[GRD_MAX_RANK];
+  gint      red_rank;   /* output 0's shape: rank 0 for a full sum */
+  gint64    red_shape[GRD_MAX_RANK];
   /* the original instructions, run one by one when run-time shapes make the
    * fused loop invalid (an output smaller than the loop) */
   GArray   *originals;  /* GrdInstr copies (op, attrs, in, out) */

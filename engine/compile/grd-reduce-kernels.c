@@ -547,7 +547,7 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
  * merged keeping the earliest of equal values. *special as for
  * DEF_FAST_BEST. */
 #define SEL(VT, VI, g, a, b) ((VT) (((VI) (a) & (g)) | ((VI) (b) & ~(g))))
-#define DEF_FAST_ARG(NAME, T, VT, VI, IT, W, OP)                                          \
+#define DEF_FAST_ARG(NAME, T, VT, VI, IT, W, OP, EXP)                                          \
   static inline void NAME##_merge (VT *m, VI *id, VT m2, VI id2)                          \
   {                                                                                       \
     VI g = (m2 OP *m) | ((m2 == *m) & (id2 < *id));                                       \
@@ -556,8 +556,8 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
   }                                                                                       \
   static gint64 NAME (const T *restrict x, gint64 n, T init, gboolean *special)           \
   {                                                                                       \
-    VT m[4], t = { 0 };                                                                   \
-    VI id[4], lane, step;                                                                 \
+    VT m[4];                                                                              \
+    VI id[4], lane, step, bad = { 0 };                                                    \
     for (gint j = 0; j < W; j++) {                                                        \
       for (gint k = 0; k < 4; k++) {                                                      \
         m[k][j] = init;                                                                   \
@@ -575,7 +575,7 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
         VI g = v OP m[k];                                                                 \
         m[k] = SEL (VT, VI, g, v, m[k]);                                                  \
         id[k] = SEL (VI, VI, g, p, id[k]);                                                \
-        t += v * 0;                                                                       \
+        bad |= ((VI) v & (IT) EXP) == (IT) EXP;                                           \
       }                                                                                   \
     }                                                                                     \
     /* a lane that never took a value (index -1) holds the identity: then the */         \
@@ -583,10 +583,11 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
     NAME##_merge (&m[0], &id[0], m[1], id[1]);                                            \
     NAME##_merge (&m[2], &id[2], m[3], id[3]);                                            \
     NAME##_merge (&m[0], &id[0], m[2], id[2]);                                            \
-    T r = init, tt = 0;                                                                   \
+    T r = init;                                                                           \
+    gboolean special_seen = FALSE;                                                        \
     gint64 ri = -1;                                                                       \
     for (gint j = 0; j < W; j++) {                                                        \
-      tt += t[j];                                                                         \
+      special_seen |= bad[j] != 0;                                                        \
       gboolean take = m[0][j] OP r || (m[0][j] == r && (ri < 0 || id[0][j] < ri));        \
       r = take ? m[0][j] : r;                                                             \
       ri = take ? id[0][j] : ri;                                                          \
@@ -596,16 +597,18 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
         r = x[i];                                                                         \
         ri = i;                                                                           \
       }                                                                                   \
-      tt += x[i] * 0;                                                                     \
+      special_seen |= !isfinite (x[i]);                                                   \
     }                                                                                     \
-    *special = tt != tt || ri < 0 || r == init;                                           \
+    *special = special_seen || ri < 0 || r == init;                                       \
     return MAX (ri, 0);                                                                   \
   }
 
-DEF_FAST_ARG (fast_argmax_f32, float, v16f, v16i, gint32, 16, >)
-DEF_FAST_ARG (fast_argmin_f32, float, v16f, v16i, gint32, 16, <)
-DEF_FAST_ARG (fast_argmax_f64, double, v8d, v8l, gint64, 8, >)
-DEF_FAST_ARG (fast_argmin_f64, double, v8d, v8l, gint64, 8, <)
+/* a lane is special (NaN or an infinity) when its exponent bits are all set:
+ * integer tests, so no chain of float adds holds the loop back */
+DEF_FAST_ARG (fast_argmax_f32, float, v16f, v16i, gint32, 16, >, 0x7f800000)
+DEF_FAST_ARG (fast_argmin_f32, float, v16f, v16i, gint32, 16, <, 0x7f800000)
+DEF_FAST_ARG (fast_argmax_f64, double, v8d, v8l, gint64, 8, >, G_GINT64_CONSTANT (0x7ff0000000000000))
+DEF_FAST_ARG (fast_argmin_f64, double, v8d, v8l, gint64, 8, <, G_GINT64_CONSTANT (0x7ff0000000000000))
 
 /* first position in the row equal to v (NaN: the first NaN); blocks of 16
  * are tested with vector compares, the hit found within its block */

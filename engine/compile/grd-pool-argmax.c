@@ -7,6 +7,7 @@
  * (_pool_2d_scatter), as Theano's and PyTorch's max pools keep theirs. The
  * choice among ties is unchanged: the first largest element, row-major. */
 #include "grd-program.h"
+#include "../ops/ops-conv.h"
 
 #include <string.h>
 
@@ -46,6 +47,37 @@ grad_fits (GrdProgram *prog, GrdInstr *pool, GrdInstr *ins)
          && grd_program_value (prog, ins->out[0])->type.dtype == dt;
 }
 
+static gboolean
+kernel_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  return grd_pool_argmax_kernel (&ins->attrs, ins->n_in, in, out, error);
+}
+
+/* the output's shape, so the executor's buffer pool can hand it over */
+static gint
+kernel_shape (GrdInstr *ins, GrdTensor *const *in, gint64 *shape)
+{
+  GrdPoolGeom g;
+  if (!grd_pool_geom (&ins->attrs, in[0]->rank, in[0]->shape, &g, NULL))
+    return -1;
+  memcpy (shape, in[0]->shape, sizeof (gint64) * in[0]->rank);
+  if (ins->n_in < 3) {
+    shape[in[0]->rank - 2] = g.oh;
+    shape[in[0]->rank - 1] = g.ow;
+  }
+  return in[0]->rank;
+}
+
+/* The op instruction that computes v becomes the compiler's kernel. */
+static void
+as_kernel (GrdProgram *prog, gint v)
+{
+  GrdInstr *ins = grd_program_instr (prog, grd_program_value (prog, v)->producer);
+  ins->kind = GRD_INSTR_KERNEL;
+  ins->kernel = kernel_run;
+  ins->kernel_shape = kernel_shape;
+}
+
 gboolean
 grd_pass_pool_argmax (GrdProgram *prog)
 {
@@ -68,6 +100,8 @@ grd_pass_pool_argmax (GrdProgram *prog)
     gint y2 = idx >= 0 ? grd_program_add_op (prog, "_pool_2d_take", &attrs, in2, 2, &e) : -1;
     if (y2 < 0)
       continue;   /* refused types: leave the pool as it is (the added ops are swept) */
+    as_kernel (prog, idx);
+    as_kernel (prog, y2);
     grd_program_replace (prog, y, y2);
     grd_program_instr (prog, i)->kind = GRD_INSTR_DEAD;
     for (guint k = 0; k < n; k++) {
@@ -81,6 +115,7 @@ grd_pass_pool_argmax (GrdProgram *prog)
         g_clear_error (&e);
         continue;
       }
+      as_kernel (prog, gx2);
       grd_program_replace (prog, gx, gx2);
       grd_program_instr (prog, k)->kind = GRD_INSTR_DEAD;
     }

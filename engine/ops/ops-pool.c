@@ -417,19 +417,20 @@ argmax_infer (const GrdAttrs *attrs, const GrdType *in, gint n_in, GrdType *out,
   return TRUE;
 }
 
-static gboolean
-argmax_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **error)
+gboolean
+grd_pool_argmax_kernel (const GrdAttrs *attrs, gint n_in, GrdTensor *const *in, GrdTensor **out,
+                        GError **error)
 {
   GrdTensor *x = in[0];
   GrdPoolGeom g;
-  if (!grd_pool_geom (&node->attrs, x->rank, x->shape, &g, error))
+  if (!grd_pool_geom (attrs, x->rank, x->shape, &g, error))
     return FALSE;
-  if (node->n_inputs > 1 && (in[1]->dtype != GRD_DTYPE_INT64 || !check_pooled (&g, x, in[1], error))) {
+  if (n_in > 1 && (in[1]->dtype != GRD_DTYPE_INT64 || !check_pooled (&g, x, in[1], error))) {
     if (error && !*error)
       g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "expected int64 window indices");
     return FALSE;
   }
-  if (node->n_inputs > 2 && (in[2]->dtype != x->dtype || !check_pooled (&g, x, in[2], error))) {
+  if (n_in > 2 && (in[2]->dtype != x->dtype || !check_pooled (&g, x, in[2], error))) {
     if (error && !*error)
       g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "expected a gradient of %s",
                    grd_dtype_name (x->dtype));
@@ -437,32 +438,50 @@ argmax_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError 
   }
   gint64 shape[GRD_MAX_RANK];
   memcpy (shape, x->shape, sizeof (gint64) * x->rank);
-  shape[x->rank - 2] = g.oh;
-  shape[x->rank - 1] = g.ow;
+  if (n_in < 3) {
+    shape[x->rank - 2] = g.oh;
+    shape[x->rank - 1] = g.ow;
+  }
+  GrdDType dt = n_in == 1 ? GRD_DTYPE_INT64 : x->dtype;
+  /* last call's tensor when nobody else holds it */
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == x->rank
+        && memcmp (o->shape, shape, sizeof (gint64) * x->rank) == 0)) {
+    grd_tensor_unref (o);
+    o = grd_tensor_try_new (dt, x->rank, shape, error);
+    *out = o;
+    if (!o)
+      return FALSE;
+  }
   gboolean f32 = x->dtype == GRD_DTYPE_FLOAT32;
-  GrdTensor *o;
-  if (node->n_inputs == 1) {
+  if (n_in == 1) {
     g_autofree Window *win = windows_of (&g);
-    o = grd_tensor_try_new (GRD_DTYPE_INT64, x->rank, shape, error);
-    if (o && f32)
+    if (f32)
       pool_argmax_f32 (&g, win, x->data, o->data);
-    else if (o)
+    else
       pool_argmax_f64 (&g, win, x->data, o->data);
-  } else if (node->n_inputs == 2) {
-    o = grd_tensor_try_new (x->dtype, x->rank, shape, error);
-    if (o && f32)
+  } else if (n_in == 2) {
+    if (f32)
       pool_take_f32 (&g, x->data, in[1]->data, o->data);
-    else if (o)
+    else
       pool_take_f64 (&g, x->data, in[1]->data, o->data);
   } else {
-    o = grd_tensor_try_new (x->dtype, x->rank, x->shape, error);
-    if (o && f32)
+    if (f32)
       pool_scatter_f32 (&g, in[1]->data, in[2]->data, o->data);
-    else if (o)
+    else
       pool_scatter_f64 (&g, in[1]->data, in[2]->data, o->data);
   }
+  return TRUE;
+}
+
+static gboolean
+argmax_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  GrdTensor *o = NULL;
+  if (!grd_pool_argmax_kernel (&node->attrs, node->n_inputs, in, &o, error))
+    return FALSE;
   out[0] = o;
-  return o != NULL;
+  return TRUE;
 }
 
 static gboolean

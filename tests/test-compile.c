@@ -355,6 +355,45 @@ test_fused_fallback_shapes (void)
   }
 }
 
+/* Fused loops read broadcast inputs and inputs of another dtype (the bool
+ * mask of a relu's gradient) by runs along merged axes: a conv bias
+ * [1, c, 1, 1], a [h, 1] column and a full bool mask, over blocks that cut
+ * rows, against the reference executor bit for bit. */
+static void
+test_fused_gather_runs (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef x = grd_graph_variable (g, "x", F32, 4, NULL, &error);
+  GrdRef b = grd_graph_variable (g, "b", F32, 4, NULL, &error);
+  GrdRef col = grd_graph_variable (g, "col", F32, 2, NULL, &error);
+  GrdRef m = grd_graph_variable (g, "m", GRD_DTYPE_BOOL, 4, NULL, &error);
+  GrdRef z = grd_op1 (g, "relu", grd_op2 (g, "add", x, b, &error), &error);
+  GrdRef sw[] = { m, grd_op2 (g, "mul", z, col, &error), grd_op1 (g, "neg", z, &error) };
+  GrdRef out = grd_graph_op (g, NULL, "switch", sw, 3, NULL, &error);
+  g_assert_no_error (error);
+  GrdRef in[] = { x, b, col, m };
+  g_autoptr (GrdFunction) fn = grd_function_new (g, in, 4, &out, 1, NULL, 0, &error);
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, in, 4, &out, 1, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_autofree char *program = grd_function_describe (fn);
+  g_assert_nonnull (strstr (program, "fused"));
+  gint64 sx[] = { 5, 4, 33, 7 }, sb[] = { 1, 4, 1, 1 }, sc[] = { 33, 1 };
+  g_autoptr (GrdTensor) tx = grd_test_random (F32, 4, sx, -1, 1, 1);
+  g_autoptr (GrdTensor) tb = grd_test_random (F32, 4, sb, -1, 1, 2);
+  g_autoptr (GrdTensor) tc = grd_test_random (F32, 2, sc, -1, 1, 3);
+  g_autoptr (GrdTensor) tm = grd_tensor_new (GRD_DTYPE_BOOL, 4, sx);
+  for (gint64 k = 0; k < tm->size; k++)
+    ((guint8 *) tm->data)[k] = (guint8) ((k * 7 + k / 5) % 3 == 0);
+  GrdTensor *args[] = { tx, tb, tc, tm }, *r1 = NULL, *r2 = NULL;
+  g_assert_true (grd_function_call (fn, args, &r1, &error));
+  g_assert_true (grd_function_call (ref, args, &r2, &error));
+  g_assert_no_error (error);
+  grd_test_assert_close (r1, r2, 0, 0);
+  grd_tensor_unref (r1);
+  grd_tensor_unref (r2);
+}
+
 /* The sum of a big fused loop and a softmax, printed as exact bits, so two
  * processes with different thread counts can be compared. */
 static char *
@@ -477,6 +516,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/compile/softmax-special-values", test_softmax_special_values);
   g_test_add_func ("/engine/compile/stable-crossentropy", test_stable_crossentropy);
   g_test_add_func ("/engine/compile/fused-fallback-shapes", test_fused_fallback_shapes);
+  g_test_add_func ("/engine/compile/fused-gather-runs", test_fused_gather_runs);
   g_test_add_func ("/engine/compile/thread-count-independence", test_thread_count_independence);
   g_test_add_func ("/engine/compile/long-run-memory", test_long_run_memory);
   return g_test_run ();

@@ -322,6 +322,61 @@ test_pool_ties (void)
   }
 }
 
+/* A compiled function that pools and differentiates keeps the forward's
+ * argmax for the gradient (_pool_2d_argmax, _pool_2d_take, _pool_2d_scatter
+ * instead of comparing the windows again in _pool_2d_grad): values and
+ * gradients equal the reference executor's exactly, ties and NaN included,
+ * for padded, strided, overlapping and border-keeping windows, both dtypes. */
+static void
+test_pool_stored_argmax (void)
+{
+  GrdAttrs cases[] = {
+    pool_attrs (2, 2, 0, 0, 0, 0, TRUE, GRD_POOL_MAX),
+    pool_attrs (3, 2, 1, 2, 1, 1, TRUE, GRD_POOL_MAX),
+    pool_attrs (2, 3, 2, 2, 0, 0, FALSE, GRD_POOL_MAX),
+    pool_attrs (3, 3, 2, 2, 0, 0, FALSE, GRD_POOL_MAX),
+  };
+  gint64 xs[] = { 2, 3, 7, 6 };
+  for (GrdDType dt = GRD_DTYPE_FLOAT32; dt <= GRD_DTYPE_FLOAT64; dt++)
+    for (gsize k = 0; k < G_N_ELEMENTS (cases); k++) {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GrdGraph) g = grd_graph_new ();
+      GrdRef x = grd_graph_variable (g, "x", dt, 4, NULL, &error);
+      GrdRef pv = grd_graph_variable (g, "p", dt, 4, NULL, &error);
+      GrdRef y = grd_graph_op (g, "pool", "pool_2d", &x, 1, &cases[k], &error);
+      GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", y, pv, &error), &error);
+      GrdRef gx;
+      grd_graph_grad (g, "grads", cost, &x, 1, NULL, 0, &gx, &error);
+      g_assert_no_error (error);
+      GrdRef ins[] = { x, pv }, outs[] = { y, gx };
+      g_autoptr (GrdFunction) fn = grd_function_new (g, ins, 2, outs, 2, NULL, 0, &error);
+      g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, ins, 2, outs, 2, NULL, 0, 0, &error);
+      g_assert_no_error (error);
+      g_autofree char *program = grd_function_describe (fn);
+      if (!strstr (program, "_pool_2d_argmax") || !strstr (program, "_pool_2d_scatter")
+          || strstr (program, "_pool_2d_grad"))
+        g_error ("the argmax is not kept:\n%s", program);
+      /* values rounded to a few levels: many ties; and a NaN */
+      g_autoptr (GrdTensor) xv = grd_test_random (dt, 4, xs, 0, 4, 10 + k);
+      for (gint64 i = 0; i < xv->size; i++)
+        grd_tensor_set (xv, i, floor (grd_tensor_get (xv, i)));
+      grd_tensor_set (xv, 40, NAN);
+      g_autoptr (GrdTensor) y0 = grd_test_eval_op ("pool_2d", &cases[k], &xv, 1);
+      g_autoptr (GrdTensor) pt = grd_test_random (dt, 4, y0->shape, -1, 1, 20 + k);
+      GrdTensor *args[] = { xv, pt }, *r1[2], *r2[2];
+      for (gint call = 0; call < 2; call++) {  /* the second call reuses the buffers */
+        g_assert_true (grd_function_call (fn, args, r1, &error));
+        g_assert_true (grd_function_call (ref, args, r2, &error));
+        g_assert_no_error (error);
+        for (gint o = 0; o < 2; o++) {
+          grd_test_assert_close (r1[o], r2[o], 0, 0);
+          grd_tensor_unref (r1[o]);
+          grd_tensor_unref (r2[o]);
+        }
+      }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -333,6 +388,7 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/pool_2d/values", test_pool_values);
   g_test_add_func ("/conv/pool_2d/grad", test_pool_grad);
   g_test_add_func ("/conv/pool_2d/ties", test_pool_ties);
+  g_test_add_func ("/conv/pool_2d/stored-argmax", test_pool_stored_argmax);
   g_test_add_func ("/conv/types", test_types);
   g_test_add_func ("/conv/repeated-calls", test_repeated_calls);
   g_test_add_func ("/conv/chunks", test_chunks);

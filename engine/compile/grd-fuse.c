@@ -496,71 +496,85 @@ typedef struct {
   double     *partial;                     /* per task, fused sum */
 } Run;
 
-/* Gathers elements [o, o+len) of a broadcast input into d, as the register dtype. */
+/* Copies n elements of source type TS, `step` apart from `src`, into the
+ * register block at e as TD: one tight loop per run, no per-element switch. */
+#define GATHER_RUN(TS, TD)                                                    \
+  do {                                                                        \
+    const TS *s_ = (const TS *) t->data + src;                                \
+    TD *d_ = (TD *) d + e;                                                    \
+    if (step == 1)                                                            \
+      for (gint64 q = 0; q < n; q++)                                          \
+        d_[q] = (TD) s_[q];                                                   \
+    else if (step == 0) {                                                     \
+      TD v_ = (TD) s_[0];                                                     \
+      for (gint64 q = 0; q < n; q++)                                          \
+        d_[q] = v_;                                                           \
+    } else                                                                    \
+      for (gint64 q = 0; q < n; q++)                                          \
+        d_[q] = (TD) s_[q * step];                                            \
+  } while (0)
+
+#define GATHER_FROM(TD)                                                       \
+  do {                                                                        \
+    switch (t->dtype) {                                                       \
+    case GRD_DTYPE_BOOL: GATHER_RUN (guint8, TD); break;                      \
+    case GRD_DTYPE_INT32: GATHER_RUN (gint32, TD); break;                     \
+    case GRD_DTYPE_INT64: GATHER_RUN (gint64, TD); break;                     \
+    case GRD_DTYPE_FLOAT32: GATHER_RUN (float, TD); break;                    \
+    case GRD_DTYPE_FLOAT64: GATHER_RUN (double, TD); break;                   \
+    default:                                                                  \
+      for (gint64 q = 0; q < n; q++)                                          \
+        ((TD *) d)[e + q] = (TD) grd_tensor_get (t, src + q * step);          \
+      break;                                                                  \
+    }                                                                         \
+  } while (0)
+
+/* Gathers elements [o, o+len) of a broadcast input (or one of another dtype,
+ * such as a relu's bool mask) into d, as the register dtype. Adjacent axes
+ * that step through memory as one (a bias's broadcast trailing axes) are
+ * merged, so the copy runs along the longest possible rows. */
 static void
 gather (Run *run, gint i, gint64 o, gint len, void *d)
 {
   GrdTensor *t = run->in[i];
   const gint64 *st = run->strides[i];
-  gint rank = run->rank;
+  gint64 shape[GRD_MAX_RANK], stride[GRD_MAX_RANK];
+  gint rank = 0;
+  for (gint k = 0; k < run->rank; k++) {
+    if (rank > 0 && stride[rank - 1] == st[k] * run->shape[k]) {
+      shape[rank - 1] *= run->shape[k];
+      stride[rank - 1] = st[k];
+    } else {
+      shape[rank] = run->shape[k];
+      stride[rank] = st[k];
+      rank++;
+    }
+  }
   gint64 idx[GRD_MAX_RANK], src = 0, rem = o;
   for (gint k = rank - 1; k >= 0; k--) {
-    idx[k] = rem % run->shape[k];
-    rem /= run->shape[k];
-    src += idx[k] * st[k];
+    idx[k] = rem % shape[k];
+    rem /= shape[k];
+    src += idx[k] * stride[k];
   }
   gboolean f32 = run->f->dtype == GRD_DTYPE_FLOAT32;
-  if (rank > 0 && t->dtype == run->f->dtype && (st[rank - 1] == 0 || st[rank - 1] == 1)) {
-    /* runs along the last axis: a value repeated (a column broadcast
-     * along rows) or a contiguous piece (a row broadcast down columns) */
-    gint last = rank - 1;
-    gsize es = f32 ? sizeof (float) : sizeof (double);
-    for (gint e = 0; e < len;) {
-      gint n = (gint) MIN ((gint64) (len - e), run->shape[last] - idx[last]);
-      char *dst = (char *) d + (gsize) e * es;
-      const char *from = (const char *) t->data + src * es;
-      if (st[last] == 1)
-        memcpy (dst, from, (gsize) n * es);
-      else if (f32)
-        for (gint k = 0; k < n; k++)
-          ((float *) dst)[k] = *(const float *) from;
-      else
-        for (gint k = 0; k < n; k++)
-          ((double *) dst)[k] = *(const double *) from;
-      e += n;
-      src += st[last] * n;
-      idx[last] += n;
-      if (idx[last] < run->shape[last])
-        continue;
-      src -= st[last] * run->shape[last];
-      idx[last] = 0;
-      for (gint k = last - 1; k >= 0; k--) {
-        src += st[k];
-        if (++idx[k] < run->shape[k])
-          break;
-        src -= st[k] * run->shape[k];
-        idx[k] = 0;
-      }
-    }
-    return;
-  }
-  for (gint e = 0; e < len; e++) {
-    double v;
-    switch (t->dtype) {
-    case GRD_DTYPE_FLOAT32: v = ((const float *) t->data)[src]; break;
-    case GRD_DTYPE_FLOAT64: v = ((const double *) t->data)[src]; break;
-    default: v = grd_tensor_get (t, src); break;
-    }
+  gint last = rank - 1;
+  for (gint64 e = 0; e < len;) {
+    gint64 n = rank > 0 ? MIN ((gint64) len - e, shape[last] - idx[last]) : (gint64) len - e;
+    gint64 step = rank > 0 ? stride[last] : 0;
     if (f32)
-      ((float *) d)[e] = (float) v;
+      GATHER_FROM (float);
     else
-      ((double *) d)[e] = v;
-    for (gint k = rank - 1; k >= 0; k--) {
-      src += st[k];
-      if (++idx[k] < run->shape[k])
-        break;
-      src -= st[k] * run->shape[k];
+      GATHER_FROM (double);
+    e += n;
+    if (rank == 0)
+      break;
+    /* the odometer, advanced by the run just copied */
+    idx[last] += n;
+    src += n * step;
+    for (gint k = last; k > 0 && idx[k] == shape[k]; k--) {
+      src += stride[k - 1] - stride[k] * shape[k];
       idx[k] = 0;
+      idx[k - 1]++;
     }
   }
 }

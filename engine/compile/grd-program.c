@@ -447,6 +447,10 @@ grd_program_optimize (GrdProgram *prog, GrdPasses passes)
     if (!changed)
       break;
   }
+  if (passes & GRD_PASS_KERNELS) {
+    grd_pass_pool_argmax (prog);
+    grd_program_sweep (prog);
+  }
   if (passes & GRD_PASS_GEMM) {
     grd_pass_gemm (prog);
     grd_program_sweep (prog);

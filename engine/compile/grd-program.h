@@ -124,6 +124,8 @@ gboolean grd_pass_stabilize (GrdProgram *prog);
 gboolean grd_pass_gemm (GrdProgram *prog);
 gboolean grd_pass_fuse (GrdProgram *prog);
 gboolean grd_pass_kernels (GrdProgram *prog);
+/* max pools keep their argmax for their gradient (grd-pool-argmax.c) */
+gboolean grd_pass_pool_argmax (GrdProgram *prog);
 
 /* Which passes grd_program_optimize runs (all by default). */
 typedef enum {

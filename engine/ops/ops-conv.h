@@ -49,6 +49,10 @@ gboolean grd_pool_geom (const GrdAttrs *attrs, gint rank, const gint64 *x_shape,
 /* The window of output (i, j), clipped as Theano's pool_2d clips it, in
  * input coordinates [r0, r1) x [c0, c1); `count` is the divisor of the
  * average modes. */
+/* _pool_2d_argmax (x), _pool_2d_take (x, idx) or _pool_2d_scatter (x, idx, gy)
+ * by n_in (ops-pool.c); *out is reused when nobody else holds it and it fits. */
+gboolean grd_pool_argmax_kernel (const GrdAttrs *attrs, gint n_in, GrdTensor *const *in,
+                                 GrdTensor **out, GError **error);
 void     grd_pool_window (const GrdPoolGeom *g, gint64 i, gint64 j, gint64 *r0, gint64 *r1,
                           gint64 *c0, gint64 *c1, gint64 *count);
 

@@ -187,8 +187,10 @@ windows_of (const GrdPoolGeom *g, GError **error)
  * double are the reference they are tested against): forward, and the
  * gradient scattered back (max: to each window's first largest element). */
 #define DEFINE_POOL(T, SUFFIX)                                                                 \
-  /* the first largest; the first NaN beats every number (then nothing beats it) */            \
-  static gint64                                                                                \
+  /* the first largest; the first NaN beats every number (then nothing beats it).            \
+   * The comparison picks by select, not branch: on real data which element wins is          \
+   * a coin toss per element, and mispredicted branches were most of the pooling's time. */  \
+  static inline gint64                                                                         \
   argmax_##SUFFIX (const GrdPoolGeom *g, const T *plane, const Window *v)                      \
   {                                                                                            \
     if (v->r0 >= v->r1 || v->c0 >= v->c1)                                                      \
@@ -201,15 +203,49 @@ windows_of (const GrdPoolGeom *g, GError **error)
       const T *row = plane + r * g->w;                                                         \
       for (gint64 c = v->c0; c < v->c1; c++) {                                                 \
         T xv = row[c];                                                                         \
-        if (xv > bv) {                                                                         \
-          bv = xv;                                                                             \
-          best = r * g->w + c;                                                                 \
-        } else if (isnan (xv)) {                                                               \
+        if (G_UNLIKELY (isnan (xv)))                                                           \
           return r * g->w + c;                                                                 \
-        }                                                                                      \
+        gboolean up = xv > bv;                                                                 \
+        best = up ? r * g->w + c : best;                                                       \
+        bv = up ? xv : bv;                                                                     \
       }                                                                                        \
     }                                                                                          \
     return best;                                                                               \
+  }                                                                                            \
+                                                                                               \
+  /* argmax of every window (kept by the compiled function for the gradient), the            \
+   * pooled values read through it, and the gradient scattered back through it */            \
+  static void                                                                                  \
+  pool_argmax_##SUFFIX (const GrdPoolGeom *g, const Window *win, const T *x, gint64 *idx)      \
+  {                                                                                            \
+    gint64 hw = g->h * g->w, n = g->oh * g->ow;                                                \
+    for (gint64 p = 0; p < g->planes; p++)                                                     \
+      for (gint64 k = 0; k < n; k++)                                                           \
+        idx[p * n + k] = argmax_##SUFFIX (g, x + p * hw, &win[k]);                             \
+  }                                                                                            \
+                                                                                               \
+  static void                                                                                  \
+  pool_take_##SUFFIX (const GrdPoolGeom *g, const T *x, const gint64 *idx, T *y)               \
+  {                                                                                            \
+    gint64 hw = g->h * g->w, n = g->oh * g->ow;                                                \
+    for (gint64 p = 0; p < g->planes; p++)                                                     \
+      for (gint64 k = 0; k < n; k++) {                                                         \
+        gint64 b = idx[p * n + k];                                                             \
+        y[p * n + k] = b < 0 ? (T) 0 : x[p * hw + b];                                          \
+      }                                                                                        \
+  }                                                                                            \
+                                                                                               \
+  static void                                                                                  \
+  pool_scatter_##SUFFIX (const GrdPoolGeom *g, const gint64 *idx, const T *gy, T *gx)          \
+  {                                                                                            \
+    gint64 hw = g->h * g->w, n = g->oh * g->ow;                                                \
+    memset (gx, 0, sizeof (T) * (gsize) (g->planes * hw));                                     \
+    for (gint64 p = 0; p < g->planes; p++)                                                     \
+      for (gint64 k = 0; k < n; k++) {                                                         \
+        gint64 b = idx[p * n + k];                                                             \
+        if (b >= 0)                                                                            \
+          gx[p * hw + b] += gy[p * n + k];                                                     \
+      }                                                                                        \
   }                                                                                            \
                                                                                                \
   static void                                                                                  \
@@ -356,6 +392,110 @@ pool_gather_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GE
   return TRUE;
 }
 
+/* ------------------------------------------------------------ stored argmax
+ * The compiler (grd-pool-argmax.c) splits a max pool_2d whose gradient the
+ * same function computes into
+ *   _pool_2d_argmax (x)             each window's argmax (int64, a flat index
+ *                                   into its plane, -1 for an empty window)
+ *   _pool_2d_take (x, idx)          the pooled values read through it
+ *   _pool_2d_scatter (x, idx, gy)   the gradient for x, scattered through it
+ * so the backward pass does not compare the windows again. The index is the
+ * forward's own choice: the first largest element (row-major), a NaN first. */
+
+static gboolean
+argmax_infer (const GrdAttrs *attrs, const GrdType *in, gint n_in, GrdType *out, GError **error)
+{
+  if (attrs->pool_mode != GRD_POOL_MAX) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "expected max pooling");
+    return FALSE;
+  }
+  if (!pool_infer (attrs, &in[0], 1, out, error))
+    return FALSE;
+  if (n_in > 1 && (in[1].dtype != GRD_DTYPE_INT64 || in[1].rank != in[0].rank)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "expected int64 window indices of rank %d",
+                 in[0].rank);
+    return FALSE;
+  }
+  if (n_in == 1)
+    out->dtype = GRD_DTYPE_INT64;
+  else if (n_in == 3) {  /* scatter: shaped like x */
+    if (in[2].dtype != in[0].dtype || in[2].rank != in[0].rank) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "expected a gradient of %s and rank %d",
+                   grd_dtype_name (in[0].dtype), in[0].rank);
+      return FALSE;
+    }
+    grd_type_set (out, in[0].dtype, in[0].rank, in[0].dims);
+  }
+  return TRUE;
+}
+
+gboolean
+grd_pool_argmax_kernel (const GrdAttrs *attrs, gint n_in, GrdTensor *const *in, GrdTensor **out,
+                        GError **error)
+{
+  GrdTensor *x = in[0];
+  GrdPoolGeom g;
+  if (!grd_pool_geom (attrs, x->rank, x->shape, &g, error))
+    return FALSE;
+  if (n_in > 1 && (in[1]->dtype != GRD_DTYPE_INT64 || !check_pooled (&g, x, in[1], error))) {
+    if (error && !*error)
+      g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "expected int64 window indices");
+    return FALSE;
+  }
+  if (n_in > 2 && (in[2]->dtype != x->dtype || !check_pooled (&g, x, in[2], error))) {
+    if (error && !*error)
+      g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, "expected a gradient of %s",
+                   grd_dtype_name (x->dtype));
+    return FALSE;
+  }
+  gint64 shape[GRD_MAX_RANK];
+  memcpy (shape, x->shape, sizeof (gint64) * x->rank);
+  if (n_in < 3) {
+    shape[x->rank - 2] = g.oh;
+    shape[x->rank - 1] = g.ow;
+  }
+  GrdDType dt = n_in == 1 ? GRD_DTYPE_INT64 : x->dtype;
+  /* last call's tensor when nobody else holds it */
+  GrdTensor *o = *out;
+  if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == x->rank
+        && memcmp (o->shape, shape, sizeof (gint64) * x->rank) == 0)) {
+    grd_tensor_unref (o);
+    o = grd_tensor_try_new (dt, x->rank, shape, error);
+    *out = o;
+    if (!o)
+      return FALSE;
+  }
+  gboolean f32 = x->dtype == GRD_DTYPE_FLOAT32;
+  if (n_in == 1) {
+    g_autofree Window *win = windows_of (&g);
+    if (f32)
+      pool_argmax_f32 (&g, win, x->data, o->data);
+    else
+      pool_argmax_f64 (&g, win, x->data, o->data);
+  } else if (n_in == 2) {
+    if (f32)
+      pool_take_f32 (&g, x->data, in[1]->data, o->data);
+    else
+      pool_take_f64 (&g, x->data, in[1]->data, o->data);
+  } else {
+    if (f32)
+      pool_scatter_f32 (&g, in[1]->data, in[2]->data, o->data);
+    else
+      pool_scatter_f64 (&g, in[1]->data, in[2]->data, o->data);
+  }
+  return TRUE;
+}
+
+static gboolean
+argmax_eval (const GrdNode *node, GrdTensor *const *in, GrdTensor **out, GError **error)
+{
+  GrdTensor *o = NULL;
+  if (!grd_pool_argmax_kernel (&node->attrs, node->n_inputs, in, &o, error))
+    return FALSE;
+  out[0] = o;
+  return TRUE;
+}
+
 static gboolean
 pool_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *needed,
            GrdRef *ig, GError **error)
@@ -392,6 +532,10 @@ static const GrdOpDef pool_ops[] = {
   { "pool_2d", "neural", 1, 1, 1, pool_infer, pool_eval, pool_grad },
   { "_pool_2d_grad", "internal", 2, 2, 1, pool_grad_infer, pool_grad_eval, pool_grad_grad },
   { "_pool_2d_gather", "internal", 2, 2, 1, pool_gather_infer, pool_gather_eval, pool_gather_grad },
+  /* made by the compiler only, after differentiation: no gradients */
+  { "_pool_2d_argmax", "internal", 1, 1, 1, argmax_infer, argmax_eval, NULL },
+  { "_pool_2d_take", "internal", 2, 2, 1, argmax_infer, argmax_eval, NULL },
+  { "_pool_2d_scatter", "internal", 3, 3, 1, argmax_infer, argmax_eval, NULL },
 };
 
 void

@@ -23,4 +23,10 @@ void        gradus_keyboard_attach (GradusCanvas *canvas);
 const char *gradus_keyboard_get_wire_source (GradusCanvas *canvas);
 gint        gradus_keyboard_get_port (GradusCanvas *canvas);
 
+/* The ring on the port ] and [ chose (and on the output a wire starts
+ * from), drawn in graph coordinates; whether one is shown. */
+void        gradus_keyboard_draw_mark (GradusCanvas *canvas, cairo_t *cr, GradusScene *scene,
+                                       gboolean dark);
+gboolean    gradus_keyboard_get_port_marked (GradusCanvas *canvas);
+
 G_END_DECLS

@@ -6,6 +6,10 @@
 #include "gradus-window.h"
 #include "gradus-render.h"
 #include "organise/gradus-organise.h"
+#include "organise/gradus-organise-groups.h"
+#include "gradus-palette.h"
+#include "gradus-keyboard.h"
+#include "run/gradus-run-panel.h"
 #include "ui-xtest.h"
 
 #include <X11/keysym.h>
@@ -310,6 +314,237 @@ test_group_file_in_editor (void)
   g_assert_nonnull (gradus_doc_model_node_error (m, "layer2"));
 }
 
+/* ------------------------------------------------------------ groups made in the editor */
+
+/* What `gradus run FILE --steps 3` prints: outputs and shared values of each call. */
+static char *
+cli_run (const char *file)
+{
+  const char *bin = g_getenv ("GRADUS_BINARY");
+  g_assert_nonnull (bin);
+  const char *argv[] = { bin, "run", file, "--steps", "3", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  gint status;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("gradus run %s failed: %s", file, err);
+  return g_steal_pointer (&out);
+}
+
+static char *
+save_tmp (GradusDocModel *m, const char *name)
+{
+  char *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_save (m, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static char *
+tree_text (GradusDocModel *m)
+{
+  JsonNode *root = gradus_doc_model_get_root (m);
+  g_autoptr (JsonNode) copy = gradus_json_deep_copy (root);
+  /* the view is not part of an edit */
+  JsonObject *ui = json_object_get_object_member (json_node_get_object (copy), "ui");
+  if (ui)
+    json_object_remove_member (ui, "view");
+  return json_to_string (copy, FALSE);
+}
+
+static JsonObject *
+definition (GradusDocModel *m, const char *node)
+{
+  JsonObject *g = gradus_doc_model_get_node (m, node);
+  g_assert_nonnull (g);
+  g_assert_cmpstr (json_object_get_string_member (g, "kind"), ==, "group");
+  JsonObject *defs = json_object_get_object_member (json_node_get_object (gradus_doc_model_get_root (m)), "groups");
+  return json_object_get_object_member (defs, json_object_get_string_member (g, "group"));
+}
+
+static void
+test_group_make_in_model (void)
+{
+  g_autofree char *flat = example ("primer-3-linear-regression.gradus");
+  g_autofree char *want = cli_run (flat);
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, flat, &error));
+  g_autofree char *before = tree_text (m);
+
+  /* the model: a * x + b - t, squared; the variables and shared a stay outside */
+  const char *sel[] = { "x", "a", "ax", "y", "err", "two", "mse", NULL };
+  g_autofree char *id = gradus_group_make (m, sel, "squared error", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, "squared_error");
+  g_assert_null (gradus_doc_model_get_build_error (m));
+  g_assert_null (gradus_doc_model_get_node (m, "mse"));
+  g_assert_nonnull (gradus_doc_model_get_node (m, "a"));
+  JsonObject *def = definition (m, id);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (def, "nodes")), ==, 5);
+  JsonArray *in = json_object_get_array_member (def, "inputs");
+  g_assert_cmpuint (json_array_get_length (in), ==, 4);
+  g_assert_cmpstr (json_array_get_string_element (in, 0), ==, "a");
+  g_assert_cmpstr (json_array_get_string_element (in, 3), ==, "t");
+  JsonArray *out = json_object_get_array_member (def, "outputs");
+  g_assert_cmpuint (json_array_get_length (out), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (out, 0), ==, "mse");
+  /* the wires leaving it now leave the group node: the grad's cost, the output */
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "g", 0), ==, id);
+  g_assert_true (gradus_doc_model_in_function (m, "outputs", id));
+  g_assert_cmpint (gradus_doc_model_node_n_slots (m, id), ==, 4);
+  g_assert_null (gradus_doc_model_node_error (m, "g"));
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Group");
+
+  /* the same numbers as the flat file, gradients through the group included */
+  g_autofree char *grouped = save_tmp (m, "grouped.gradus");
+  g_autofree char *got = cli_run (grouped);
+  g_assert_cmpstr (got, ==, want);
+
+  /* the scene: one box with the definition's ports */
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *gn = scene->nodes->pdata[gradus_scene_find (scene, id)];
+  g_assert_cmpstr (gn->title, ==, "squared error");
+  g_assert_cmpuint (gn->in_labels->len, ==, 4);
+  g_assert_cmpuint (gn->out_labels->len, ==, 1);
+  g_assert_true (g_str_has_prefix (gn->out_labels->pdata[0], "mse  float64"));
+
+  /* open, close: the same definition again, the same numbers */
+  g_assert_true (gradus_group_open (m, id, &error));
+  g_assert_no_error (error);
+  g_autofree char *open_name = NULL;
+  g_autofree char *open_id = gradus_group_open_id (m, &open_name);
+  g_assert_cmpstr (open_id, ==, id);
+  g_assert_cmpstr (open_name, ==, "squared error");
+  g_assert_null (gradus_doc_model_get_node (m, id));
+  g_autofree char *inner = g_strdup_printf ("%s.mse", id);
+  g_assert_true (gradus_group_is_inside (m, inner));
+  g_assert_false (gradus_group_is_inside (m, "a"));
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "g", 0), ==, inner);
+  g_autofree char *opened = save_tmp (m, "opened.gradus");
+  g_autofree char *got_open = cli_run (opened);
+  g_assert_cmpstr (got_open, ==, want);
+  /* an edit inside: the constant 2 becomes 3 */
+  g_autofree char *two = g_strdup_printf ("%s.two", id);
+  g_assert_true (gradus_doc_model_set_member (m, two, "value", json_node_init_double (json_node_alloc (), 3.0), &error));
+  g_assert_true (gradus_group_close (m, &error));
+  g_assert_no_error (error);
+  g_assert_null (gradus_group_open_id (m, NULL));
+  def = definition (m, id);
+  in = json_object_get_array_member (def, "inputs");
+  g_assert_cmpstr (json_array_get_string_element (in, 0), ==, "a");
+  g_assert_cmpstr (json_array_get_string_element (in, 3), ==, "t");
+  g_autofree char *closed = save_tmp (m, "closed.gradus");
+  g_autofree char *got_closed = cli_run (closed);
+  g_assert_cmpstr (got_closed, !=, want);
+  /* undo the close and the edit: the flat numbers again */
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_true (gradus_group_close (m, &error));
+  g_autofree char *reclosed = save_tmp (m, "reclosed.gradus");
+  g_autofree char *got_reclosed = cli_run (reclosed);
+  g_assert_cmpstr (got_reclosed, ==, want);
+
+  /* ungroup: the nodes back (prefixed), the definition gone */
+  g_auto (GStrv) back = gradus_group_ungroup (m, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (back), ==, 5);
+  g_assert_false (json_object_has_member (json_node_get_object (gradus_doc_model_get_root (m)), "groups")
+                  && json_object_get_size (json_object_get_object_member (json_node_get_object (gradus_doc_model_get_root (m)), "groups")) > 0);
+  g_autofree char *ungrouped = save_tmp (m, "ungrouped.gradus");
+  g_autofree char *got_ungrouped = cli_run (ungrouped);
+  g_assert_cmpstr (got_ungrouped, ==, want);
+
+  /* undo all the way: the file as it was */
+  while (gradus_doc_model_can_undo (m))
+    g_assert_true (gradus_doc_model_undo (m));
+  g_autofree char *after = tree_text (m);
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* Two outputs, a cycle refused, nothing groupable refused. */
+static void
+test_group_boundaries (void)
+{
+  g_autofree char *flat = example ("primer-3-linear-regression.gradus");
+  g_autofree char *want = cli_run (flat);
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, flat, &error));
+
+  const char *vars[] = { "x", "a", NULL };
+  g_assert_null (gradus_group_make (m, vars, NULL, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_GRAPH);
+  g_clear_error (&error);
+  /* y and mse inside, err outside: err would read the group and feed it */
+  const char *cycle[] = { "y", "mse", NULL };
+  g_assert_null (gradus_group_make (m, cycle, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "err"));
+  g_clear_error (&error);
+  g_assert_false (gradus_doc_model_can_undo (m));
+
+  /* err and the constant 2 both leave: two outputs */
+  const char *two_out[] = { "y", "err", "two", NULL };
+  g_autofree char *id = gradus_group_make (m, two_out, NULL, &error);
+  g_assert_no_error (error);
+  JsonArray *out = json_object_get_array_member (definition (m, id), "outputs");
+  g_assert_cmpuint (json_array_get_length (out), ==, 2);
+  g_autofree char *port1 = g_strdup_printf ("%s:1", id);
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "mse", 0), ==, id);
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "mse", 1), ==, port1);
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *gn = scene->nodes->pdata[gradus_scene_find (scene, id)];
+  g_assert_cmpuint (gn->out_labels->len, ==, 2);
+  /* both wires drawn, from ports 0 and 1 */
+  guint wires = 0;
+  for (guint e = 0; e < scene->edges->len; e++) {
+    GradusSceneEdge *ed = &g_array_index (scene->edges, GradusSceneEdge, e);
+    if (ed->from == gradus_scene_find (scene, id))
+      wires |= 1u << ed->from_port;
+  }
+  g_assert_cmpuint (wires, ==, 3);
+  g_autofree char *path = save_tmp (m, "two-outputs.gradus");
+  g_autofree char *got = cli_run (path);
+  g_assert_cmpstr (got, ==, want);
+}
+
+/* Saved to the user's palette, added twice to another graph. */
+static void
+test_group_library (void)
+{
+  g_autofree char *flat = example ("primer-3-linear-regression.gradus");
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, flat, &error));
+  const char *sel[] = { "ax", "y", NULL };
+  g_autofree char *id = gradus_group_make (m, sel, NULL, &error);
+  g_assert_true (gradus_group_rename (m, id, "affine map", &error));
+  g_autofree char *path = gradus_group_save_to_library (m, id, &error);
+  g_assert_no_error (error);
+  g_autofree char *dir = gradus_group_library_dir ();
+  g_assert_true (g_str_has_prefix (path, dir));
+  g_assert_true (g_str_has_suffix (path, "affine-map.json"));
+  g_auto (GStrv) names = gradus_group_library_names ();
+  g_assert_true (g_strv_contains ((const char *const *) names, "affine map"));
+
+  g_autoptr (GradusDocModel) other = gradus_doc_model_new ();
+  g_autofree char *a = gradus_doc_model_add_node (other, "group", "affine map", 300, 40, &error);
+  g_assert_no_error (error);
+  g_autofree char *b = gradus_doc_model_add_node (other, "group", "affine map", 300, 240, &error);
+  g_assert_cmpstr (a, !=, b);
+  /* one definition, used twice; inputs waiting for wires */
+  JsonObject *defs = json_object_get_object_member (json_node_get_object (gradus_doc_model_get_root (other)), "groups");
+  g_assert_cmpuint (json_object_get_size (defs), ==, 1);
+  g_assert_cmpint (gradus_doc_model_node_n_slots (other, a), ==, 3);
+  g_assert_nonnull (gradus_doc_model_node_error (other, a));
+  g_assert_null (gradus_doc_model_add_node (other, "group", "no such group", 0, 0, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_GRAPH);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -321,6 +556,9 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/organise/frame-with-real-input", test_frame_with_real_input);
   g_test_add_func ("/ui/gradient/simplified-and-named", test_gradient_graph_shown);
   g_test_add_func ("/ui/groups/file-in-editor", test_group_file_in_editor);
+  g_test_add_func ("/ui/groups/make-open-close-ungroup", test_group_make_in_model);
+  g_test_add_func ("/ui/groups/boundaries", test_group_boundaries);
+  g_test_add_func ("/ui/groups/palette-library", test_group_library);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   (void) !system (cmd);

@@ -1,6 +1,7 @@
 /* gradus-doc-edit.c: the typed edits of nodes and wires (add, delete,
  * connect, set members, rename, move, arrange); each is one undoable command. */
 #include "gradus-doc-private.h"
+#include "organise/gradus-organise-groups.h"
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
 
@@ -26,6 +27,8 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
     base = "w";
   else if (g_str_equal (kind, "grad"))
     base = "g";
+  else if (g_str_equal (kind, "group"))   /* a saved group of the palette */
+    return gradus_group_add_from_library (self, op, x, y, error);
   else {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("unknown node kind '%s'"), kind);
     return NULL;

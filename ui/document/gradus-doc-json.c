@@ -32,16 +32,6 @@ gradus_json_deep_copy (JsonNode *node)
     return n;
   }
   default:
-    if (JSON_NODE_HOLDS_VALUE (node)) {
-      /* json_node_copy() shares the value too, and json-glib's setters
-       * change a value in place: a snapshot would change with the tree. */
-      JsonNode *n = json_node_new (JSON_NODE_VALUE);
-      GValue v = G_VALUE_INIT;
-      json_node_get_value (node, &v);
-      json_node_set_value (n, &v);
-      g_value_unset (&v);
-      return n;
-    }
     return json_node_copy (node);
   }
 }

@@ -320,7 +320,7 @@ gradus_group_canvas_attach (GtkWidget *canvas)
   gtk_widget_add_css_class (g->bar, "background");
   g->bar_label = gtk_label_new (NULL);
   gtk_widget_set_margin_start (g->bar_label, 12);
-  GtkWidget *close = gtk_button_new_with_mnemonic (_("_Close Group"));
+  GtkWidget *close = gtk_button_new_with_label (_("Close Group"));
   gtk_widget_add_css_class (close, "suggested-action");
   gtk_widget_set_tooltip_text (close, _("Make the group again from its inside (Ctrl+Shift+G)"));
   g_signal_connect (close, "clicked", G_CALLBACK (bar_close_clicked), canvas);

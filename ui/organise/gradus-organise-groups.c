@@ -57,44 +57,84 @@ make_ref (const char *id, gint k)
   return k > 0 ? g_strdup_printf ("%s:%d", id, k) : g_strdup (id);
 }
 
-/* Calls fn on every reference of the file's functions (outputs, update values). */
-static void
-foreach_function_ref (JsonObject *fn, GradusDocRefFunc func, gpointer data)
+/* A reference rewrite: TRUE to replace `ref` by *to (NULL: unwired). */
+typedef gboolean (*RefRewrite) (const char *ref, gpointer data, char **to);
+
+/* The rewritten references are new JSON nodes: json-glib's copies share
+ * values, and its setters change a value in place, which would change the
+ * undo history's snapshots too. */
+static JsonNode *
+rewritten (JsonNode *e, RefRewrite fn, gpointer data)
 {
-  JsonArray *outs = fn ? gradus_json_get_array (fn, "outputs", FALSE) : NULL;
-  for (guint i = 0; outs && i < json_array_get_length (outs); i++)
-    func (json_array_get_element (outs, i), data);
-  JsonArray *ups = fn ? gradus_json_get_array (fn, "updates", FALSE) : NULL;
+  const char *ref = gradus_json_ref_string (e);
+  char *to = NULL;
+  if (!ref || !fn (ref, data, &to))
+    return NULL;
+  JsonNode *n = json_node_new (to ? JSON_NODE_VALUE : JSON_NODE_NULL);
+  if (to)
+    json_node_set_string (n, to);
+  g_free (to);
+  return n;
+}
+
+static void
+rewrite_list (JsonObject *o, const char *key, RefRewrite fn, gpointer data)
+{
+  JsonArray *a = gradus_json_get_array (o, key, FALSE);
+  if (!a)
+    return;
+  JsonArray *b = json_array_new ();
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *e = json_array_get_element (a, i);
+    JsonNode *n = rewritten (e, fn, data);
+    json_array_add_element (b, n ? n : gradus_json_deep_copy (e));
+  }
+  json_object_set_array_member (o, key, b);
+}
+
+static void
+rewrite_member (JsonObject *o, const char *key, RefRewrite fn, gpointer data)
+{
+  JsonNode *e = json_object_get_member (o, key);
+  JsonNode *n = e ? rewritten (e, fn, data) : NULL;
+  if (n)
+    json_object_set_member (o, key, n);
+}
+
+/* Every reference of a node: op and group inputs, grad cost, wrt, consider_constant. */
+static void
+rewrite_node (JsonObject *o, RefRewrite fn, gpointer data)
+{
+  rewrite_list (o, "inputs", fn, data);
+  rewrite_list (o, "wrt", fn, data);
+  rewrite_list (o, "consider_constant", fn, data);
+  rewrite_member (o, "cost", fn, data);
+}
+
+/* Every reference of the file's functions (outputs, update values). */
+static void
+rewrite_function (JsonObject *fn, RefRewrite func, gpointer data)
+{
+  if (!fn)
+    return;
+  rewrite_list (fn, "outputs", func, data);
+  JsonArray *ups = gradus_json_get_array (fn, "updates", FALSE);
   for (guint i = 0; ups && i < json_array_get_length (ups); i++) {
     JsonObject *u = node_object (json_array_get_element (ups, i));
-    JsonNode *v = u ? json_object_get_member (u, "value") : NULL;
-    if (v)
-      func (v, data);
+    if (u)
+      rewrite_member (u, "value", func, data);
   }
 }
 
 static void
-foreach_file_function_ref (GradusDocModel *model, GradusDocRefFunc func, gpointer data)
+rewrite_functions (GradusDocModel *model, RefRewrite func, gpointer data)
 {
   JsonObject *root = gradus_doc_root (model);
-  foreach_function_ref (gradus_json_object_member (root, "function", FALSE), func, data);
+  rewrite_function (gradus_json_object_member (root, "function", FALSE), func, data);
   JsonObject *fns = gradus_json_object_member (root, "functions", FALSE);
   g_autoptr (GList) names = fns ? json_object_get_members (fns) : NULL;
   for (GList *l = names; l; l = l->next)
-    foreach_function_ref (node_object (json_object_get_member (fns, l->data)), func, data);
-}
-
-/* Sets a reference node to `ref`, or to null. */
-static void
-set_ref (JsonNode *n, const char *ref)
-{
-  /* In place: the tree's values are its own (gradus_json_deep_copy()). */
-  if (ref && JSON_NODE_HOLDS_VALUE (n))
-    json_node_set_string (n, ref);
-  else if (ref)
-    json_node_init_string (n, ref);
-  else
-    json_node_init_null (n);
+    rewrite_function (node_object (json_object_get_member (fns, l->data)), func, data);
 }
 
 static gboolean
@@ -139,23 +179,20 @@ input_for (Make *m, const char *ref)
   return unique;
 }
 
-static void
-rewrite_body_ref (JsonNode *n, gpointer data)
+static gboolean
+rewrite_body_ref (const char *ref, gpointer data, char **to)
 {
   Make *m = data;
-  const char *ref = gradus_json_ref_string (n);
-  if (!ref)
-    return;
   gint k = 0;
   g_autofree char *id = gradus_ref_parse (ref, &k);
   const char *local = g_hash_table_lookup (m->local, id);
   if (local) {
-    g_autofree char *to = make_ref (local, k);
-    set_ref (n, to);
+    *to = make_ref (local, k);
   } else {
     g_autofree char *norm = make_ref (id, k);
-    set_ref (n, input_for (m, norm));
+    *to = g_strdup (input_for (m, norm));
   }
+  return TRUE;
 }
 
 static gint
@@ -168,21 +205,18 @@ output_for (Make *m, const char *body_ref)
   return m->out_refs->len - 1;
 }
 
-static void
-rewrite_outer_ref (JsonNode *n, gpointer data)
+static gboolean
+rewrite_outer_ref (const char *ref, gpointer data, char **to)
 {
   Make *m = data;
-  const char *ref = gradus_json_ref_string (n);
-  if (!ref)
-    return;
   gint k = 0;
   g_autofree char *id = gradus_ref_parse (ref, &k);
   const char *local = g_hash_table_lookup (m->local, id);
   if (!local)
-    return;
+    return FALSE;
   g_autofree char *body_ref = make_ref (local, k);
-  g_autofree char *to = make_ref (m->node_id, output_for (m, body_ref));
-  set_ref (n, to);
+  *to = make_ref (m->node_id, output_for (m, body_ref));
+  return TRUE;
 }
 
 static void
@@ -323,7 +357,7 @@ regroup (GradusDocModel *model, const char *const *ids, const char *node_id, con
     g_autoptr (JsonNode) copy = gradus_json_deep_copy (json_array_get_element (nodes, i));
     JsonObject *c = json_node_get_object (copy);
     json_object_set_string_member (c, "id", g_hash_table_lookup (local, id));
-    gradus_doc_foreach_ref (c, rewrite_body_ref, &m);
+    rewrite_node (c, rewrite_body_ref, &m);
     json_array_add_element (body, g_steal_pointer (&copy));
     double x, y;
     if (gradus_doc_model_get_position (model, id, &x, &y)) {
@@ -338,9 +372,9 @@ regroup (GradusDocModel *model, const char *const *ids, const char *node_id, con
     JsonObject *o = node_object (json_array_get_element (nodes, i));
     const char *id = o ? gradus_json_get_string (o, "id") : NULL;
     if (id && !g_hash_table_contains (local, id))
-      gradus_doc_foreach_ref (o, rewrite_outer_ref, &m);
+      rewrite_node (o, rewrite_outer_ref, &m);
   }
-  foreach_file_function_ref (model, rewrite_outer_ref, &m);
+  rewrite_functions (model, rewrite_outer_ref, &m);
   if (m.out_refs->len == 0) {
     /* Nothing reads it yet: its results are the members no member reads. */
     g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -471,19 +505,17 @@ typedef struct {
   GHashTable *outputs;   /* "k" -> flat reference, or absent when unwired */
 } Outer;
 
-static void
-rewrite_use (JsonNode *n, gpointer data)
+static gboolean
+rewrite_use (const char *ref, gpointer data, char **to)
 {
   Outer *o = data;
-  const char *ref = gradus_json_ref_string (n);
-  if (!ref)
-    return;
   gint k = 0;
   g_autofree char *id = gradus_ref_parse (ref, &k);
   if (!g_str_equal (id, o->group_id))
-    return;
+    return FALSE;
   g_autofree char *key = g_strdup_printf ("%d", k);
-  set_ref (n, g_hash_table_lookup (o->outputs, key));
+  *to = g_strdup (g_hash_table_lookup (o->outputs, key));
+  return TRUE;
 }
 
 typedef struct {
@@ -491,24 +523,21 @@ typedef struct {
   GHashTable *flat;     /* body id -> its id in the file */
 } Inner;
 
-static void
-rewrite_inner (JsonNode *n, gpointer data)
+static gboolean
+rewrite_inner (const char *ref, gpointer data, char **to)
 {
   Inner *in = data;
-  const char *ref = gradus_json_ref_string (n);
-  if (!ref)
-    return;
   if (g_hash_table_contains (in->inputs, ref)) {
-    set_ref (n, g_hash_table_lookup (in->inputs, ref));
-    return;
+    *to = g_strdup (g_hash_table_lookup (in->inputs, ref));
+    return TRUE;
   }
   gint k = 0;
   g_autofree char *id = gradus_ref_parse (ref, &k);
   const char *flat = g_hash_table_lookup (in->flat, id);
-  if (flat) {
-    g_autofree char *to = make_ref (flat, k);
-    set_ref (n, to);
-  }
+  if (!flat)
+    return FALSE;
+  *to = make_ref (flat, k);
+  return TRUE;
 }
 
 /* The edit (inside begin/commit): group node `id` replaced by its body.
@@ -551,11 +580,12 @@ expand (GradusDocModel *model, const char *id, JsonObject *body_map, GError **er
   Inner inner = { inputs, flat };
   Outer outer = { id, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free) };
   for (guint k = 0; outs && k < json_array_get_length (outs); k++) {
-    g_autoptr (JsonNode) r = gradus_json_deep_copy (json_array_get_element (outs, k));
-    rewrite_inner (r, &inner);
-    const char *s = gradus_json_ref_string (r);
-    if (s)
-      g_hash_table_insert (outer.outputs, g_strdup_printf ("%u", k), g_strdup (s));
+    const char *r = gradus_json_ref_string (json_array_get_element (outs, k));
+    char *to = NULL;
+    if (r && !rewrite_inner (r, &inner, &to))
+      to = g_strdup (r);
+    if (to)
+      g_hash_table_insert (outer.outputs, g_strdup_printf ("%u", k), to);
   }
 
   JsonArray *nodes = gradus_doc_nodes (model);
@@ -564,13 +594,11 @@ expand (GradusDocModel *model, const char *id, JsonObject *body_map, GError **er
   GPtrArray *new_ids = g_ptr_array_new ();
   JsonObject *def_ui = gradus_json_object_member (def, "ui", FALSE);
   JsonObject *pos = def_ui ? gradus_json_object_member (def_ui, "nodes", FALSE) : NULL;
-  g_autoptr (JsonNode) id_copy = json_node_new (JSON_NODE_VALUE);
-  json_node_set_string (id_copy, id);
   for (guint i = 0; i < json_array_get_length (nodes); i++) {
     if ((gint) i != at) {
       JsonNode *e = gradus_json_deep_copy (json_array_get_element (nodes, i));
       if (node_object (e))
-        gradus_doc_foreach_ref (node_object (e), rewrite_use, &outer);
+        rewrite_node (node_object (e), rewrite_use, &outer);
       json_array_add_element (out, e);
       continue;
     }
@@ -585,7 +613,7 @@ expand (GradusDocModel *model, const char *id, JsonObject *body_map, GError **er
       g_autofree char *bid_copy = g_strdup (bid);
       const char *f = g_hash_table_lookup (flat, bid_copy);
       json_object_set_string_member (o, "id", f);
-      gradus_doc_foreach_ref (o, rewrite_inner, &inner);
+      rewrite_node (o, rewrite_inner, &inner);
       json_array_add_element (out, e);
       g_ptr_array_add (new_ids, g_strdup (f));
       JsonObject *p = pos ? gradus_json_object_member (pos, bid_copy, FALSE) : NULL;
@@ -595,7 +623,7 @@ expand (GradusDocModel *model, const char *id, JsonObject *body_map, GError **er
     }
   }
   json_object_set_array_member (gradus_doc_root (model), "nodes", out);
-  foreach_file_function_ref (model, rewrite_use, &outer);
+  rewrite_functions (model, rewrite_use, &outer);
   JsonObject *ui_nodes = gradus_doc_ui_nodes (model, FALSE);
   if (ui_nodes && json_object_has_member (ui_nodes, id))
     json_object_remove_member (ui_nodes, id);

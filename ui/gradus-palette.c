@@ -138,12 +138,14 @@ add_row (GradusPalette *self, const char *payload, const char *name, const char 
 void
 gradus_palette_reload_groups (GradusPalette *self)
 {
-  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->list)); c;) {
-    GtkWidget *next = gtk_widget_get_next_sibling (c);
-    if (GTK_IS_LIST_BOX_ROW (c) && g_object_get_data (G_OBJECT (c), "user-group"))
-      gtk_list_box_remove (self->list, c);
-    c = next;
-  }
+  /* rows first: removing one also removes its header, a sibling */
+  g_autoptr (GPtrArray) old = g_ptr_array_new ();
+  GtkListBoxRow *row;
+  for (gint r = 0; (row = gtk_list_box_get_row_at_index (self->list, r)); r++)
+    if (g_object_get_data (G_OBJECT (row), "user-group"))
+      g_ptr_array_add (old, row);
+  for (guint i = 0; i < old->len; i++)
+    gtk_list_box_remove (self->list, old->pdata[i]);
   g_auto (GStrv) names = gradus_group_library_names ();
   for (guint i = 0; names && names[i]; i++) {
     g_autofree char *payload = g_strconcat ("group:", names[i], NULL);

@@ -11,6 +11,7 @@
 #include "gradus-keyboard.h"
 #include "run/gradus-run-panel.h"
 #include "ui-xtest.h"
+#include "ui-test-util.h"
 
 #include <X11/keysym.h>
 #include <glib/gstdio.h>
@@ -545,6 +546,189 @@ test_group_library (void)
   g_assert_error (error, GRD_ERROR, GRD_ERROR_GRAPH);
 }
 
+/* The window's picture in tmpdir, and in docs/images/ when
+ * GRADUS_UPDATE_DOC_IMAGES is set (tools: docs/organise.md). */
+static void
+screenshot (GradusWindow *w, const char *name)
+{
+  g_autofree char *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_window_screenshot (w, path, &error));
+  g_assert_no_error (error);
+  if (g_getenv ("GRADUS_UPDATE_DOC_IMAGES")) {
+    g_autofree char *doc = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "docs", "images", name, NULL);
+    g_assert_true (gradus_window_screenshot (w, doc, &error));
+  }
+}
+
+static double
+series_at (GradusRunPanel *run, guint i)
+{
+  GArray *s = gradus_run_panel_get_series (run, "out:0");
+  g_assert_nonnull (s);
+  g_assert_cmpuint (s->len, >, i);
+  return g_array_index (s, double, i);
+}
+
+/* With real input under Xvfb: select, Ctrl+G, run (the flat file's numbers),
+ * double-click to open, edit inside, Close Group on the bar, save and
+ * reopen, undo; ] rings a port; the group saved to the palette, added twice. */
+static void
+test_group_with_real_input (void)
+{
+  g_autofree char *path = example ("primer-3-linear-regression.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  UI_TEST_SPIN_UNTIL (gtk_window_is_active (GTK_WINDOW (w)), 5);
+  GradusCanvas *canvas = gradus_window_get_canvas (w);
+  GradusDocModel *m = gradus_window_get_model (w);
+  GradusRunPanel *run = GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
+
+  /* select the model's nodes with clicks (Ctrl adds to the selection) */
+  gradus_canvas_zoom_to_fit (canvas);
+  ui_xtest_spin (200);
+  g_autoptr (GradusScene) before = gradus_scene_new (m, NULL, NULL);
+  const char *pick[] = { "ax", "y", "err", "two", "mse" };
+  for (guint i = 0; i < G_N_ELEMENTS (pick); i++) {
+    GradusSceneNode *n = before->nodes->pdata[gradus_scene_find (before, pick[i])];
+    int rx, ry;
+    ui_graph_to_root (w, n->x + n->w / 2, n->y + 12, &rx, &ry);
+    if (i)
+      ui_key (XK_Control_L, TRUE);
+    ui_click_root (1, rx, ry);
+    if (i)
+      ui_key (XK_Control_L, FALSE);
+    ui_xtest_spin (60);
+  }
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (canvas);
+  g_assert_cmpuint (g_strv_length (sel), ==, 5);
+
+  /* Ctrl+G */
+  gtk_widget_grab_focus (GTK_WIDGET (canvas));
+  ui_tap (XK_Control_L, XK_g);
+  ui_xtest_spin (300);
+  g_autofree char *open_none = gradus_group_open_id (m, NULL);
+  g_assert_null (open_none);
+  g_assert_null (gradus_doc_model_get_node (m, "mse"));
+  JsonObject *gnode = gradus_doc_model_get_node (m, "group");
+  g_assert_nonnull (gnode);
+  g_assert_cmpstr (json_object_get_string_member (gnode, "kind"), ==, "group");
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Group");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_group_rename (m, "group", "squared error", &error));
+  /* the run panel takes the document 250 ms after an edit */
+  ui_xtest_spin (700);
+  screenshot (w, "group-closed.png");
+
+  /* run: the primer's numbers, gradients through the group */
+  for (int i = 1; i <= 3; i++) {
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (w), "run.step", NULL));
+    UI_TEST_SPIN_UNTIL (gradus_run_panel_get_n_calls (run) == i && !gradus_run_panel_is_running (run), 20);
+  }
+  g_assert_cmpfloat (series_at (run, 0), ==, 36.0);
+  g_assert_cmpfloat (fabs (series_at (run, 1) - 33.1776), <, 1e-12);
+  g_assert_cmpfloat (fabs (series_at (run, 2) - 30.57647616), <, 1e-9);
+
+  /* double-click the group node: its inside, outlined, and the bar */
+  g_autoptr (GradusScene) grouped = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *gn = grouped->nodes->pdata[gradus_scene_find (grouped, "group")];
+  int gx, gy;
+  ui_graph_to_root (w, gn->x + gn->w / 2, gn->y + 12, &gx, &gy);
+  ui_move_to (gx, gy);
+  ui_button (1, TRUE);
+  ui_button (1, FALSE);
+  ui_button (1, TRUE);
+  ui_button (1, FALSE);
+  ui_xtest_spin (400);
+  g_autofree char *opened = gradus_group_open_id (m, NULL);
+  g_assert_cmpstr (opened, ==, "group");
+  g_assert_true (gradus_group_is_inside (m, "group.two"));
+  screenshot (w, "group-open.png");
+
+  /* edit inside: the constant 2 becomes 3 (the inspector's edit) */
+  g_assert_true (gradus_doc_model_set_member (m, "group.two", "value",
+                                              json_node_init_double (json_node_alloc (), 3.0), &error));
+  /* Close Group, on the bar */
+  GtkWidget *bar_close = NULL;
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (canvas)); c; c = gtk_widget_get_next_sibling (c))
+    if (gtk_widget_get_child_visible (c) && GTK_IS_BOX (c))
+      for (GtkWidget *b = gtk_widget_get_first_child (c); b; b = gtk_widget_get_next_sibling (b))
+        if (GTK_IS_BUTTON (b))
+          bar_close = b;
+  g_assert_nonnull (bar_close);
+  g_assert_true (ui_click_widget (GTK_WINDOW (w), bar_close));
+  ui_xtest_spin (300);
+  g_autofree char *closed = gradus_group_open_id (m, NULL);
+  g_assert_null (closed);
+  JsonObject *def = definition (m, "group");
+  JsonObject *two = json_array_get_object_element (json_object_get_array_member (def, "nodes"), 3);
+  g_assert_cmpstr (json_object_get_string_member (two, "id"), ==, "two");
+  g_assert_cmpfloat (json_object_get_double_member (two, "value"), ==, 3.0);
+
+  /* save, reopen: the group and its definition are in the file */
+  g_autofree char *saved = save_tmp (m, "real-input.gradus");
+  g_autoptr (GradusDocModel) back = gradus_doc_model_new ();
+  g_assert_true (gradus_doc_model_load_file (back, saved, &error));
+  g_assert_null (gradus_doc_model_get_build_error (back));
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_array_get_object_element (json_object_get_array_member (definition (back, "group"), "nodes"), 3),
+    "value"), ==, 3.0);
+
+  /* undo (close, edit): 2 again */
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Close group group");
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.undo", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.undo", NULL);
+  ui_xtest_spin (100);
+  g_autofree char *reopened = gradus_group_open_id (m, NULL);
+  g_assert_cmpstr (reopened, ==, "group");
+  JsonObject *inner_two = gradus_doc_model_get_node (m, "group.two");
+  g_assert_cmpfloat (json_object_get_double_member (inner_two, "value"), ==, 2.0);
+  /* Ctrl+Shift+G closes it too */
+  gtk_widget_grab_focus (GTK_WIDGET (canvas));
+  ui_key (XK_Control_L, TRUE);
+  ui_key (XK_Shift_L, TRUE);
+  ui_key (XK_g, TRUE);
+  ui_key (XK_g, FALSE);
+  ui_key (XK_Shift_L, FALSE);
+  ui_key (XK_Control_L, FALSE);
+  ui_xtest_spin (300);
+  g_autofree char *shut = gradus_group_open_id (m, NULL);
+  g_assert_null (shut);
+  g_assert_nonnull (gradus_doc_model_get_node (m, "group"));
+
+  /* ] on the selected group node: its output ringed */
+  const char *only[] = { "group", NULL };
+  gradus_canvas_set_selection (canvas, only);
+  g_assert_false (gradus_keyboard_get_port_marked (canvas));
+  ui_tap (0, XK_bracketright);
+  ui_xtest_spin (100);
+  g_assert_true (gradus_keyboard_get_port_marked (canvas));
+
+  /* Save Group to Palette, then the palette's row added twice */
+  g_autofree char *lib = gradus_group_save_to_library (m, "group", &error);
+  g_assert_no_error (error);
+  GradusPalette *palette = gradus_window_get_palette (w);
+  gradus_palette_set_search (palette, "squared");
+  UI_TEST_SPIN_UNTIL (({ g_auto (GStrv) v = gradus_palette_dup_visible (palette);
+                         v && g_strv_contains ((const char *const *) v, "group:squared error"); }), 5);
+  g_auto (GStrv) visible = gradus_palette_dup_visible (palette);
+  g_assert_true (g_strv_contains ((const char *const *) visible, "group:squared error"));
+  guint n_before = gradus_doc_model_n_nodes (m);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "group:squared error");
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "group:squared error");
+  ui_xtest_spin (100);
+  g_assert_cmpuint (gradus_doc_model_n_nodes (m), ==, n_before + 2);
+  guint uses = 0;
+  for (guint i = 0; i < gradus_doc_model_n_nodes (m); i++) {
+    JsonObject *o = gradus_doc_model_node_at (m, i);
+    uses += g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "group") == 0;
+  }
+  g_assert_cmpuint (uses, ==, 3);
+  gradus_palette_set_search (palette, "");
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (100);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -559,6 +743,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/groups/make-open-close-ungroup", test_group_make_in_model);
   g_test_add_func ("/ui/groups/boundaries", test_group_boundaries);
   g_test_add_func ("/ui/groups/palette-library", test_group_library);
+  g_test_add_func ("/ui/groups/real-input", test_group_with_real_input);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   (void) !system (cmd);

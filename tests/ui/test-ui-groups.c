@@ -414,6 +414,22 @@ test_group_make_in_model (void)
   g_assert_cmpuint (gn->out_labels->len, ==, 1);
   g_assert_true (g_str_has_prefix (gn->out_labels->pdata[0], "mse  float64"));
 
+  /* the gradient graph of the cost through the group, as the canvas shows it:
+   * derived nodes named after the forward nodes inside the group */
+  g_autoptr (GHashTable) expanded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (expanded, (gpointer) "g");
+  g_autoptr (GradusScene) grads = gradus_scene_new (m, expanded, NULL);
+  guint derived = 0;
+  for (guint i = 0; i < grads->nodes->len; i++) {
+    GradusSceneNode *n = grads->nodes->pdata[i];
+    if (n->group < 0)
+      continue;
+    derived++;
+    g_test_message ("gradient through the group: %s", n->title);
+    g_assert_false (n->title[0] == '_');
+  }
+  g_assert_cmpuint (derived, >, 0);
+
   /* open, close: the same definition again, the same numbers */
   g_assert_true (gradus_group_open (m, id, &error));
   g_assert_no_error (error);

@@ -8,6 +8,8 @@
 #include "gradus-canvas.h"
 #include "gradus-canvas-a11y.h"
 #include "organise/gradus-organise-canvas.h"
+#include "organise/gradus-organise-group-canvas.h"
+#include "gradus-keyboard.h"
 #include "gradus-live.h"
 #include "gradus-palette.h"
 #include "gradus-render.h"
@@ -248,6 +250,7 @@ model_changed (GradusCanvas *self)
   }
   invalidate (self);
   update_hover (self);
+  gradus_group_canvas_sync (GTK_WIDGET (self));
   if (sel_changed)
     g_signal_emit (self, signals[SIG_SELECTION_CHANGED], 0);
 }
@@ -559,6 +562,8 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     if (n->selected && !n->readonly)
       n->x -= mdx, n->y -= mdy;
   }
+  gradus_group_canvas_draw (GTK_WIDGET (self), cr, scene, self->zoom, dark);
+  gradus_keyboard_draw_mark (self, cr, scene, dark);
   if (self->overlay) {
     cairo_save (cr);
     self->overlay (self, cr, scene, self->zoom, dark, self->overlay_data);
@@ -640,6 +645,7 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   }
   cairo_destroy (cr);
   gradus_organise_canvas_snapshot (widget, snapshot);
+  gradus_group_canvas_snapshot (widget, snapshot);
 }
 
 static void
@@ -656,6 +662,7 @@ gradus_canvas_size_allocate (GtkWidget *widget, int width, int height, int basel
   }
   gradus_canvas_a11y_allocate (self);
   gradus_organise_canvas_allocate (widget, width, height);
+  gradus_group_canvas_allocate (widget, width, height);
 }
 
 static void
@@ -947,6 +954,10 @@ click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Gradus
   if (sn->kind == GRD_NODE_GRAD && !sn->readonly) {
     g_autofree char *id = g_strdup (sn->id);
     gradus_canvas_set_gradient_shown (self, id, !gradus_canvas_get_gradient_shown (self, id));
+  } else if (!sn->readonly) {
+    /* a group node opens (ui/organise) */
+    g_autofree char *id = g_strdup (sn->id);
+    gradus_group_canvas_open (GTK_WIDGET (self), id);
   }
 }
 
@@ -1092,6 +1103,7 @@ gradus_canvas_dispose (GObject *object)
   }
   g_clear_pointer (&self->scene, gradus_scene_free);
   gradus_organise_canvas_detach (GTK_WIDGET (object));
+  gradus_group_canvas_detach (GTK_WIDGET (object));
   G_OBJECT_CLASS (gradus_canvas_parent_class)->dispose (object);
 }
 
@@ -1193,6 +1205,8 @@ gradus_canvas_init (GradusCanvas *self)
   gradus_canvas_a11y_attach (self);
   /* frames and comments: their own controllers and actions (ui/organise) */
   gradus_organise_canvas_attach (w);
+  /* groups: Ctrl+G, opening, the bar (ui/organise) */
+  gradus_group_canvas_attach (w);
 }
 
 GtkWidget *

@@ -3,6 +3,7 @@
  * for positions and ports, the selection, gradus_canvas_connect for wires
  * (which checks and explains them as a drop would). */
 #include "gradus-keyboard.h"
+#include "organise/gradus-organise-group-canvas.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -12,6 +13,7 @@ typedef struct {
   char         *wire_from;
   gint          port;     /* output of the selected node, or input while wiring */
   char         *port_node; /* the node `port` belongs to */
+  gboolean      port_picked; /* ] or [ chose `port`: it is marked on the canvas */
 } Keyboard;
 
 static void
@@ -54,6 +56,7 @@ select_index (Keyboard *k, GradusScene *scene, gint i)
   gradus_canvas_set_selection (k->canvas, ids);
   /* The port cursor starts again on each node. */
   k->port = 0;
+  k->port_picked = FALSE;
   g_free (k->port_node);
   k->port_node = g_steal_pointer (&id);
 }
@@ -128,6 +131,7 @@ sync_port (Keyboard *k, GradusSceneNode *n)
     g_free (k->port_node);
     k->port_node = g_strdup (n->id);
     k->port = 0;
+    k->port_picked = FALSE;
   }
 }
 
@@ -151,6 +155,8 @@ cycle_port (Keyboard *k, GradusScene *scene, gint direction)
     return;
   }
   k->port = (k->port + direction + (gint) labels->len) % (gint) labels->len;
+  k->port_picked = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (k->canvas));
   g_autofree char *text = g_strdup_printf (k->wire_from ? _("Input %s of %s") : _("Output %s of %s"),
                                            port_label (labels, k->port), n->title);
   say (k, text);
@@ -166,6 +172,12 @@ enter (Keyboard *k, GradusScene *scene)
   }
   GradusSceneNode *n = scene->nodes->pdata[i];
   sync_port (k, n);
+  /* Enter opens a group node, unless ] chose one of its outputs to wire from. */
+  if (!k->wire_from && !k->port_picked) {
+    g_autofree char *gid = g_strdup (n->id);
+    if (gradus_group_canvas_open (GTK_WIDGET (k->canvas), gid))
+      return;
+  }
   if (!k->wire_from) {
     if (n->out_labels->len == 0) {
       say (k, _("This node has no outputs to wire from"));
@@ -344,4 +356,49 @@ gradus_keyboard_dup_selected_output (GradusCanvas *canvas)
   if (n->kind == GRD_NODE_GRAD || port > 0)
     return g_strdup_printf ("%s:%d", n->id, port);
   return g_strdup (n->id);
+}
+
+void
+gradus_keyboard_draw_mark (GradusCanvas *canvas, cairo_t *cr, GradusScene *scene, gboolean dark)
+{
+  Keyboard *k = keyboard_of (canvas);
+  if (!k || !scene)
+    return;
+  /* The port ] and [ chose on the selected node; while wiring, the output
+   * the wire starts from as well. */
+  gint i = selected_index (scene);
+  GradusSceneNode *n = i >= 0 ? scene->nodes->pdata[i] : NULL;
+  gint from_k = 0;
+  g_autofree char *from = k->wire_from ? gradus_ref_parse (k->wire_from, &from_k) : NULL;
+  gint src = from ? gradus_scene_find (scene, from) : -1;
+  typedef struct { gint node; gboolean output; gint port; } Mark;
+  Mark marks[2];
+  guint n_marks = 0;
+  if (src >= 0)
+    marks[n_marks++] = (Mark) { src, TRUE, from_k };
+  if (n && g_strcmp0 (k->port_node, n->id) == 0 && (k->port_picked || k->wire_from)) {
+    GPtrArray *labels = k->wire_from ? n->in_labels : n->out_labels;
+    if (k->port >= 0 && (guint) k->port < labels->len)
+      marks[n_marks++] = (Mark) { i, !k->wire_from, k->port };
+  }
+  for (guint m = 0; m < n_marks; m++) {
+    double cx, cy;
+    gradus_scene_port_pos (scene, marks[m].node, marks[m].output, marks[m].port, &cx, &cy);
+    cairo_save (cr);
+    cairo_new_path (cr);
+    cairo_arc (cr, cx, cy, 11, 0, 2 * G_PI);
+    cairo_set_source_rgba (cr, 0.96, 0.47, 0.0, dark ? 0.35 : 0.25);
+    cairo_fill_preserve (cr);
+    cairo_set_line_width (cr, 3);
+    cairo_set_source_rgba (cr, 0.96, 0.47, 0.0, 1);
+    cairo_stroke (cr);
+    cairo_restore (cr);
+  }
+}
+
+gboolean
+gradus_keyboard_get_port_marked (GradusCanvas *canvas)
+{
+  Keyboard *k = keyboard_of (canvas);
+  return k && (k->port_picked || k->wire_from);
 }

@@ -26,4 +26,10 @@ gint        gradus_keyboard_get_port (GradusCanvas *canvas);
  * node's "g:k"), what a node added next reads; NULL when none is selected. */
 char       *gradus_keyboard_dup_selected_output (GradusCanvas *canvas);
 
+/* The ring on the port ] and [ chose (and on the output a wire starts
+ * from), drawn in graph coordinates; whether one is shown. */
+void        gradus_keyboard_draw_mark (GradusCanvas *canvas, cairo_t *cr, GradusScene *scene,
+                                       gboolean dark);
+gboolean    gradus_keyboard_get_port_marked (GradusCanvas *canvas);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* gradus-palette.c: node kinds first, then every op of the engine's catalogue
  * grouped as the file format groups them; typing filters by name or group. */
 #include "gradus-palette.h"
+#include "organise/gradus-organise-groups.h"
 #include "gradus-catalog.h"
 #include "gradus-quick-add.h"
 #include "gradus.h"
@@ -21,6 +22,7 @@ struct _GradusPalette {
   GtkWidget  *box;
   GtkWidget  *search;
   GtkListBox *list;
+  GFileMonitor *groups_monitor;   /* the user's saved groups (ui/organise) */
 };
 
 G_DEFINE_FINAL_TYPE (GradusPalette, gradus_palette, GTK_TYPE_WIDGET)
@@ -35,6 +37,12 @@ gradus_palette_parse (const char *payload, char **kind, char **op)
   if (g_str_has_prefix (payload, "op:") && grd_op_exists (payload + 3)) {
     *kind = g_strdup ("op");
     *op = g_strdup (payload + 3);
+    return TRUE;
+  }
+  if (g_str_has_prefix (payload, "group:") && payload[6]) {
+    /* a group the user saved (ui/organise) */
+    *kind = g_strdup ("group");
+    *op = g_strdup (payload + 6);
     return TRUE;
   }
   if (g_strv_contains (gradus_catalog_node_kinds (), payload)) {
@@ -129,6 +137,30 @@ add_row (GradusPalette *self, const char *payload, const char *name, const char 
   gtk_list_box_append (self->list, row);
 }
 
+/* The rows of "my groups": one per saved group, reread when the folder changes. */
+void
+gradus_palette_reload_groups (GradusPalette *self)
+{
+  /* rows first: removing one also removes its header, a sibling */
+  g_autoptr (GPtrArray) old = g_ptr_array_new ();
+  GtkListBoxRow *row;
+  for (gint r = 0; (row = gtk_list_box_get_row_at_index (self->list, r)); r++)
+    if (g_object_get_data (G_OBJECT (row), "user-group"))
+      g_ptr_array_add (old, row);
+  for (guint i = 0; i < old->len; i++)
+    gtk_list_box_remove (self->list, old->pdata[i]);
+  g_auto (GStrv) names = gradus_group_library_names ();
+  for (guint i = 0; names && names[i]; i++) {
+    g_autofree char *payload = g_strconcat ("group:", names[i], NULL);
+    add_row (self, payload, names[i], N_("my groups"));
+    GtkListBoxRow *last = NULL;
+    for (gint r = 0; gtk_list_box_get_row_at_index (self->list, r); r++)
+      last = gtk_list_box_get_row_at_index (self->list, r);
+    if (last)
+      g_object_set_data (G_OBJECT (last), "user-group", GINT_TO_POINTER (1));
+  }
+}
+
 static void
 search_changed (GradusPalette *self)
 {
@@ -186,6 +218,9 @@ static void
 gradus_palette_dispose (GObject *object)
 {
   GradusPalette *self = GRADUS_PALETTE (object);
+  if (self->groups_monitor)
+    g_signal_handlers_disconnect_by_data (self->groups_monitor, self);
+  g_clear_object (&self->groups_monitor);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   G_OBJECT_CLASS (gradus_palette_parent_class)->dispose (object);
 }
@@ -234,6 +269,13 @@ gradus_palette_init (GradusPalette *self)
     const char *group = grd_op_group (*op);
     add_row (self, payload, *op, group ? group : N_("other"));
   }
+  gradus_palette_reload_groups (self);
+  g_autofree char *groups_dir = gradus_group_library_dir ();
+  g_autoptr (GFile) groups_file = g_file_new_for_path (groups_dir);
+  self->groups_monitor = g_file_monitor_directory (groups_file, G_FILE_MONITOR_NONE, NULL, NULL);
+  if (self->groups_monitor)
+    g_signal_connect_swapped (self->groups_monitor, "changed",
+                              G_CALLBACK (gradus_palette_reload_groups), self);
   GtkWidget *sw = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), GTK_WIDGET (self->list));

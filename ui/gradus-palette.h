@@ -16,7 +16,11 @@ void       gradus_palette_set_search (GradusPalette *self, const char *text);
 GStrv      gradus_palette_dup_visible (GradusPalette *self);
 GtkWidget *gradus_palette_get_search_entry (GradusPalette *self);
 
-/* Payloads are "variable", "constant", "shared", "grad" or "op:NAME". */
+/* Rereads the user's saved groups (the "my groups" rows); the palette does
+ * it itself when their folder changes. */
+void       gradus_palette_reload_groups (GradusPalette *self);
+/* Payloads are "variable", "constant", "shared", "grad", "op:NAME" or
+ * "group:NAME" (a saved group, ui/organise). */
 gboolean   gradus_palette_parse (const char *payload, char **kind, char **op);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
 #include "organise/gradus-organise.h"
+#include "organise/gradus-organise-groups.h"
 #include "gradient/gradus-grad-view.h"
 
 #include <glib/gi18n.h>
@@ -243,11 +244,18 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
     sn->error = g_strdup (err);
 
     gint slots = gradus_doc_model_node_n_slots (model, id);
+    /* group nodes: their definition's port names (ui/organise) */
+    g_autoptr (GPtrArray) gin = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GPtrArray) gout = g_ptr_array_new_with_free_func (g_free);
+    gboolean is_group = g_strcmp0 (kind, "group") == 0 && gradus_group_ports (model, id, gin, gout);
     for (gint s = 0; s < slots; s++) {
       const char *ref = gradus_doc_model_node_slot_ref (model, id, s);
-      g_autofree char *type = ref_type_text (graph, ref);
+      g_autofree char *flat = gradus_group_flat_ref (model, ref);
+      g_autofree char *type = ref_type_text (graph, flat ? flat : ref);
       g_autofree char *pname = NULL;
-      if (sn->kind == GRD_NODE_GRAD)
+      if (is_group)
+        pname = g_strdup ((guint) s < gin->len ? (const char *) gin->pdata[s] : "?");
+      else if (sn->kind == GRD_NODE_GRAD)
         pname = s == 0 ? g_strdup ("cost") : s == slots - 1 ? g_strdup ("+ wrt") : g_strdup_printf ("wrt %d", s - 1);
       else if (gradus_catalog_arity (sn->op) == GRADUS_ARITY_VARIADIC && s == slots - 1)
         pname = g_strdup ("+");
@@ -257,14 +265,17 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
     }
     gint idx = graph ? grd_graph_find (graph, id) : -1;
     gint n_out = sn->kind == GRD_NODE_GRAD ? MAX (slots - 2, 0)
+                 : is_group ? (gint) gout->len
                  : idx >= 0 ? grd_graph_node_n_outputs (graph, idx) : 1;
     for (gint k = 0; k < n_out; k++) {
       g_autofree char *ref = g_strdup_printf ("%s:%d", id, k);
-      g_autofree char *type = ref_type_text (graph, ref);
+      g_autofree char *flat = gradus_group_flat_ref (model, ref);
+      g_autofree char *type = ref_type_text (graph, flat ? flat : ref);
       if (!type && k == 0)
         type = declared_type (o);
       const char *wrt = sn->kind == GRD_NODE_GRAD ? gradus_doc_model_node_slot_ref (model, id, k + 1) : NULL;
       g_autofree char *pname = sn->kind == GRD_NODE_GRAD ? g_strdup_printf ("d/d %s", wrt ? wrt : "?")
+                               : is_group ? g_strdup (gout->pdata[k])
                                : n_out > 1 ? g_strdup_printf ("out %d", k) : g_strdup ("out");
       g_ptr_array_add (sn->out_labels, port_label (pname, type ? type : "?"));
     }

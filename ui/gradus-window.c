@@ -7,6 +7,7 @@
 #include "gradus-lesson-bar.h"
 #include "gradus-keyboard.h"
 #include "gradus-quick-add.h"
+#include "organise/gradus-organise-group-canvas.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -937,6 +938,9 @@ set_gradient (GradusWindow *self, int how)   /* 1 show, 0 hide, -1 toggle */
 static void
 action_toggle_gradient (GSimpleAction *a, GVariant *p, gpointer data)
 {
+  /* Ctrl+G groups a selection of nodes (ui/organise); else the gradients */
+  if (gradus_group_canvas_try_group (GTK_WIDGET (gradus_window_get_canvas (data))))
+    return;
   set_gradient (data, -1);
 }
 

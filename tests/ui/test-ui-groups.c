@@ -6,7 +6,12 @@
 #include "gradus-window.h"
 #include "gradus-render.h"
 #include "organise/gradus-organise.h"
+#include "organise/gradus-organise-groups.h"
+#include "gradus-palette.h"
+#include "gradus-keyboard.h"
+#include "run/gradus-run-panel.h"
 #include "ui-xtest.h"
+#include "ui-test-util.h"
 
 #include <X11/keysym.h>
 #include <glib/gstdio.h>
@@ -310,6 +315,436 @@ test_group_file_in_editor (void)
   g_assert_nonnull (gradus_doc_model_node_error (m, "layer2"));
 }
 
+/* ------------------------------------------------------------ groups made in the editor */
+
+/* What `gradus run FILE --steps 3` prints: outputs and shared values of each call. */
+static char *
+cli_run (const char *file)
+{
+  const char *bin = g_getenv ("GRADUS_BINARY");
+  g_assert_nonnull (bin);
+  const char *argv[] = { bin, "run", file, "--steps", "3", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  gint status;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("gradus run %s failed: %s", file, err);
+  return g_steal_pointer (&out);
+}
+
+static char *
+save_tmp (GradusDocModel *m, const char *name)
+{
+  char *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_save (m, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static char *
+tree_text (GradusDocModel *m)
+{
+  JsonNode *root = gradus_doc_model_get_root (m);
+  g_autoptr (JsonNode) copy = gradus_json_deep_copy (root);
+  /* the view is not part of an edit */
+  JsonObject *ui = json_object_get_object_member (json_node_get_object (copy), "ui");
+  if (ui)
+    json_object_remove_member (ui, "view");
+  return json_to_string (copy, FALSE);
+}
+
+static JsonObject *
+definition (GradusDocModel *m, const char *node)
+{
+  JsonObject *g = gradus_doc_model_get_node (m, node);
+  g_assert_nonnull (g);
+  g_assert_cmpstr (json_object_get_string_member (g, "kind"), ==, "group");
+  JsonObject *defs = json_object_get_object_member (json_node_get_object (gradus_doc_model_get_root (m)), "groups");
+  return json_object_get_object_member (defs, json_object_get_string_member (g, "group"));
+}
+
+static void
+test_group_make_in_model (void)
+{
+  g_autofree char *flat = example ("primer-3-linear-regression.gradus");
+  g_autofree char *want = cli_run (flat);
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, flat, &error));
+  g_autofree char *before = tree_text (m);
+
+  /* the model: a * x + b - t, squared; the variables and shared a stay outside */
+  const char *sel[] = { "x", "a", "ax", "y", "err", "two", "mse", NULL };
+  g_autofree char *id = gradus_group_make (m, sel, "squared error", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, "squared_error");
+  g_assert_null (gradus_doc_model_get_build_error (m));
+  g_assert_null (gradus_doc_model_get_node (m, "mse"));
+  g_assert_nonnull (gradus_doc_model_get_node (m, "a"));
+  JsonObject *def = definition (m, id);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (def, "nodes")), ==, 5);
+  JsonArray *in = json_object_get_array_member (def, "inputs");
+  g_assert_cmpuint (json_array_get_length (in), ==, 4);
+  g_assert_cmpstr (json_array_get_string_element (in, 0), ==, "a");
+  g_assert_cmpstr (json_array_get_string_element (in, 3), ==, "t");
+  JsonArray *out = json_object_get_array_member (def, "outputs");
+  g_assert_cmpuint (json_array_get_length (out), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (out, 0), ==, "mse");
+  /* the wires leaving it now leave the group node: the grad's cost, the output */
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "g", 0), ==, id);
+  g_assert_true (gradus_doc_model_in_function (m, "outputs", id));
+  g_assert_cmpint (gradus_doc_model_node_n_slots (m, id), ==, 4);
+  g_assert_null (gradus_doc_model_node_error (m, "g"));
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Group");
+
+  /* the same numbers as the flat file, gradients through the group included */
+  g_autofree char *grouped = save_tmp (m, "grouped.gradus");
+  g_autofree char *got = cli_run (grouped);
+  g_assert_cmpstr (got, ==, want);
+
+  /* the scene: one box with the definition's ports */
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *gn = scene->nodes->pdata[gradus_scene_find (scene, id)];
+  g_assert_cmpstr (gn->title, ==, "squared error");
+  g_assert_cmpuint (gn->in_labels->len, ==, 4);
+  g_assert_cmpuint (gn->out_labels->len, ==, 1);
+  g_assert_true (g_str_has_prefix (gn->out_labels->pdata[0], "mse  float64"));
+
+  /* the gradient graph of the cost through the group, as the canvas shows it:
+   * derived nodes named after the forward nodes inside the group */
+  g_autoptr (GHashTable) expanded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (expanded, (gpointer) "g");
+  g_autoptr (GradusScene) grads = gradus_scene_new (m, expanded, NULL);
+  guint derived = 0;
+  for (guint i = 0; i < grads->nodes->len; i++) {
+    GradusSceneNode *n = grads->nodes->pdata[i];
+    if (n->group < 0)
+      continue;
+    derived++;
+    g_test_message ("gradient through the group: %s", n->title);
+    g_assert_false (n->title[0] == '_');
+  }
+  g_assert_cmpuint (derived, >, 0);
+
+  /* open, close: the same definition again, the same numbers */
+  g_assert_true (gradus_group_open (m, id, &error));
+  g_assert_no_error (error);
+  g_autofree char *open_name = NULL;
+  g_autofree char *open_id = gradus_group_open_id (m, &open_name);
+  g_assert_cmpstr (open_id, ==, id);
+  g_assert_cmpstr (open_name, ==, "squared error");
+  g_assert_null (gradus_doc_model_get_node (m, id));
+  g_autofree char *inner = g_strdup_printf ("%s.mse", id);
+  g_assert_true (gradus_group_is_inside (m, inner));
+  g_assert_false (gradus_group_is_inside (m, "a"));
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "g", 0), ==, inner);
+  g_autofree char *opened = save_tmp (m, "opened.gradus");
+  g_autofree char *got_open = cli_run (opened);
+  g_assert_cmpstr (got_open, ==, want);
+  /* an edit inside: the constant 2 becomes 3 */
+  g_autofree char *two = g_strdup_printf ("%s.two", id);
+  g_assert_true (gradus_doc_model_set_member (m, two, "value", json_node_init_double (json_node_alloc (), 3.0), &error));
+  g_assert_true (gradus_group_close (m, &error));
+  g_assert_no_error (error);
+  g_assert_null (gradus_group_open_id (m, NULL));
+  def = definition (m, id);
+  in = json_object_get_array_member (def, "inputs");
+  g_assert_cmpstr (json_array_get_string_element (in, 0), ==, "a");
+  g_assert_cmpstr (json_array_get_string_element (in, 3), ==, "t");
+  g_autofree char *closed = save_tmp (m, "closed.gradus");
+  g_autofree char *got_closed = cli_run (closed);
+  g_assert_cmpstr (got_closed, !=, want);
+  /* undo the close and the edit: the flat numbers again */
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_true (gradus_group_close (m, &error));
+  g_autofree char *reclosed = save_tmp (m, "reclosed.gradus");
+  g_autofree char *got_reclosed = cli_run (reclosed);
+  g_assert_cmpstr (got_reclosed, ==, want);
+
+  /* ungroup: the nodes back (prefixed), the definition gone */
+  g_auto (GStrv) back = gradus_group_ungroup (m, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (back), ==, 5);
+  g_assert_false (json_object_has_member (json_node_get_object (gradus_doc_model_get_root (m)), "groups")
+                  && json_object_get_size (json_object_get_object_member (json_node_get_object (gradus_doc_model_get_root (m)), "groups")) > 0);
+  g_autofree char *ungrouped = save_tmp (m, "ungrouped.gradus");
+  g_autofree char *got_ungrouped = cli_run (ungrouped);
+  g_assert_cmpstr (got_ungrouped, ==, want);
+
+  /* undo all the way: the file as it was */
+  while (gradus_doc_model_can_undo (m))
+    g_assert_true (gradus_doc_model_undo (m));
+  g_autofree char *after = tree_text (m);
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* Two outputs, a cycle refused, nothing groupable refused. */
+static void
+test_group_boundaries (void)
+{
+  g_autofree char *flat = example ("primer-3-linear-regression.gradus");
+  g_autofree char *want = cli_run (flat);
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, flat, &error));
+
+  const char *vars[] = { "x", "a", NULL };
+  g_assert_null (gradus_group_make (m, vars, NULL, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_GRAPH);
+  g_clear_error (&error);
+  /* y and mse inside, err outside: err would read the group and feed it */
+  const char *cycle[] = { "y", "mse", NULL };
+  g_assert_null (gradus_group_make (m, cycle, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "err"));
+  g_clear_error (&error);
+  g_assert_false (gradus_doc_model_can_undo (m));
+
+  /* err and the constant 2 both leave: two outputs */
+  const char *two_out[] = { "y", "err", "two", NULL };
+  g_autofree char *id = gradus_group_make (m, two_out, NULL, &error);
+  g_assert_no_error (error);
+  JsonArray *out = json_object_get_array_member (definition (m, id), "outputs");
+  g_assert_cmpuint (json_array_get_length (out), ==, 2);
+  g_autofree char *port1 = g_strdup_printf ("%s:1", id);
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "mse", 0), ==, id);
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "mse", 1), ==, port1);
+  g_autoptr (GradusScene) scene = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *gn = scene->nodes->pdata[gradus_scene_find (scene, id)];
+  g_assert_cmpuint (gn->out_labels->len, ==, 2);
+  /* both wires drawn, from ports 0 and 1 */
+  guint wires = 0;
+  for (guint e = 0; e < scene->edges->len; e++) {
+    GradusSceneEdge *ed = &g_array_index (scene->edges, GradusSceneEdge, e);
+    if (ed->from == gradus_scene_find (scene, id))
+      wires |= 1u << ed->from_port;
+  }
+  g_assert_cmpuint (wires, ==, 3);
+  g_autofree char *path = save_tmp (m, "two-outputs.gradus");
+  g_autofree char *got = cli_run (path);
+  g_assert_cmpstr (got, ==, want);
+}
+
+/* Saved to the user's palette, added twice to another graph. */
+static void
+test_group_library (void)
+{
+  g_autofree char *flat = example ("primer-3-linear-regression.gradus");
+  g_autoptr (GradusDocModel) m = gradus_doc_model_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_load_file (m, flat, &error));
+  const char *sel[] = { "ax", "y", NULL };
+  g_autofree char *id = gradus_group_make (m, sel, NULL, &error);
+  g_assert_true (gradus_group_rename (m, id, "affine map", &error));
+  g_autofree char *path = gradus_group_save_to_library (m, id, &error);
+  g_assert_no_error (error);
+  g_autofree char *dir = gradus_group_library_dir ();
+  g_assert_true (g_str_has_prefix (path, dir));
+  g_assert_true (g_str_has_suffix (path, "affine-map.json"));
+  g_auto (GStrv) names = gradus_group_library_names ();
+  g_assert_true (g_strv_contains ((const char *const *) names, "affine map"));
+
+  g_autoptr (GradusDocModel) other = gradus_doc_model_new ();
+  g_autofree char *a = gradus_doc_model_add_node (other, "group", "affine map", 300, 40, &error);
+  g_assert_no_error (error);
+  g_autofree char *b = gradus_doc_model_add_node (other, "group", "affine map", 300, 240, &error);
+  g_assert_cmpstr (a, !=, b);
+  /* one definition, used twice; inputs waiting for wires */
+  JsonObject *defs = json_object_get_object_member (json_node_get_object (gradus_doc_model_get_root (other)), "groups");
+  g_assert_cmpuint (json_object_get_size (defs), ==, 1);
+  g_assert_cmpint (gradus_doc_model_node_n_slots (other, a), ==, 3);
+  g_assert_nonnull (gradus_doc_model_node_error (other, a));
+  g_assert_null (gradus_doc_model_add_node (other, "group", "no such group", 0, 0, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_GRAPH);
+}
+
+/* The window's picture in tmpdir, and in docs/images/ when
+ * GRADUS_UPDATE_DOC_IMAGES is set (tools: docs/organise.md). */
+static void
+screenshot (GradusWindow *w, const char *name)
+{
+  g_autofree char *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_window_screenshot (w, path, &error));
+  g_assert_no_error (error);
+  if (g_getenv ("GRADUS_UPDATE_DOC_IMAGES")) {
+    g_autofree char *doc = g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "docs", "images", name, NULL);
+    g_assert_true (gradus_window_screenshot (w, doc, &error));
+  }
+}
+
+static double
+series_at (GradusRunPanel *run, guint i)
+{
+  GArray *s = gradus_run_panel_get_series (run, "out:0");
+  g_assert_nonnull (s);
+  g_assert_cmpuint (s->len, >, i);
+  return g_array_index (s, double, i);
+}
+
+/* With real input under Xvfb: select, Ctrl+G, run (the flat file's numbers),
+ * double-click to open, edit inside, Close Group on the bar, save and
+ * reopen, undo; ] rings a port; the group saved to the palette, added twice. */
+static void
+test_group_with_real_input (void)
+{
+  g_autofree char *path = example ("primer-3-linear-regression.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  UI_TEST_SPIN_UNTIL (gtk_window_is_active (GTK_WINDOW (w)), 5);
+  GradusCanvas *canvas = gradus_window_get_canvas (w);
+  GradusDocModel *m = gradus_window_get_model (w);
+  GradusRunPanel *run = GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
+
+  /* select the model's nodes with clicks (Ctrl adds to the selection) */
+  gradus_canvas_zoom_to_fit (canvas);
+  ui_xtest_spin (200);
+  g_autoptr (GradusScene) before = gradus_scene_new (m, NULL, NULL);
+  const char *pick[] = { "ax", "y", "err", "two", "mse" };
+  for (guint i = 0; i < G_N_ELEMENTS (pick); i++) {
+    GradusSceneNode *n = before->nodes->pdata[gradus_scene_find (before, pick[i])];
+    int rx, ry;
+    ui_graph_to_root (w, n->x + n->w / 2, n->y + 12, &rx, &ry);
+    if (i)
+      ui_key (XK_Control_L, TRUE);
+    ui_click_root (1, rx, ry);
+    if (i)
+      ui_key (XK_Control_L, FALSE);
+    ui_xtest_spin (60);
+  }
+  g_auto (GStrv) sel = gradus_canvas_dup_selection (canvas);
+  g_assert_cmpuint (g_strv_length (sel), ==, 5);
+
+  /* Ctrl+G */
+  gtk_widget_grab_focus (GTK_WIDGET (canvas));
+  ui_tap (XK_Control_L, XK_g);
+  ui_xtest_spin (300);
+  g_autofree char *open_none = gradus_group_open_id (m, NULL);
+  g_assert_null (open_none);
+  g_assert_null (gradus_doc_model_get_node (m, "mse"));
+  JsonObject *gnode = gradus_doc_model_get_node (m, "group");
+  g_assert_nonnull (gnode);
+  g_assert_cmpstr (json_object_get_string_member (gnode, "kind"), ==, "group");
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Group");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_group_rename (m, "group", "squared error", &error));
+  /* the run panel takes the document 250 ms after an edit */
+  ui_xtest_spin (700);
+  screenshot (w, "group-closed.png");
+
+  /* run: the primer's numbers, gradients through the group */
+  for (int i = 1; i <= 3; i++) {
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (w), "run.step", NULL));
+    UI_TEST_SPIN_UNTIL (gradus_run_panel_get_n_calls (run) == i && !gradus_run_panel_is_running (run), 20);
+  }
+  g_assert_cmpfloat (series_at (run, 0), ==, 36.0);
+  g_assert_cmpfloat (fabs (series_at (run, 1) - 33.1776), <, 1e-12);
+  g_assert_cmpfloat (fabs (series_at (run, 2) - 30.57647616), <, 1e-9);
+
+  /* double-click the group node: its inside, outlined, and the bar */
+  g_autoptr (GradusScene) grouped = gradus_scene_new (m, NULL, NULL);
+  GradusSceneNode *gn = grouped->nodes->pdata[gradus_scene_find (grouped, "group")];
+  int gx, gy;
+  ui_graph_to_root (w, gn->x + gn->w / 2, gn->y + 12, &gx, &gy);
+  ui_move_to (gx, gy);
+  ui_button (1, TRUE);
+  ui_button (1, FALSE);
+  ui_button (1, TRUE);
+  ui_button (1, FALSE);
+  ui_xtest_spin (400);
+  g_autofree char *opened = gradus_group_open_id (m, NULL);
+  g_assert_cmpstr (opened, ==, "group");
+  g_assert_true (gradus_group_is_inside (m, "group.two"));
+  screenshot (w, "group-open.png");
+
+  /* edit inside: the constant 2 becomes 3 (the inspector's edit) */
+  g_assert_true (gradus_doc_model_set_member (m, "group.two", "value",
+                                              json_node_init_double (json_node_alloc (), 3.0), &error));
+  /* Close Group, on the bar */
+  GtkWidget *bar_close = NULL;
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (canvas)); c; c = gtk_widget_get_next_sibling (c))
+    if (gtk_widget_get_child_visible (c) && GTK_IS_BOX (c))
+      for (GtkWidget *b = gtk_widget_get_first_child (c); b; b = gtk_widget_get_next_sibling (b))
+        if (GTK_IS_BUTTON (b))
+          bar_close = b;
+  g_assert_nonnull (bar_close);
+  g_assert_true (ui_click_widget (GTK_WINDOW (w), bar_close));
+  ui_xtest_spin (300);
+  g_autofree char *closed = gradus_group_open_id (m, NULL);
+  g_assert_null (closed);
+  JsonObject *def = definition (m, "group");
+  JsonObject *two = json_array_get_object_element (json_object_get_array_member (def, "nodes"), 3);
+  g_assert_cmpstr (json_object_get_string_member (two, "id"), ==, "two");
+  g_assert_cmpfloat (json_object_get_double_member (two, "value"), ==, 3.0);
+
+  /* save, reopen: the group and its definition are in the file */
+  g_autofree char *saved = save_tmp (m, "real-input.gradus");
+  g_autoptr (GradusDocModel) back = gradus_doc_model_new ();
+  g_assert_true (gradus_doc_model_load_file (back, saved, &error));
+  g_assert_null (gradus_doc_model_get_build_error (back));
+  g_assert_cmpfloat (json_object_get_double_member (
+    json_array_get_object_element (json_object_get_array_member (definition (back, "group"), "nodes"), 3),
+    "value"), ==, 3.0);
+
+  /* undo (close, edit): 2 again */
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Close group group");
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.undo", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.undo", NULL);
+  ui_xtest_spin (100);
+  g_autofree char *reopened = gradus_group_open_id (m, NULL);
+  g_assert_cmpstr (reopened, ==, "group");
+  JsonObject *inner_two = gradus_doc_model_get_node (m, "group.two");
+  g_assert_cmpfloat (json_object_get_double_member (inner_two, "value"), ==, 2.0);
+  /* Ctrl+Shift+G closes it too */
+  gtk_widget_grab_focus (GTK_WIDGET (canvas));
+  ui_key (XK_Control_L, TRUE);
+  ui_key (XK_Shift_L, TRUE);
+  ui_key (XK_g, TRUE);
+  ui_key (XK_g, FALSE);
+  ui_key (XK_Shift_L, FALSE);
+  ui_key (XK_Control_L, FALSE);
+  ui_xtest_spin (300);
+  g_autofree char *shut = gradus_group_open_id (m, NULL);
+  g_assert_null (shut);
+  g_assert_nonnull (gradus_doc_model_get_node (m, "group"));
+
+  /* ] on the selected group node: its output ringed */
+  const char *only[] = { "group", NULL };
+  gradus_canvas_set_selection (canvas, only);
+  g_assert_false (gradus_keyboard_get_port_marked (canvas));
+  ui_tap (0, XK_bracketright);
+  ui_xtest_spin (100);
+  g_assert_true (gradus_keyboard_get_port_marked (canvas));
+
+  /* Save Group to Palette, then the palette's row added twice */
+  g_autofree char *lib = gradus_group_save_to_library (m, "group", &error);
+  g_assert_no_error (error);
+  GradusPalette *palette = gradus_window_get_palette (w);
+  gradus_palette_set_search (palette, "squared");
+  UI_TEST_SPIN_UNTIL (({ g_auto (GStrv) v = gradus_palette_dup_visible (palette);
+                         v && g_strv_contains ((const char *const *) v, "group:squared error"); }), 5);
+  g_auto (GStrv) visible = gradus_palette_dup_visible (palette);
+  g_assert_true (g_strv_contains ((const char *const *) visible, "group:squared error"));
+  guint n_before = gradus_doc_model_n_nodes (m);
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "group:squared error");
+  gtk_widget_activate_action (GTK_WIDGET (w), "win.add-node", "s", "group:squared error");
+  ui_xtest_spin (100);
+  g_assert_cmpuint (gradus_doc_model_n_nodes (m), ==, n_before + 2);
+  guint uses = 0;
+  for (guint i = 0; i < gradus_doc_model_n_nodes (m); i++) {
+    JsonObject *o = gradus_doc_model_node_at (m, i);
+    uses += g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "group") == 0;
+  }
+  g_assert_cmpuint (uses, ==, 3);
+  gradus_palette_set_search (palette, "");
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (100);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -321,6 +756,10 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/organise/frame-with-real-input", test_frame_with_real_input);
   g_test_add_func ("/ui/gradient/simplified-and-named", test_gradient_graph_shown);
   g_test_add_func ("/ui/groups/file-in-editor", test_group_file_in_editor);
+  g_test_add_func ("/ui/groups/make-open-close-ungroup", test_group_make_in_model);
+  g_test_add_func ("/ui/groups/boundaries", test_group_boundaries);
+  g_test_add_func ("/ui/groups/palette-library", test_group_library);
+  g_test_add_func ("/ui/groups/real-input", test_group_with_real_input);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   (void) !system (cmd);

@@ -1,6 +1,7 @@
 /* gradus-doc-edit.c: the typed edits of nodes and wires (add, delete,
  * connect, set members, rename, move, arrange); each is one undoable command. */
 #include "gradus-doc-private.h"
+#include "organise/gradus-organise-groups.h"
 #include "gradus-catalog.h"
 #include "gradus-layout.h"
 
@@ -26,6 +27,8 @@ gradus_doc_model_add_node (GradusDocModel *self, const char *kind, const char *o
     base = "w";
   else if (g_str_equal (kind, "grad"))
     base = "g";
+  else if (g_str_equal (kind, "group"))   /* a saved group of the palette */
+    return gradus_group_add_from_library (self, op, x, y, error);
   else {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("unknown node kind '%s'"), kind);
     return NULL;
@@ -145,6 +148,24 @@ depends_on (GradusDocModel *self, const char *from, const char *target, GHashTab
   return FALSE;
 }
 
+/* A new node in place of element `index`. json_node_init_*() on the old
+ * node would keep using the value it releases, which the undo snapshots
+ * share (json_node_copy()): a use after free (G_SLICE, issue 10's crashes). */
+static void
+replace_element (JsonArray *a, guint index, JsonNode *n)
+{
+  GPtrArray *tail = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  while (json_array_get_length (a) > index) {
+    guint last = json_array_get_length (a) - 1;
+    g_ptr_array_add (tail, json_node_ref (json_array_get_element (a, last)));
+    json_array_remove_element (a, last);
+  }
+  json_array_add_element (a, n);
+  for (gint i = (gint) tail->len - 2; i >= 0; i--)
+    json_array_add_element (a, json_node_ref (tail->pdata[i]));
+  g_ptr_array_unref (tail);
+}
+
 static void
 write_slot (JsonObject *o, gint slot, const char *ref)
 {
@@ -176,11 +197,10 @@ write_slot (JsonObject *o, gint slot, const char *ref)
   }
   while ((gint) json_array_get_length (a) <= index)
     json_array_add_null_element (a);
-  JsonNode *e = json_array_get_element (a, index);
+  JsonNode *e = json_node_new (ref ? JSON_NODE_VALUE : JSON_NODE_NULL);
   if (ref)
-    json_node_init_string (e, ref);
-  else
-    json_node_init_null (e);
+    json_node_set_string (e, ref);
+  replace_element (a, index, e);
   /* Trailing empty slots are implied by the op's arity (a group's are not:
    * its slots are the length of its list). */
   while (!g_str_equal (kind, "group") && json_array_get_length (a) > 0 &&

@@ -3,6 +3,7 @@
  * their positions under "ui". */
 #include "gradus-doc-private.h"
 #include "gradus-catalog.h"
+#include "organise/gradus-organise-groups.h"
 
 #include <math.h>
 #include <string.h>
@@ -191,6 +192,10 @@ gradus_doc_n_outputs (GradusDocModel *self, JsonObject *o)
     JsonArray *wrt = gradus_json_get_array (o, "wrt", FALSE);
     return wrt ? json_array_get_length (wrt) : 0;
   }
+  g_autoptr (GPtrArray) group_outs = g_ptr_array_new_with_free_func (g_free);
+  if (kind && g_str_equal (kind, "group")
+      && gradus_group_ports (self, gradus_json_get_string (o, "id"), NULL, group_outs))
+    return group_outs->len;
   const char *id = gradus_json_get_string (o, "id");
   GrdGraph *g = self->doc ? grd_document_graph (self->doc) : NULL;
   gint idx = g && id ? grd_graph_find (g, id) : -1;

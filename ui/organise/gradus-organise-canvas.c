@@ -3,6 +3,7 @@
  * port is, so node moves, wires and rubber bands behave as before. */
 #include "gradus-organise-canvas.h"
 #include "gradus-organise.h"
+#include "gradus-organise-group-canvas.h"
 #include "gradus-canvas.h"
 
 #include <glib/gi18n.h>
@@ -325,6 +326,7 @@ click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Organi
     g_signal_connect (c, "clicked", G_CALLBACK (menu_add_comment), o->canvas);
     gtk_box_append (GTK_BOX (box), f);
     gtk_box_append (GTK_BOX (box), c);
+    gradus_group_canvas_menu_items (GTK_WIDGET (o->canvas), box);
     GtkEventController *k = gtk_event_controller_key_new ();
     g_signal_connect (k, "key-pressed", G_CALLBACK (menu_key), o);
     gtk_widget_add_controller (box, k);
@@ -393,7 +395,9 @@ add_comment (GtkWidget *canvas, const char *name, GVariant *param)
 static void
 activate_action (GSimpleAction *action, GVariant *param, gpointer canvas)
 {
-  if (g_str_equal (g_action_get_name (G_ACTION (action)), "add-frame"))
+  if (g_str_equal (g_action_get_name (G_ACTION (action)), "close-menu"))
+    close_editor (organise_of (canvas));
+  else if (g_str_equal (g_action_get_name (G_ACTION (action)), "add-frame"))
     add_frame (canvas, NULL, param);
   else
     add_comment (canvas, NULL, param);
@@ -417,7 +421,7 @@ gradus_organise_canvas_attach (GtkWidget *canvas)
   gtk_widget_add_controller (canvas, m);
 
   GSimpleActionGroup *group = g_simple_action_group_new ();
-  static const char *const names[] = { "add-frame", "add-comment" };
+  static const char *const names[] = { "add-frame", "add-comment", "close-menu" };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
     GSimpleAction *a = g_simple_action_new (names[i], NULL);
     g_signal_connect (a, "activate", G_CALLBACK (activate_action), canvas);

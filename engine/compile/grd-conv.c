@@ -198,14 +198,14 @@ move_blocks (const GrdConvGeom *g, gsize es, gint64 n0, gint64 nb, gint64 grp, v
 }
 
 static GrdTensor *
-output_like (GrdTensor **out, GrdDType dtype, const gint64 *shape)
+output_like (GrdTensor **out, GrdDType dtype, const gint64 *shape, GError **error)
 {
   GrdTensor *o = *out;
   if (!(o && o->ref_count == 1 && o->dtype == dtype && o->rank == 4
         && memcmp (o->shape, shape, sizeof (gint64) * 4) == 0)) {
-    if (o)
-      grd_tensor_unref (o);
-    o = grd_tensor_new (dtype, 4, shape);
+    g_clear_pointer (out, grd_tensor_unref);
+    if (!(o = grd_tensor_try_new (dtype, 4, shape, error)))
+      return NULL;
   }
   *out = o;
   return o;
@@ -232,20 +232,25 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   }
   gboolean f64 = x->dtype == GRD_DTYPE_FLOAT64;
   gsize es = f64 ? sizeof (double) : sizeof (float);
-  GrdTensor *o = output_like (out, x->dtype, forward ? yshape : grad_in ? x->shape : w->shape);
+  GrdTensor *o = output_like (out, x->dtype, forward ? yshape : grad_in ? x->shape : w->shape, error);
+  if (!o)
+    return FALSE;
   if (!forward)
     memset (o->data, 0, (gsize) o->size * es);
   if (o->size == 0 || x->size == 0 || w->size == 0)
     return TRUE;
   gint64 K = g.cg * g.kh * g.kw, ohw = g.oh * g.ow;
   gint64 nb = CLAMP (CHUNK_ELEMENTS / MAX (K * ohw, 1), 1, g.n);
-  g_autofree void *wf = g_malloc ((gsize) w->size * es);
+  /* working space: the flipped filters, a chunk's columns and its gemm block */
+  g_autofree void *wf = grd_scratch_try_new ((gsize) w->size, es, error);
+  g_autofree void *cols = wf ? grd_scratch_try_new ((gsize) (K * nb * ohw), es, error) : NULL;
+  g_autofree void *tmp = cols ? grd_scratch_try_new ((gsize) (g.og * nb * ohw), es, error) : NULL;
+  if (!tmp)
+    return FALSE;
   if (forward || grad_in)
     flip_filters (&g, f64, w->data, wf);
   else
     memset (wf, 0, (gsize) w->size * es);
-  g_autofree void *cols = g_malloc ((gsize) (K * nb * ohw) * es);
-  g_autofree void *tmp = g_malloc ((gsize) (g.og * nb * ohw) * es);
   for (gint64 n0 = 0; n0 < g.n; n0 += nb) {
     gint64 cnt = MIN (nb, g.n - n0), L = cnt * ohw;
     for (gint64 grp = 0; grp < g.groups; grp++) {
@@ -377,12 +382,14 @@ grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GErro
   }
   GrdTensor *o = *out;
   if (!(o && o->ref_count == 1 && o->dtype == g->dtype && grd_tensor_same_shape (o, x))) {
-    if (o)
-      grd_tensor_unref (o);
-    o = grd_tensor_new (g->dtype, x->rank, x->shape);
+    g_clear_pointer (out, grd_tensor_unref);
+    if (!(o = grd_tensor_try_new (g->dtype, x->rank, x->shape, error)))
+      return FALSE;
   }
   *out = o;
-  g_autofree double *acc = g_new0 (double, MAX (o->size, 1));
+  g_autofree double *acc = grd_scratch_try_new ((gsize) o->size, sizeof (double), error);
+  if (!acc)
+    return FALSE;
   /* the inner run: trailing axes all summed or all kept (then contiguous) */
   gint d0 = rank;
   gboolean summed = rank > 0 && ost[rank - 1] == 0;

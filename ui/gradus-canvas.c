@@ -12,6 +12,7 @@
 #include "gradus-palette.h"
 #include "gradus-render.h"
 #include "gradus-ui-private.h"
+#include "scan/gradus-scan-zone.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -554,6 +555,8 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   }
   o.presentation = self->presentation;
   gradus_render_scene (cr, scene, &o);
+  if (self->live)   /* the last call's steps and draws on zones and random nodes (ui/scan) */
+    gradus_scan_draw_over (cr, scene, self->live, dark);
   for (guint i = 0; mdx + mdy != 0 && i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];
     if (n->selected && !n->readonly)

@@ -9,6 +9,7 @@
 #include "gradus-layout.h"
 #include "organise/gradus-organise.h"
 #include "gradient/gradus-grad-view.h"
+#include "scan/gradus-scan-zone.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -25,6 +26,7 @@ scene_node_free (gpointer data)
   g_free (n->error);
   g_ptr_array_unref (n->in_labels);
   g_ptr_array_unref (n->out_labels);
+  gradus_scan_box_free (n->scan);
   g_free (n);
 }
 
@@ -50,6 +52,7 @@ gradus_scene_free (GradusScene *scene)
   g_free (scene->banner);
   g_clear_pointer (&scene->frames, g_ptr_array_unref);
   g_clear_pointer (&scene->comments, g_ptr_array_unref);
+  gradus_scan_zone_free (scene->scan_zone);
   g_free (scene);
 }
 
@@ -216,7 +219,7 @@ link_updates (GradusScene *scene, GradusDocModel *model)
 
 /* The forward graph: one box per node of the file. */
 static void
-build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
+build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection, GHashTable *expanded)
 {
   GrdDocument *doc = gradus_doc_model_get_document (model);
   GrdGraph *graph = doc ? grd_document_graph (doc) : NULL;
@@ -247,7 +250,9 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
       const char *ref = gradus_doc_model_node_slot_ref (model, id, s);
       g_autofree char *type = ref_type_text (graph, ref);
       g_autofree char *pname = NULL;
-      if (sn->kind == GRD_NODE_GRAD)
+      if (gradus_scan_is_scan (o))
+        pname = gradus_scan_slot_name (o, s);
+      else if (sn->kind == GRD_NODE_GRAD)
         pname = s == 0 ? g_strdup ("cost") : s == slots - 1 ? g_strdup ("+ wrt") : g_strdup_printf ("wrt %d", s - 1);
       else if (gradus_catalog_arity (sn->op) == GRADUS_ARITY_VARIADIC && s == slots - 1)
         pname = g_strdup ("+");
@@ -265,10 +270,12 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
         type = declared_type (o);
       const char *wrt = sn->kind == GRD_NODE_GRAD ? gradus_doc_model_node_slot_ref (model, id, k + 1) : NULL;
       g_autofree char *pname = sn->kind == GRD_NODE_GRAD ? g_strdup_printf ("d/d %s", wrt ? wrt : "?")
+                               : gradus_scan_is_scan (o) ? gradus_scan_output_name (o, k)
                                : n_out > 1 ? g_strdup_printf ("out %d", k) : g_strdup ("out");
       g_ptr_array_add (sn->out_labels, port_label (pname, type ? type : "?"));
     }
     size_node (sn);
+    gradus_scan_scene_node (sn, o, model, expanded);   /* zones, histograms: their room */
     add_node (scene, sn);
   }
 
@@ -441,7 +448,8 @@ gradus_scene_new (GradusDocModel *model, GHashTable *expanded, GHashTable *selec
   if (gradus_doc_model_get_build_error (model))
     scene->banner = g_strdup (gradus_doc_model_get_build_error (model));
 
-  build_forward (scene, model, selection);
+  build_forward (scene, model, selection, expanded);
+  gradus_scan_scene_zone (scene, model);   /* an open scan body: its frame and border */
   link_updates (scene, model);
   scene->frames = gradus_organise_frames (model);
   scene->comments = gradus_organise_comments (model);
@@ -482,6 +490,11 @@ gradus_scene_bounds (GradusScene *scene, double *x, double *y, double *w, double
     y0 = MIN (y0, g->y);
     x1 = MAX (x1, g->x + g->w);
     y1 = MAX (y1, g->y + g->h);
+  }
+  double zx, zy, zw, zh;
+  if (gradus_scan_zone_rect (scene, &zx, &zy, &zw, &zh)) {
+    x0 = MIN (x0, zx), y0 = MIN (y0, zy);
+    x1 = MAX (x1, zx + zw), y1 = MAX (y1, zy + zh);
   }
   for (guint i = 0; scene->frames && i < scene->frames->len; i++) {
     GradusFrame *f = scene->frames->pdata[i];

@@ -27,6 +27,7 @@ struct _GradusDocModel {
   JsonNode    *pending;     /* the tree before the edit in progress */
   guint        next_serial;
   guint        saved_serial;
+  char        *scope;       /* id of the scan whose body is open (ui/scan), or NULL */
 };
 
 /* ---- gradus-doc-json.c: typed access to json-glib trees */
@@ -54,6 +55,16 @@ gint         gradus_doc_n_outputs (GradusDocModel *self, JsonObject *o);
 void         gradus_doc_set_position (GradusDocModel *self, const char *id, double x, double y);
 /* Removes the elements of array `key` that name a node of `gone`. */
 void         gradus_doc_filter_ref_list (JsonObject *o, const char *key, GHashTable *gone);
+
+/* ---- ui/scan/gradus-scan-scope.c: the open scan body (NULL: none, or the scan is gone) */
+JsonObject  *gradus_doc_scope_body (GradusDocModel *self);
+/* While a body is open: whether an outer node (or another body's) has this id. */
+gboolean     gradus_doc_scope_id_taken (GradusDocModel *self, const char *id);
+/* The body's lenient build: its nodes plus a variable for each outer node it reads. */
+JsonNode    *gradus_doc_scope_build_root (GradusDocModel *self, GrdDocument *outer, JsonArray *kept);
+/* The outer document's build while a body is open (free it), else NULL; adds
+ * the ids it knows to `known` (references out of the body are fine). */
+GrdDocument *gradus_doc_scope_outer_build (GradusDocModel *self, GHashTable *known);
 
 /* ---- gradus-doc-build.c: the engine's lenient build after each change */
 void         gradus_doc_model_rebuild (GradusDocModel *self);

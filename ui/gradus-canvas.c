@@ -13,6 +13,7 @@
 #include "gradus-render.h"
 #include "gradus-ui-private.h"
 #include "scan/gradus-scan-zone.h"
+#include "scan/gradus-scan-actions.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -933,6 +934,8 @@ click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Gradus
   if (n < 0)
     return;
   GradusSceneNode *sn = scene->nodes->pdata[n];
+  if (gradus_scan_canvas_activate (self, sn))   /* a scan's zone opens, its outputs box closes */
+    return;
   /* Double-click on a grad node folds its gradient graph out or back in. */
   if (sn->kind == GRD_NODE_GRAD && !sn->readonly) {
     g_autofree char *id = g_strdup (sn->id);

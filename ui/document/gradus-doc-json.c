@@ -31,6 +31,16 @@ gradus_json_deep_copy (JsonNode *node)
     json_node_take_array (n, dst);
     return n;
   }
+  case JSON_NODE_VALUE: {
+    /* json_node_copy() shares the value too, and json_node_init_string()
+     * on one node rewrites that shared value: a snapshot changed with the tree. */
+    GValue v = G_VALUE_INIT;
+    json_node_get_value (node, &v);
+    JsonNode *n = json_node_new (JSON_NODE_VALUE);
+    json_node_set_value (n, &v);
+    g_value_unset (&v);
+    return n;
+  }
   default:
     return json_node_copy (node);
   }

@@ -172,9 +172,9 @@ gradus_scan_scene_node (GradusSceneNode *sn, JsonObject *o, GradusDocModel *mode
     g_free (sn->subtitle);
     JsonNode *steps = json_object_get_member (o, "n_steps");
     if (steps && JSON_NODE_HOLDS_VALUE (steps) && json_node_get_value_type (steps) == G_TYPE_INT64)
-      sn->subtitle = g_strdup_printf (_("scan · %d steps · Ctrl+E opens"), (gint) json_node_get_int (steps));
+      sn->subtitle = g_strdup_printf (_("scan · %d steps · Ctrl+R opens"), (gint) json_node_get_int (steps));
     else
-      sn->subtitle = g_strdup (_("scan · one step per element · Ctrl+E opens"));
+      sn->subtitle = g_strdup (_("scan · one step per element · Ctrl+R opens"));
     double mw = 0, mh = 0;
     if (expanded && g_hash_table_contains (expanded, sn->id)) {
       layout_minis (b, object_member (o, "body"));
@@ -271,7 +271,7 @@ gradus_scan_scene_zone (GradusScene *scene, GradusDocModel *model)
   if (x0 > x1)
     x0 = 300, y0 = 80, x1 = 500, y1 = 200;
   GradusScanZone *z = g_new0 (GradusScanZone, 1);
-  z->title = g_strdup_printf (_("Body of scan %s: one step (Ctrl+E closes)"), string_member (scan, "id"));
+  z->title = g_strdup_printf (_("Body of scan %s: one step (Ctrl+R closes)"), string_member (scan, "id"));
   z->x = x0 - 160;
   z->y = y0 - 70;
   z->w = x1 - z->x + 160;

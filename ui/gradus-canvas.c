@@ -556,7 +556,9 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   }
   o.presentation = self->presentation;
   gradus_render_scene (cr, scene, &o);
-  if (self->live)   /* the last call's steps and draws on zones and random nodes (ui/scan) */
+  /* the last call's steps and draws on zones and random nodes (ui/scan), names only when far */
+  if (self->live && self->zoom >= (self->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                      : GRADUS_RENDER_NAME_ONLY_ZOOM))
     gradus_scan_draw_over (cr, scene, self->live, dark);
   for (guint i = 0; mdx + mdy != 0 && i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];

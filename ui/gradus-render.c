@@ -383,7 +383,9 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
     else
       draw_node (cr, layout, n, o->dark);
   }
-  gradus_scan_draw_over (cr, scene, NULL, o->dark);   /* strips, histograms (ui/scan) */
+  if (!(o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                   : GRADUS_RENDER_NAME_ONLY_ZOOM)))
+    gradus_scan_draw_over (cr, scene, NULL, o->dark);   /* strips, histograms (ui/scan) */
   gradus_organise_draw_comments (cr, scene->comments, o->dark);
   g_object_unref (layout);
 }

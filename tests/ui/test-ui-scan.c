@@ -273,20 +273,46 @@ test_zone_edit_run_save (void)
   }
   g_assert_cmpfloat (g_array_index (strip, double, 2), ==, 36.0);
 
-  const char *shots = g_getenv ("GRADUS_SCAN_SHOTS");
-  if (shots) {
-    g_autofree char *a = g_build_filename (shots, "scan-zone.png", NULL);
-    gradus_canvas_zoom_to_fit (canvas);
-    ui_xtest_spin (300);
-    g_assert_true (gradus_window_screenshot (w, a, NULL));
-    gradus_canvas_set_selection (canvas, sel);
-    act (w, "win.scan-open", NULL);
-    ui_xtest_spin (300);
-    g_autofree char *b = g_build_filename (shots, "scan-zone-open.png", NULL);
-    g_assert_true (gradus_window_screenshot (w, b, NULL));
-    act (w, "win.scan-open", NULL);
-  }
   gradus_doc_model_set_modified (model, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (100);
+}
+
+/* The pictures of docs/images (a zone after a run, expanded; opened), in
+ * GRADUS_SCAN_SHOTS=DIR or the test's folder: PNGs of the window. */
+static void
+test_shots (void)
+{
+  const char *shots = g_getenv ("GRADUS_SCAN_SHOTS") ? g_getenv ("GRADUS_SCAN_SHOTS") : tmpdir;
+  g_autofree char *path = example ("scan-polynomial.gradus");
+  GradusWindow *w = ui_open_window (path, 1500, 900);
+  GradusCanvas *canvas = gradus_window_get_canvas (w);
+  GradusRunPanel *run = GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
+  gradus_run_panel_run (run, 1);
+  UI_TEST_SPIN_UNTIL (!gradus_run_panel_is_running (run), 20);
+  UI_TEST_SPIN_UNTIL (gradus_canvas_get_live_values (canvas) != NULL, 5);
+  const char *sel[] = { "terms", NULL };
+  gradus_canvas_set_selection (canvas, sel);
+  act (w, "win.scan-expand", NULL);
+  gradus_canvas_zoom_to_fit (canvas);
+  gradus_canvas_zoom_reset (canvas);   /* full size: the strips legible */
+  ui_xtest_spin (300);
+  g_autofree char *a = g_build_filename (shots, "scan-zone.png", NULL);
+  g_assert_true (gradus_window_screenshot (w, a, NULL));
+  act (w, "win.scan-expand", NULL);
+  act (w, "win.scan-open", NULL);
+  ui_xtest_spin (300);
+  g_autofree char *b = g_build_filename (shots, "scan-zone-open.png", NULL);
+  g_assert_true (gradus_window_screenshot (w, b, NULL));
+  act (w, "win.scan-open", NULL);
+  for (guint i = 0; i < 2; i++) {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (i ? b : a, &data, &len, NULL));
+    g_assert_cmpuint (len, >, 1000);
+    g_assert_true (memcmp (data, "\x89PNG", 4) == 0);
+  }
+  gradus_doc_model_set_modified (gradus_window_get_model (w), FALSE);
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (100);
 }
@@ -395,5 +421,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/scan/zone-edit-run-save", test_zone_edit_run_save);
   g_test_add_func ("/ui/scan/gradient-through-scan", test_gradient_through_scan);
   g_test_add_func ("/ui/scan/random-histogram", test_random_histogram);
+  g_test_add_func ("/ui/scan/shots", test_shots);
   return g_test_run ();
 }

@@ -215,6 +215,19 @@ test_zone_edit_run_save (void)
   g_assert_cmpstr (gradus_scan_get_open (model), ==, "terms");
   act (w, "win.redo", NULL);
   g_assert_cmpstr (gradus_doc_model_node_slot_ref (model, "term", 0), ==, add);
+  /* a wire onto the zone's right border makes the add body output 1; undone */
+  drag_wire (w, add, 0, "terms", 1);
+  JsonObject *scan_o = NULL;
+  {
+    JsonArray *top = json_object_get_array_member (json_node_get_object (gradus_doc_model_get_root (model)), "nodes");
+    for (guint i = 0; i < json_array_get_length (top); i++)
+      if (g_str_equal (json_object_get_string_member (json_array_get_object_element (top, i), "id"), "terms"))
+        scan_o = json_array_get_object_element (top, i);
+  }
+  JsonArray *body_outs = json_object_get_array_member (json_object_get_object_member (scan_o, "body"), "outputs");
+  g_assert_cmpstr (json_array_get_string_element (body_outs, 1), ==, add);
+  act (w, "win.undo", NULL);
+  g_assert_cmpstr (gradus_doc_model_node_slot_ref (model, "term", 0), ==, add);
   /* a refused wire inside: a cycle */
   drag_wire (w, "term", 0, add, 0);
   g_assert_cmpstr (gradus_doc_model_node_slot_ref (model, add, 0), ==, "c");
@@ -402,6 +415,20 @@ test_model_scope (void)
   g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "term", 0), ==, "c");
   g_assert_true (gradus_doc_model_redo (m));
   g_assert_cmpstr (gradus_doc_model_node_slot_ref (m, "term", 0), ==, add);
+  /* the zone's right border: body outputs; a state must keep its type */
+  g_assert_true (gradus_doc_model_connect (m, "terms", 1, add, NULL));
+  g_autoptr (GError) refused = NULL;
+  JsonArray *shape = json_array_new ();
+  json_array_add_int_element (shape, 3);
+  JsonNode *sn = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (sn, shape);
+  g_assert_true (gradus_doc_model_set_member (m, id, "shape", sn, NULL));
+  /* a float64[3] where the state power is a float64 scalar */
+  g_assert_false (gradus_doc_model_connect (m, "terms", 0, id, &refused));
+  g_assert_nonnull (refused);
+  g_test_message ("refused: %s", refused ? refused->message : "(none)");
+  g_assert_true (gradus_doc_model_undo (m));   /* the shape */
+  g_assert_true (gradus_doc_model_undo (m));   /* the output */
   /* a body node reading an outer shared/constant by id is typed */
   g_assert_null (gradus_doc_model_node_error (m, add));
   gradus_scan_close (m);

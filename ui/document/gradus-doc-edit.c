@@ -196,6 +196,9 @@ gboolean
 gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
                           const char *source_ref, GError **error)
 {
+  gint zone = gradus_doc_scope_connect_output (self, target, slot, source_ref, error);
+  if (zone >= 0)   /* the open scan body's outputs (ui/scan) */
+    return zone;
   JsonObject *t = gradus_doc_model_get_node (self, target);
   if (!t) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), target);

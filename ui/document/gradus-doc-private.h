@@ -58,6 +58,10 @@ void         gradus_doc_filter_ref_list (JsonObject *o, const char *key, GHashTa
 
 /* ---- ui/scan/gradus-scan-scope.c: the open scan body (NULL: none, or the scan is gone) */
 JsonObject  *gradus_doc_scope_body (GradusDocModel *self);
+/* While a body is open and `target` is the open scan's id: slot k is body
+ * output k (the zone's right border). -1: not such a target; else the result. */
+gint         gradus_doc_scope_connect_output (GradusDocModel *self, const char *target, gint slot,
+                                              const char *source_ref, GError **error);
 /* While a body is open: whether an outer node (or another body's) has this id. */
 gboolean     gradus_doc_scope_id_taken (GradusDocModel *self, const char *id);
 /* The body's lenient build: its nodes plus a variable for each outer node it reads. */

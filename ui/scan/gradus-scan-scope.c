@@ -92,6 +92,49 @@ gradus_scan_open_node (GradusDocModel *model)
   return gradus_doc_scope_body (model) ? top_node (model, model->scope) : NULL;
 }
 
+gint
+gradus_doc_scope_connect_output (GradusDocModel *self, const char *target, gint slot,
+                                 const char *source_ref, GError **error)
+{
+  JsonObject *body = gradus_doc_scope_body (self);
+  if (!body || !target || g_strcmp0 (target, self->scope) != 0
+      || gradus_doc_find_index (json_object_get_array_member (body, "nodes"), target) >= 0)
+    return -1;
+  JsonNode *outs_node = json_object_get_member (body, "outputs");
+  JsonArray *outs = outs_node && JSON_NODE_HOLDS_ARRAY (outs_node) ? json_node_get_array (outs_node) : NULL;
+  if (!outs || slot < 0 || (guint) slot >= json_array_get_length (outs)) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("the body of %s has no output %d"), target, slot + 1);
+    return FALSE;
+  }
+  gint k = 0;
+  g_autofree char *source = gradus_ref_parse (source_ref, &k);
+  if (!source || gradus_doc_find_index (json_object_get_array_member (body, "nodes"), source) < 0) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("%s is not a node of the body of %s"), source_ref, target);
+    return FALSE;
+  }
+  g_autofree char *ref = k ? g_strdup_printf ("%s:%d", source, k) : g_strdup (source);
+  gradus_doc_model_begin_edit (self);
+  body = gradus_doc_scope_body (self);
+  JsonNode *e = json_array_get_element (json_object_get_array_member (body, "outputs"), slot);
+  if (JSON_NODE_HOLDS_VALUE (e))
+    json_node_set_string (e, ref);
+  else
+    json_node_init_string (e, ref);
+  /* the scan as the outer graph sees it: a state must keep its type */
+  g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GrdDocument) outer = gradus_doc_scope_outer_build (self, known);
+  const char *err = outer ? grd_document_node_error (outer, self->scope) : NULL;
+  if (err) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_TYPE, _("cannot make %s output %d of %s: %s"), ref, slot + 1,
+                 target, err);
+    gradus_doc_model_abort_edit (self);
+    return FALSE;
+  }
+  g_autofree char *label = g_strdup_printf (_("Connect %s to output %d of %s"), ref, slot + 1, target);
+  gradus_doc_model_commit_edit (self, label);
+  return TRUE;
+}
+
 GrdDocument *
 gradus_doc_scope_outer_build (GradusDocModel *self, GHashTable *known)
 {

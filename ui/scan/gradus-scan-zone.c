@@ -220,8 +220,7 @@ outputs_box (JsonObject *scan, GrdGraph *body_graph)
   n->out_labels = g_ptr_array_new_with_free_func (g_free);
   n->group = -1;
   n->update_from = -1;
-  n->kind = GRD_NODE_OP;
-  n->readonly = TRUE;
+  n->kind = GRD_NODE_OP;   /* wires dropped on it set the body's outputs */
   guint n_out = outs ? json_array_get_length (outs) : 0;
   for (guint k = 0; k < n_out; k++) {
     g_autofree char *name = gradus_scan_output_name (scan, k);

@@ -363,11 +363,14 @@ build_gradient (GradusScene *scene, GrdGraph *graph, GradusDocModel *model, cons
       GrdRef r = grd_graph_node_input (graph, i, s);
       const GrdType *t = grd_graph_ref_type (graph, r);
       g_autofree char *type = t ? grd_type_describe (t) : NULL;
-      g_ptr_array_add (sn->in_labels, port_label (gradus_catalog_input_name (sn->op, s), type));
+      /* a derived scan (backpropagation through time) has many inputs: numbered */
+      g_autofree char *pname = gradus_scan_derived_port_name (sn->op, FALSE, s, grd_graph_node_n_inputs (graph, i));
+      g_ptr_array_add (sn->in_labels, port_label (pname ? pname : gradus_catalog_input_name (sn->op, s), type));
     }
     for (gint k = 0; k < grd_graph_node_n_outputs (graph, i); k++) {
       g_autofree char *type = grd_type_describe (grd_graph_node_type (graph, i, k));
-      g_ptr_array_add (sn->out_labels, port_label ("out", type));
+      g_autofree char *pname = gradus_scan_derived_port_name (sn->op, TRUE, k, grd_graph_node_n_outputs (graph, i));
+      g_ptr_array_add (sn->out_labels, port_label (pname ? pname : "out", type));
     }
     size_node (sn);
     gint si = add_node (scene, sn);

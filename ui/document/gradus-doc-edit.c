@@ -176,15 +176,9 @@ write_slot (JsonObject *o, gint slot, const char *ref)
   }
   while ((gint) json_array_get_length (a) <= index)
     json_array_add_null_element (a);
-  JsonNode *e = json_array_get_element (a, index);
-  /* json-glib 1.6's json_node_init_string() on a node holding a value reads
-   * the value it has just released: set the string in place instead. */
-  if (ref && JSON_NODE_HOLDS_VALUE (e))
-    json_node_set_string (e, ref);
-  else if (ref)
-    json_node_init_string (e, ref);
-  else
-    json_node_init_null (e);
+  /* a new node: see gradus_json_array_replace() */
+  gradus_json_array_replace (a, index, ref ? json_node_init_string (json_node_alloc (), ref)
+                                           : json_node_init_null (json_node_alloc ()));
   /* Trailing empty slots are implied by the op's arity (a group's are not:
    * its slots are the length of its list). */
   while (!g_str_equal (kind, "group") && json_array_get_length (a) > 0 &&

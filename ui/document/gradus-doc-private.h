@@ -34,6 +34,10 @@ struct _GradusDocModel {
 JsonObject  *gradus_json_object_member (JsonObject *o, const char *key, gboolean create);
 const char  *gradus_json_get_string (JsonObject *node, const char *key);
 JsonArray   *gradus_json_get_array (JsonObject *node, const char *key, gboolean create);
+/* Puts `fresh` (taken) at `index` of `a`. json-glib 1.6 cannot re-initialise
+ * a node in place safely (json_node_init_*() keeps a pointer to the value it
+ * released), so slots get new nodes. */
+void         gradus_json_array_replace (JsonArray *a, guint index, JsonNode *fresh);
 /* The string of a reference node, NULL when null, empty or not a string. */
 const char  *gradus_json_ref_string (JsonNode *n);
 

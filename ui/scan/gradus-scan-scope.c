@@ -115,11 +115,8 @@ gradus_doc_scope_connect_output (GradusDocModel *self, const char *target, gint 
   g_autofree char *ref = k ? g_strdup_printf ("%s:%d", source, k) : g_strdup (source);
   gradus_doc_model_begin_edit (self);
   body = gradus_doc_scope_body (self);
-  JsonNode *e = json_array_get_element (json_object_get_array_member (body, "outputs"), slot);
-  if (JSON_NODE_HOLDS_VALUE (e))
-    json_node_set_string (e, ref);
-  else
-    json_node_init_string (e, ref);
+  gradus_json_array_replace (json_object_get_array_member (body, "outputs"), slot,
+                             json_node_init_string (json_node_alloc (), ref));
   /* the scan as the outer graph sees it: a state must keep its type */
   g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GrdDocument) outer = gradus_doc_scope_outer_build (self, known);
@@ -292,6 +289,16 @@ gradus_scan_slot_node (JsonObject *scan, gint slot)
   return e;
 }
 
+/* Tap i, or `fallback` when the list holds something else. */
+static gint64
+tap_at (JsonArray *taps, guint i, gint64 fallback)
+{
+  JsonNode *e = taps && i < json_array_get_length (taps) ? json_array_get_element (taps, i) : NULL;
+  if (!e || !JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (e);
+}
+
 /* The taps of a sequence or a state entry as text: "t", "t-1, t", ... */
 static char *
 taps_text (JsonObject *entry, gint fallback)
@@ -299,7 +306,7 @@ taps_text (JsonObject *entry, gint fallback)
   JsonArray *taps = entry ? list_of (entry, "taps") : NULL;
   GString *s = g_string_new (NULL);
   for (guint i = 0; i < MAX (len_of (taps), 1); i++) {
-    gint64 t = taps ? json_array_get_int_element (taps, i) : fallback;
+    gint64 t = tap_at (taps, i, fallback);
     if (i)
       g_string_append (s, ", ");
     if (t == 0)
@@ -361,7 +368,7 @@ gradus_scan_body_input_role (JsonObject *scan, gint i)
     guint n = MAX (len_of (taps), 1);
     if ((guint) i < n) {
       const char *ref = gradus_json_ref_string (entry ? json_object_get_member (entry, "ref") : e);
-      gint64 t = taps ? json_array_get_int_element (taps, i) : 0;
+      gint64 t = tap_at (taps, i, 0);
       return t == 0 ? g_strdup_printf (_("sequence %s [t]"), ref ? ref : "?")
                     : g_strdup_printf (_("sequence %s [t%+d]"), ref ? ref : "?", (gint) t);
     }
@@ -372,7 +379,7 @@ gradus_scan_body_input_role (JsonObject *scan, gint i)
     guint n = MAX (len_of (taps), 1);
     if ((guint) i < n) {
       const char *ref = gradus_json_ref_string (json_object_get_member (states->pdata[s], "init"));
-      gint64 t = taps ? json_array_get_int_element (taps, i) : -1;
+      gint64 t = tap_at (taps, i, -1);
       return g_strdup_printf (_("state from %s [t%+d]"), ref ? ref : "?", (gint) t);
     }
     i -= n;

@@ -74,6 +74,23 @@ string_member (JsonObject *o, const char *key)
          ? json_node_get_string (n) : NULL;
 }
 
+/* Element i as a string / an object, NULL when it is something else (a file
+ * being edited may be malformed: no critical for that). */
+static const char *
+elem_string (JsonArray *a, guint i)
+{
+  JsonNode *e = a && i < json_array_get_length (a) ? json_array_get_element (a, i) : NULL;
+  return e && JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
+         ? json_node_get_string (e) : NULL;
+}
+
+static JsonObject *
+elem_object (JsonArray *a, guint i)
+{
+  JsonNode *e = a && i < json_array_get_length (a) ? json_array_get_element (a, i) : NULL;
+  return e && JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+}
+
 /* A number param, or FALSE when it is a reference (known only at run time). */
 static gboolean
 number_member (JsonObject *o, const char *key, double fallback, double *out)
@@ -104,7 +121,7 @@ layout_minis (GradusScanBox *box, JsonObject *body)
     return;
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < n; i++) {
-    JsonObject *o = json_array_get_object_element (nodes, i);
+    JsonObject *o = elem_object (nodes, i);
     const char *id = string_member (o, "id");
     GradusScanMini *m = g_new0 (GradusScanMini, 1);
     m->title = g_strdup (id ? id : "?");
@@ -121,7 +138,7 @@ layout_minis (GradusScanBox *box, JsonObject *body)
     GradusScanMini *m = box->minis->pdata[i];
     w[i] = m->w, h[i] = m->h;
     GArray *d = g_array_new (FALSE, FALSE, sizeof (gint));
-    JsonArray *in = array_member (json_array_get_object_element (nodes, i), "inputs");
+    JsonArray *in = array_member (elem_object (nodes, i), "inputs");
     for (guint k = 0; in && k < json_array_get_length (in); k++) {
       JsonNode *e = json_array_get_element (in, k);
       if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
@@ -205,6 +222,16 @@ gradus_scan_scene_node (GradusSceneNode *sn, JsonObject *o, GradusDocModel *mode
   (void) model;
 }
 
+char *
+gradus_scan_derived_port_name (const char *op, gboolean output, gint k, gint n)
+{
+  if (g_strcmp0 (op, "_scan") != 0 && g_strcmp0 (op, "scan") != 0)   /* the engine's name is "_scan" */
+    return NULL;
+  if (output)
+    return n > 1 ? g_strdup_printf ("out %d", k) : g_strdup ("out");
+  return g_strdup_printf ("in %d", k);
+}
+
 /* ------------------------------------------------------------ an open body */
 
 static GradusSceneNode *
@@ -225,7 +252,7 @@ outputs_box (JsonObject *scan, GrdGraph *body_graph)
   for (guint k = 0; k < n_out; k++) {
     g_autofree char *name = gradus_scan_output_name (scan, k);
     /* each step's type: the body output's */
-    const char *ref = json_array_get_string_element (outs, k);
+    const char *ref = elem_string (outs, k);
     GrdRef r;
     const GrdType *t = body_graph && ref && grd_graph_lookup (body_graph, ref, &r, NULL)
                        ? grd_graph_ref_type (body_graph, r) : NULL;
@@ -254,7 +281,7 @@ gradus_scan_scene_zone (GradusScene *scene, GradusDocModel *model)
   JsonArray *inputs = array_member (body, "inputs");
   g_autoptr (GHashTable) is_input = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; inputs && i < json_array_get_length (inputs); i++) {
-    const char *id = json_array_get_string_element (inputs, i);
+    const char *id = elem_string (inputs, i);
     if (id)
       g_hash_table_add (is_input, (gpointer) id);
   }
@@ -277,7 +304,8 @@ gradus_scan_scene_zone (GradusScene *scene, GradusDocModel *model)
   /* Inputs on the left border, in the body's order, each with its role. */
   double iy = z->y + 50;
   for (guint i = 0; inputs && i < json_array_get_length (inputs); i++) {
-    gint idx = gradus_scene_find (scene, json_array_get_string_element (inputs, i));
+    const char *in_id = elem_string (inputs, i);
+    gint idx = in_id ? gradus_scene_find (scene, in_id) : -1;
     if (idx < 0)
       continue;
     GradusSceneNode *n = scene->nodes->pdata[idx];
@@ -305,7 +333,7 @@ gradus_scan_scene_zone (GradusScene *scene, GradusDocModel *model)
   g_hash_table_insert (scene->by_id, out->id, GINT_TO_POINTER (out_idx + 1));
   JsonArray *outs = array_member (body, "outputs");
   for (guint k = 0; outs && k < json_array_get_length (outs); k++) {
-    const char *ref = json_array_get_string_element (outs, k);
+    const char *ref = elem_string (outs, k);
     gint port = 0;
     g_autofree char *src = ref ? gradus_ref_parse (ref, &port) : NULL;
     gint from = src ? gradus_scene_find (scene, src) : -1;

@@ -50,6 +50,10 @@ void     gradus_scan_scene_node (GradusSceneNode *sn, JsonObject *o, GradusDocMo
 void     gradus_scan_scene_zone (GradusScene *scene, GradusDocModel *model);
 gboolean gradus_scan_zone_rect (GradusScene *scene, double *x, double *y, double *w, double *h);
 
+/* Port names of a scan node the engine derived (op "_scan"): "in 3", "out 1";
+ * NULL for other ops. */
+char    *gradus_scan_derived_port_name (const char *op, gboolean output, gint k, gint n);
+
 /* Per-step values of output `k` of scan `scan_id` in a call's values (refs
  * "id" or "id:k"): element e of step t is values[t * per_step + e]. NULL
  * when the call has none. */

@@ -31,6 +31,8 @@ static const Accel accels[] = {
   { "win.focus-search", { "<Control>f" }, N_("Search the palette"), "Editing" },
   { "win.auto-layout", { "<Control>l" }, N_("Arrange the nodes"), "Editing" },
   { "win.toggle-gradient", { "<Control>g" }, N_("Show or hide the gradient graph"), "View" },
+  { "win.scan-open", { "<Control>r" }, N_("Open or close the selected scan's body"), "View" },
+  { "win.scan-expand", { "<Control><Shift>r" }, N_("Show or hide the body inside a scan's zone"), "View" },
   { "win.zoom-fit", { "<Control>0" }, N_("Zoom to fit"), "View" },
   { "win.zoom-reset", { "<Control>1" }, N_("Zoom to 100%"), "View" },
   { "win.zoom-in", { "<Control>plus", "<Control>equal" }, N_("Zoom in (or Ctrl and scroll, or pinch)"), "View" },

@@ -14,6 +14,8 @@
 #include "gradus-palette.h"
 #include "gradus-render.h"
 #include "gradus-ui-private.h"
+#include "scan/gradus-scan-zone.h"
+#include "scan/gradus-scan-actions.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -557,6 +559,10 @@ gradus_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   }
   o.presentation = self->presentation;
   gradus_render_scene (cr, scene, &o);
+  /* the last call's steps and draws on zones and random nodes (ui/scan), names only when far */
+  if (self->live && self->zoom >= (self->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                      : GRADUS_RENDER_NAME_ONLY_ZOOM))
+    gradus_scan_draw_over (cr, scene, self->live, dark);
   for (guint i = 0; mdx + mdy != 0 && i < scene->nodes->len; i++) {
     GradusSceneNode *n = scene->nodes->pdata[i];
     if (n->selected && !n->readonly)
@@ -950,6 +956,8 @@ click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Gradus
   if (n < 0)
     return;
   GradusSceneNode *sn = scene->nodes->pdata[n];
+  if (gradus_scan_canvas_activate (self, sn))   /* a scan's zone opens, its outputs box closes */
+    return;
   /* Double-click on a grad node folds its gradient graph out or back in. */
   if (sn->kind == GRD_NODE_GRAD && !sn->readonly) {
     g_autofree char *id = g_strdup (sn->id);

@@ -28,6 +28,7 @@ gradus_doc_model_finalize (GObject *object)
   g_clear_pointer (&self->pending, json_node_unref);
   g_clear_pointer (&self->doc, grd_document_free);
   g_free (self->path);
+  g_free (self->scope);
   g_free (self->build_error);
   g_hash_table_unref (self->missing);
   g_ptr_array_unref (self->undo);

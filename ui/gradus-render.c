@@ -3,6 +3,7 @@
 #include "gradus-render.h"
 #include "gradus-layout.h"
 #include "organise/gradus-organise.h"
+#include "scan/gradus-scan-zone.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -540,6 +541,7 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
     set_rgb (cr, purple, 1);
     text_at (cr, layout, g->title, "Sans Bold 10", g->x + 14, g->y + 18, g->w - 28, FALSE);
   }
+  gradus_scan_draw_under (cr, scene, o->dark);   /* scans' zones (ui/scan) */
 
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
   for (guint i = 0; i < scene->edges->len; i++) {
@@ -597,6 +599,9 @@ gradus_render_scene (cairo_t *cr, GradusScene *scene, const GradusRenderOptions 
     else
       draw_node (cr, layout, n, o->dark);
   }
+  if (!(o->zoom > 0 && o->zoom < (o->presentation ? GRADUS_RENDER_PRESENT_NAME_ONLY_ZOOM
+                                                   : GRADUS_RENDER_NAME_ONLY_ZOOM)))
+    gradus_scan_draw_over (cr, scene, NULL, o->dark);   /* strips, histograms (ui/scan) */
   gradus_organise_draw_comments (cr, scene->comments, o->dark);
   g_object_unref (layout);
 }

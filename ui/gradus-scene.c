@@ -10,6 +10,7 @@
 #include "organise/gradus-organise.h"
 #include "organise/gradus-organise-groups.h"
 #include "gradient/gradus-grad-view.h"
+#include "scan/gradus-scan-zone.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -26,6 +27,7 @@ scene_node_free (gpointer data)
   g_free (n->error);
   g_ptr_array_unref (n->in_labels);
   g_ptr_array_unref (n->out_labels);
+  gradus_scan_box_free (n->scan);
   g_free (n);
 }
 
@@ -51,6 +53,7 @@ gradus_scene_free (GradusScene *scene)
   g_free (scene->banner);
   g_clear_pointer (&scene->frames, g_ptr_array_unref);
   g_clear_pointer (&scene->comments, g_ptr_array_unref);
+  gradus_scan_zone_free (scene->scan_zone);
   g_free (scene);
 }
 
@@ -217,7 +220,7 @@ link_updates (GradusScene *scene, GradusDocModel *model)
 
 /* The forward graph: one box per node of the file. */
 static void
-build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
+build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection, GHashTable *expanded)
 {
   GrdDocument *doc = gradus_doc_model_get_document (model);
   GrdGraph *graph = doc ? grd_document_graph (doc) : NULL;
@@ -255,6 +258,8 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
       g_autofree char *pname = NULL;
       if (is_group)
         pname = g_strdup ((guint) s < gin->len ? (const char *) gin->pdata[s] : "?");
+      else if (gradus_scan_is_scan (o))
+        pname = gradus_scan_slot_name (o, s);
       else if (sn->kind == GRD_NODE_GRAD)
         pname = s == 0 ? g_strdup ("cost") : s == slots - 1 ? g_strdup ("+ wrt") : g_strdup_printf ("wrt %d", s - 1);
       else if (gradus_catalog_arity (sn->op) == GRADUS_ARITY_VARIADIC && s == slots - 1)
@@ -276,10 +281,12 @@ build_forward (GradusScene *scene, GradusDocModel *model, GHashTable *selection)
       const char *wrt = sn->kind == GRD_NODE_GRAD ? gradus_doc_model_node_slot_ref (model, id, k + 1) : NULL;
       g_autofree char *pname = sn->kind == GRD_NODE_GRAD ? g_strdup_printf ("d/d %s", wrt ? wrt : "?")
                                : is_group ? g_strdup (gout->pdata[k])
+                               : gradus_scan_is_scan (o) ? gradus_scan_output_name (o, k)
                                : n_out > 1 ? g_strdup_printf ("out %d", k) : g_strdup ("out");
       g_ptr_array_add (sn->out_labels, port_label (pname, type ? type : "?"));
     }
     size_node (sn);
+    gradus_scan_scene_node (sn, o, model, expanded);   /* zones, histograms: their room */
     add_node (scene, sn);
   }
 
@@ -367,11 +374,14 @@ build_gradient (GradusScene *scene, GrdGraph *graph, GradusDocModel *model, cons
       GrdRef r = grd_graph_node_input (graph, i, s);
       const GrdType *t = grd_graph_ref_type (graph, r);
       g_autofree char *type = t ? grd_type_describe (t) : NULL;
-      g_ptr_array_add (sn->in_labels, port_label (gradus_catalog_input_name (sn->op, s), type));
+      /* a derived scan (backpropagation through time) has many inputs: numbered */
+      g_autofree char *pname = gradus_scan_derived_port_name (sn->op, FALSE, s, grd_graph_node_n_inputs (graph, i));
+      g_ptr_array_add (sn->in_labels, port_label (pname ? pname : gradus_catalog_input_name (sn->op, s), type));
     }
     for (gint k = 0; k < grd_graph_node_n_outputs (graph, i); k++) {
       g_autofree char *type = grd_type_describe (grd_graph_node_type (graph, i, k));
-      g_ptr_array_add (sn->out_labels, port_label ("out", type));
+      g_autofree char *pname = gradus_scan_derived_port_name (sn->op, TRUE, k, grd_graph_node_n_outputs (graph, i));
+      g_ptr_array_add (sn->out_labels, port_label (pname ? pname : "out", type));
     }
     size_node (sn);
     gint si = add_node (scene, sn);
@@ -452,7 +462,8 @@ gradus_scene_new (GradusDocModel *model, GHashTable *expanded, GHashTable *selec
   if (gradus_doc_model_get_build_error (model))
     scene->banner = g_strdup (gradus_doc_model_get_build_error (model));
 
-  build_forward (scene, model, selection);
+  build_forward (scene, model, selection, expanded);
+  gradus_scan_scene_zone (scene, model);   /* an open scan body: its frame and border */
   link_updates (scene, model);
   scene->frames = gradus_organise_frames (model);
   scene->comments = gradus_organise_comments (model);
@@ -493,6 +504,11 @@ gradus_scene_bounds (GradusScene *scene, double *x, double *y, double *w, double
     y0 = MIN (y0, g->y);
     x1 = MAX (x1, g->x + g->w);
     y1 = MAX (y1, g->y + g->h);
+  }
+  double zx, zy, zw, zh;
+  if (gradus_scan_zone_rect (scene, &zx, &zy, &zw, &zh)) {
+    x0 = MIN (x0, zx), y0 = MIN (y0, zy);
+    x1 = MAX (x1, zx + zw), y1 = MAX (y1, zy + zh);
   }
   for (guint i = 0; scene->frames && i < scene->frames->len; i++) {
     GradusFrame *f = scene->frames->pdata[i];

@@ -25,6 +25,7 @@ typedef struct {
    * each call (its update, drawn as an arrow back to it). */
   gboolean    fn_input, fn_output;
   gint        update_from, update_port;
+  gpointer    scan;         /* GradusScanBox* (ui/scan): a zone, a border port, a random node; or NULL */
 } GradusSceneNode;
 
 typedef struct {
@@ -49,6 +50,7 @@ typedef struct {
   char       *banner;   /* a whole-document error, or NULL */
   GPtrArray  *frames;   /* GradusFrame* (ui/organise): drawn below the wires */
   GPtrArray  *comments; /* GradusComment* */
+  gpointer    scan_zone; /* GradusScanZone* (ui/scan): the frame of an open scan body, or NULL */
 } GradusScene;
 
 /* `expanded`: ids of grad nodes whose gradient graph is shown (may be NULL);

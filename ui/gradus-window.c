@@ -18,6 +18,7 @@
 #include "gradus-ui-private.h"
 #include "teach/gradus-teach.h"
 #include "gradus-interchange-actions.h"
+#include "scan/gradus-scan-actions.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -1165,6 +1166,8 @@ primary_menu (GradusWindow *self)
   g_object_unref (files);
   GMenu *view = g_menu_new ();
   g_menu_append (view, _("Show or Hide _Gradient Graph"), "win.toggle-gradient");
+  g_menu_append (view, _("Open or Close Scan _Body"), "win.scan-open");
+  g_menu_append (view, _("Show or Hide Body in Scan _Zone"), "win.scan-expand");
   g_menu_append (view, _("_Arrange Nodes"), "win.auto-layout");
   g_menu_append (view, _("Zoom to _Fit"), "win.zoom-fit");
   g_menu_append (view, _("_Backpropagation"), "win.backprop");
@@ -1256,6 +1259,7 @@ gradus_window_init (GradusWindow *self)
   self->autosave_id = g_uuid_string_random ();
   self->recent_menu = g_menu_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  gradus_scan_actions_install (self);   /* win.scan-open, win.scan-expand (ui/scan) */
   gradus_interchange_actions_install (self);
   gtk_window_set_default_size (GTK_WINDOW (self), 1280, 800);
 

@@ -54,11 +54,12 @@ gradus_doc_model_rebuild (GradusDocModel *self)
 {
   g_clear_pointer (&self->doc, grd_document_free);
   g_clear_pointer (&self->build_error, g_free);
+  g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GrdDocument) outer = gradus_doc_scope_outer_build (self, known);
   g_hash_table_remove_all (self->missing);
 
   JsonArray *nodes = gradus_doc_nodes (self);
   guint n = json_array_get_length (nodes);
-  g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < n; i++) {
     JsonNode *e = json_array_get_element (nodes, i);
     const char *id = JSON_NODE_HOLDS_OBJECT (e) ? gradus_json_get_string (json_node_get_object (e), "id") : NULL;
@@ -117,6 +118,12 @@ gradus_doc_model_rebuild (GradusDocModel *self)
       json_array_add_element (kept, gradus_json_deep_copy (e));
   }
   json_object_set_array_member (bo, "nodes", kept);
+  if (outer) {
+    /* an open scan body: typed as a graph of its own (ui/scan) */
+    JsonNode *body_build = gradus_doc_scope_build_root (self, outer, kept);
+    json_node_unref (build);
+    build = body_build;
+  }
 
   g_autoptr (GError) error = NULL;
   self->doc = grd_document_new_from_json (build, self->path, GRD_DOCUMENT_LENIENT, &error);

@@ -148,24 +148,6 @@ depends_on (GradusDocModel *self, const char *from, const char *target, GHashTab
   return FALSE;
 }
 
-/* A new node in place of element `index`. json_node_init_*() on the old
- * node would keep using the value it releases, which the undo snapshots
- * share (json_node_copy()): a use after free (G_SLICE, issue 10's crashes). */
-static void
-replace_element (JsonArray *a, guint index, JsonNode *n)
-{
-  GPtrArray *tail = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  while (json_array_get_length (a) > index) {
-    guint last = json_array_get_length (a) - 1;
-    g_ptr_array_add (tail, json_node_ref (json_array_get_element (a, last)));
-    json_array_remove_element (a, last);
-  }
-  json_array_add_element (a, n);
-  for (gint i = (gint) tail->len - 2; i >= 0; i--)
-    json_array_add_element (a, json_node_ref (tail->pdata[i]));
-  g_ptr_array_unref (tail);
-}
-
 static void
 write_slot (JsonObject *o, gint slot, const char *ref)
 {
@@ -197,10 +179,9 @@ write_slot (JsonObject *o, gint slot, const char *ref)
   }
   while ((gint) json_array_get_length (a) <= index)
     json_array_add_null_element (a);
-  JsonNode *e = json_node_new (ref ? JSON_NODE_VALUE : JSON_NODE_NULL);
-  if (ref)
-    json_node_set_string (e, ref);
-  replace_element (a, index, e);
+  /* a new node: see gradus_json_array_replace() */
+  gradus_json_array_replace (a, index, ref ? json_node_init_string (json_node_alloc (), ref)
+                                           : json_node_init_null (json_node_alloc ()));
   /* Trailing empty slots are implied by the op's arity (a group's are not:
    * its slots are the length of its list). */
   while (!g_str_equal (kind, "group") && json_array_get_length (a) > 0 &&
@@ -212,6 +193,9 @@ gboolean
 gradus_doc_model_connect (GradusDocModel *self, const char *target, gint slot,
                           const char *source_ref, GError **error)
 {
+  gint zone = gradus_doc_scope_connect_output (self, target, slot, source_ref, error);
+  if (zone >= 0)   /* the open scan body's outputs (ui/scan) */
+    return zone;
   JsonObject *t = gradus_doc_model_get_node (self, target);
   if (!t) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_GRAPH, _("no node named '%s'"), target);

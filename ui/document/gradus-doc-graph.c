@@ -4,6 +4,7 @@
 #include "gradus-doc-private.h"
 #include "gradus-catalog.h"
 #include "organise/gradus-organise-groups.h"
+#include "scan/gradus-scan.h"
 
 #include <math.h>
 #include <string.h>
@@ -18,6 +19,9 @@ JsonArray *
 gradus_doc_nodes (GradusDocModel *self)
 {
   JsonObject *r = gradus_doc_root (self);
+  JsonObject *body = gradus_doc_scope_body (self);
+  if (body)   /* a scan opened in place: its body is what is edited (ui/scan) */
+    r = body;
   JsonNode *n = json_object_get_member (r, "nodes");
   if (!n || !JSON_NODE_HOLDS_ARRAY (n)) {
     json_object_set_array_member (r, "nodes", json_array_new ());
@@ -70,6 +74,11 @@ gradus_doc_foreach_ref (JsonObject *node, GradusDocRefFunc fn, gpointer data)
   JsonNode *cost = json_object_get_member (node, "cost");
   if (cost)
     fn (cost, data);
+  for (gint s = 0, n = gradus_scan_is_scan (node) ? gradus_scan_n_slots (node) : 0; s < n; s++) {
+    JsonNode *ref = gradus_scan_slot_node (node, s);   /* sequences, inits, non-sequences */
+    if (ref)
+      fn (ref, data);
+  }
 }
 
 static void
@@ -100,6 +109,8 @@ gradus_doc_n_slots (JsonObject *node)
     JsonArray *wrt = gradus_json_get_array (node, "wrt", FALSE);
     return 2 + (wrt ? (gint) json_array_get_length (wrt) : 0);
   }
+  if (g_str_equal (kind, "scan"))
+    return gradus_scan_n_slots (node);
   if (g_str_equal (kind, "group")) {
     /* one slot per input of its definition: the file gives them all */
     JsonArray *in = gradus_json_get_array (node, "inputs", FALSE);
@@ -132,6 +143,8 @@ gradus_doc_slot_node (JsonObject *node, gint slot)
       return json_array_get_element (wrt, slot - 1);
     return NULL;
   }
+  if (g_str_equal (kind, "scan"))
+    return gradus_scan_slot_node (node, slot);
   JsonArray *in = gradus_json_get_array (node, "inputs", FALSE);
   if (in && slot >= 0 && slot < (gint) json_array_get_length (in))
     return json_array_get_element (in, slot);
@@ -150,6 +163,9 @@ gradus_doc_set_position (GradusDocModel *self, const char *id, double x, double 
 static gboolean
 id_taken (GradusDocModel *self, const char *id, GHashTable *extra)
 {
+  /* body ids are unique across the whole file (FORMAT.md part two) */
+  if (gradus_doc_scope_id_taken (self, id))
+    return TRUE;
   return gradus_doc_find_index (gradus_doc_nodes (self), id) >= 0 || (extra && g_hash_table_contains (extra, id));
 }
 

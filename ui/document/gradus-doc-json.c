@@ -31,8 +31,37 @@ gradus_json_deep_copy (JsonNode *node)
     json_node_take_array (n, dst);
     return n;
   }
+  case JSON_NODE_VALUE: {
+    /* json_node_copy() shares the value too, and setting a string on one
+     * node rewrote that shared value: the undo snapshot changed with the tree. */
+    GValue v = G_VALUE_INIT;
+    json_node_get_value (node, &v);
+    JsonNode *n = json_node_new (JSON_NODE_VALUE);
+    json_node_set_value (n, &v);
+    g_value_unset (&v);
+    return n;
+  }
   default:
     return json_node_copy (node);
+  }
+}
+
+void
+gradus_json_array_replace (JsonArray *a, guint index, JsonNode *fresh)
+{
+  guint n = json_array_get_length (a);
+  g_return_if_fail (index < n);
+  g_autoptr (GPtrArray) keep = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (keep, json_node_ref (json_array_get_element (a, i)));
+  while (json_array_get_length (a) > 0)
+    json_array_remove_element (a, json_array_get_length (a) - 1);
+  for (guint i = 0; i < n; i++) {
+    if (i == index) {
+      json_node_unref (keep->pdata[i]);
+      json_array_add_element (a, fresh);
+    } else
+      json_array_add_element (a, keep->pdata[i]);   /* our reference goes to the array */
   }
 }
 

@@ -27,12 +27,17 @@ struct _GradusDocModel {
   JsonNode    *pending;     /* the tree before the edit in progress */
   guint        next_serial;
   guint        saved_serial;
+  char        *scope;       /* id of the scan whose body is open (ui/scan), or NULL */
 };
 
 /* ---- gradus-doc-json.c: typed access to json-glib trees */
 JsonObject  *gradus_json_object_member (JsonObject *o, const char *key, gboolean create);
 const char  *gradus_json_get_string (JsonObject *node, const char *key);
 JsonArray   *gradus_json_get_array (JsonObject *node, const char *key, gboolean create);
+/* Puts `fresh` (taken) at `index` of `a`. json-glib 1.6 cannot re-initialise
+ * a node in place safely (json_node_init_*() keeps a pointer to the value it
+ * released), so slots get new nodes. */
+void         gradus_json_array_replace (JsonArray *a, guint index, JsonNode *fresh);
 /* The string of a reference node, NULL when null, empty or not a string. */
 const char  *gradus_json_ref_string (JsonNode *n);
 
@@ -54,6 +59,20 @@ gint         gradus_doc_n_outputs (GradusDocModel *self, JsonObject *o);
 void         gradus_doc_set_position (GradusDocModel *self, const char *id, double x, double y);
 /* Removes the elements of array `key` that name a node of `gone`. */
 void         gradus_doc_filter_ref_list (JsonObject *o, const char *key, GHashTable *gone);
+
+/* ---- ui/scan/gradus-scan-scope.c: the open scan body (NULL: none, or the scan is gone) */
+JsonObject  *gradus_doc_scope_body (GradusDocModel *self);
+/* While a body is open and `target` is the open scan's id: slot k is body
+ * output k (the zone's right border). -1: not such a target; else the result. */
+gint         gradus_doc_scope_connect_output (GradusDocModel *self, const char *target, gint slot,
+                                              const char *source_ref, GError **error);
+/* While a body is open: whether an outer node (or another body's) has this id. */
+gboolean     gradus_doc_scope_id_taken (GradusDocModel *self, const char *id);
+/* The body's lenient build: its nodes plus a variable for each outer node it reads. */
+JsonNode    *gradus_doc_scope_build_root (GradusDocModel *self, GrdDocument *outer, JsonArray *kept);
+/* The outer document's build while a body is open (free it), else NULL; adds
+ * the ids it knows to `known` (references out of the body are fine). */
+GrdDocument *gradus_doc_scope_outer_build (GradusDocModel *self, GHashTable *known);
 
 /* ---- gradus-doc-build.c: the engine's lenient build after each change */
 void         gradus_doc_model_rebuild (GradusDocModel *self);

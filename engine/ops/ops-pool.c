@@ -467,7 +467,9 @@ grd_pool_argmax_kernel (const GrdAttrs *attrs, gint n_in, GrdTensor *const *in, 
   }
   gboolean f32 = x->dtype == GRD_DTYPE_FLOAT32;
   if (n_in == 1) {
-    g_autofree Window *win = windows_of (&g);
+    g_autofree Window *win = windows_of (&g, error);
+    if (!win)
+      return FALSE;
     if (f32)
       pool_argmax_f32 (&g, win, x->data, o->data);
     else

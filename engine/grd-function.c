@@ -348,16 +348,8 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
                                       error);
   if (!fn || backend == GRD_BACKEND_CPU)
     return fn;
-  const char *cpu_only = grd_graph_cpu_only_node (g, outputs, n_outputs, updates, n_updates);
-  if (cpu_only) {
-    /* docs/scan.md: no Vulkan kernels for these yet */
-    fn->fallback_reason = g_strdup_printf ("node '%s' is a scan or ifelse node, which the "
-                                           "Vulkan back end does not run yet; running on the CPU",
-                                           cpu_only);
-    if (warning)
-      *warning = g_strdup (fn->fallback_reason);
-    return fn;
-  }
+  /* scan and ifelse run on the device too (engine/vulkan/grd-vk-scan.c); what
+   * it cannot run makes grd_vk_function_new fail, naming the node */
   g_autoptr (GError) vk_error = NULL;
   /* the CPU's stabilising rewrites apply on the device too (grd-program-graph.c) */
   GrdStableGraph *sg = grd_stable_graph_new (g, inputs, n_inputs, (GrdRef *) fn->outputs->data,

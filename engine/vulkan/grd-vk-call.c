@@ -2,6 +2,7 @@
  * runtime shapes, every step recorded (or the last call replayed) into one
  * submission, outputs read back, updates swapped in. */
 #include "grd-vk-function-private.h"
+#include "../grd-scan-layout.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -55,12 +56,32 @@ upload_clear (Upload *u)
 }
 
 /* Runtime shapes: each op's type rule applied to the runtime shapes. */
+typedef struct _Transfers Transfers;
+static gboolean prepare_values (GrdVkFunction *fn, Transfers *tr, GError **error);
+static gboolean nested_shapes (GrdVkFunction *fn, GrdVkStep *st, Transfers *tr, GError **error);
+
+static GrdVkStep *
+step_of (GrdVkFunction *fn, gint node)
+{
+  for (guint s = 0; s < fn->steps->len; s++)
+    if (g_array_index (fn->steps, GrdVkStep, s).node == node)
+      return &g_array_index (fn->steps, GrdVkStep, s);
+  return NULL;
+}
+
 static gboolean
-infer_shapes (GrdVkFunction *fn, GError **error)
+infer_shapes (GrdVkFunction *fn, Transfers *tr, GError **error)
 {
   for (guint p = 0; p < fn->schedule->len; p++) {
     gint i = g_array_index (fn->schedule, gint, p);
     GrdNode *node = grd_vk_node_at (fn, i);
+    GrdVkStep *st = fn->host[i] ? NULL : step_of (fn, i);
+    if (st && (st->kind == GRD_VK_STEP_SCAN || st->kind == GRD_VK_STEP_IFELSE
+               || st->kind == GRD_VK_STEP_TAP_GATHER || st->kind == GRD_VK_STEP_TAP_SCATTER)) {
+      if (!nested_shapes (fn, st, tr, error))
+        return FALSE;
+      continue;
+    }
     if (fn->host[i]) {
       if (!grd_vk_host_value (fn, i, error))
         return FALSE;
@@ -131,16 +152,73 @@ begin (GrdVkContext *ctx, GError **error)
 /* Host data into device buffers (before any dispatch), values out of them
  * (after the last), in one submission with the work. */
 typedef struct {
+  GrdVkFunction *fn;
+  gint           node;
+} Leaf;
+
+struct _Transfers {
   GArray      *up;    /* Upload */
   GPtrArray   *down;  /* GrdVkValue* to read back */
   GArray      *down_at; /* VkDeviceSize: staging offsets */
-  GArray      *leaves;  /* gint: constant and shared nodes uploaded by this call */
-} Transfers;
+  GArray      *leaves;  /* Leaf: constant and shared nodes uploaded by this call */
+};
 
 static VkDeviceSize
 align_up (VkDeviceSize v)
 {
   return (v + 255) / 256 * 256;
+}
+
+/* Records the steps of r->fn; a scan or ifelse step records its body's in turn. */
+gboolean
+grd_vk_record_steps (GrdVkRec *r, GArray *steps, GError **error)
+{
+  gboolean good = TRUE;
+  GrdVkFunction *fn = r->fn;
+  for (guint i = 0; good && i < steps->len; i++) {
+    GrdVkStep *st = &g_array_index (steps, GrdVkStep, i);
+    GrdNode *node = grd_vk_node_at (fn, st->node);
+    g_autoptr (GError) local = NULL;
+    r->n_prefer = 0;
+    if (st->kind == GRD_VK_STEP_FUSED)
+      for (guint k = 0; k < st->leaves->len; k++)
+        r->prefer[r->n_prefer++] = g_array_index (st->leaves, GrdRef, k);
+    else
+      for (gint k = 0; k < node->n_inputs && k < GRD_VK_MAX_BINDINGS; k++)
+        r->prefer[r->n_prefer++] = node->inputs[k];
+    r->prefer[r->n_prefer++] = (GrdRef) { st->node, 0 };
+    switch (st->kind) {
+    case GRD_VK_STEP_FUSED: good = grd_vk_step_fused (r, st, &local); break;
+    case GRD_VK_STEP_ALIAS: break;
+    case GRD_VK_STEP_VIEW: good = grd_vk_step_view (r, st, &local); break;
+    case GRD_VK_STEP_CONCAT: good = grd_vk_step_concat (r, st, &local); break;
+    case GRD_VK_STEP_CONCAT_PART: good = grd_vk_step_concat_part (r, st, &local); break;
+    case GRD_VK_STEP_SLICE_GRAD: good = grd_vk_step_slice_grad (r, st, &local); break;
+    case GRD_VK_STEP_REDUCE: good = grd_vk_step_reduce (r, st, &local); break;
+    case GRD_VK_STEP_UNREDUCE: good = grd_vk_step_unreduce (r, st, &local); break;
+    case GRD_VK_STEP_COUNT: break;
+    case GRD_VK_STEP_DOT: good = grd_vk_step_dot (r, st, &local); break;
+    case GRD_VK_STEP_OUTER: good = grd_vk_step_outer (r, st, &local); break;
+    case GRD_VK_STEP_ROW: good = grd_vk_step_row (r, st, &local); break;
+    case GRD_VK_STEP_TAKE: good = grd_vk_step_take (r, st, FALSE, &local); break;
+    case GRD_VK_STEP_TAKE_GRAD: good = grd_vk_step_take (r, st, TRUE, &local); break;
+    case GRD_VK_STEP_ONE_HOT: good = grd_vk_step_one_hot (r, st, &local); break;
+    case GRD_VK_STEP_PROD_OTHERS: good = grd_vk_step_prod_others (r, st, &local); break;
+    case GRD_VK_STEP_EXT: good = grd_vk_step_ext (r, st, &local); break;
+    case GRD_VK_STEP_HOST: break;
+    case GRD_VK_STEP_INDEX: good = grd_vk_step_index (r, st, &local); break;
+    case GRD_VK_STEP_SUBTENSOR: good = grd_vk_step_subtensor (r, st, &local); break;
+    case GRD_VK_STEP_SCAN: good = grd_vk_step_scan (r, st, &local); break;
+    case GRD_VK_STEP_IFELSE: good = grd_vk_step_ifelse (r, st, &local); break;
+    case GRD_VK_STEP_TAP_GATHER: good = grd_vk_step_tap (r, st, FALSE, &local); break;
+    case GRD_VK_STEP_TAP_SCATTER: good = grd_vk_step_tap (r, st, TRUE, &local); break;
+    }
+    if (!good)
+      g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_UNSUPPORTED,
+                   "node '%s' (%s): %s", node->id, node->op->name,
+                   local ? local->message : "failed");
+  }
+  return good;
 }
 
 static gboolean
@@ -213,45 +291,8 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, gboolean replay
       rec.record = g_array_new (FALSE, FALSE, sizeof (GrdVkReplay));
       rec.record_ok = TRUE;
     }
-    for (guint i = 0; good && steps && i < steps->len; i++) {
-      GrdVkStep *st = &g_array_index (steps, GrdVkStep, i);
-      GrdNode *node = grd_vk_node_at (fn, st->node);
-      g_autoptr (GError) local = NULL;
-      rec.n_prefer = 0;
-      if (st->kind == GRD_VK_STEP_FUSED)
-        for (guint k = 0; k < st->leaves->len; k++)
-          rec.prefer[rec.n_prefer++] = g_array_index (st->leaves, GrdRef, k);
-      else
-        for (gint k = 0; k < node->n_inputs && k < GRD_VK_MAX_BINDINGS; k++)
-          rec.prefer[rec.n_prefer++] = node->inputs[k];
-      rec.prefer[rec.n_prefer++] = (GrdRef) { st->node, 0 };
-      switch (st->kind) {
-      case GRD_VK_STEP_FUSED: good = grd_vk_step_fused (&rec, st, &local); break;
-      case GRD_VK_STEP_ALIAS: break;
-      case GRD_VK_STEP_VIEW: good = grd_vk_step_view (&rec, st, &local); break;
-      case GRD_VK_STEP_CONCAT: good = grd_vk_step_concat (&rec, st, &local); break;
-      case GRD_VK_STEP_CONCAT_PART: good = grd_vk_step_concat_part (&rec, st, &local); break;
-      case GRD_VK_STEP_SLICE_GRAD: good = grd_vk_step_slice_grad (&rec, st, &local); break;
-      case GRD_VK_STEP_REDUCE: good = grd_vk_step_reduce (&rec, st, &local); break;
-      case GRD_VK_STEP_UNREDUCE: good = grd_vk_step_unreduce (&rec, st, &local); break;
-      case GRD_VK_STEP_COUNT: break;
-      case GRD_VK_STEP_DOT: good = grd_vk_step_dot (&rec, st, &local); break;
-      case GRD_VK_STEP_OUTER: good = grd_vk_step_outer (&rec, st, &local); break;
-      case GRD_VK_STEP_ROW: good = grd_vk_step_row (&rec, st, &local); break;
-      case GRD_VK_STEP_TAKE: good = grd_vk_step_take (&rec, st, FALSE, &local); break;
-      case GRD_VK_STEP_TAKE_GRAD: good = grd_vk_step_take (&rec, st, TRUE, &local); break;
-      case GRD_VK_STEP_ONE_HOT: good = grd_vk_step_one_hot (&rec, st, &local); break;
-      case GRD_VK_STEP_PROD_OTHERS: good = grd_vk_step_prod_others (&rec, st, &local); break;
-      case GRD_VK_STEP_EXT: good = grd_vk_step_ext (&rec, st, &local); break;
-      case GRD_VK_STEP_HOST: break;
-      case GRD_VK_STEP_INDEX: good = grd_vk_step_index (&rec, st, &local); break;
-      case GRD_VK_STEP_SUBTENSOR: good = grd_vk_step_subtensor (&rec, st, &local); break;
-      }
-      if (!good)
-        g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_UNSUPPORTED,
-                     "node '%s' (%s): %s", node->id, node->op->name,
-                     local ? local->message : "failed");
-    }
+    if (good && steps)
+      good = grd_vk_record_steps (&rec, steps, error);
     g_ptr_array_unref (rec.written);
     if (rec.record) {
       /* kept for the next calls when every binding was recognised */
@@ -333,7 +374,218 @@ prepare_leaf (GrdVkFunction *fn, gint i, Transfers *tr, GError **error)
     grd_tensor_unref (fn->seen[i]);
   fn->seen[i] = grd_tensor_ref (t);
   fn->dirty[i] = FALSE;
-  g_array_append_val (tr->leaves, i);
+  Leaf l = { fn, i };
+  g_array_append_val (tr->leaves, l);
+  return TRUE;
+}
+
+/* This call's leaves, runtime shapes and buffers of fn (its inputs' shapes
+ * set); the nested functions of the branches and bodies it runs too. */
+static gboolean
+prepare_values (GrdVkFunction *fn, Transfers *tr, GError **error)
+{
+  for (gint i = 0; i < fn->n_nodes; i++) {
+    GrdNode *node = grd_vk_node_at (fn, i);
+    if (fn->needed[i] && (node->kind == GRD_NODE_CONSTANT || node->kind == GRD_NODE_SHARED)
+        && !prepare_leaf (fn, i, tr, error))
+      return FALSE;
+  }
+  /* a nested function's inputs are copied in on the device: buffers of their own */
+  for (guint k = 0; fn->nested && k < fn->inputs->len; k++) {
+    GrdRef r = g_array_index (fn->inputs, GrdRef, k);
+    if (fn->needed[r.node] && !grd_vk_value_own (fn, grd_vk_slot (fn, r), error))
+      return FALSE;
+  }
+  if (!infer_shapes (fn, tr, error))
+    return FALSE;
+  /* Buffers for what the steps make; aliases share their input's. */
+  for (guint s = 0; s < fn->steps->len; s++) {
+    GrdVkStep *st = &g_array_index (fn->steps, GrdVkStep, s);
+    GrdNode *node = grd_vk_node_at (fn, st->node);
+    GrdVkValue *v = grd_vk_slot (fn, (GrdRef) { st->node, 0 });
+    if (st->kind == GRD_VK_STEP_ALIAS) {
+      GrdVkValue *in = grd_vk_slot (fn, node->inputs[0]);
+      grd_vk_value_drop (v);
+      v->buf = grd_vk_buffer_ref (in->buf);
+      v->borrowed = TRUE;
+      continue;
+    }
+    if (!grd_vk_value_own (fn, v, error))
+      return FALSE;
+    /* every output of a scan or ifelse */
+    for (gint k = 1; k < node->n_outputs; k++)
+      if (!grd_vk_value_own (fn, grd_vk_slot (fn, (GrdRef) { st->node, k }), error))
+        return FALSE;
+    if (st->kind == GRD_VK_STEP_HOST) {
+      Upload u = { grd_tensor_ref (fn->host_val[st->node]), v->buf };
+      g_array_append_val (tr->up, u);
+    }
+    if (st->kind == GRD_VK_STEP_COUNT) {
+      GrdTensor *t = NULL;
+      GrdVkRec rec = { .fn = fn };
+      if (!grd_vk_step_count (&rec, st, &t, error))
+        return FALSE;
+      Upload u = { t, v->buf };
+      g_array_append_val (tr->up, u);
+    }
+  }
+  return TRUE;
+}
+
+/* Rows of a sequence-like value: its shape without axis 0. */
+static void
+row_shape (const GrdVkValue *v, gint *rank, gint64 *shape)
+{
+  *rank = v->rank - 1;
+  memcpy (shape, v->shape + 1, sizeof (gint64) * MAX (*rank, 0));
+}
+
+static gboolean
+same_shape (gint ra, const gint64 *a, gint rb, const gint64 *b)
+{
+  if (ra != rb)
+    return FALSE;
+  for (gint d = 0; d < ra; d++)
+    if (a[d] != b[d])
+      return FALSE;
+  return TRUE;
+}
+
+/* The shapes of a scan, ifelse or tap node: the step count or branch from
+ * the host's scalar, the body's or branch's shapes from its own inference
+ * (its buffers and uploads prepared on the way). */
+static gboolean
+nested_shapes (GrdVkFunction *fn, GrdVkStep *st, Transfers *tr, GError **error)
+{
+  GrdNode *node = grd_vk_node_at (fn, st->node);
+  gint j = grd_vk_scalar_input (node);
+  gint64 scalar = 0;
+  if (j >= 0 && !grd_vk_known_scalar (fn, node, j, &scalar, error))
+    return FALSE;
+  if (st->kind == GRD_VK_STEP_TAP_GATHER || st->kind == GRD_VK_STEP_TAP_SCATTER) {
+    gboolean scatter = st->kind == GRD_VK_STEP_TAP_SCATTER;
+    GrdVkValue *seq = grd_vk_slot (fn, node->inputs[scatter ? 1 : 0]);
+    const GrdAttrs *a = &node->attrs;
+    gint64 len = seq->rank ? seq->shape[0] : 0;
+    gint64 t = j >= 0 ? scalar : a->end[0] != GRD_SLICE_NONE ? a->end[0] : len - a->step[0];
+    if (seq->rank < 1 || t < 0 || a->begin[0] + t > len) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "node '%s': a sequence of %" G_GINT64_FORMAT
+                   " rows is too short for %" G_GINT64_FORMAT " steps with its taps", node->id,
+                   len, MAX (t, 0));
+      return FALSE;
+    }
+    st->n_steps = t;
+    GrdVkValue *out = grd_vk_slot (fn, (GrdRef) { st->node, 0 });
+    if (scatter) {
+      GrdVkValue *g = grd_vk_slot (fn, node->inputs[0]);
+      if (g->rank != seq->rank || g->shape[0] != t) {
+        g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "node '%s': gradient of %" G_GINT64_FORMAT
+                     " rows for %" G_GINT64_FORMAT " steps", node->id, g->rank ? g->shape[0] : 0, t);
+        return FALSE;
+      }
+      grd_vk_value_set_shape (out, g->dtype, seq->rank, seq->shape);
+    } else {
+      gint64 shape[GRD_MAX_RANK];
+      memcpy (shape, seq->shape, sizeof shape);
+      shape[0] = t;
+      grd_vk_value_set_shape (out, seq->dtype, seq->rank, shape);
+    }
+    return TRUE;
+  }
+  if (st->kind == GRD_VK_STEP_IFELSE) {
+    st->taken = scalar != 0 ? 0 : 1;
+    GrdVkFunction *sub = st->sub[st->taken];
+    for (guint k = 0; k < sub->inputs->len; k++) {
+      GrdVkValue *v = grd_vk_slot (fn, node->inputs[1 + k]);
+      grd_vk_value_set_shape (grd_vk_slot (sub, g_array_index (sub->inputs, GrdRef, k)), v->dtype,
+                              v->rank, v->shape);
+    }
+    if (!prepare_values (sub, tr, error))
+      return FALSE;
+    for (gint o = 0; o < node->n_outputs; o++) {
+      GrdVkValue *v = grd_vk_slot (sub, g_array_index (sub->outputs, GrdRef, o));
+      grd_vk_value_set_shape (grd_vk_slot (fn, (GrdRef) { st->node, o }), node->types[o].dtype,
+                              v->rank, v->shape);
+    }
+    return TRUE;
+  }
+  /* a scan */
+  GrdScanLayout l;
+  grd_scan_layout (node, &l);
+  GrdVkFunction *sub = st->sub[0];
+  gint fs = l.has_n_steps_input ? 1 : 0, fi = fs + l.n_seq, fm = fi + l.n_state;
+  gint64 t = l.has_n_steps_input ? scalar : l.n_steps;
+  for (gint q = 0; t < 0 && !l.has_n_steps_input && q < l.n_seq; q++) {
+    gint64 len = grd_vk_slot (fn, node->inputs[fs + q])->shape[0];
+    t = q == 0 ? len : MIN (t, len);
+  }
+  if (t < 0) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "node '%s': n_steps is %" G_GINT64_FORMAT
+                 " (it must be at least 0)", node->id, t);
+    return FALSE;
+  }
+  for (gint q = 0; q < l.n_seq; q++)
+    if (grd_vk_slot (fn, node->inputs[fs + q])->shape[0] < t) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "node '%s': sequence %d has %"
+                   G_GINT64_FORMAT " rows for %" G_GINT64_FORMAT " steps", node->id, q,
+                   grd_vk_slot (fn, node->inputs[fs + q])->shape[0], t);
+      return FALSE;
+    }
+  st->n_steps = t;
+  /* the body's inputs: rows of the sequences, rows of the fed-back outputs, non-sequences */
+  gint bi = 0;
+  for (gint q = 0; q < l.n_seq; q++, bi++) {
+    GrdVkValue *v = grd_vk_slot (fn, node->inputs[fs + q]);
+    gint rank;
+    gint64 shape[GRD_MAX_RANK];
+    row_shape (v, &rank, shape);
+    grd_vk_value_set_shape (grd_vk_slot (sub, l.body_inputs[bi]), v->dtype, rank, shape);
+  }
+  for (gint o = 0, k = 0; o < l.n_out; o++) {
+    if (!l.out_ntaps[o])
+      continue;
+    GrdVkValue *init = grd_vk_slot (fn, node->inputs[fi + k++]);
+    gint lag = 0;
+    for (gint m = 0; m < l.out_ntaps[o]; m++)
+      lag = MAX (lag, -l.out_taps[o * GRD_SCAN_MAX_TAPS + m]);
+    gint rank = init->rank;
+    gint64 shape[GRD_MAX_RANK];
+    memcpy (shape, init->shape, sizeof shape);
+    if (lag > 1)
+      row_shape (init, &rank, shape);
+    for (gint m = 0; m < l.out_ntaps[o]; m++, bi++)
+      grd_vk_value_set_shape (grd_vk_slot (sub, l.body_inputs[bi]), init->dtype, rank, shape);
+  }
+  for (gint m = 0; m < l.n_nonseq; m++, bi++) {
+    GrdVkValue *v = grd_vk_slot (fn, node->inputs[fm + m]);
+    grd_vk_value_set_shape (grd_vk_slot (sub, l.body_inputs[bi]), v->dtype, v->rank, v->shape);
+  }
+  if (!prepare_values (sub, tr, error))
+    return FALSE;
+  bi = l.n_seq;
+  for (gint o = 0; o < l.n_out; o++) {
+    GrdVkValue *y = grd_vk_slot (sub, g_array_index (sub->outputs, GrdRef, o));
+    if (l.out_ntaps[o]) {
+      GrdVkValue *in = grd_vk_slot (sub, l.body_inputs[bi]);
+      bi += l.out_ntaps[o];
+      if (!same_shape (y->rank, y->shape, in->rank, in->shape)) {
+        GrdType a, b;
+        grd_type_set (&a, y->dtype, y->rank, y->shape);
+        grd_type_set (&b, in->dtype, in->rank, in->shape);
+        g_autofree char *got = grd_type_describe (&a);
+        g_autofree char *want = grd_type_describe (&b);
+        g_set_error (error, GRD_ERROR, GRD_ERROR_SHAPE, "node '%s': body output %d is %s but its "
+                     "initial value gives %s (a fed-back output keeps its shape)", node->id, o,
+                     got, want);
+        return FALSE;
+      }
+    }
+    gint64 shape[GRD_MAX_RANK];
+    shape[0] = l.last_only && l.last_only[o] ? 1 : t;
+    memcpy (shape + 1, y->shape, sizeof (gint64) * y->rank);
+    grd_vk_value_set_shape (grd_vk_slot (fn, (GrdRef) { st->node, o }), y->dtype, y->rank + 1,
+                            shape);
+  }
   return TRUE;
 }
 
@@ -344,7 +596,7 @@ transfers_init (Transfers *tr)
   g_array_set_clear_func (tr->up, (GDestroyNotify) upload_clear);
   tr->down = g_ptr_array_new ();
   tr->down_at = g_array_new (FALSE, FALSE, sizeof (VkDeviceSize));
-  tr->leaves = g_array_new (FALSE, FALSE, sizeof (gint));
+  tr->leaves = g_array_new (FALSE, FALSE, sizeof (Leaf));
 }
 
 static void
@@ -356,12 +608,19 @@ transfers_clear (Transfers *tr)
   g_array_unref (tr->leaves);
 }
 
+/* After a call: borrowed buffers and host values, in the nested functions too. */
 static void
 release_borrowed (GrdVkFunction *fn)
 {
   for (gint s = 0; s < fn->n_slots; s++)
     if (fn->values[s].borrowed)
       grd_vk_value_drop (&fn->values[s]);
+  for (gint i = 0; i < fn->n_nodes; i++)
+    g_clear_pointer (&fn->host_val[i], grd_tensor_unref);
+  for (guint s = 0; s < fn->steps->len; s++)
+    for (gint b = 0; b < 2; b++)
+      if (g_array_index (fn->steps, GrdVkStep, s).sub[b])
+        release_borrowed (g_array_index (fn->steps, GrdVkStep, s).sub[b]);
 }
 
 gboolean
@@ -374,6 +633,25 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
   g_autoptr (GPtrArray) host = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
   g_autoptr (GByteArray) key = NULL;
   gint n = fn->n_nodes;
+
+  /* step counts and conditions only the device computes: a submission of their own first */
+  if (fn->pre) {
+    gboolean dirty = FALSE;
+    for (gint i = 0; i < n; i++)
+      dirty |= fn->dirty[i];
+    /* `pre` reads shared variables from the host: this function's updates go back first */
+    if (dirty && !grd_vk_function_sync (fn, error))
+      goto out;
+    guint np = fn->pre_refs->len;
+    GrdTensor *pv[np + 1];
+    if (!grd_vk_function_call (fn->pre, inputs, pv, error))
+      goto out;
+    for (guint k = 0; k < np; k++) {
+      gint i = g_array_index (fn->pre_refs, GrdRef, k).node;
+      g_clear_pointer (&fn->host_val[i], grd_tensor_unref);
+      fn->host_val[i] = pv[k];
+    }
+  }
 
   for (guint i = 0; i < fn->inputs->len; i++) {
     GrdRef r = g_array_index (fn->inputs, GrdRef, i);
@@ -403,13 +681,7 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
     g_clear_pointer (&fn->host_val[r.node], grd_tensor_unref);
     fn->host_val[r.node] = grd_tensor_ref (u.t);
   }
-  for (gint i = 0; i < n; i++) {
-    GrdNode *node = grd_vk_node_at (fn, i);
-    if (fn->needed[i] && (node->kind == GRD_NODE_CONSTANT || node->kind == GRD_NODE_SHARED)
-        && !prepare_leaf (fn, i, &tr, error))
-      goto out;
-  }
-  if (!infer_shapes (fn, error))
+  if (!prepare_values (fn, &tr, error))
     goto out;
   for (guint u = 0; u < fn->updates->len; u++) {
     GrdUpdate *up = &g_array_index (fn->updates, GrdUpdate, u);
@@ -427,33 +699,6 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
                    grd_vk_node_at (fn, up->shared.node)->id, grd_vk_node_at (fn, up->value.node)->id, want,
                    got);
       goto out;
-    }
-  }
-  /* Buffers for what the steps make; aliases share their input's. */
-  for (guint s = 0; s < fn->steps->len; s++) {
-    GrdVkStep *st = &g_array_index (fn->steps, GrdVkStep, s);
-    GrdNode *node = grd_vk_node_at (fn, st->node);
-    GrdVkValue *v = grd_vk_slot (fn, (GrdRef) { st->node, 0 });
-    if (st->kind == GRD_VK_STEP_ALIAS) {
-      GrdVkValue *in = grd_vk_slot (fn, node->inputs[0]);
-      grd_vk_value_drop (v);
-      v->buf = grd_vk_buffer_ref (in->buf);
-      v->borrowed = TRUE;
-      continue;
-    }
-    if (!grd_vk_value_own (fn, v, error))
-      goto out;
-    if (st->kind == GRD_VK_STEP_HOST) {
-      Upload u = { grd_tensor_ref (fn->host_val[st->node]), v->buf };
-      g_array_append_val (tr.up, u);
-    }
-    if (st->kind == GRD_VK_STEP_COUNT) {
-      GrdTensor *t = NULL;
-      GrdVkRec rec = { .fn = fn };
-      if (!grd_vk_step_count (&rec, st, &t, error))
-        goto out;
-      Upload u = { t, v->buf };
-      g_array_append_val (tr.up, u);
     }
   }
   for (guint o = 0; o < fn->outputs->len; o++)
@@ -512,13 +757,11 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
 out:
   /* a failed call uploaded nothing: those leaves go up again next time */
   for (guint k = 0; !ok && k < tr.leaves->len; k++) {
-    gint i = g_array_index (tr.leaves, gint, k);
-    g_clear_pointer (&fn->seen[i], grd_tensor_unref);
-    grd_vk_value_drop (&fn->values[fn->slot_base[i]]);
+    Leaf *l = &g_array_index (tr.leaves, Leaf, k);
+    g_clear_pointer (&l->fn->seen[l->node], grd_tensor_unref);
+    grd_vk_value_drop (&l->fn->values[l->fn->slot_base[l->node]]);
   }
   release_borrowed (fn);
-  for (gint i = 0; i < n; i++)
-    g_clear_pointer (&fn->host_val[i], grd_tensor_unref);
   transfers_clear (&tr);
   return ok;
 }

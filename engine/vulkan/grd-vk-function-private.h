@@ -30,6 +30,10 @@ typedef enum {
                             * on the host at each call and uploaded */
   GRD_VK_STEP_INDEX,       /* index */
   GRD_VK_STEP_SUBTENSOR,   /* set_subtensor, inc_subtensor */
+  GRD_VK_STEP_SCAN,        /* _scan: the body a function of its own, recorded per step */
+  GRD_VK_STEP_IFELSE,      /* ifelse: only the taken branch's function is recorded */
+  GRD_VK_STEP_TAP_GATHER,  /* _tap_gather: row copies */
+  GRD_VK_STEP_TAP_SCATTER, /* _tap_scatter: zeros, then row copies */
 } GrdVkStepKind;
 
 typedef struct {
@@ -38,6 +42,10 @@ typedef struct {
   GArray *members;    /* GRD_VK_STEP_FUSED: node indices, schedule order, root last */
   GArray *leaves;     /* GRD_VK_STEP_FUSED: GrdRef read from outside the group */
   char   *body;       /* GRD_VK_STEP_FUSED: GLSL statements leaving the result in `res` */
+  /* GRD_VK_STEP_SCAN: the body (sub[0]); GRD_VK_STEP_IFELSE: then, else */
+  GrdVkFunction *sub[2];
+  gint64  n_steps;    /* this call: GRD_VK_STEP_SCAN's step count, GRD_VK_STEP_TAP_*'s rows */
+  gint    taken;      /* this call: GRD_VK_STEP_IFELSE's branch */
 } GrdVkStep;
 
 typedef struct {
@@ -78,6 +86,14 @@ struct _GrdVkFunction {
    * Shared values are read from and written back to those. */
   GrdGraph     *origin;
   gint         *origin_of;
+  /* A scan body or ifelse branch: its inputs are rows or values the outer
+   * function copies in on the device, never known on the host. */
+  gboolean      nested;
+  /* Scalars a call must know before recording (ifelse's condition, a scan's
+   * n_steps) that only the device computes: `pre` computes them first, in a
+   * submission of their own, and they are read back. */
+  GArray       *pre_refs;  /* GrdRef */
+  GrdVkFunction *pre;
 };
 
 /* One recorded dispatch: bindings as slots (>= 0) or temporaries (-1 - i). */
@@ -191,6 +207,23 @@ gboolean      grd_vk_step_subtensor (GrdVkRec *r, GrdVkStep *st, GError **error)
 /* grd-vk-host.c: fn->host_val[i] of a GRD_VK_STEP_HOST node, from its inputs'
  * host values and runtime shapes */
 gboolean      grd_vk_host_value (GrdVkFunction *fn, gint i, GError **error);
+
+/* grd-vk-call.c: the steps of r->fn recorded in order */
+gboolean      grd_vk_record_steps (GrdVkRec *r, GArray *steps, GError **error);
+
+/* grd-vk-scan.c */
+void          grd_vk_full_barrier (GrdVkRec *r);
+gboolean      grd_vk_step_scan (GrdVkRec *r, GrdVkStep *st, GError **error);
+gboolean      grd_vk_step_ifelse (GrdVkRec *r, GrdVkStep *st, GError **error);
+gboolean      grd_vk_step_tap (GrdVkRec *r, GrdVkStep *st, gboolean scatter, GError **error);
+/* The input of op node `node` that must be known on the host (a step count
+ * or a condition), or -1 */
+gint          grd_vk_scalar_input (const GrdNode *node);
+/* That value in this call: a constant's, or fn->host_val's */
+gboolean      grd_vk_known_scalar (GrdVkFunction *fn, const GrdNode *node, gint j, gint64 *value,
+                                   GError **error);
+GrdVkFunction *grd_vk_function_new_nested (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                                           const GrdRef *outputs, gint n_outputs, GError **error);
 
 /* grd-vk-gather.c */
 gboolean      grd_vk_step_take (GrdVkRec *r, GrdVkStep *st, gboolean grad, GError **error);

@@ -12,6 +12,7 @@
  * call replays the dispatches recorded by the last one.
  * GRADUS_VULKAN_PROFILE=1 prints how long each call took to record and to run. */
 #include "grd-vk-function-private.h"
+#include "../grd-scan-layout.h"
 
 #include <string.h>
 
@@ -72,6 +73,14 @@ kind_of (const char *op, const GrdNode *node, GrdVkStepKind *kind)
     *kind = GRD_VK_STEP_SUBTENSOR;
   else if (grd_vk_ext_handles (op) || grd_vk_random_handles (op))
     *kind = GRD_VK_STEP_EXT;
+  else if (!strcmp (op, "_scan"))
+    *kind = GRD_VK_STEP_SCAN;
+  else if (!strcmp (op, "ifelse"))
+    *kind = GRD_VK_STEP_IFELSE;
+  else if (!strcmp (op, "_tap_gather"))
+    *kind = GRD_VK_STEP_TAP_GATHER;
+  else if (!strcmp (op, "_tap_scatter"))
+    *kind = GRD_VK_STEP_TAP_SCATTER;
   else
     return FALSE;
   return TRUE;
@@ -116,7 +125,7 @@ mark_host (GrdVkFunction *fn)
 {
   gint n = fn->n_nodes;
   g_autofree gboolean *can = g_new0 (gboolean, MAX (n, 1));
-  for (guint k = 0; k < fn->inputs->len; k++)
+  for (guint k = 0; !fn->nested && k < fn->inputs->len; k++)
     can[g_array_index (fn->inputs, GrdRef, k).node] = TRUE;
   for (gint i = 0; i < n; i++) {
     GrdNode *node = grd_vk_node_at (fn, i);
@@ -135,9 +144,19 @@ mark_host (GrdVkFunction *fn)
     else if (grd_vk_op_is_elementwise (op) && node->n_outputs == 1 && node->types[0].rank == 0)
       can[i] = all;
   }
-  /* arange and the scalars it reads */
+  /* arange and the scalars it reads; a step count or condition is computed
+   * on the host when it can be, else by the function `pre` */
   for (gint i = n - 1; i >= 0; i--) {
     GrdNode *node = grd_vk_node_at (fn, i);
+    gint j = node->kind == GRD_NODE_OP && fn->needed[i] ? grd_vk_scalar_input (node) : -1;
+    if (j >= 0) {
+      GrdRef r = node->inputs[j];
+      GrdNode *src = grd_vk_node_at (fn, r.node);
+      if (can[r.node] && src->kind == GRD_NODE_OP)
+        fn->host[r.node] = TRUE;
+      else if (!can[r.node])
+        g_array_append_val (fn->pre_refs, r);
+    }
     if (node->kind != GRD_NODE_OP || !fn->needed[i] || !can[i])
       continue;
     if (!strcmp (node->op->name, "arange"))
@@ -187,6 +206,8 @@ step_clear (GrdVkStep *s)
   if (s->leaves)
     g_array_unref (s->leaves);
   g_free (s->body);
+  for (gint b = 0; b < 2; b++)
+    g_clear_pointer (&s->sub[b], grd_vk_function_free);
 }
 
 /* The fused group rooted at `root`: members in schedule order, leaves, body. */
@@ -253,9 +274,63 @@ build_fused (GrdVkFunction *fn, GrdVkStep *st, const gint *group_of, GError **er
   return TRUE;
 }
 
-GrdVkFunction *
-grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
-                     gint n_outputs, const GrdUpdate *updates, gint n_updates, GError **error)
+/* A random node among the ancestors of `refs`: what `pre` would draw a second time. */
+static const GrdNode *
+random_ancestor (GrdVkFunction *fn, GArray *refs)
+{
+  gint n = fn->n_nodes;
+  g_autofree gboolean *up = g_new0 (gboolean, MAX (n, 1));
+  for (guint k = 0; k < refs->len; k++)
+    up[g_array_index (refs, GrdRef, k).node] = TRUE;
+  for (gint i = n - 1; i >= 0; i--) {
+    GrdNode *node = grd_vk_node_at (fn, i);
+    if (!up[i])
+      continue;
+    if (node->kind == GRD_NODE_GRAD)
+      for (gint k = 0; k < node->n_outputs; k++)
+        up[node->aliases[k].node] = TRUE;
+    for (gint j = 0; j < node->n_inputs; j++)
+      up[node->inputs[j].node] = TRUE;
+    if (node->op && node->attrs.extra && ((GrdOpExtra *) node->attrs.extra)->impure)
+      return node;
+  }
+  return NULL;
+}
+
+/* The functions of scan bodies and ifelse branches. */
+static gboolean
+make_subs (GrdVkFunction *fn, GrdVkStep *st, GError **error)
+{
+  GrdNode *node = grd_vk_node_at (fn, st->node);
+  if (st->kind == GRD_VK_STEP_SCAN) {
+    GrdScanLayout l;
+    grd_scan_layout (node, &l);
+    st->sub[0] = grd_vk_function_new_nested (l.body, l.body_inputs, l.n_body_inputs,
+                                             l.body_outputs, l.n_out, error);
+    if (!st->sub[0])
+      g_prefix_error (error, "node '%s' (scan), its body: ", node->id);
+    return st->sub[0] != NULL;
+  }
+  if (st->kind == GRD_VK_STEP_IFELSE) {
+    GrdIfElseLayout l;
+    grd_ifelse_layout (node, &l);
+    for (gint b = 0; b < 2; b++) {
+      st->sub[b] = grd_vk_function_new_nested (l.branch[b], l.args[b], l.n_args, l.outs[b],
+                                               l.n_out, error);
+      if (!st->sub[b]) {
+        g_prefix_error (error, "node '%s' (ifelse), its %s branch: ", node->id,
+                        b ? "else" : "then");
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static GrdVkFunction *
+function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
+              gint n_outputs, const GrdUpdate *updates, gint n_updates, gboolean nested,
+              GError **error)
 {
   GrdVkContext *ctx = grd_vk_context_get (error);
   if (!ctx)
@@ -279,6 +354,8 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
   fn->host = g_new0 (gboolean, MAX (n, 1));
   fn->host_val = g_new0 (GrdTensor *, MAX (n, 1));
   fn->replay_temps = g_array_new (FALSE, FALSE, sizeof (VkDeviceSize));
+  fn->nested = nested;
+  fn->pre_refs = g_array_new (FALSE, FALSE, sizeof (GrdRef));
 
   /* The same resolution and schedule as the CPU function (whose checks ran). */
   for (gint i = 0; i < n_outputs; i++) {
@@ -312,6 +389,31 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
   fn->values = g_new0 (GrdVkValue, MAX (fn->n_slots, 1));
 
   mark_host (fn);
+  if (fn->pre_refs->len > 0) {
+    GrdRef r0 = g_array_index (fn->pre_refs, GrdRef, 0);
+    const GrdNode *rnd = random_ancestor (fn, fn->pre_refs);
+    if (nested) {
+      /* a submission of its own per loop step is not done */
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': a scan's n_steps or an "
+                   "ifelse condition computed on the device inside a scan body or ifelse branch "
+                   "is not supported on Vulkan", grd_vk_node_at (fn, r0.node)->id);
+      grd_vk_function_free (fn);
+      return NULL;
+    }
+    if (rnd) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': a scan's n_steps or an "
+                   "ifelse condition that depends on random node '%s' is not supported on Vulkan",
+                   grd_vk_node_at (fn, r0.node)->id, rnd->id);
+      grd_vk_function_free (fn);
+      return NULL;
+    }
+    fn->pre = function_new (graph, inputs, n_inputs, (GrdRef *) fn->pre_refs->data,
+                            fn->pre_refs->len, NULL, 0, FALSE, error);
+    if (!fn->pre) {
+      grd_vk_function_free (fn);
+      return NULL;
+    }
+  }
 
   /* Capabilities and kernels for every needed node. */
   for (gint i = 0; i < n; i++) {
@@ -443,8 +545,27 @@ grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const
       grd_vk_function_free (fn);
       return NULL;
     }
+    if (!make_subs (fn, &g_array_index (fn->steps, GrdVkStep, fn->steps->len - 1), error)) {
+      grd_vk_function_free (fn);
+      return NULL;
+    }
   }
   return fn;
+}
+
+GrdVkFunction *
+grd_vk_function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const GrdRef *outputs,
+                     gint n_outputs, const GrdUpdate *updates, gint n_updates, GError **error)
+{
+  return function_new (graph, inputs, n_inputs, outputs, n_outputs, updates, n_updates, FALSE,
+                       error);
+}
+
+GrdVkFunction *
+grd_vk_function_new_nested (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
+                            const GrdRef *outputs, gint n_outputs, GError **error)
+{
+  return function_new (graph, inputs, n_inputs, outputs, n_outputs, NULL, 0, TRUE, error);
 }
 
 void
@@ -487,5 +608,7 @@ grd_vk_function_free (GrdVkFunction *fn)
   grd_graph_unref (fn->graph);
   g_clear_pointer (&fn->origin, grd_graph_unref);
   g_free (fn->origin_of);
+  g_clear_pointer (&fn->pre, grd_vk_function_free);
+  g_clear_pointer (&fn->pre_refs, g_array_unref);
   g_free (fn);
 }

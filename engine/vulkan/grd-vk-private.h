@@ -42,6 +42,7 @@ typedef struct {
   /* statistics, for tests */
   gint              n_compiles;    /* glslang runs */
   gint              n_disk_hits;   /* kernels read from the disk cache */
+  gint64            n_dispatches;  /* compute dispatches recorded (scan steps count each) */
 } GrdVkContext;
 
 struct _GrdVkBuffer {

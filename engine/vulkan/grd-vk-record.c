@@ -69,6 +69,7 @@ grd_vk_dispatch_n (GrdVkRec *r, GrdVkKernel *k, GrdVkBuffer *const *bufs, gint n
   r->fn->ctx->push_descriptor (r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout, 0, n, writes);
   vkCmdPushConstants (r->cmd, k->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof words, words);
   vkCmdDispatch (r->cmd, gx, gy, 1);
+  r->fn->ctx->n_dispatches++;
   for (gint i = n - n_out; i < n; i++)
     g_ptr_array_add (r->written, (gpointer) bufs[i]->buffer);
   if (r->record) {

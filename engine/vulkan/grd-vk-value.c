@@ -38,6 +38,9 @@ grd_vk_function_set_origin (GrdVkFunction *fn, GrdGraph *origin, const gint *ori
   fn->origin = grd_graph_ref (origin);
   fn->origin_of = g_new (gint, MAX (n, 1));
   memcpy (fn->origin_of, origin_of, sizeof (gint) * (gsize) n);
+  /* the function computing step counts and conditions first reads the same leaves */
+  if (fn->pre)
+    grd_vk_function_set_origin (fn->pre, origin, origin_of);
 }
 
 void

@@ -170,9 +170,7 @@ test_taps (gconstpointer data)
       gint row = backwards ? 5 - t : t;
       double v = 0.5 * prev2[j] - 0.3 * prev1[j] + grd_tensor_get (xv, row * 2 + j);
       g_assert_cmpfloat_with_epsilon (grd_tensor_get (r, t * 2 + j), v, 1e-12);
-      if (j == 1 || TRUE) {
-        /* shifted after both columns */
-      }
+      /* shifted once both columns are checked */
       if (j == 1)
         for (gint k = 0; k < 2; k++) {
           prev2[k] = prev1[k];
@@ -346,6 +344,66 @@ test_random_body (void)
   grd_tensor_unref (r);
 }
 
+/* A scan inside a scan: each row's running sum (the inner loop's count from
+ * its sequence); with the inner count computed on the device (argmax of the
+ * row), the function runs on the CPU and says which node */
+static void
+test_nested (gconstpointer data)
+{
+  gboolean device_count = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GrdGraph) b = grd_graph_new ();
+  g_autoptr (GrdGraph) ib = grd_graph_new ();
+  gint64 sx[] = { GRD_DIM_UNKNOWN, 4 }, sr[] = { 4 };
+  GrdRef x = grd_graph_variable (g, "x", F64, 2, sx, &error);
+  GrdRef xt = grd_graph_variable (b, "x_t", F64, 1, sr, &error);
+  /* inner: acc_k = acc_{k-1} + e_k */
+  GrdRef e = grd_graph_variable (ib, "e", F64, 0, NULL, &error);
+  GrdRef acc = grd_graph_variable (ib, "acc", F64, 0, NULL, &error);
+  GrdRef next = grd_op2 (ib, "add", acc, e, &error);
+  GrdRef ibin[] = { e, acc };
+  GrdScanSlot iseq = slot (xt, 0, NULL), ist = slot (grd_scalar (b, F64, 0, &error), 0, NULL);
+  GrdScanSpec isp = spec_new (ib, ibin, 2, &next, 1);
+  isp.sequences = &iseq;
+  isp.n_sequences = 1;
+  isp.outputs_info = &ist;
+  isp.n_outputs_info = 1;
+  if (device_count)
+    isp.n_steps_ref = grd_op1 (b, "argmax", xt, &error);
+  GrdRef sums = grd_graph_scan (b, "inner", &isp, &error);
+  GrdScanSlot seq = slot (x, 0, NULL);
+  GrdScanSpec sp = spec_new (b, &xt, 1, &sums, 1);
+  sp.sequences = &seq;
+  sp.n_sequences = 1;
+  GrdRef out = grd_graph_scan (g, "outer", &sp, &error);
+  g_assert_no_error (error);
+  gint64 s3[] = { 3, 4 };
+  g_autoptr (GrdTensor) xv = grd_test_random (F64, 2, s3, -1, 1, 12);
+  if (device_count) {
+    g_autofree char *warning = NULL;
+    g_autoptr (GrdFunction) f = grd_function_new_on (g, &x, 1, &out, 1, NULL, 0,
+                                                     GRD_BACKEND_VULKAN, &warning, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (grd_function_backend (f), ==, GRD_BACKEND_CPU);
+    g_assert_nonnull (warning);
+    g_assert_nonnull (strstr (warning, "inside a scan body"));
+    g_assert_nonnull (strstr (warning, "'outer'"));
+    g_test_message ("%s", warning);
+    return;
+  }
+  GrdTensor *args[] = { xv }, *r = NULL;
+  both (g, &x, 1, args, &out, 1, &r);
+  for (gint t = 0; t < 3; t++) {
+    double run = 0;
+    for (gint k = 0; k < 4; k++) {
+      run += grd_tensor_get (xv, t * 4 + k);
+      g_assert_cmpfloat_with_epsilon (grd_tensor_get (r, t * 4 + k), run, 1e-12);
+    }
+  }
+  grd_tensor_unref (r);
+}
+
 /* ifelse (c, sum (exp (x)) * dot (x, x), 2 x[0]-like): both ways, the
  * condition an input or computed on the device (sum (x) > 0) */
 typedef struct {
@@ -454,6 +512,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/vk-scan/n-steps-input", GINT_TO_POINTER (0), test_n_steps);
   g_test_add_data_func ("/vk-scan/n-steps-device", GINT_TO_POINTER (1), test_n_steps);
   g_test_add_func ("/vk-scan/rnn-bptt", test_rnn);
+  g_test_add_data_func ("/vk-scan/nested", GINT_TO_POINTER (0), test_nested);
+  g_test_add_data_func ("/vk-scan/nested-device-count", GINT_TO_POINTER (1), test_nested);
   g_test_add_func ("/vk-scan/random-body", test_random_body);
   g_test_add_data_func ("/vk-ifelse/input-condition", GINT_TO_POINTER (0), test_ifelse);
   g_test_add_data_func ("/vk-ifelse/device-condition", GINT_TO_POINTER (1), test_ifelse);

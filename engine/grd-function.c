@@ -374,8 +374,14 @@ grd_function_new_on (GrdGraph *g, const GrdRef *inputs, gint n_inputs, const Grd
   if (fn->vk)
     fn->backend = GRD_BACKEND_VULKAN;
   else {
-    fn->fallback_reason = g_strdup_printf ("Vulkan is not available (%s); running on the CPU",
-                                           vk_error->message);
+    /* a node the device cannot run is not a missing device: say which */
+    if (g_error_matches (vk_error, GRD_ERROR, GRD_ERROR_UNSUPPORTED)
+        && g_str_has_prefix (vk_error->message, "node '"))
+      fn->fallback_reason = g_strdup_printf ("the Vulkan back end cannot run this function (%s); "
+                                             "running on the CPU", vk_error->message);
+    else
+      fn->fallback_reason = g_strdup_printf ("Vulkan is not available (%s); running on the CPU",
+                                             vk_error->message);
     if (warning)
       *warning = g_strdup (fn->fallback_reason);
   }

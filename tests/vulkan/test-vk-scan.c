@@ -388,6 +388,7 @@ test_nested (gconstpointer data)
     g_assert_cmpint (grd_function_backend (f), ==, GRD_BACKEND_CPU);
     g_assert_nonnull (warning);
     g_assert_nonnull (strstr (warning, "inside a scan body"));
+    g_assert_nonnull (strstr (warning, "cannot run this function"));
     g_assert_nonnull (strstr (warning, "'outer'"));
     g_test_message ("%s", warning);
     return;

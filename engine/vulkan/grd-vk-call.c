@@ -75,7 +75,12 @@ infer_shapes (GrdVkFunction *fn, Transfers *tr, GError **error)
   for (guint p = 0; p < fn->schedule->len; p++) {
     gint i = g_array_index (fn->schedule, gint, p);
     GrdNode *node = grd_vk_node_at (fn, i);
-    GrdVkStep *st = fn->host[i] ? NULL : step_of (fn, i);
+    const char *op = node->op->name;
+    /* only these four look their step up (the others need no search per call) */
+    gboolean nested = !fn->host[i] && (!strcmp (op, "_scan") || !strcmp (op, "ifelse")
+                                       || !strcmp (op, "_tap_gather")
+                                       || !strcmp (op, "_tap_scatter"));
+    GrdVkStep *st = nested ? step_of (fn, i) : NULL;
     if (st && (st->kind == GRD_VK_STEP_SCAN || st->kind == GRD_VK_STEP_IFELSE
                || st->kind == GRD_VK_STEP_TAP_GATHER || st->kind == GRD_VK_STEP_TAP_SCATTER)) {
       if (!nested_shapes (fn, st, tr, error))

@@ -8,9 +8,9 @@
  *                         B is gy where r + PH - a*DH lands on an output row
  *                         (divisible by the stride, in range), else 0
  *   _conv2d_grad_filters  m = output channel, col = (c, a, b), k = (n, i, j)
- * A workgroup of 256 invocations computes a BM x BN tile (32 x 64, 2 x 4 per
- * invocation); each BK = 16 slice of k is staged in shared memory between
- * barriers. Bounds are tested while staging, so every size and every
+ * A workgroup of 256 invocations computes a BM x BN tile (64 x 128, 4 x 8 per
+ * invocation); each slice of 16 k (8 where shared memory is short) is staged
+ * in shared memory between barriers. Bounds are tested while staging, so every size and every
  * attribute (border modes as padding, subsample, dilation, num_groups,
  * filter_flip) takes this path; the simple kernels of grd-vk-conv.c stay
  * for GRADUS_VULKAN_CONV=simple (tests and bench/vk-conv-bench.c compare).
@@ -20,14 +20,17 @@
 #include "grd-vk-function-private.h"
 #include "grd-vk-conv-tiled.h"
 
-#define BM 32
-#define BN 64
-#define BK 16
+/* 16 x 16 invocations, each RM x RN outputs (the best of those tried on
+ * lavapipe, bench/vk-conv-bench.c: fewer barriers per product counted most) */
+#define RM 4
+#define RN 8
+#define BM (16 * RM)
+#define BN (16 * RN)
 
 typedef enum { FWD, GRAD_IN, GRAD_W } Kind;
 
 static void
-defines (GString *s, const GrdConvGeom *g)
+defines (GString *s, const GrdConvGeom *g, gint bk)
 {
   g_string_append_printf (s,
     "#define N %" G_GINT64_FORMAT "u\n#define C %" G_GINT64_FORMAT "u\n"
@@ -39,10 +42,10 @@ defines (GString *s, const GrdConvGeom *g)
     "#define DH %" G_GINT64_FORMAT "\n#define DW %" G_GINT64_FORMAT "\n"
     "#define OH %" G_GINT64_FORMAT "\n#define OW %" G_GINT64_FORMAT "\n"
     "#define TAP(p, a, b) (((p) * KH + (%s)) * KW + (%s))\n"
-    "#define BM %du\n#define BN %du\n#define BK %du\n",
+    "#define RM %du\n#define RN %du\n#define BM %du\n#define BN %du\n#define BK %du\n",
     g->n, g->c, g->h, g->w, g->o, g->cg, g->og, g->kh, g->kw, g->ph, g->pw, g->sh, g->sw,
     g->dh, g->dw, g->oh, g->ow, g->flip ? "KH - 1u - (a)" : "(a)", g->flip ? "KW - 1u - (b)" : "(b)",
-    BM, BN, BK);
+    RM, RN, BM, BN, bk);
 }
 
 /* loadA(g, m, k), loadB(g, k, col) and store(g, sp, m, col, v) of one op */
@@ -121,29 +124,30 @@ gemm_main (GString *s, const char *T, gint64 tm, gint64 tn, gint64 groups, gint6
     "    uint cn = tile %% TN, t = tile / TN, cm = t %% TM; t /= TM;\n"
     "    uint g = t %% G, sp = t / G, m0 = cm * BM, n0 = cn * BN;\n"
     "    uint klo = sp * KCH, khi = min(K, klo + KCH);\n"
-    "    %s acc[2][4];\n"
-    "    for (uint v = 0u; v < 2u; v++) for (uint u = 0u; u < 4u; u++) acc[v][u] = %s(0);\n"
+    "    %s acc[RM][RN];\n"
+    "    for (uint v = 0u; v < RM; v++) for (uint u = 0u; u < RN; u++) acc[v][u] = %s(0);\n"
     "    for (uint k0 = klo; k0 < khi; k0 += BK) {\n"
-    "      for (uint p = 0u; p < 2u; p++) {\n"
+    "      for (uint p = 0u; p < (BM * BK + 255u) / 256u; p++) {\n"
     "        uint id = lid + 256u * p, kk = id %% BK, mm = id / BK, k = k0 + kk, m = m0 + mm;\n"
-    "        As[kk][mm] = (k < khi && m < M) ? loadA(g, m, k) : %s(0);\n"
+    "        if (mm < BM) As[kk][mm] = (k < khi && m < M) ? loadA(g, m, k) : %s(0);\n"
     "      }\n"
-    "      for (uint p = 0u; p < 4u; p++) {\n"
+    "      for (uint p = 0u; p < (BN * BK + 255u) / 256u; p++) {\n"
     "        uint id = lid + 256u * p, nn = id %% BN, kk = id / BN, k = k0 + kk, col = n0 + nn;\n"
-    "        Bs[kk][nn] = (k < khi && col < NC) ? loadB(g, k, col) : %s(0);\n"
+    "        if (kk < BK) Bs[kk][nn] = (k < khi && col < NC) ? loadB(g, k, col) : %s(0);\n"
     "      }\n"
     "      barrier();\n"
     "      for (uint kk = 0u; kk < BK; kk++) {\n"
-    "        %s a0 = As[kk][ty], a1 = As[kk][ty + 16u];\n"
-    "        for (uint u = 0u; u < 4u; u++) {\n"
+    "        %s av[RM];\n"
+    "        for (uint v = 0u; v < RM; v++) av[v] = As[kk][ty + 16u * v];\n"
+    "        for (uint u = 0u; u < RN; u++) {\n"
     "          %s bv = Bs[kk][tx + 16u * u];\n"
-    "          acc[0][u] += a0 * bv; acc[1][u] += a1 * bv;\n"
+    "          for (uint v = 0u; v < RM; v++) acc[v][u] += av[v] * bv;\n"
     "        }\n"
     "      }\n"
     "      barrier();\n"
     "    }\n"
-    "    for (uint v = 0u; v < 2u; v++)\n"
-    "      for (uint u = 0u; u < 4u; u++) {\n"
+    "    for (uint v = 0u; v < RM; v++)\n"
+    "      for (uint u = 0u; u < RN; u++) {\n"
     "        uint m = m0 + ty + 16u * v, col = n0 + tx + 16u * u;\n"
     "        if (m < M && col < NC) store(g, sp, m, col, acc[v][u]);\n"
     "      }\n"
@@ -152,12 +156,12 @@ gemm_main (GString *s, const char *T, gint64 tm, gint64 tn, gint64 groups, gint6
 }
 
 /* The split of _conv2d_grad_filters' k: enough tiles to keep the device's
- * invocations busy, each chunk at least 8 slices of BK long. */
+ * invocations busy, each chunk at least 8 slices of bk long. */
 static gint64
-split_for (gint64 tiles, gint64 k)
+split_for (gint64 tiles, gint64 k, gint bk)
 {
   gint64 want = MAX (1, 64 / MAX (tiles, 1));
-  gint64 most = MAX (1, k / (8 * BK));
+  gint64 most = MAX (1, k / (8 * bk));
   return MIN (want, most);
 }
 
@@ -173,10 +177,19 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
               : kind == GRAD_IN ? g->n * g->h * g->w : g->cg * g->kh * g->kw;
   gint64 k = kind == FWD ? g->cg * g->kh * g->kw
              : kind == GRAD_IN ? g->og * g->kh * g->kw : g->n * g->oh * g->ow;
+  /* slices of 16, or 8 where the device's shared memory is short (float64
+   * on a device with the minimum 16 KiB) */
+  gsize esize = grd_vk_device_size (c->out_dtype);
+  guint32 shared_max = r->fn->ctx->props.limits.maxComputeSharedMemorySize;
+  gint bk = (BM + BN) * 16 * esize <= shared_max ? 16 : 8;
+  if ((BM + BN) * bk * esize > shared_max) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "too little shared memory for the tiles");
+    return FALSE;
+  }
   gint64 tm = (m + BM - 1) / BM, tn = (nc + BN - 1) / BN;
-  gint64 splits = kind == GRAD_W ? split_for (tm * tn * g->groups, k) : 1;
+  gint64 splits = kind == GRAD_W ? split_for (tm * tn * g->groups, k, bk) : 1;
   gint64 kchunk = (k + splits - 1) / splits;
-  kchunk = (kchunk + BK - 1) / BK * BK;
+  kchunk = (kchunk + bk - 1) / bk * bk;
   splits = MAX (1, (k + kchunk - 1) / kchunk);
   gint64 tiles = grd_dim_mul (grd_dim_mul (grd_dim_mul (tm, tn), g->groups), splits);
   if (tiles >= G_MAXINT32) {
@@ -185,7 +198,7 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
   }
   const char *T = grd_vk_glsl_type (c->out_dtype);
   g_autoptr (GString) s = g_string_new (NULL);
-  defines (s, g);
+  defines (s, g, bk);
   grd_vk_glsl_buffer (s, 0, c->out_dtype, TRUE);
   grd_vk_glsl_buffer (s, 1, c->out_dtype, TRUE);
   grd_vk_glsl_buffer (s, 2, c->out_dtype, FALSE);
@@ -202,7 +215,6 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
     return TRUE;
   }
   /* partial sums of each chunk of k, then their sum in chunk order */
-  gsize esize = grd_vk_device_size (c->out_dtype);
   gint64 parts = grd_dim_mul (c->out_size, splits), bytes = grd_dim_mul (parts, (gint64) esize);
   if (parts >= G_MAXINT32) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "too many partial sums");

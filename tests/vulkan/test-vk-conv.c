@@ -132,8 +132,11 @@ check_conv_geometry (guint bits, GrdDType dt, GRand *rng)
     a.subsample[g_rand_int_range (rng, 0, 2)] = 2;
   if ((bits >> 5) & 1)
     a.filter_dilation[g_rand_int_range (rng, 0, 2)] = 2;
-  /* channel counts not multiples of the tile; every sixth case past one tile */
-  gint64 cg = g_rand_int_range (rng, 1, 6), og = bits % 6 == 0 ? 33 : g_rand_int_range (rng, 1, 7);
+  /* channel counts not multiples of the tile (64 channels); some cases past one tile
+   * of output channels (the forward's and the filters' rows) or of input channels
+   * (the input gradient's rows) */
+  gint64 cg = bits % 6 == 3 ? 66 : g_rand_int_range (rng, 1, 6);
+  gint64 og = bits % 6 == 0 ? 67 : g_rand_int_range (rng, 1, 7);
   gint64 kh = g_rand_int_range (rng, 1, 4), kw = g_rand_int_range (rng, 1, 5);
   gint64 n = g_rand_int_range (rng, 1, 4);
   gint64 h = (kh - 1) * a.filter_dilation[0] + 1 + g_rand_int_range (rng, 0, 9);

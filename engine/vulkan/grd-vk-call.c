@@ -299,6 +299,7 @@ run_submission (GrdVkFunction *fn, Transfers *tr, GArray *steps, gboolean replay
     if (good && steps)
       good = grd_vk_record_steps (&rec, steps, error);
     g_ptr_array_unref (rec.written);
+    g_clear_pointer (&rec.kept, g_hash_table_unref);
     if (rec.record) {
       /* kept for the next calls when every binding was recognised */
       g_clear_pointer (&fn->replay, g_array_unref);

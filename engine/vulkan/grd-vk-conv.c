@@ -1,14 +1,20 @@
 /* grd-vk-conv.c: conv2d, pool_2d and the ops of their gradients as Vulkan
- * compute kernels. One invocation per output element gathers what it needs
- * (no atomics, so results do not depend on scheduling):
- *   conv2d                 y[n,o,i,j]   = sum over its group's channels and taps
- *   _conv2d_grad_input     gx[n,c,r,s]  = sum over the outputs whose taps read (r,s)
- *   _conv2d_grad_filters   gw[o,c,a,b]  = sum over samples and output positions
- *   pool_2d, _pool_2d_grad, _pool_2d_gather  the windows of ops/ops-pool.c
+ * compute kernels, deterministic (no float atomics):
+ *   conv2d, _conv2d_grad_input, _conv2d_grad_filters: implicit gemms tiled
+ *     in shared memory (grd-vk-conv-tiled.c) for every geometry and
+ *     attribute. The simple kernels below (one invocation per output element
+ *     gathering from global memory) remain for GRADUS_VULKAN_CONV=simple,
+ *     which the tests and bench/vk-conv-bench.c compare against.
+ *   pool_2d, _pool_2d_grad, _pool_2d_gather: the windows of ops/ops-pool.c.
+ *     A max pool writes each window's argmax (the first largest element,
+ *     row-major, as on the CPU) to a temporary next to its output; the
+ *     gradient and _pool_2d_gather of the same input and attributes in the
+ *     same submission read it instead of comparing again (without one, they
+ *     compute it first, once per window).
  * The geometry is written into the GLSL as literals (a kernel per layer
  * shape; the kernel cache keeps them). Sums run in the output's dtype. */
-#include "grd-vk-private.h"
-#include "../ops/ops-conv.h"
+#include "grd-vk-function-private.h"
+#include "grd-vk-conv-tiled.h"
 
 #include <string.h>
 
@@ -80,6 +86,8 @@ record_conv (GrdVkExtCall *c, const char *op, GError **error)
   GrdConvGeom g;
   if (!grd_conv_geom (&c->node->attrs, c->in_shape[xi], c->in_shape[wi], &g, error))
     return FALSE;
+  if (g_strcmp0 (g_getenv ("GRADUS_VULKAN_CONV"), "simple") != 0)
+    return grd_vk_conv_tiled (c, op, &g, c->in_buf[0], c->in_buf[1], error);
   const char *T = grd_vk_glsl_type (c->out_dtype);
   g_autoptr (GString) s = g_string_new (NULL);
   conv_defines (s, &g);
@@ -193,12 +201,135 @@ pool_argmax (GString *s, const char *T)
     "  return best;\n}\n", T, T, T);
 }
 
+/* The key of a max pool's argmax among the submission's kept temporaries:
+ * its input and pooling attributes. */
+static char *
+argmax_key (const GrdNode *node)
+{
+  const GrdAttrs *a = &node->attrs;
+  return g_strdup_printf ("pool-argmax %d.%d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                          " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                          " %" G_GINT64_FORMAT " %d", node->inputs[0].node,
+                          node->inputs[0].output, (gint64) a->ws[0], (gint64) a->ws[1],
+                          (gint64) a->pool_stride[0], (gint64) a->pool_stride[1],
+                          (gint64) a->pool_pad[0], (gint64) a->pool_pad[1], (gint) a->ignore_border);
+}
+
+/* A temporary int32 buffer of the pooled shape, kept for the submission. */
+static GrdVkBuffer *
+argmax_buffer (GrdVkExtCall *c, gint64 n, GError **error)
+{
+  GrdVkRec *r = c->priv;
+  GrdVkBuffer *b = grd_vk_buffer_new (r->fn->ctx, (VkDeviceSize) MAX (n, 1) * 4, error);
+  if (b)
+    g_ptr_array_add (r->temps, b);
+  return b;
+}
+
+/* Max pooling through a stored argmax: pool_2d writes it with its output;
+ * _pool_2d_grad scatters gy through it (each input element sums the windows
+ * whose argmax it is), _pool_2d_gather reads gx at it. */
+static gboolean
+record_max_pool (GrdVkExtCall *c, const char *op, const GrdPoolGeom *g, GError **error)
+{
+  GrdVkRec *r = c->priv;
+  const char *T = grd_vk_glsl_type (c->out_dtype);
+  g_autofree char *key = argmax_key (c->node);
+  gint64 pooled = g->planes * g->oh * g->ow;
+  GrdVkBuffer *idx = r->kept ? g_hash_table_lookup (r->kept, key) : NULL;
+  gboolean forward = g_str_equal (op, "pool_2d");
+  guint32 push[1] = { 0 };
+  if (!idx) {
+    /* b0 x, b1 idx[, b2 y]: each window's argmax (and value) */
+    if (!(idx = argmax_buffer (c, pooled, error)))
+      return FALSE;
+    g_autoptr (GString) s = g_string_new (NULL);
+    pool_defines (s, g);
+    grd_vk_glsl_buffer (s, 0, c->out_dtype, TRUE);
+    grd_vk_glsl_buffer (s, 1, GRD_DTYPE_INT32, FALSE);
+    if (forward)
+      grd_vk_glsl_buffer (s, 2, c->out_dtype, FALSE);
+    pool_argmax (s, T);
+    g_autofree char *value = forward
+      ? g_strdup_printf ("    b2.d[e] = m >= 0 ? b0.d[base + uint(m)] : %s(0);\n", T) : g_strdup ("");
+    g_autofree char *body = g_strdup_printf (
+      "    uint k = e %% uint(OH * OW), p = e / uint(OH * OW), base = p * uint(H * W);\n"
+      "    int r0, r1, c0, c1, count;\n"
+      "    window(int(k) / OW, int(k) %% OW, r0, r1, c0, c1, count);\n"
+      "    int m = argmax(base, r0, r1, c0, c1);\n"
+      "    b1.d[e] = m;\n%s", value);
+    loop_main (s, pooled, body);
+    GrdVkKernel *k = c->kernel (c, s, forward ? 3 : 2, error);
+    if (!k)
+      return FALSE;
+    GrdVkBuffer *bufs[3] = { c->in_buf[0], idx, c->out_buf };
+    grd_vk_dispatch_n (r, k, bufs, forward ? 3 : 2, forward ? 2 : 1, push, 1,
+                       grd_vk_groups_for (pooled), 1);
+    if (!r->kept)
+      r->kept = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert (r->kept, g_steal_pointer (&key), idx);
+    if (forward)
+      return TRUE;
+  } else if (forward) {
+    /* a second pool_2d of the same input: its values through the argmax */
+    g_autoptr (GString) s = g_string_new (NULL);
+    pool_defines (s, g);
+    grd_vk_glsl_buffer (s, 0, c->out_dtype, TRUE);
+    grd_vk_glsl_buffer (s, 1, GRD_DTYPE_INT32, TRUE);
+    grd_vk_glsl_buffer (s, 2, c->out_dtype, FALSE);
+    g_autofree char *body = g_strdup_printf (
+      "    uint base = (e / uint(OH * OW)) * uint(H * W);\n"
+      "    int m = b1.d[e];\n"
+      "    b2.d[e] = m >= 0 ? b0.d[base + uint(m)] : %s(0);\n", T);
+    loop_main (s, pooled, body);
+    GrdVkKernel *k = c->kernel (c, s, 3, error);
+    if (!k)
+      return FALSE;
+    GrdVkBuffer *bufs[3] = { c->in_buf[0], idx, c->out_buf };
+    c->dispatch (c, k, bufs, 3, push, 1, grd_vk_groups_for (pooled));
+    return TRUE;
+  }
+  g_autoptr (GString) s = g_string_new (NULL);
+  pool_defines (s, g);
+  grd_vk_glsl_buffer (s, 0, GRD_DTYPE_INT32, TRUE);
+  grd_vk_glsl_buffer (s, 1, c->out_dtype, TRUE);
+  grd_vk_glsl_buffer (s, 2, c->out_dtype, FALSE);
+  g_autofree char *body = NULL;
+  if (g_str_equal (op, "_pool_2d_grad"))
+    /* b0 idx, b1 gy, b2 gx: the windows that can hold (r, q), in order */
+    body = g_strdup_printf (
+      "    int q = int(e %% uint(W)), r = int((e / uint(W)) %% uint(H));\n"
+      "    uint gbase = (e / uint(H * W)) * uint(OH * OW);\n"
+      "    %s acc = %s(0);\n"
+      "    int ilo = max(0, (r + PH - WH + SH) / SH), jlo = max(0, (q + PW - WW + SW) / SW);\n"
+      "    int ihi = min(OH - 1, (r + PH) / SH), jhi = min(OW - 1, (q + PW) / SW);\n"
+      "    for (int i = ilo; i <= ihi; i++)\n"
+      "      for (int j = jlo; j <= jhi; j++)\n"
+      "        if (b0.d[gbase + uint(i * OW + j)] == r * W + q) acc += b1.d[gbase + uint(i * OW + j)];\n"
+      "    b2.d[e] = acc;\n", T, T);
+  else
+    /* _pool_2d_gather: b0 idx, b1 gx, b2 out */
+    body = g_strdup_printf (
+      "    uint base = (e / uint(OH * OW)) * uint(H * W);\n"
+      "    int m = b0.d[e];\n"
+      "    b2.d[e] = m >= 0 ? b1.d[base + uint(m)] : %s(0);\n", T);
+  loop_main (s, c->out_size, body);
+  GrdVkKernel *k = c->kernel (c, s, 3, error);
+  if (!k)
+    return FALSE;
+  GrdVkBuffer *bufs[3] = { idx, c->in_buf[1], c->out_buf };
+  c->dispatch (c, k, bufs, 3, push, 1, grd_vk_groups_for (c->out_size));
+  return TRUE;
+}
+
 static gboolean
 record_pool (GrdVkExtCall *c, const char *op, GError **error)
 {
   GrdPoolGeom g;
   if (!grd_pool_geom (&c->node->attrs, c->in_rank[0], c->in_shape[0], &g, error))
     return FALSE;
+  if (g.mode == GRD_POOL_MAX && g_strcmp0 (g_getenv ("GRADUS_VULKAN_POOL"), "recompute") != 0)
+    return record_max_pool (c, op, &g, error);
   const char *T = grd_vk_glsl_type (c->out_dtype);
   gboolean max = g.mode == GRD_POOL_MAX;
   g_autoptr (GString) s = g_string_new (NULL);

@@ -114,6 +114,8 @@ typedef struct {
   gboolean        record_ok;
   GrdRef          prefer[GRD_VK_MAX_BINDINGS * 2]; /* slots to match buffers against first */
   gint            n_prefer;
+  GHashTable     *kept;     /* key -> GrdVkBuffer* among temps that later steps read
+                             * (grd-vk-conv.c: max pooling's argmax) */
 } GrdVkRec;
 
 /* Kernel parameters: the first GRD_VK_PUSH_WORDS go in push constants, the

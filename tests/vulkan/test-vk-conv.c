@@ -1,14 +1,18 @@
 /* test-vk-conv.c: conv2d, pool_2d, mod and floor_div on Vulkan (lavapipe in CI, validation
  * on): outputs and gradients against the references of tests/data/conv-refs.json
  * (PyTorch float64 for conv2d, hand-written NumPy for pool_2d), in float32
- * and, where the device has it, float64; the pooling gradients and the
- * gradient of the max-pool gradient against the CPU back end. */
+ * and, where the device has it, float64; the tiled conv kernels against the
+ * CPU's reference executor and the simple kernels on random geometries
+ * covering every attribute combination; max pooling's stored argmax on
+ * ties; the pooling gradients and the gradient of the max-pool gradient
+ * against the CPU back end. */
 #include "gradus.h"
 #include "grd-internal.h"
 #include "../grad-check.h"
 #include "../conv-cases.h"
 #include "vulkan/grd-vk-private.h"
 
+#include <math.h>
 #include <string.h>
 
 /* A function on Vulkan that really runs there. */
@@ -91,6 +95,224 @@ test_pool_grads (void)
   g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
 }
 
+/* Runs `fn` on vals with GRADUS_VULKAN_<var> = value for its first call (when
+ * its kernels are recorded) and returns its n outputs. */
+static void
+call_with_env (GrdFunction *fn, const char *var, const char *value, GrdTensor **vals,
+               GrdTensor **out)
+{
+  g_autoptr (GError) error = NULL;
+  if (value)
+    g_setenv (var, value, TRUE);
+  gboolean ok = grd_function_call (fn, vals, out, &error);
+  g_unsetenv (var);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+}
+
+/* conv2d and both gradients (for sum(gy * y)) on a random geometry; attribute
+ * choice `bits`: border mode (2 bits), flip, groups > 1, strides > 1,
+ * dilation > 1. Tiled kernels against the reference executor and against
+ * the simple kernels. */
+static void
+check_conv_geometry (guint bits, GrdDType dt, GRand *rng)
+{
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.border_mode = GRD_BORDER_VALID + (bits & 3);
+  a.filter_flip = (bits >> 2) & 1;
+  gint64 groups = (bits >> 3) & 1 ? g_rand_int_range (rng, 2, 4) : 1;
+  a.num_groups = groups;
+  for (gint k = 0; k < 2; k++) {
+    a.subsample[k] = (bits >> 4) & 1 ? g_rand_int_range (rng, 1, 4) : 1;
+    a.filter_dilation[k] = (bits >> 5) & 1 ? g_rand_int_range (rng, 1, 3) : 1;
+    a.border[k] = g_rand_int_range (rng, 0, 3);
+  }
+  if ((bits >> 4) & 1)  /* at least one stride above 1 */
+    a.subsample[g_rand_int_range (rng, 0, 2)] = 2;
+  if ((bits >> 5) & 1)
+    a.filter_dilation[g_rand_int_range (rng, 0, 2)] = 2;
+  /* channel counts not multiples of the tile (64 channels); some cases past one tile
+   * of output channels (the forward's and the filters' rows) or of input channels
+   * (the input gradient's rows) */
+  gint64 cg = bits % 6 == 3 ? 66 : g_rand_int_range (rng, 1, 6);
+  gint64 og = bits % 6 == 0 ? 67 : g_rand_int_range (rng, 1, 7);
+  gint64 kh = g_rand_int_range (rng, 1, 4), kw = g_rand_int_range (rng, 1, 5);
+  gint64 n = g_rand_int_range (rng, 1, 4);
+  gint64 h = (kh - 1) * a.filter_dilation[0] + 1 + g_rand_int_range (rng, 0, 9);
+  gint64 w = (kw - 1) * a.filter_dilation[1] + 1 + g_rand_int_range (rng, 0, 13);
+  gint64 xs[] = { n, groups * cg, h, w }, wsh[] = { groups * og, cg, kh, kw };
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GrdRef x = grd_graph_variable (g, "x", dt, 4, NULL, &error);
+  GrdRef wr = grd_graph_variable (g, "w", dt, 4, NULL, &error);
+  GrdRef gy = grd_graph_variable (g, "gy", dt, 4, NULL, &error);
+  GrdRef in[] = { x, wr };
+  GrdRef y = grd_graph_op (g, "conv", "conv2d", in, 2, &a, &error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", gy, y, &error), &error);
+  GrdRef outs[3] = { y };
+  grd_graph_grad (g, "g", cost, in, 2, NULL, 0, outs + 1, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) xv = grd_test_random (dt, 4, xs, -1, 1, g_rand_int (rng));
+  g_autoptr (GrdTensor) wv = grd_test_random (dt, 4, wsh, -1, 1, g_rand_int (rng));
+  /* gy's shape is y's: from the reference's forward pass */
+  g_autoptr (GrdFunction) fwd = grd_function_new_with_passes (g, in, 2, &y, 1, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  GrdTensor *xw[] = { xv, wv };
+  g_autoptr (GrdTensor) yv = NULL;
+  g_assert_true (grd_function_call (fwd, xw, &yv, &error));
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) gyv = grd_test_random (dt, 4, yv->shape, -1, 1, g_rand_int (rng));
+  GrdRef ins[] = { x, wr, gy };
+  GrdTensor *vals[] = { xv, wv, gyv };
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, ins, 3, outs, 3, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdFunction) tiled = on_vulkan (g, ins, 3, outs, 3);
+  g_autoptr (GrdFunction) simple = on_vulkan (g, ins, 3, outs, 3);
+  GrdTensor *r[3] = { NULL }, *t[3] = { NULL }, *sv[3] = { NULL };
+  g_assert_true (grd_function_call (ref, vals, r, &error));
+  g_assert_no_error (error);
+  call_with_env (tiled, "GRADUS_VULKAN_CONV", NULL, vals, t);
+  call_with_env (simple, "GRADUS_VULKAN_CONV", "simple", vals, sv);
+  double tol = dt == GRD_DTYPE_FLOAT64 ? 1e-10 : 1e-4;
+  for (gint o = 0; o < 3; o++) {
+    if (g_test_verbose ())
+      g_printerr ("bits %u n %ld c %ld o %ld h %ld w %ld k %ldx%ld output %d\n", bits, (long) n,
+                  (long) (groups * cg), (long) (groups * og), (long) h, (long) w, (long) kh,
+                  (long) kw, o);
+    grd_test_assert_close (t[o], r[o], tol, tol);
+    grd_test_assert_close (t[o], sv[o], tol, tol);
+    grd_tensor_unref (r[o]);
+    grd_tensor_unref (t[o]);
+    grd_tensor_unref (sv[o]);
+  }
+  /* a second call replays the recorded dispatches (split-k temporaries included) */
+  g_assert_true (grd_function_call (tiled, vals, t, &error));
+  g_assert_true (grd_function_call (ref, vals, r, &error));
+  g_assert_no_error (error);
+  for (gint o = 0; o < 3; o++) {
+    grd_test_assert_close (t[o], r[o], tol, tol);
+    grd_tensor_unref (r[o]);
+    grd_tensor_unref (t[o]);
+  }
+}
+
+static void
+test_tiled_geometries (void)
+{
+  g_autoptr (GError) error = NULL;
+  GrdVkContext *ctx = grd_vk_context_get (&error);
+  g_assert_no_error (error);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (1204);
+  for (guint bits = 0; bits < 64; bits++) {
+    check_conv_geometry (bits, GRD_DTYPE_FLOAT32, rng);
+    if (ctx->has_float64 && bits % 4 == 1)  /* float64 on a quarter: lavapipe is slow */
+      check_conv_geometry (bits, GRD_DTYPE_FLOAT64, rng);
+  }
+  g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
+}
+
+/* The issue's layer shape at a small batch: long k (the filters' gradient
+ * splits it) and several tiles in every direction. */
+static void
+test_tiled_large (void)
+{
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.border_mode = GRD_BORDER_HALF;
+  gint64 xs[] = { 2, 32, 28, 28 }, wsh[] = { 64, 32, 3, 3 }, ys[] = { 2, 64, 28, 28 };
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 4, NULL, &error);
+  GrdRef wr = grd_graph_variable (g, "w", GRD_DTYPE_FLOAT32, 4, NULL, &error);
+  GrdRef gy = grd_graph_variable (g, "gy", GRD_DTYPE_FLOAT32, 4, NULL, &error);
+  GrdRef in[] = { x, wr };
+  GrdRef y = grd_graph_op (g, "conv", "conv2d", in, 2, &a, &error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", gy, y, &error), &error);
+  GrdRef outs[3] = { y };
+  grd_graph_grad (g, "g", cost, in, 2, NULL, 0, outs + 1, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) xv = grd_test_random (GRD_DTYPE_FLOAT32, 4, xs, -1, 1, 31);
+  g_autoptr (GrdTensor) wv = grd_test_random (GRD_DTYPE_FLOAT32, 4, wsh, -1, 1, 32);
+  g_autoptr (GrdTensor) gyv = grd_test_random (GRD_DTYPE_FLOAT32, 4, ys, -1, 1, 33);
+  GrdRef ins[] = { x, wr, gy };
+  GrdTensor *vals[] = { xv, wv, gyv };
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, ins, 3, outs, 3, NULL, 0, 0, &error);
+  g_autoptr (GrdFunction) vk = on_vulkan (g, ins, 3, outs, 3);
+  GrdTensor *r[3] = { NULL }, *v[3] = { NULL };
+  g_assert_true (grd_function_call (ref, vals, r, &error));
+  g_assert_no_error (error);
+  call_with_env (vk, "GRADUS_VULKAN_CONV", NULL, vals, v);
+  for (gint o = 0; o < 3; o++) {
+    grd_test_assert_close (v[o], r[o], 1e-4, 1e-3);
+    grd_tensor_unref (v[o]);
+    grd_tensor_unref (r[o]);
+  }
+  g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
+}
+
+/* Max pooling on values with many ties (small integers), overlapping and
+ * padded windows: the stored argmax picks the first largest element like the
+ * CPU, in the output, the gradient and the gradient's gradient; the same
+ * with the argmax recomputed, and with only the gradient asked for (no
+ * forward pass to keep it). */
+static void
+test_pool_ties (void)
+{
+  gint64 xs[] = { 2, 3, 9, 8 };
+  for (gint dti = 0; dti < 2; dti++) {
+    GrdDType dt = dti ? GRD_DTYPE_FLOAT64 : GRD_DTYPE_FLOAT32;
+    g_autoptr (GError) error = NULL;
+    if (dt == GRD_DTYPE_FLOAT64 && !grd_vk_context_get (&error)->has_float64)
+      continue;
+    g_autoptr (GrdTensor) xv = grd_test_random (dt, 4, xs, 0, 3, 77);
+    for (gint64 i = 0; i < xv->size; i++)  /* 0, 1 or 2: most windows tie */
+      grd_tensor_set (xv, i, floor (grd_tensor_get (xv, i)));
+    for (gint k = 0; k < 4; k++) {
+      GrdAttrs a;
+      grd_attrs_init (&a);
+      a.ws[0] = 3, a.ws[1] = 2 + k % 2;
+      a.pool_stride[0] = 1 + k / 2, a.pool_stride[1] = 1;
+      a.pool_pad[0] = a.pool_pad[1] = k % 2;
+      a.ignore_border = k != 2;
+      a.pool_mode = GRD_POOL_MAX;
+      g_autoptr (GrdGraph) g = grd_graph_new ();
+      GrdRef x = grd_graph_variable (g, "x", dt, 4, NULL, &error);
+      GrdRef y = grd_graph_op (g, "pool", "pool_2d", &x, 1, &a, &error);
+      /* weights per output position, so that a wrong argmax changes the gradient */
+      GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", y, grd_op1 (g, "sin", y, &error),
+                                                &error), &error);
+      GrdRef gx, ggx;
+      grd_graph_grad (g, "g1", cost, &x, 1, NULL, 0, &gx, &error);
+      GrdRef c2 = grd_op1 (g, "sum", grd_op2 (g, "mul", gx, grd_op1 (g, "cos", x, &error),
+                                              &error), &error);
+      grd_graph_grad (g, "g2", c2, &x, 1, NULL, 0, &ggx, &error);
+      g_assert_no_error (error);
+      GrdRef outs[] = { y, gx, ggx };
+      g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, &x, 1, outs, 3, NULL, 0, 0,
+                                                                  &error);
+      g_assert_no_error (error);
+      GrdTensor *r[3] = { NULL };
+      g_assert_true (grd_function_call (ref, &xv, r, &error));
+      g_assert_no_error (error);
+      for (gint variant = 0; variant < 3; variant++) {
+        /* 0: stored argmax, 1: recomputed, 2: only the gradient */
+        gint first = variant == 2 ? 1 : 0;
+        g_autoptr (GrdFunction) vk = on_vulkan (g, &x, 1, outs + first, 3 - first);
+        GrdTensor *v[3] = { NULL };
+        call_with_env (vk, "GRADUS_VULKAN_POOL", variant == 1 ? "recompute" : NULL, &xv, v);
+        for (gint o = first; o < 3; o++) {
+          grd_test_assert_close (v[o - first], r[o], 1e-6, 1e-6);
+          grd_tensor_unref (v[o - first]);
+        }
+      }
+      for (gint o = 0; o < 3; o++)
+        grd_tensor_unref (r[o]);
+    }
+  }
+  g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
+}
+
 /* mod and floor_div run as fused elementwise kernels: against the CPU, with
  * broadcasting, negative operands, integer division by zero, and mod's
  * gradient. */
@@ -154,6 +376,9 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/vk-conv/references", test_references);
   g_test_add_func ("/vk-conv/pool-grads", test_pool_grads);
+  g_test_add_func ("/vk-conv/tiled-geometries", test_tiled_geometries);
+  g_test_add_func ("/vk-conv/tiled-large", test_tiled_large);
+  g_test_add_func ("/vk-conv/pool-ties", test_pool_ties);
   g_test_add_func ("/vk-conv/mod", test_mod);
   return g_test_run ();
 }

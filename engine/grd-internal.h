@@ -221,6 +221,11 @@ GrdTensor *grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, G
 /* Zeroed working space of n_elems × elem_size bytes for a kernel (sized by
  * the data, so it may not fit): NULL and an error instead of an abort. */
 gpointer grd_scratch_try_new (gsize n_elems, gsize elem_size, GError **error);
+/* Uninitialised, 64-byte aligned working space that a kernel overwrites
+ * whole, from a small cache of buffers given back by earlier calls (fresh
+ * pages cost page faults each call); release it with grd_scratch_give. */
+gpointer grd_scratch_take (gsize n_elems, gsize elem_size, GError **error);
+void     grd_scratch_give (gpointer p);
 /* grd_tensor_cast (and a copy when dtype is t's), or an error when memory is short. */
 GrdTensor *grd_tensor_try_cast (const GrdTensor *t, GrdDType dtype, GError **error);
 /* A new reference to t when it has dtype, else a converted copy (or an error). */

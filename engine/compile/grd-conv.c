@@ -78,8 +78,10 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
               const T *row = plane + r * g->w;                                               \
               for (gint64 q = 0; q < qa; q++)                                                \
                 d[q] = (T) 0;                                                                \
-              /* a loop, not memcpy: rows of small images are a few elements */              \
-              if (g->sw == 1)                                                                \
+              /* short rows (small images) by a loop: a memcpy call costs more */            \
+              if (g->sw == 1 && qb - qa >= 16)                                               \
+                memcpy (d + qa, row + qa + s0, sizeof (T) * (gsize) (qb - qa));              \
+              else if (g->sw == 1)                                                           \
                 for (gint64 q = qa; q < qb; q++)                                             \
                   d[q] = row[q + s0];                                                        \
               else                                                                           \

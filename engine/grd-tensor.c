@@ -33,7 +33,7 @@ grd_tensor_live_count (void)
 /* The tensor, with its data allocated with the failing variant: NULL when
  * the size overflows or the memory is not there. */
 static GrdTensor *
-tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape)
+tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape, gboolean zero)
 {
   guint64 bytes;
   if (!grd_shape_bytes (rank, shape, dtype, &bytes) || bytes > G_MAXSIZE - 128)
@@ -43,7 +43,8 @@ tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape)
   gpointer data = NULL;
   if (posix_memalign (&data, 64, size) != 0)
     return NULL;
-  memset (data, 0, size);
+  if (zero)
+    memset (data, 0, size);
   GrdTensor *t = g_new0 (GrdTensor, 1);
   t->ref_count = 1;
   t->dtype = dtype;
@@ -62,7 +63,7 @@ grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
   g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
   for (gint i = 0; i < rank; i++)
     g_return_val_if_fail (shape[i] >= 0, NULL);
-  GrdTensor *t = tensor_alloc (dtype, rank, shape);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, TRUE);
   if (!t) {
     g_autofree char *dims = grd_dims_describe (rank, shape);
     g_error ("out of memory allocating a %s%s tensor", grd_dtype_name (dtype), dims);
@@ -76,7 +77,22 @@ grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **err
   g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
   for (gint i = 0; i < rank; i++)
     g_return_val_if_fail (shape[i] >= 0, NULL);
-  GrdTensor *t = tensor_alloc (dtype, rank, shape);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, TRUE);
+  if (!t) {
+    g_autofree char *dims = grd_dims_describe (rank, shape);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",
+                 grd_dtype_name (dtype), dims);
+  }
+  return t;
+}
+
+GrdTensor *
+grd_tensor_try_new_uninit (GrdDType dtype, gint rank, const gint64 *shape, GError **error)
+{
+  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
+  for (gint i = 0; i < rank; i++)
+    g_return_val_if_fail (shape[i] >= 0, NULL);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, FALSE);
   if (!t) {
     g_autofree char *dims = grd_dims_describe (rank, shape);
     g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",

@@ -33,7 +33,7 @@ grd_tensor_live_count (void)
 /* The tensor, with its data allocated with the failing variant: NULL when
  * the size overflows or the memory is not there. */
 static GrdTensor *
-tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape)
+tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape, gboolean zero)
 {
   guint64 bytes;
   if (!grd_shape_bytes (rank, shape, dtype, &bytes) || bytes > G_MAXSIZE - 128)
@@ -43,7 +43,8 @@ tensor_alloc (GrdDType dtype, gint rank, const gint64 *shape)
   gpointer data = NULL;
   if (posix_memalign (&data, 64, size) != 0)
     return NULL;
-  memset (data, 0, size);
+  if (zero)
+    memset (data, 0, size);
   GrdTensor *t = g_new0 (GrdTensor, 1);
   t->ref_count = 1;
   t->dtype = dtype;
@@ -62,7 +63,7 @@ grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
   g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
   for (gint i = 0; i < rank; i++)
     g_return_val_if_fail (shape[i] >= 0, NULL);
-  GrdTensor *t = tensor_alloc (dtype, rank, shape);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, TRUE);
   if (!t) {
     g_autofree char *dims = grd_dims_describe (rank, shape);
     g_error ("out of memory allocating a %s%s tensor", grd_dtype_name (dtype), dims);
@@ -76,7 +77,22 @@ grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **err
   g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
   for (gint i = 0; i < rank; i++)
     g_return_val_if_fail (shape[i] >= 0, NULL);
-  GrdTensor *t = tensor_alloc (dtype, rank, shape);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, TRUE);
+  if (!t) {
+    g_autofree char *dims = grd_dims_describe (rank, shape);
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",
+                 grd_dtype_name (dtype), dims);
+  }
+  return t;
+}
+
+GrdTensor *
+grd_tensor_try_new_uninit (GrdDType dtype, gint rank, const gint64 *shape, GError **error)
+{
+  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
+  for (gint i = 0; i < rank; i++)
+    g_return_val_if_fail (shape[i] >= 0, NULL);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, FALSE);
   if (!t) {
     g_autofree char *dims = grd_dims_describe (rank, shape);
     g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",
@@ -94,6 +110,98 @@ grd_scratch_try_new (gsize n_elems, gsize elem_size, GError **error)
                  "out of memory for %" G_GSIZE_FORMAT " × %" G_GSIZE_FORMAT " bytes of working space",
                  n_elems, elem_size);
   return p;
+}
+
+/* The scratch cache: a few buffers of the sizes kernels asked for lately,
+ * so that a function called in a loop reuses warm memory instead of mapping
+ * fresh pages (large blocks come from mmap; every page of one faults on its
+ * first touch, a third of a small conv net's step). Each buffer carries its
+ * size in a 64-byte header. */
+#define SCRATCH_SLOTS     8
+#define SCRATCH_HEADER    64
+#define SCRATCH_CAP_BYTES ((gsize) 64 << 20)
+
+static gpointer scratch_slots[SCRATCH_SLOTS];   /* header addresses, oldest first */
+static gsize    scratch_cached;                 /* bytes held by the slots */
+G_LOCK_DEFINE_STATIC (scratch);
+
+static gsize
+scratch_size (gpointer block)
+{
+  return *(gsize *) block;
+}
+
+gpointer
+grd_scratch_take (gsize n_elems, gsize elem_size, GError **error)
+{
+  gsize bytes;
+  if (__builtin_mul_overflow (MAX (n_elems, 1), elem_size, &bytes) || bytes > G_MAXSIZE / 2) {
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                 "out of memory for %" G_GSIZE_FORMAT " × %" G_GSIZE_FORMAT " bytes of working space",
+                 n_elems, elem_size);
+    return NULL;
+  }
+  bytes = (bytes + 63) & ~(gsize) 63;
+  gpointer block = NULL;
+  G_LOCK (scratch);
+  /* the smallest cached buffer that holds it, if it wastes at most half */
+  gint best = -1;
+  for (gint i = 0; i < SCRATCH_SLOTS; i++) {
+    gsize have = scratch_slots[i] ? scratch_size (scratch_slots[i]) : 0;
+    if (have >= bytes && have / 2 <= bytes
+        && (best < 0 || have < scratch_size (scratch_slots[best])))
+      best = i;
+  }
+  if (best >= 0) {
+    block = scratch_slots[best];
+    scratch_cached -= scratch_size (block);
+    memmove (&scratch_slots[best], &scratch_slots[best + 1],
+             sizeof (gpointer) * (SCRATCH_SLOTS - 1 - best));
+    scratch_slots[SCRATCH_SLOTS - 1] = NULL;
+  }
+  G_UNLOCK (scratch);
+  if (!block) {
+    if (posix_memalign (&block, 64, bytes + SCRATCH_HEADER) != 0) {
+      g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                   "out of memory for %" G_GSIZE_FORMAT " × %" G_GSIZE_FORMAT " bytes of working space",
+                   n_elems, elem_size);
+      return NULL;
+    }
+    *(gsize *) block = bytes;
+  }
+  return (char *) block + SCRATCH_HEADER;
+}
+
+void
+grd_scratch_give (gpointer p)
+{
+  if (!p)
+    return;
+  gpointer block = (char *) p - SCRATCH_HEADER, drop = NULL;
+  gsize bytes = scratch_size (block);
+  G_LOCK (scratch);
+  if (bytes > SCRATCH_CAP_BYTES / 2) {
+    drop = block;   /* too large to keep */
+  } else {
+    /* the oldest buffers go until it fits */
+    while (scratch_slots[SCRATCH_SLOTS - 1] || scratch_cached + bytes > SCRATCH_CAP_BYTES) {
+      gint first = 0;
+      while (!scratch_slots[first])
+        first++;
+      scratch_cached -= scratch_size (scratch_slots[first]);
+      free (scratch_slots[first]);
+      memmove (&scratch_slots[first], &scratch_slots[first + 1],
+               sizeof (gpointer) * (SCRATCH_SLOTS - 1 - first));
+      scratch_slots[SCRATCH_SLOTS - 1] = NULL;
+    }
+    gint i = 0;
+    while (scratch_slots[i])
+      i++;
+    scratch_slots[i] = block;
+    scratch_cached += bytes;
+  }
+  G_UNLOCK (scratch);
+  free (drop);
 }
 
 GrdTensor *

@@ -361,6 +361,11 @@ test_pool_stored_argmax (void)
       for (gint64 i = 0; i < xv->size; i++)
         grd_tensor_set (xv, i, floor (grd_tensor_get (xv, i)));
       grd_tensor_set (xv, 40, NAN);
+      /* NaNs inside windows of the first plane's first rows, one in each
+       * of a window's two rows (the 2x2 kernel redoes such rows) */
+      grd_tensor_set (xv, 8, NAN);
+      grd_tensor_set (xv, 6 * 2 + 1, -INFINITY);
+      grd_tensor_set (xv, 6 * 3 + 4, NAN);
       g_autoptr (GrdTensor) y0 = grd_test_eval_op ("pool_2d", &cases[k], &xv, 1);
       g_autoptr (GrdTensor) pt = grd_test_random (dt, 4, y0->shape, -1, 1, 20 + k);
       GrdTensor *args[] = { xv, pt }, *r1[2], *r2[2];
@@ -375,6 +380,37 @@ test_pool_stored_argmax (void)
         }
       }
     }
+}
+
+/* The conv kernels' working space: aligned, reused after a give, sizes that
+ * overflow refused with an error. */
+static void
+test_scratch_cache (void)
+{
+  g_autoptr (GError) error = NULL;
+  float *a = grd_scratch_take (300001, sizeof (float), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (a);
+  g_assert_cmpuint ((guintptr) a % 64, ==, 0);
+  for (gint i = 0; i < 300001; i++)   /* all of it is writable (ASan checks) */
+    a[i] = (float) i;
+  grd_scratch_give (a);
+  /* the same request takes the cached buffer (the best fit: an odd size) */
+  float *b = grd_scratch_take (300001, sizeof (float), &error);
+  g_assert_true (b == a);
+  /* while b is out, another request gets another buffer */
+  float *c = grd_scratch_take (299000, sizeof (float), &error);
+  g_assert_nonnull (c);
+  g_assert_true (c != b);
+  grd_scratch_give (b);
+  grd_scratch_give (c);
+  /* a much smaller one does not pin a large buffer */
+  float *d = grd_scratch_take (1000, sizeof (float), &error);
+  g_assert_true (d != a && d != c);
+  grd_scratch_give (d);
+  g_assert_null (grd_scratch_take (G_MAXSIZE / 4, 8, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_VALUE);
+  grd_scratch_give (NULL);
 }
 
 int
@@ -393,5 +429,6 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/repeated-calls", test_repeated_calls);
   g_test_add_func ("/conv/chunks", test_chunks);
   g_test_add_func ("/conv/document", test_document);
+  g_test_add_func ("/conv/scratch-cache", test_scratch_cache);
   return g_test_run ();
 }

@@ -42,6 +42,17 @@ typedef struct {
   gint64   channels_per_task;
 } ColsJob;
 
+/* The output columns q in [*qa, *qb) whose tap q * sw + s0 falls inside the
+ * image's width; the others read the zero border. */
+static void
+tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
+{
+  gint64 a = s0 >= 0 ? 0 : (-s0 + g->sw - 1) / g->sw;
+  gint64 b = g->w - s0 <= 0 ? 0 : (g->w - s0 + g->sw - 1) / g->sw;
+  *qa = MIN (a, g->ow);
+  *qb = CLAMP (b, *qa, g->ow);
+}
+
 #define DEFINE_COLS(T, SUFFIX)                                                               \
   static void                                                                                \
   im2col_##SUFFIX (ColsJob *j, gint64 c0, gint64 c1)                                         \
@@ -52,6 +63,8 @@ typedef struct {
       for (gint64 a = 0; a < g->kh; a++)                                                     \
         for (gint64 b = 0; b < g->kw; b++) {                                                 \
           T *dst = (T *) j->cols + ((c * g->kh + a) * g->kw + b) * j->L;                     \
+          gint64 s0 = b * g->dw - g->pw, qa, qb;                                             \
+          tap_columns (g, s0, &qa, &qb);                                                     \
           for (gint64 n = 0; n < j->nb; n++) {                                               \
             const T *plane = (const T *) j->x                                                \
                              + ((j->n0 + n) * g->c + j->grp * g->cg + c) * g->h * g->w;      \
@@ -63,11 +76,19 @@ typedef struct {
                 continue;                                                                    \
               }                                                                              \
               const T *row = plane + r * g->w;                                               \
-              gint64 s0 = b * g->dw - g->pw;                                                 \
-              for (gint64 q = 0; q < g->ow; q++) {                                           \
-                gint64 s = q * g->sw + s0;                                                   \
-                d[q] = (s >= 0 && s < g->w) ? row[s] : (T) 0;                                \
-              }                                                                              \
+              for (gint64 q = 0; q < qa; q++)                                                \
+                d[q] = (T) 0;                                                                \
+              /* short rows (small images) by a loop: a memcpy call costs more */            \
+              if (g->sw == 1 && qb - qa >= 16)                                               \
+                memcpy (d + qa, row + qa + s0, sizeof (T) * (gsize) (qb - qa));              \
+              else if (g->sw == 1)                                                           \
+                for (gint64 q = qa; q < qb; q++)                                             \
+                  d[q] = row[q + s0];                                                        \
+              else                                                                           \
+                for (gint64 q = qa; q < qb; q++)                                             \
+                  d[q] = row[q * g->sw + s0];                                                \
+              for (gint64 q = qb; q < g->ow; q++)                                            \
+                d[q] = (T) 0;                                                                \
             }                                                                                \
           }                                                                                  \
         }                                                                                    \
@@ -82,6 +103,8 @@ typedef struct {
       for (gint64 a = 0; a < g->kh; a++)                                                     \
         for (gint64 b = 0; b < g->kw; b++) {                                                 \
           const T *src = (const T *) j->cols + ((c * g->kh + a) * g->kw + b) * j->L;        \
+          gint64 s0 = b * g->dw - g->pw, qa, qb;                                             \
+          tap_columns (g, s0, &qa, &qb);                                                     \
           for (gint64 n = 0; n < j->nb; n++) {                                               \
             T *plane = (T *) j->gx + ((j->n0 + n) * g->c + j->grp * g->cg + c) * g->h * g->w; \
             const T *d = src + n * ohw;                                                      \
@@ -90,12 +113,8 @@ typedef struct {
               if (r < 0 || r >= g->h)                                                        \
                 continue;                                                                    \
               T *row = plane + r * g->w;                                                     \
-              gint64 s0 = b * g->dw - g->pw;                                                 \
-              for (gint64 q = 0; q < g->ow; q++) {                                           \
-                gint64 s = q * g->sw + s0;                                                   \
-                if (s >= 0 && s < g->w)                                                      \
-                  row[s] += d[q];                                                            \
-              }                                                                              \
+              for (gint64 q = qa; q < qb; q++)                                               \
+                row[q * g->sw + s0] += d[q];                                                 \
             }                                                                                \
           }                                                                                  \
         }                                                                                    \
@@ -242,11 +261,17 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   gint64 K = g.cg * g.kh * g.kw, ohw = g.oh * g.ow;
   gint64 nb = CLAMP (CHUNK_ELEMENTS / MAX (K * ohw, 1), 1, g.n);
   /* working space: the flipped filters, a chunk's columns and its gemm block */
-  g_autofree void *wf = grd_scratch_try_new ((gsize) w->size, es, error);
-  g_autofree void *cols = wf ? grd_scratch_try_new ((gsize) (K * nb * ohw), es, error) : NULL;
-  g_autofree void *tmp = cols ? grd_scratch_try_new ((gsize) (g.og * nb * ohw), es, error) : NULL;
-  if (!tmp)
+  /* every element of these is written before it is read (im2col writes the
+   * border's zeros, the gemms have beta 0 or a cleared wf, move_blocks
+   * fills tmp), so they come uninitialised from the scratch cache */
+  void *wf = grd_scratch_take ((gsize) w->size, es, error);
+  void *cols = wf ? grd_scratch_take ((gsize) (K * nb * ohw), es, error) : NULL;
+  void *tmp = cols ? grd_scratch_take ((gsize) (g.og * nb * ohw), es, error) : NULL;
+  if (!tmp) {
+    grd_scratch_give (cols);
+    grd_scratch_give (wf);
     return FALSE;
+  }
   if (forward || grad_in)
     flip_filters (&g, f64, w->data, wf);
   else
@@ -284,6 +309,9 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
     /* gWf holds the gradient of the flipped filters: flipping is its own inverse */
     flip_filters (&g, f64, wf, o->data);
   }
+  grd_scratch_give (tmp);
+  grd_scratch_give (cols);
+  grd_scratch_give (wf);
   return TRUE;
 }
 
@@ -305,6 +333,27 @@ gboolean
 grd_conv_kernel_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
   return grd_conv_gemm (ins->op->name, &ins->attrs, in, out, NULL, error);
+}
+
+/* The output's shape, so that the executor's pool hands over last call's
+ * buffer instead of a fresh one (whose pages fault): conv2d's output, or
+ * the shape of x or w (in[2] of both gradients). */
+gint
+grd_conv_kernel_shape (GrdInstr *ins, GrdTensor *const *in, gint64 *shape)
+{
+  if (!g_str_equal (ins->op->name, "conv2d")) {
+    memcpy (shape, in[2]->shape, sizeof (gint64) * in[2]->rank);
+    return in[2]->rank;
+  }
+  GrdConvGeom g;
+  if (in[0]->rank != 4 || in[1]->rank != 4
+      || !grd_conv_geom (&ins->attrs, in[0]->shape, in[1]->shape, &g, NULL))
+    return -1;
+  shape[0] = g.n;
+  shape[1] = g.o;
+  shape[2] = g.oh;
+  shape[3] = g.ow;
+  return 4;
 }
 
 /* ------------------------------------------------------------ bias gradients */

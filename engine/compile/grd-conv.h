@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 /* Whether the kernel pass gives this instruction a gemm kernel
  * (conv2d, _conv2d_grad_input, _conv2d_grad_filters of one float dtype). */
 gboolean grd_conv_kernel_fits (GrdProgram *prog, GrdInstr *ins);
+gint     grd_conv_kernel_shape (GrdInstr *ins, GrdTensor *const *in, gint64 *shape);
 gboolean grd_conv_kernel_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out,
                               GError **error);
 

@@ -284,7 +284,7 @@ run_instr (GrdExec *e, GrdInstr *ins, gint index, gboolean *named, GError **erro
         /* allocated here, where a failure is an error of this node: the
          * original instructions would only fail the same way */
         if (!out[k] && rank >= 0
-            && !(out[k] = grd_tensor_try_new (ins->fused->out_dtypes[k], rank, shape, error))) {
+            && !(out[k] = grd_fused_new_output (ins->fused, k, rank, shape, error))) {
           for (gint m = 0; m < k; m++) {
             if (stolen[m] >= 0)
               e->slots[ins->in[stolen[m]]] = out[m];

@@ -941,6 +941,16 @@ shape_of_deps (Run *run, GrdTensor *const *in, guint64 deps, gint *rank, gint64 
   return grd_broadcast_shapes (sel, n, rank, shape, NULL);
 }
 
+/* Output k's buffer: a loop without reductions writes every element of its
+ * outputs, so they skip the zero fill; sums and axis reductions accumulate. */
+GrdTensor *
+grd_fused_new_output (GrdFused *f, gint k, gint rank, const gint64 *shape, GError **error)
+{
+  if (f->reduce_sum || f->reduce_axis)
+    return grd_tensor_try_new (f->out_dtypes[k], rank, shape, error);
+  return grd_tensor_try_new_uninit (f->out_dtypes[k], rank, shape, error);
+}
+
 gboolean
 grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fallback, GError **error)
 {
@@ -984,7 +994,7 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
     if (!(o && o->ref_count == 1 && o->dtype == dt && o->rank == rank
           && memcmp (o->shape, shape, sizeof (gint64) * rank) == 0)) {
       grd_tensor_unref (o);
-      out[k] = grd_tensor_try_new (dt, rank, shape, error);
+      out[k] = grd_fused_new_output (f, k, rank, shape, error);
       if (!out[k])
         return FALSE;
     }

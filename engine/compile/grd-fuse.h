@@ -47,6 +47,7 @@ char *grd_fused_describe (GrdFused *fused);
  * tensors, or reuses out[k] when it already has the right dtype/shape and a
  * single reference). Returns FALSE with *fallback TRUE when the shapes need
  * the original instructions instead. */
+GrdTensor *grd_fused_new_output (GrdFused *f, gint k, gint rank, const gint64 *shape, GError **error);
 gboolean grd_fused_run (GrdFused *fused, GrdTensor *const *in, GrdTensor **out, gboolean *fallback,
                         GError **error);
 

@@ -99,12 +99,13 @@ softmax_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **erro
 typedef struct {
   gboolean (*fits) (GrdProgram *prog, GrdInstr *ins);
   GrdKernelFunc run;
+  gint (*shape) (GrdInstr *ins, GrdTensor *const *in, gint64 *shape);   /* NULL: the executor's guess */
 } KernelEntry;
 
 static const KernelEntry kernels[] = {
-  { softmax_fits, softmax_run },
-  { grd_conv_reduce_fits, grd_conv_reduce_run },  /* patterns the reduce kernels decline */
-  { grd_conv_kernel_fits, grd_conv_kernel_run },
+  { softmax_fits, softmax_run, NULL },
+  { grd_conv_reduce_fits, grd_conv_reduce_run, NULL },  /* patterns the reduce kernels decline */
+  { grd_conv_kernel_fits, grd_conv_kernel_run, grd_conv_kernel_shape },
 };
 
 gboolean
@@ -127,6 +128,7 @@ grd_pass_kernels (GrdProgram *prog)
       if (kernels[k].fits (prog, ins)) {
         ins->kind = GRD_INSTR_KERNEL;
         ins->kernel = kernels[k].run;
+        ins->kernel_shape = kernels[k].shape;
         changed = TRUE;
         break;
       }

@@ -215,13 +215,48 @@ windows_of (const GrdPoolGeom *g, GError **error)
                                                                                                \
   /* argmax of every window (kept by the compiled function for the gradient), the            \
    * pooled values read through it, and the gradient scattered back through it */            \
+  /* 2x2 windows at stride 2 inside the plane (the common max pool): four                   \
+   * loads and three selects a window; a row holding a NaN is redone by argmax. */            \
+  static void                                                                                  \
+  quad_argmax_##SUFFIX (const GrdPoolGeom *g, const Window *win, const T *plane, gint64 *idx)  \
+  {                                                                                            \
+    for (gint64 i = 0; i < g->oh; i++) {                                                       \
+      const T *u = plane + 2 * i * g->w, *l = u + g->w;                                        \
+      gint64 *o = idx + i * g->ow, base = 2 * i * g->w;                                        \
+      gboolean nan = FALSE;                                                                    \
+      for (gint64 j = 0; j < g->ow; j++) {                                                     \
+        T a = u[2 * j], b = u[2 * j + 1], c = l[2 * j], d = l[2 * j + 1];                      \
+        nan |= (a != a) | (b != b) | (c != c) | (d != d);                                      \
+        /* k: the winner's place 0..3 in arithmetic, m: the max so far (maxss) */            \
+        gint64 k = b > a;                                                                      \
+        T m = b > a ? b : a;                                                                   \
+        gint64 up = c > m;                                                                     \
+        k += up * (2 - k);                                                                     \
+        m = c > m ? c : m;                                                                     \
+        up = d > m;                                                                            \
+        k += up * (3 - k);                                                                     \
+        o[j] = base + 2 * j + (k & 1) + (k >> 1) * g->w;                                       \
+      }                                                                                        \
+      if (G_UNLIKELY (nan))                                                                    \
+        for (gint64 j = 0; j < g->ow; j++)                                                     \
+          o[j] = argmax_##SUFFIX (g, plane, &win[i * g->ow + j]);                              \
+    }                                                                                          \
+  }                                                                                            \
+                                                                                               \
   static void                                                                                  \
   pool_argmax_##SUFFIX (const GrdPoolGeom *g, const Window *win, const T *x, gint64 *idx)      \
   {                                                                                            \
     gint64 hw = g->h * g->w, n = g->oh * g->ow;                                                \
-    for (gint64 p = 0; p < g->planes; p++)                                                     \
+    gboolean quad = g->wh == 2 && g->ww == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0          \
+                    && g->pw == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;                   \
+    for (gint64 p = 0; p < g->planes; p++) {                                                   \
+      if (quad) {                                                                              \
+        quad_argmax_##SUFFIX (g, win, x + p * hw, idx + p * n);                                \
+        continue;                                                                              \
+      }                                                                                        \
       for (gint64 k = 0; k < n; k++)                                                           \
         idx[p * n + k] = argmax_##SUFFIX (g, x + p * hw, &win[k]);                             \
+    }                                                                                          \
   }                                                                                            \
                                                                                                \
   static void                                                                                  \

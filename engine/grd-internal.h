@@ -319,11 +319,6 @@ gboolean grd_graph_copy_needed (GrdGraph *dst, GrdGraph *src, const GrdRef *root
 GrdRef grd_graph_ifelse (GrdGraph *graph, const char *id, const GrdRef *inputs, gint n_inputs,
                          GError **error);
 
-/* The first node the outputs and updates need that only the CPU runs (scan,
- * random, ifelse), or NULL. */
-const char *grd_graph_cpu_only_node (GrdGraph *graph, const GrdRef *outputs, gint n_outputs,
-                                     const GrdUpdate *updates, gint n_updates);
-
 /* Read-only views of a core scan's and an ifelse's private data, for the
  * interchange export (the loop written as ONNX Loop / If and Python). FALSE
  * when the node is not of that op. */

@@ -986,36 +986,6 @@ scan_grad (GrdGraph *g, const GrdNode *node, const GrdRef *og, const gboolean *n
   return !*error;
 }
 
-/* ------------------------------------------------------------ back ends */
-
-const char *
-grd_graph_cpu_only_node (GrdGraph *g, const GrdRef *outputs, gint n_outputs,
-                         const GrdUpdate *updates, gint n_updates)
-{
-  gint n = grd_graph_n_nodes (g);
-  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n, 1));
-  for (gint i = 0; i < n_outputs; i++)
-    if (outputs[i].node >= 0 && outputs[i].node < n)
-      needed[outputs[i].node] = TRUE;
-  for (gint i = 0; i < n_updates; i++)
-    if (updates[i].value.node >= 0 && updates[i].value.node < n)
-      needed[updates[i].value.node] = TRUE;
-  const char *found = NULL;
-  for (gint i = n - 1; i >= 0; i--) {
-    GrdNode *node = grd_graph_node (g, i);
-    if (!needed[i])
-      continue;
-    if (node->kind == GRD_NODE_GRAD)
-      for (gint k = 0; k < node->n_outputs; k++)
-        needed[node->aliases[k].node] = TRUE;
-    for (gint j = 0; j < node->n_inputs; j++)
-      needed[node->inputs[j].node] = TRUE;
-    if (node->op && (g_str_equal (node->op->name, "_scan") || g_str_equal (node->op->name, "ifelse")))
-      found = node->id;
-  }
-  return found;
-}
-
 /* ------------------------------------------------------------ taps and go_backwards */
 
 static gboolean

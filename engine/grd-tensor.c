@@ -71,13 +71,14 @@ grd_tensor_new (GrdDType dtype, gint rank, const gint64 *shape)
   return t;
 }
 
-GrdTensor *
-grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error)
+/* The failing allocation behind grd_tensor_try_new and _try_new_uninit. */
+static GrdTensor *
+tensor_try_alloc (GrdDType dtype, gint rank, const gint64 *shape, gboolean zero, GError **error)
 {
   g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
   for (gint i = 0; i < rank; i++)
     g_return_val_if_fail (shape[i] >= 0, NULL);
-  GrdTensor *t = tensor_alloc (dtype, rank, shape, TRUE);
+  GrdTensor *t = tensor_alloc (dtype, rank, shape, zero);
   if (!t) {
     g_autofree char *dims = grd_dims_describe (rank, shape);
     g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",
@@ -87,18 +88,15 @@ grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **err
 }
 
 GrdTensor *
+grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error)
+{
+  return tensor_try_alloc (dtype, rank, shape, TRUE, error);
+}
+
+GrdTensor *
 grd_tensor_try_new_uninit (GrdDType dtype, gint rank, const gint64 *shape, GError **error)
 {
-  g_return_val_if_fail (rank >= 0 && rank <= GRD_MAX_RANK, NULL);
-  for (gint i = 0; i < rank; i++)
-    g_return_val_if_fail (shape[i] >= 0, NULL);
-  GrdTensor *t = tensor_alloc (dtype, rank, shape, FALSE);
-  if (!t) {
-    g_autofree char *dims = grd_dims_describe (rank, shape);
-    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE, "out of memory for a %s%s value",
-                 grd_dtype_name (dtype), dims);
-  }
-  return t;
+  return tensor_try_alloc (dtype, rank, shape, FALSE, error);
 }
 
 gpointer

@@ -32,20 +32,9 @@ typedef enum { FWD, GRAD_IN, GRAD_W } Kind;
 static void
 defines (GString *s, const GrdConvGeom *g, gint bk)
 {
-  g_string_append_printf (s,
-    "#define N %" G_GINT64_FORMAT "u\n#define C %" G_GINT64_FORMAT "u\n"
-    "#define H %" G_GINT64_FORMAT "\n#define W %" G_GINT64_FORMAT "\n"
-    "#define O %" G_GINT64_FORMAT "u\n#define CG %" G_GINT64_FORMAT "u\n#define OG %" G_GINT64_FORMAT "u\n"
-    "#define KH %" G_GINT64_FORMAT "u\n#define KW %" G_GINT64_FORMAT "u\n"
-    "#define PH %" G_GINT64_FORMAT "\n#define PW %" G_GINT64_FORMAT "\n"
-    "#define SH %" G_GINT64_FORMAT "\n#define SW %" G_GINT64_FORMAT "\n"
-    "#define DH %" G_GINT64_FORMAT "\n#define DW %" G_GINT64_FORMAT "\n"
-    "#define OH %" G_GINT64_FORMAT "\n#define OW %" G_GINT64_FORMAT "\n"
-    "#define TAP(p, a, b) (((p) * KH + (%s)) * KW + (%s))\n"
-    "#define RM %du\n#define RN %du\n#define BM %du\n#define BN %du\n#define BK %du\n",
-    g->n, g->c, g->h, g->w, g->o, g->cg, g->og, g->kh, g->kw, g->ph, g->pw, g->sh, g->sw,
-    g->dh, g->dw, g->oh, g->ow, g->flip ? "KH - 1u - (a)" : "(a)", g->flip ? "KW - 1u - (b)" : "(b)",
-    RM, RN, BM, BN, bk);
+  grd_vk_conv_defines (s, g);
+  g_string_append_printf (s, "#define RM %du\n#define RN %du\n#define BM %du\n#define BN %du\n#define BK %du\n",
+                          RM, RN, BM, BN, bk);
 }
 
 /* loadA(g, m, k), loadB(g, k, col) and store(g, sp, m, col, v) of one op */

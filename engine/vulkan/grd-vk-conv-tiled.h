@@ -6,6 +6,11 @@
 
 G_BEGIN_DECLS
 
+/* "#define"s of the geometry (N, C, H, W, O, CG, OG, KH, KW, PH, PW, SH, SW,
+ * DH, DW, OH, OW and TAP, which flips the taps when g->flip), for the simple
+ * kernels of grd-vk-conv.c and the tiled ones. */
+void     grd_vk_conv_defines (GString *s, const GrdConvGeom *g);
+
 /* Records conv2d, _conv2d_grad_input or _conv2d_grad_filters (`op`) of
  * geometry g reading b0, b1 (the simple kernel's order) into c->out_buf. */
 gboolean grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,

@@ -60,9 +60,8 @@ run (GrdVkExtCall *c, GString *s, gint n_bufs, GrdVkBuffer *const *bufs, GError 
 
 /* ------------------------------------------------------------ conv2d */
 
-/* "#define"s of the geometry, for the kernels below */
-static void
-conv_defines (GString *s, const GrdConvGeom *g)
+void
+grd_vk_conv_defines (GString *s, const GrdConvGeom *g)
 {
   g_string_append_printf (s,
     "#define N %" G_GINT64_FORMAT "u\n#define C %" G_GINT64_FORMAT "u\n"
@@ -90,7 +89,7 @@ record_conv (GrdVkExtCall *c, const char *op, GError **error)
     return grd_vk_conv_tiled (c, op, &g, c->in_buf[0], c->in_buf[1], error);
   const char *T = grd_vk_glsl_type (c->out_dtype);
   g_autoptr (GString) s = g_string_new (NULL);
-  conv_defines (s, &g);
+  grd_vk_conv_defines (s, &g);
   g_autofree char *body = NULL;
   GrdVkBuffer *bufs[3];
   if (forward) {

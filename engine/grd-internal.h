@@ -320,8 +320,9 @@ GrdRef grd_graph_ifelse (GrdGraph *graph, const char *id, const GrdRef *inputs, 
                          GError **error);
 
 /* Read-only views of a core scan's and an ifelse's private data, for the
- * interchange export (the loop written as ONNX Loop / If and Python). FALSE
- * when the node is not of that op. */
+ * Vulkan back end (which runs them its own way) and the interchange export
+ * (the loop written as ONNX Loop / If and Python). FALSE when the node is
+ * not of that op. */
 typedef struct {
   GrdGraph       *body;
   const GrdRef   *body_inputs;   /* sequence rows, state taps (output order), non-seqs */
@@ -340,6 +341,8 @@ typedef struct {
   gboolean        has_random;
 } GrdScanView;
 gboolean grd_scan_view (const GrdNode *node, GrdScanView *view);
+/* How many steps back output o of a core scan reads (its deepest tap). */
+gint grd_scan_max_lag (const gint *out_ntaps, const gint *out_taps, gint o);
 typedef struct {
   GrdGraph     *branch[2];       /* then, else */
   const GrdRef *args[2];         /* per branch: the variable of each node input after the condition */

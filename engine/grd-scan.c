@@ -16,7 +16,6 @@
  * pending gradients of the fed-back outputs (one row per tap) and the sums of
  * the non-sequences' gradients. */
 #include "grd-internal.h"
-#include "grd-scan-layout.h"
 
 #include <string.h>
 
@@ -59,13 +58,19 @@ scan_info_finalize (GrdOpExtra *e)
   g_free (s);
 }
 
+gint
+grd_scan_max_lag (const gint *out_ntaps, const gint *out_taps, gint o)
+{
+  gint l = 0;
+  for (gint k = 0; k < out_ntaps[o]; k++)
+    l = MAX (l, -out_taps[o * GRD_SCAN_MAX_TAPS + k]);
+  return l;
+}
+
 static gint
 max_lag (const ScanInfo *s, gint o)
 {
-  gint l = 0;
-  for (gint k = 0; k < s->out_ntaps[o]; k++)
-    l = MAX (l, -s->out_taps[o * GRD_SCAN_MAX_TAPS + k]);
-  return l;
+  return grd_scan_max_lag (s->out_ntaps, s->out_taps, o);
 }
 
 /* The first input of each group of the node's inputs. */
@@ -1132,23 +1137,5 @@ grd_scan_view (const GrdNode *node, GrdScanView *v)
                        s->n_seq, s->out_ntaps, s->out_taps, s->n_state, s->n_nonseq,
                        s->has_n_steps_input, s->n_steps, s->reverse, s->last_only,
                        s->has_random };
-  return TRUE;
-}
-
-/* ------------------------------------------------------------ layout for other back ends */
-
-gboolean
-grd_scan_layout (const GrdNode *node, GrdScanLayout *out)
-{
-  if (!node->op || strcmp (node->op->name, "_scan") || !node->attrs.extra)
-    return FALSE;
-  const ScanInfo *s = node->attrs.extra;
-  *out = (GrdScanLayout) {
-    .body = s->body, .body_inputs = s->body_inputs, .n_body_inputs = s->n_body_inputs,
-    .body_outputs = s->body_outputs, .n_out = s->n_out, .n_seq = s->n_seq,
-    .n_state = s->n_state, .n_nonseq = s->n_nonseq, .out_ntaps = s->out_ntaps,
-    .out_taps = s->out_taps, .has_n_steps_input = s->has_n_steps_input,
-    .n_steps = s->n_steps, .reverse = s->reverse, .last_only = s->last_only,
-  };
   return TRUE;
 }

@@ -11,7 +11,6 @@
  *   _eye_like (f)                   the identity of size(f) x size(f), f's dtype
  *   _reshape_cat (j, f, w)          j reshaped to shape(f) + shape(w) */
 #include "../grd-internal.h"
-#include "../grd-scan-layout.h"
 
 #include <string.h>
 
@@ -401,21 +400,5 @@ grd_ifelse_view (const GrdNode *node, GrdIfElseView *v)
   }
   v->n_args = s->n_args;
   v->n_out = s->n_out;
-  return TRUE;
-}
-
-gboolean
-grd_ifelse_layout (const GrdNode *node, GrdIfElseLayout *out)
-{
-  if (!node->op || strcmp (node->op->name, "ifelse") || !node->attrs.extra)
-    return FALSE;
-  const IfElseInfo *s = node->attrs.extra;
-  for (gint b = 0; b < 2; b++) {
-    out->branch[b] = s->branch[b];
-    out->args[b] = s->args[b];
-    out->outs[b] = s->outs[b];
-  }
-  out->n_args = s->n_args;
-  out->n_out = s->n_out;
   return TRUE;
 }

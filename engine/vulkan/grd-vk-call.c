@@ -2,7 +2,6 @@
  * runtime shapes, every step recorded (or the last call replayed) into one
  * submission, outputs read back, updates swapped in. */
 #include "grd-vk-function-private.h"
-#include "../grd-scan-layout.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -516,8 +515,8 @@ nested_shapes (GrdVkFunction *fn, GrdVkStep *st, Transfers *tr, GError **error)
     return TRUE;
   }
   /* a scan */
-  GrdScanLayout l;
-  grd_scan_layout (node, &l);
+  GrdScanView l;
+  grd_scan_view (node, &l);
   GrdVkFunction *sub = st->sub[0];
   gint fs = l.has_n_steps_input ? 1 : 0, fi = fs + l.n_seq, fm = fi + l.n_state;
   gint64 t = l.has_n_steps_input ? scalar : l.n_steps;

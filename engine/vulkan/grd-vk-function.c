@@ -12,7 +12,6 @@
  * call replays the dispatches recorded by the last one.
  * GRADUS_VULKAN_PROFILE=1 prints how long each call took to record and to run. */
 #include "grd-vk-function-private.h"
-#include "../grd-scan-layout.h"
 
 #include <string.h>
 
@@ -303,8 +302,8 @@ make_subs (GrdVkFunction *fn, GrdVkStep *st, GError **error)
 {
   GrdNode *node = grd_vk_node_at (fn, st->node);
   if (st->kind == GRD_VK_STEP_SCAN) {
-    GrdScanLayout l;
-    grd_scan_layout (node, &l);
+    GrdScanView l;
+    grd_scan_view (node, &l);
     st->sub[0] = grd_vk_function_new_nested (l.body, l.body_inputs, l.n_body_inputs,
                                              l.body_outputs, l.n_out, error);
     if (!st->sub[0])
@@ -312,8 +311,8 @@ make_subs (GrdVkFunction *fn, GrdVkStep *st, GError **error)
     return st->sub[0] != NULL;
   }
   if (st->kind == GRD_VK_STEP_IFELSE) {
-    GrdIfElseLayout l;
-    grd_ifelse_layout (node, &l);
+    GrdIfElseView l;
+    grd_ifelse_view (node, &l);
     for (gint b = 0; b < 2; b++) {
       st->sub[b] = grd_vk_function_new_nested (l.branch[b], l.args[b], l.n_args, l.outs[b],
                                                l.n_out, error);

@@ -13,7 +13,6 @@
  * host (inputs, constants, shapes and scalar arithmetic on them) or, when
  * only the device computes it, from the function's `pre` submission. */
 #include "grd-vk-function-private.h"
-#include "../grd-scan-layout.h"
 
 #include <string.h>
 
@@ -21,10 +20,10 @@ gint
 grd_vk_scalar_input (const GrdNode *node)
 {
   const char *op = node->op->name;
-  GrdScanLayout l;
+  GrdScanView l;
   if (!strcmp (op, "ifelse"))
     return 0;
-  if (grd_scan_layout (node, &l))
+  if (grd_scan_view (node, &l))
     return l.has_n_steps_input ? 0 : -1;
   if (!strcmp (op, "_tap_gather"))
     return node->n_inputs > 1 ? 1 : -1;
@@ -88,12 +87,9 @@ row_bytes (const GrdVkValue *v)
 }
 
 static gint
-max_lag (const GrdScanLayout *l, gint o)
+max_lag (const GrdScanView *l, gint o)
 {
-  gint lag = 0;
-  for (gint k = 0; k < l->out_ntaps[o]; k++)
-    lag = MAX (lag, -l->out_taps[o * GRD_SCAN_MAX_TAPS + k]);
-  return lag;
+  return grd_scan_max_lag (l->out_ntaps, l->out_taps, o);
 }
 
 gboolean
@@ -101,8 +97,8 @@ grd_vk_step_scan (GrdVkRec *r, GrdVkStep *st, GError **error)
 {
   GrdVkFunction *fn = r->fn;
   GrdNode *node = grd_vk_node_at (fn, st->node);
-  GrdScanLayout l;
-  grd_scan_layout (node, &l);
+  GrdScanView l;
+  grd_scan_view (node, &l);
   GrdVkFunction *sub = st->sub[0];
   gint64 T = st->n_steps;
   gint fs = l.has_n_steps_input ? 1 : 0, fi = fs + l.n_seq, fm = fi + l.n_state;

@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* The most steps a scan records into one Vulkan call (each step holds its
+ * copies and temporaries until the submission ends). */
+#define GRD_VK_SCAN_MAX_STEPS 10000
+
 typedef enum {
   GRD_VK_STEP_FUSED,       /* elementwise nodes as one kernel */
   GRD_VK_STEP_ALIAS,       /* same buffer, new shape */

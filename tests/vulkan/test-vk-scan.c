@@ -10,6 +10,7 @@
 #include "grd-internal.h"
 #include "../grad-check.h"
 #include "vulkan/grd-vk-private.h"
+#include "vulkan/grd-vk-function-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -119,6 +120,16 @@ test_map (void)
     g_assert_cmpfloat_with_epsilon (grd_tensor_get (r, i),
                                     2 * grd_tensor_get (xv, i) + grd_tensor_get (wv, i % 3), 1e-14);
   grd_tensor_unref (r);
+  /* one step more than a call records: an error naming the node, not
+   * memory that grows with the step count */
+  g_autoptr (GrdFunction) vk = vk_function (g, in, 2, &out, 1);
+  gint64 slong[] = { GRD_VK_SCAN_MAX_STEPS + 1, 3 };
+  g_autoptr (GrdTensor) xlong = grd_tensor_new (F64, 2, slong);
+  GrdTensor *long_args[] = { xlong, wv }, *none = NULL;
+  g_assert_false (grd_function_call (vk, long_args, &none, &error));
+  g_assert_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "'map'"));
+  g_assert_null (none);
 }
 
 /* y_t = 0.5 y_{t-2} - 0.3 y_{t-1} + x_t, taps [-2, -1] of a stacked initial

@@ -276,28 +276,14 @@ save_run (GrdDocument *doc, const char *out, gint64 next_step, GPtrArray *caller
         anchor_feeds (json_object_get_member (json_node_get_object (e), "feeds"), base_abs);
     }
   }
-  JsonNode *rn = json_object_get_member (top, "run");
-  if (!rn || !JSON_NODE_HOLDS_OBJECT (rn)) {
-    json_object_set_object_member (top, "run", json_object_new ());
-    rn = json_object_get_member (top, "run");
-  }
-  JsonObject *resume = json_object_new ();
-  json_object_set_int_member (resume, "step", next_step);
-  JsonObject *calls = json_object_new ();
+  g_autofree const char **names = g_new0 (const char *, callers->len + 1);
+  g_autofree gint64 *calls = g_new0 (gint64, callers->len + 1);
   for (guint i = 0; i < callers->len; i++) {
     Caller *c = g_ptr_array_index (callers, i);
-    json_object_set_int_member (calls, c->name, c->calls);
+    names[i] = c->name;
+    calls[i] = c->calls;
   }
-  json_object_set_object_member (resume, "calls", calls);
-  JsonObject *draws = json_object_new ();
-  g_autoptr (GHashTable) state = grd_graph_random_state (grd_document_graph (doc));
-  GHashTableIter it;
-  gpointer key, val;
-  g_hash_table_iter_init (&it, state);
-  while (g_hash_table_iter_next (&it, &key, &val))
-    json_object_set_int_member (draws, key, *(gint64 *) val);
-  json_object_set_object_member (resume, "draws", draws);
-  json_object_set_object_member (json_node_get_object (rn), "resume", resume);
+  grd_document_set_resume (doc, next_step, callers->len, names, calls);
   return grd_document_save (doc, out, error);
 }
 

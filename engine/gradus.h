@@ -378,6 +378,18 @@ GrdFunction *grd_document_function (GrdDocument *doc, GError **error);
  * (temporary file, then rename). */
 gboolean     grd_document_save (GrdDocument *doc, const char *path, GError **error);
 char        *grd_document_to_data (GrdDocument *doc, gsize *length);
+/* The JSON tree grd_document_save would write now (unref it): the file with
+ * the shared variables' current values (nested lists, base64 when large),
+ * unchanged ones in their form in the file, and run.resume if set. NULL and
+ * an error when a changed value has no node of its own in the file (inside a
+ * group's definition). */
+JsonNode    *grd_document_dup_saved_tree (GrdDocument *doc, GError **error);
+/* Sets run.resume (docs/scan.md), where a run stopped, so that running the
+ * saved file continues it: `next_step`, how often each of `n` functions was
+ * called (names and counts), and each random stream's draws as the graph
+ * holds them now. */
+void         grd_document_set_resume (GrdDocument *doc, gint64 next_step, guint n,
+                                      const char *const *functions, const gint64 *calls);
 /* Parses JSON text as documents are parsed: UTF-8 checked, nesting deeper than
  * GRD_JSON_MAX_DEPTH refused before parsing, integer literals beyond int64
  * read as floats. `label` names the text in messages. Unref the result. */

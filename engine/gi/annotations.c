@@ -689,6 +689,23 @@
  */
 
 /**
+ * grd_document_dup_saved_tree:
+ * @doc: a document
+ * @error: where a value that cannot be written is reported
+ *
+ * Returns: (transfer full): the tree a save would write
+ */
+
+/**
+ * grd_document_set_resume:
+ * @doc: a document
+ * @next_step: the step the next call has
+ * @n: the number of functions
+ * @functions: (array length=n): their names
+ * @calls: (array length=n): how often each was called
+ */
+
+/**
  * grd_document_to_dot:
  * @doc: a document
  *

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Shared values of more elements than this are saved as base64. */
@@ -1323,14 +1324,18 @@ saved_value (const GrdTensor *v)
 
 /* The tree to write: the file as read, with shared values brought up to date.
  * A value keeps its form in the file (init, npy, ...) while it is unchanged,
- * except npy paths that would no longer resolve from the new folder. */
+ * except npy paths that would no longer resolve from the new folder. A
+ * changed value with no node of its own in the file (one inside a group's
+ * definition, which every use of the group shares) cannot be written: an
+ * error, rather than a file that silently loses it. */
 static JsonNode *
-tree_to_save (GrdDocument *doc, const char *new_dir)
+tree_to_save (GrdDocument *doc, const char *new_dir, GError **error)
 {
   JsonNode *copy = deep_copy (doc->file_root ? doc->file_root : doc->root);
   JsonObject *o = json_node_get_object (copy);
   JsonNode *nodes = json_object_get_member (o, "nodes");
   JsonArray *a = nodes && JSON_NODE_HOLDS_ARRAY (nodes) ? json_node_get_array (nodes) : NULL;
+  g_autoptr (GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; a && i < json_array_get_length (a); i++) {
     JsonNode *en = json_array_get_element (a, i);
     if (!JSON_NODE_HOLDS_OBJECT (en))
@@ -1343,6 +1348,7 @@ tree_to_save (GrdDocument *doc, const char *new_dir)
     gint index = grd_graph_find (doc->graph, id);
     if (index < 0 || grd_graph_node_kind (doc->graph, index) != GRD_NODE_SHARED)
       continue;
+    g_hash_table_add (written, (gpointer) id);
     GrdTensor *now = grd_graph_get_value (doc->graph, (GrdRef) { index, 0 });
     GrdTensor *then = g_hash_table_lookup (doc->loaded, id);
     JsonNode *old = json_object_get_member (eo, "value");
@@ -1352,6 +1358,20 @@ tree_to_save (GrdDocument *doc, const char *new_dir)
     if (then && same_tensor (now, then) && !moved)
       continue;
     json_object_set_member (eo, "value", saved_value (now));
+  }
+  GHashTableIter it;
+  gpointer key, val;
+  g_hash_table_iter_init (&it, doc->loaded);
+  while (g_hash_table_iter_next (&it, &key, &val)) {
+    gint index = grd_graph_find (doc->graph, key);
+    if (g_hash_table_contains (written, key) || index < 0
+        || same_tensor (grd_graph_get_value (doc->graph, (GrdRef) { index, 0 }), val))
+      continue;
+    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
+                 "%s: shared variable '%s' is inside a group: its value cannot be written to the "
+                 "file (every use of the group shares its definition)", doc->label, (char *) key);
+    json_node_unref (copy);
+    return NULL;
   }
   return copy;
 }
@@ -1370,10 +1390,66 @@ tree_text (JsonNode *tree, gsize *length)
 char *
 grd_document_to_data (GrdDocument *doc, gsize *length)
 {
-  JsonNode *tree = tree_to_save (doc, NULL);
+  /* the text as it can be: a value that cannot be written keeps its file form */
+  JsonNode *tree = tree_to_save (doc, NULL, NULL);
+  if (!tree)
+    tree = deep_copy (doc->file_root ? doc->file_root : doc->root);
   char *text = tree_text (tree, length);
   json_node_unref (tree);
   return text;
+}
+
+JsonNode *
+grd_document_dup_saved_tree (GrdDocument *doc, GError **error)
+{
+  g_return_val_if_fail (doc != NULL, NULL);
+  return tree_to_save (doc, NULL, error);
+}
+
+static int
+compare_ids (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* run.resume in one tree: its "run" object made if need be. */
+static void
+put_resume (JsonNode *root, JsonObject *resume)
+{
+  JsonObject *top = json_node_get_object (root);
+  JsonNode *rn = json_object_get_member (top, "run");
+  if (!rn || !JSON_NODE_HOLDS_OBJECT (rn)) {
+    json_object_set_object_member (top, "run", json_object_new ());
+    rn = json_object_get_member (top, "run");
+  }
+  json_object_set_object_member (json_node_get_object (rn), "resume", json_object_ref (resume));
+}
+
+void
+grd_document_set_resume (GrdDocument *doc, gint64 next_step, guint n,
+                         const char *const *functions, const gint64 *calls)
+{
+  g_return_if_fail (doc != NULL && (n == 0 || (functions && calls)));
+  JsonObject *resume = json_object_new ();
+  json_object_set_int_member (resume, "step", next_step);
+  JsonObject *co = json_object_new ();
+  for (guint i = 0; i < n; i++)
+    json_object_set_int_member (co, functions[i], calls[i]);
+  json_object_set_object_member (resume, "calls", co);
+  JsonObject *draws = json_object_new ();
+  g_autoptr (GHashTable) state = grd_graph_random_state (doc->graph);
+  /* in id order: the same run writes the same text */
+  g_autofree gpointer *ids = g_hash_table_get_keys_as_array (state, NULL);
+  guint n_ids = g_hash_table_size (state);
+  qsort (ids, n_ids, sizeof (gpointer), compare_ids);
+  for (guint i = 0; i < n_ids; i++)
+    json_object_set_int_member (draws, ids[i], *(gint64 *) g_hash_table_lookup (state, ids[i]));
+  json_object_set_object_member (resume, "draws", draws);
+  /* saves write the file's own form (groups kept) when there is one */
+  put_resume (doc->root, resume);
+  if (doc->file_root)
+    put_resume (doc->file_root, resume);
+  json_object_unref (resume);
 }
 
 gboolean
@@ -1381,7 +1457,9 @@ grd_document_save (GrdDocument *doc, const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_autofree char *dir = g_path_get_dirname (path);
-  JsonNode *tree = tree_to_save (doc, dir);
+  JsonNode *tree = tree_to_save (doc, dir, error);
+  if (!tree)
+    return FALSE;
   /* Save As: relative data paths follow the file to its new folder */
   grd_save_rebase_paths (tree, doc->base_dir, dir);
   gsize len = 0;

@@ -46,6 +46,7 @@ static const Accel accels[] = {
   { "run.pause", { "F6" }, N_("Pause the run"), "Running" },
   { "run.step", { "F7" }, N_("One call"), "Running" },
   { "run.reset", { "F8" }, N_("Reset the shared variables"), "Running" },
+  { "win.keep-trained", { "<Control>k" }, N_("Keep the trained values in the document"), "Running" },
 };
 
 /* Keys that work on the canvas only (they keep their meaning in text fields). */

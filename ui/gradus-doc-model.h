@@ -98,6 +98,16 @@ JsonNode    *gradus_doc_model_get_feed (GradusDocModel *self, const char *id);
 gboolean     gradus_doc_model_set_feed (GradusDocModel *self, const char *id, JsonNode *feed,
                                         GError **error);
 
+/* Keeps a run's trained values (one undo step, "Keep Trained Values"): every
+ * shared node of the file takes the "value" of the node with its id in
+ * `saved` (the tree grd_document_dup_saved_tree gives), and run.resume is
+ * taken from it too. */
+gboolean     gradus_doc_model_keep_values (GradusDocModel *self, JsonNode *saved, GError **error);
+/* Whether the last "changed" was such a keep, or the undo or redo of one: a
+ * change of values only, which a view holding a run may let that run go on
+ * through. */
+gboolean     gradus_doc_model_last_change_keeps_run (GradusDocModel *self);
+
 /* Several edits as one undo step: the mark before the first, then commit
  * (merged under `label`) or abort (every edit since the mark undone, no redo). */
 guint        gradus_doc_model_batch_begin (GradusDocModel *self);

@@ -16,7 +16,10 @@ struct _GradusRunBinding {
   gulong          running_id;
   guint           debounce_id;
   char           *synced;      /* signature the panel was last handed */
+  char           *synced_shape; /* ... and without values (values_free_signature) */
+  gboolean        edited;      /* a change since then that was not a keep (or its undo) */
   guint           n_syncs;
+  guint           n_adopted;
 };
 
 G_DEFINE_FINAL_TYPE (GradusRunBinding, gradus_run_binding, G_TYPE_OBJECT)
@@ -39,6 +42,29 @@ gradus_run_binding_signature (JsonNode *root)
     g_string_append_printf (sig, "%s=%s;", (const char *) l->data, text);
   }
   return g_string_free (sig, FALSE);
+}
+
+/* The signature without what a keep changes: shared nodes' values and
+ * run.resume. Equal ones differ in run values only. */
+static char *
+values_free_signature (JsonNode *root)
+{
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  g_autoptr (JsonNode) copy = gradus_json_deep_copy (root);
+  JsonObject *top = json_node_get_object (copy);
+  JsonNode *run = json_object_get_member (top, "run");
+  if (run && JSON_NODE_HOLDS_OBJECT (run))
+    json_object_remove_member (json_node_get_object (run), "resume");
+  JsonNode *nodes = json_object_get_member (top, "nodes");
+  JsonArray *a = nodes && JSON_NODE_HOLDS_ARRAY (nodes) ? json_node_get_array (nodes) : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++) {
+    JsonNode *e = json_array_get_element (a, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+    if (o && g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "shared") == 0)
+      json_object_remove_member (o, "value");
+  }
+  return gradus_run_binding_signature (copy);
 }
 
 static void
@@ -137,13 +163,28 @@ sync_panel (GradusRunBinding *self, gboolean force)
     return;
   JsonNode *root = gradus_doc_model_get_root (self->model);
   g_autofree char *sig = gradus_run_binding_signature (root);
+  gboolean edited = self->edited;
+  self->edited = FALSE;
   if (!force && self->synced && g_strcmp0 (sig, self->synced) == 0)
     return;
+  g_autofree char *shape = values_free_signature (root);
+  /* A keep, its undo or redo, and nothing else: the run goes on (its plots,
+   * calls and compiled function stay); the panel takes the JSON for Reset.
+   * A panel without calls has nothing to keep and is simply rebuilt. */
+  gboolean adopt = !force && !edited && gradus_run_panel_get_n_calls (panel) > 0
+                   && g_strcmp0 (shape, self->synced_shape) == 0;
   g_free (self->synced);
   self->synced = g_steal_pointer (&sig);
-  self->n_syncs++;
+  g_free (self->synced_shape);
+  self->synced_shape = g_steal_pointer (&shape);
   g_autofree char *problem = NULL;
   g_autoptr (JsonNode) runnable = runnable_root (self->model, &problem);
+  if (adopt) {
+    self->n_adopted++;
+    gradus_run_panel_adopt_document (panel, runnable, gradus_doc_model_get_path (self->model));
+    return;
+  }
+  self->n_syncs++;
   gradus_run_panel_set_document (panel, runnable, gradus_doc_model_get_path (self->model));
   /* The editor's words over the engine's ("g: connect a scalar cost" rather
    * than '"cost" must be a reference (a string), not null'). */
@@ -163,6 +204,8 @@ debounce_done (gpointer data)
 static void
 model_changed (GradusRunBinding *self)
 {
+  if (!gradus_doc_model_last_change_keeps_run (self->model))
+    self->edited = TRUE;
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   self->debounce_id = g_timeout_add (DEBOUNCE_MS, debounce_done, self);
 }
@@ -190,6 +233,37 @@ guint
 gradus_run_binding_get_n_syncs (GradusRunBinding *self)
 {
   return self->n_syncs;
+}
+
+void
+gradus_run_binding_flush (GradusRunBinding *self)
+{
+  g_return_if_fail (GRADUS_IS_RUN_BINDING (self));
+  if (!self->debounce_id)
+    return;
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  sync_panel (self, FALSE);
+}
+
+guint
+gradus_run_binding_get_n_adopted (GradusRunBinding *self)
+{
+  return self->n_adopted;
+}
+
+gboolean
+gradus_run_binding_is_current (GradusRunBinding *self)
+{
+  g_return_val_if_fail (GRADUS_IS_RUN_BINDING (self), FALSE);
+  if (!self->model)
+    return FALSE;
+  JsonNode *root = gradus_doc_model_get_root (self->model);
+  g_autofree char *sig = gradus_run_binding_signature (root);
+  if (g_strcmp0 (sig, self->synced) == 0)
+    return TRUE;
+  /* what keeps (and their undo) changed since: still the same function */
+  g_autofree char *shape = values_free_signature (root);
+  return !self->edited && g_strcmp0 (shape, self->synced_shape) == 0;
 }
 
 static void
@@ -232,6 +306,7 @@ gradus_run_binding_finalize (GObject *object)
   GradusRunBinding *self = GRADUS_RUN_BINDING (object);
   g_weak_ref_clear (&self->panel);
   g_free (self->synced);
+  g_free (self->synced_shape);
   G_OBJECT_CLASS (gradus_run_binding_parent_class)->finalize (object);
 }
 

@@ -18,6 +18,7 @@
 #include "gradus-ui-private.h"
 #include "teach/gradus-teach.h"
 #include "gradus-interchange-actions.h"
+#include "gradus-keep-action.h"
 #include "scan/gradus-scan-actions.h"
 
 #include <glib/gi18n.h>
@@ -661,12 +662,18 @@ action_undo (GSimpleAction *a, GVariant *p, gpointer data)
     g_free (self->last_message);
     self->last_message = g_strdup_printf (_("Undone: %s"), label);
   }
+  /* Kept values undone: the run panel's Reset takes the document's at once. */
+  if (gradus_doc_model_last_change_keeps_run (self->model))
+    gradus_run_binding_flush (self->run_binding);
 }
 
 static void
 action_redo (GSimpleAction *a, GVariant *p, gpointer data)
 {
-  gradus_doc_model_redo (GRADUS_WINDOW (data)->model);
+  GradusWindow *self = data;
+  gradus_doc_model_redo (self->model);
+  if (gradus_doc_model_last_change_keeps_run (self->model))
+    gradus_run_binding_flush (self->run_binding);
 }
 
 static gboolean
@@ -1159,6 +1166,7 @@ primary_menu (GradusWindow *self)
   g_autoptr (GMenu) lessons = lessons_menu ();
   g_menu_append_submenu (files, _("_Lessons"), G_MENU_MODEL (lessons));
   g_menu_append (files, _("Save _As…"), "win.save-as");
+  g_menu_append (files, _("_Keep Trained Values"), "win.keep-trained");
   g_menu_append (files, _("_Import ONNX Model…"), "win.import-onnx");
   g_menu_append (files, _("Export as O_NNX…"), "win.export-model::onnx");
   g_menu_append (files, _("Export as P_yTorch Script…"), "win.export-model::pytorch");
@@ -1321,6 +1329,7 @@ gradus_window_init (GradusWindow *self)
   g_signal_connect (self->run_panel, "finished", G_CALLBACK (run_finished), self);
   g_signal_connect (self->run_panel, "cleared", G_CALLBACK (run_cleared), self);
   g_signal_connect (self->run_panel, "data-refused", G_CALLBACK (data_refused), self);
+  gradus_keep_action_install (self);   /* win.keep-trained */
 
   GtkWidget *inner = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (inner), vpaned);

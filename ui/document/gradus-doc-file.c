@@ -48,6 +48,7 @@ gradus_doc_model_load_data (GradusDocModel *self, const char *data, gssize lengt
   g_ptr_array_set_size (self->undo, 0);
   g_ptr_array_set_size (self->redo, 0);
   self->saved_serial = 0;
+  self->last_run_values = FALSE;
   g_clear_pointer (&self->scope, g_free);
   gradus_doc_model_rebuild (self);
   gradus_doc_model_notify_path (self);

@@ -13,6 +13,7 @@ typedef struct {
   JsonNode *before;
   JsonNode *after;
   guint     serial;
+  gboolean  run_values;   /* changes shared values and run.resume only (a keep) */
 } GradusDocCommand;
 
 struct _GradusDocModel {
@@ -28,6 +29,7 @@ struct _GradusDocModel {
   guint        next_serial;
   guint        saved_serial;
   char        *scope;       /* id of the scan whose body is open (ui/scan), or NULL */
+  gboolean     last_run_values; /* the last change was a keep, or its undo or redo */
 };
 
 /* ---- gradus-doc-json.c: typed access to json-glib trees */
@@ -82,6 +84,8 @@ void         gradus_doc_command_free (gpointer data);
 void         gradus_doc_model_begin_edit (GradusDocModel *self);
 void         gradus_doc_model_abort_edit (GradusDocModel *self);
 void         gradus_doc_model_commit_edit (GradusDocModel *self, const char *label);
+/* A commit of a change of run values only (gradus-doc-keep.c). */
+void         gradus_doc_model_commit_run_values (GradusDocModel *self, const char *label);
 
 /* ---- gradus-doc-model.c: signals and notifications */
 void         gradus_doc_model_emit_changed (GradusDocModel *self);

@@ -28,18 +28,39 @@ gradus_doc_model_abort_edit (GradusDocModel *self)
   gradus_doc_model_rebuild (self);
 }
 
-void
-gradus_doc_model_commit_edit (GradusDocModel *self, const char *label)
+static void
+commit (GradusDocModel *self, const char *label, gboolean run_values)
 {
   GradusDocCommand *c = g_new0 (GradusDocCommand, 1);
   c->label = g_strdup (label);
   c->before = g_steal_pointer (&self->pending);
   c->after = gradus_json_deep_copy (self->root);
   c->serial = self->next_serial++;
+  c->run_values = run_values;
   g_ptr_array_add (self->undo, c);
   g_ptr_array_set_size (self->redo, 0);
+  self->last_run_values = run_values;
   gradus_doc_model_rebuild (self);
   gradus_doc_model_emit_changed (self);
+}
+
+void
+gradus_doc_model_commit_edit (GradusDocModel *self, const char *label)
+{
+  commit (self, label, FALSE);
+}
+
+void
+gradus_doc_model_commit_run_values (GradusDocModel *self, const char *label)
+{
+  commit (self, label, TRUE);
+}
+
+gboolean
+gradus_doc_model_last_change_keeps_run (GradusDocModel *self)
+{
+  g_return_val_if_fail (GRADUS_IS_DOC_MODEL (self), FALSE);
+  return self->last_run_values;
 }
 
 static guint
@@ -106,6 +127,7 @@ gradus_doc_model_undo (GradusDocModel *self)
     return FALSE;
   GradusDocCommand *c = g_ptr_array_steal_index (self->undo, self->undo->len - 1);
   g_ptr_array_add (self->redo, c);
+  self->last_run_values = c->run_values;
   restore (self, c->before);
   return TRUE;
 }
@@ -117,6 +139,7 @@ gradus_doc_model_redo (GradusDocModel *self)
     return FALSE;
   GradusDocCommand *c = g_ptr_array_steal_index (self->redo, self->redo->len - 1);
   g_ptr_array_add (self->undo, c);
+  self->last_run_values = c->run_values;
   restore (self, c->after);
   return TRUE;
 }

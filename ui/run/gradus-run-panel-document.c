@@ -28,6 +28,9 @@ gradus_run_panel_clear_document (GradusRunPanel *self)
   g_array_set_size (self->profile, 0);
   self->n_outputs = 0;
   self->n_calls = 0;
+  self->kept_calls = 0;
+  self->first_step = 0;
+  g_clear_pointer (&self->resume_calls, json_object_unref);
   g_clear_pointer (&self->error, g_free);
   gradus_run_panel_drop_focus_within (self->plots_box);
   GtkWidget *card;
@@ -287,6 +290,8 @@ gradus_run_panel_build_document (GradusRunPanel *self)
     if (!compile_also (self, TRUE, &error))
       g_clear_pointer (&self->fn, grd_function_free);
   }
+  if (self->fn)
+    gradus_run_panel_read_resume (self);
   if (self->fn) {
     /* Feed edits for inputs that are gone; then, if the edits no longer fit
      * the inputs, the file's feeds. */

@@ -32,6 +32,9 @@ struct _GradusRunPanel {
   GrdBackend          backend;
   gboolean            nan_guard;
   gint64              n_calls;
+  gint64              first_step;    /* run.resume's step: the step of the first call */
+  JsonObject         *resume_calls;  /* run.resume's calls per function, or NULL */
+  gint64              kept_calls;    /* n_calls at the last keep */
   char               *error;
   GArray             *profile;       /* GradusProfileRow */
 
@@ -86,6 +89,9 @@ gboolean gradus_run_panel_build_document (GradusRunPanel *self);
 void     gradus_run_panel_clear_document (GradusRunPanel *self);
 gboolean gradus_run_panel_on_feed_apply (GradusRunPanel *self, const char *input,
                                          const char *text);
+
+/* gradus-run-panel-keep.c */
+void     gradus_run_panel_read_resume (GradusRunPanel *self);
 
 /* gradus-run-panel-run.c */
 void     gradus_run_panel_stop_worker (GradusRunPanel *self);

@@ -139,7 +139,7 @@ start_run (GradusRunPanel *self, gint64 n_steps)
     .n_roots = self->roots->len,
     .shared = (GrdRef *) self->shared->data,
     .n_shared = self->shared->len,
-    .first_step = self->n_calls,
+    .first_step = self->first_step + self->n_calls,
     .n_steps = n_steps,
     .nan_guard = self->nan_guard,
     .also = (GradusRunAlso *) self->also->data,

@@ -294,6 +294,7 @@ gradus_run_panel_finalize (GObject *object)
   g_free (self->function);
   g_clear_pointer (&self->doc, grd_document_free);
   g_clear_pointer (&self->root, json_node_unref);
+  g_clear_pointer (&self->resume_calls, json_object_unref);
   g_free (self->path);
   g_free (self->error);
   g_array_unref (self->inputs);

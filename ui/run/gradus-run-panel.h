@@ -63,7 +63,9 @@ gboolean    gradus_run_panel_run (GradusRunPanel *self, gint64 n_steps);
 void        gradus_run_panel_pause (GradusRunPanel *self);
 /* One call. */
 gboolean    gradus_run_panel_step (GradusRunPanel *self);
-/* Shared variables back to the file's values, call count to 0, plots cleared. */
+/* Shared variables back to the document's values, call count to 0, plots
+ * cleared; a document with run.resume (kept or saved by --save) goes on from
+ * there: its step numbers and random streams, as `gradus run` does. */
 void        gradus_run_panel_reset (GradusRunPanel *self);
 gboolean    gradus_run_panel_is_running (GradusRunPanel *self);
 
@@ -80,7 +82,7 @@ void        gradus_run_panel_set_nan_guard (GradusRunPanel *self, gboolean on);
 gboolean    gradus_run_panel_set_feed (GradusRunPanel *self, const char *input, const char *json,
                                        GError **error);
 
-/* Calls made since the document was set or reset. */
+/* Calls made since the document was set or reset (a keep leaves them). */
 gint64      gradus_run_panel_get_n_calls (GradusRunPanel *self);
 /* The plots' axis, tick and legend text size factor (presentation: larger),
  * kept for plots made later. */
@@ -109,6 +111,26 @@ GArray     *gradus_run_panel_get_profile (GradusRunPanel *self);
  * the first call. */
 GHashTable *gradus_run_panel_dup_node_values (GradusRunPanel *self, gint64 *call,
                                               GError **error);
+/* Keeping the trained values (gradus-run-panel-keep.c). A window action
+ * (win.keep-trained in the editor) writes them into its document; the panel
+ * button of that name is insensitive where the window has no such action.
+ * Whether calls were made since the last build (Reset, a new document) or
+ * keep, and none is running. */
+gboolean    gradus_run_panel_can_keep (GradusRunPanel *self);
+/* The document as `gradus run --save` would write it now: the shared values
+ * after the last call and run.resume (where the run stands: the next step,
+ * each function's calls, each random stream's draws), the rest as the panel
+ * was handed it. NULL with the engine's error when a value cannot be written
+ * (--save refuses it too). Unref it. */
+JsonNode   *gradus_run_panel_dup_kept_tree (GradusRunPanel *self, GError **error);
+/* The document took the values: nothing to keep until the next call. */
+void        gradus_run_panel_mark_kept (GradusRunPanel *self);
+/* The document's JSON changed in its shared values and run.resume only (a
+ * keep, its undo or redo): taken (copied) for the next Reset without
+ * touching the run, its plots or its compiled function. */
+void        gradus_run_panel_adopt_document (GradusRunPanel *self, JsonNode *root,
+                                             const char *path);
+
 /* The "run" actions, for a window that wants them (shortcuts): insert it on
  * the window as "run" too. Borrowed. */
 GActionGroup *gradus_run_panel_get_action_group (GradusRunPanel *self);

@@ -220,12 +220,15 @@ needed_nodes (GrdGraph *graph, const GrdRef *roots, gint n_roots)
 }
 
 /* Computes the op node outputs `refs` with these inputs and the shared
- * values `shared_values` (the graph's own are put back afterwards). */
+ * values `shared_values` (the graph's own are put back afterwards, and so
+ * are its random streams: a look at the values must not move the run's
+ * draws, or the next call would differ from `gradus run`'s). */
 static GPtrArray *
 eval_refs (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, GrdTensor *const *input_values,
            const GrdRef *shared, gint n_shared, GrdTensor *const *shared_values, GArray *refs,
            GError **error)
 {
+  g_autoptr (GHashTable) streams = grd_graph_random_state (graph);
   g_autofree GrdTensor **after = g_new0 (GrdTensor *, MAX (n_shared, 1));
   gboolean ok = TRUE;
   for (gint i = 0; i < n_shared; i++) {
@@ -249,6 +252,7 @@ eval_refs (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, GrdTensor *cons
     grd_graph_set_value (graph, shared[i], after[i], NULL);
     grd_tensor_unref (after[i]);
   }
+  grd_graph_random_set_state (graph, streams);
   return values;
 }
 

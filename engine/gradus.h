@@ -380,10 +380,8 @@ gboolean     grd_document_save (GrdDocument *doc, const char *path, GError **err
 char        *grd_document_to_data (GrdDocument *doc, gsize *length);
 /* The JSON tree grd_document_save would write now (unref it): the file with
  * the shared variables' current values (nested lists, base64 when large),
- * unchanged ones in their form in the file, and run.resume if set. NULL and
- * an error when a changed value has no node of its own in the file (inside a
- * group's definition). */
-JsonNode    *grd_document_dup_saved_tree (GrdDocument *doc, GError **error);
+ * unchanged ones in their form in the file, and run.resume if set. */
+JsonNode    *grd_document_dup_saved_tree (GrdDocument *doc);
 /* Sets run.resume (docs/scan.md), where a run stopped, so that running the
  * saved file continues it: `next_step`, how often each of `n` functions was
  * called (names and counts), and each random stream's draws as the graph

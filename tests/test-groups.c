@@ -164,6 +164,17 @@ test_save_keeps_groups (void)
   g_assert_nonnull (strstr (text, "\"groups\""));
   g_assert_nonnull (strstr (text, "\"group\""));
   g_assert_null (strstr (text, "layer1.xw"));
+  /* run.resume reaches the file's own form too (it was written to the expanded tree only) */
+  const char *names[] = { "main" };
+  gint64 calls[] = { 5 };
+  grd_document_set_resume (doc, 5, 1, names, calls);
+  g_autoptr (JsonNode) tree = grd_document_dup_saved_tree (doc);
+  JsonObject *run = json_object_get_object_member (json_node_get_object (tree), "run");
+  JsonObject *resume = json_object_get_object_member (run, "resume");
+  g_assert_cmpint (json_object_get_int_member (resume, "step"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (resume, "calls"),
+                                               "main"), ==, 5);
+  g_assert_true (json_object_has_member (json_node_get_object (tree), "groups"));
 }
 
 static GrdDocument *

@@ -691,7 +691,6 @@
 /**
  * grd_document_dup_saved_tree:
  * @doc: a document
- * @error: where a value that cannot be written is reported
  *
  * Returns: (transfer full): the tree a save would write
  */

@@ -1324,18 +1324,15 @@ saved_value (const GrdTensor *v)
 
 /* The tree to write: the file as read, with shared values brought up to date.
  * A value keeps its form in the file (init, npy, ...) while it is unchanged,
- * except npy paths that would no longer resolve from the new folder. A
- * changed value with no node of its own in the file (one inside a group's
- * definition, which every use of the group shares) cannot be written: an
- * error, rather than a file that silently loses it. */
+ * except npy paths that would no longer resolve from the new folder. (Shared
+ * nodes are never inside a group's definition: each is a node of the file.) */
 static JsonNode *
-tree_to_save (GrdDocument *doc, const char *new_dir, GError **error)
+tree_to_save (GrdDocument *doc, const char *new_dir)
 {
   JsonNode *copy = deep_copy (doc->file_root ? doc->file_root : doc->root);
   JsonObject *o = json_node_get_object (copy);
   JsonNode *nodes = json_object_get_member (o, "nodes");
   JsonArray *a = nodes && JSON_NODE_HOLDS_ARRAY (nodes) ? json_node_get_array (nodes) : NULL;
-  g_autoptr (GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; a && i < json_array_get_length (a); i++) {
     JsonNode *en = json_array_get_element (a, i);
     if (!JSON_NODE_HOLDS_OBJECT (en))
@@ -1348,7 +1345,6 @@ tree_to_save (GrdDocument *doc, const char *new_dir, GError **error)
     gint index = grd_graph_find (doc->graph, id);
     if (index < 0 || grd_graph_node_kind (doc->graph, index) != GRD_NODE_SHARED)
       continue;
-    g_hash_table_add (written, (gpointer) id);
     GrdTensor *now = grd_graph_get_value (doc->graph, (GrdRef) { index, 0 });
     GrdTensor *then = g_hash_table_lookup (doc->loaded, id);
     JsonNode *old = json_object_get_member (eo, "value");
@@ -1358,20 +1354,6 @@ tree_to_save (GrdDocument *doc, const char *new_dir, GError **error)
     if (then && same_tensor (now, then) && !moved)
       continue;
     json_object_set_member (eo, "value", saved_value (now));
-  }
-  GHashTableIter it;
-  gpointer key, val;
-  g_hash_table_iter_init (&it, doc->loaded);
-  while (g_hash_table_iter_next (&it, &key, &val)) {
-    gint index = grd_graph_find (doc->graph, key);
-    if (g_hash_table_contains (written, key) || index < 0
-        || same_tensor (grd_graph_get_value (doc->graph, (GrdRef) { index, 0 }), val))
-      continue;
-    g_set_error (error, GRD_ERROR, GRD_ERROR_VALUE,
-                 "%s: shared variable '%s' is inside a group: its value cannot be written to the "
-                 "file (every use of the group shares its definition)", doc->label, (char *) key);
-    json_node_unref (copy);
-    return NULL;
   }
   return copy;
 }
@@ -1390,20 +1372,17 @@ tree_text (JsonNode *tree, gsize *length)
 char *
 grd_document_to_data (GrdDocument *doc, gsize *length)
 {
-  /* the text as it can be: a value that cannot be written keeps its file form */
-  JsonNode *tree = tree_to_save (doc, NULL, NULL);
-  if (!tree)
-    tree = deep_copy (doc->file_root ? doc->file_root : doc->root);
+  JsonNode *tree = tree_to_save (doc, NULL);
   char *text = tree_text (tree, length);
   json_node_unref (tree);
   return text;
 }
 
 JsonNode *
-grd_document_dup_saved_tree (GrdDocument *doc, GError **error)
+grd_document_dup_saved_tree (GrdDocument *doc)
 {
   g_return_val_if_fail (doc != NULL, NULL);
-  return tree_to_save (doc, NULL, error);
+  return tree_to_save (doc, NULL);
 }
 
 static int
@@ -1457,9 +1436,7 @@ grd_document_save (GrdDocument *doc, const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_autofree char *dir = g_path_get_dirname (path);
-  JsonNode *tree = tree_to_save (doc, dir, error);
-  if (!tree)
-    return FALSE;
+  JsonNode *tree = tree_to_save (doc, dir);
   /* Save As: relative data paths follow the file to its new folder */
   grd_save_rebase_paths (tree, doc->base_dir, dir);
   gsize len = 0;

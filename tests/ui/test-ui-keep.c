@@ -4,6 +4,7 @@
  * the keep, its undo and redo; a saved document continues the run exactly
  * (random streams included) under `gradus run`. Issue 11. */
 #include "gradus-window.h"
+#include "gradus-keep-action.h"
 #include "gradus-run-panel.h"
 #include "gradus-plot.h"
 #include "ui-test-util.h"
@@ -230,9 +231,20 @@ test_keep_undo_redo (void)
   json_node_set_double (v, 0.02);
   g_assert_true (gradus_doc_model_set_member (m, "lr", "value", v, NULL));
   g_assert_false (keep_enabled (w));
+  /* refused with the reason, nothing changed (the run is of the old function) */
+  g_autofree char *edited = signature (m);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (gradus_keep_trained (w, &error));
+  g_assert_nonnull (strstr (error->message, "changed since the run"));
+  g_autofree char *after_refusal = signature (m);
+  g_assert_cmpstr (after_refusal, ==, edited);
+  g_assert_cmpstr (gradus_doc_model_undo_label (m), !=, "Keep Trained Values");
   UI_TEST_SPIN_UNTIL (!gradus_run_binding_is_pending (binding), 5);
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 0);
   g_assert_false (keep_enabled (w));
+  g_clear_error (&error);
+  g_assert_false (gradus_keep_trained (w, &error));
+  g_assert_nonnull (strstr (error->message, "No call"));
   gradus_doc_model_set_modified (m, FALSE);
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (50);

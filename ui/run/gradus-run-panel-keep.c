@@ -92,7 +92,7 @@ gradus_run_panel_dup_kept_tree (GradusRunPanel *self, GError **error)
                + next / also->every - self->first_step / also->every;
   }
   grd_document_set_resume (self->doc, next, n, names, calls);
-  return grd_document_dup_saved_tree (self->doc, error);
+  return grd_document_dup_saved_tree (self->doc);
 }
 
 void

@@ -120,8 +120,8 @@ gboolean    gradus_run_panel_can_keep (GradusRunPanel *self);
 /* The document as `gradus run --save` would write it now: the shared values
  * after the last call and run.resume (where the run stands: the next step,
  * each function's calls, each random stream's draws), the rest as the panel
- * was handed it. NULL with the engine's error when a value cannot be written
- * (--save refuses it too). Unref it. */
+ * was handed it. NULL with the reason when there is nothing to keep or the
+ * device cannot give the values back. Unref it. */
 JsonNode   *gradus_run_panel_dup_kept_tree (GradusRunPanel *self, GError **error);
 /* The document took the values: nothing to keep until the next call. */
 void        gradus_run_panel_mark_kept (GradusRunPanel *self);

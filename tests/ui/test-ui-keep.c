@@ -308,6 +308,57 @@ test_keep_save_resume (void)
   ui_xtest_spin (50);
 }
 
+static void
+flatten (JsonNode *n, GArray *out)
+{
+  if (JSON_NODE_HOLDS_ARRAY (n)) {
+    JsonArray *a = json_node_get_array (n);
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      flatten (json_array_get_element (a, i), out);
+    return;
+  }
+  double x = json_node_get_double (n);
+  g_array_append_val (out, x);
+}
+
+/* On the Vulkan back end (lavapipe here; the CPU where no device is found)
+ * the values live on the device: Keep brings them home. The kept values are
+ * the run's after its last call, float for float. */
+static void
+test_keep_vulkan (void)
+{
+  const gint N = 20;
+  g_autofree char *path = example ("xor-mlp.gradus");
+  GradusWindow *w = ui_open_window (path, 1280, 800);
+  GradusRunPanel *run = panel_of (w);
+  GradusDocModel *m = gradus_window_get_model (w);
+  g_assert_true (gradus_run_panel_set_backend (run, GRD_BACKEND_VULKAN));
+  g_test_message ("active back end: %s",
+                  grd_backend_name (gradus_run_panel_get_active_backend (run)));
+  gradus_run_panel_set_steps (run, N);
+  click (w, "run.run");
+  g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
+  click (w, "win.keep-trained");
+  const char *ids[] = { "W1", "b1", "W2", "b2" };
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
+    GrdTensor *latest = gradus_run_panel_get_latest (run, ids[i]);
+    g_assert_nonnull (latest);
+    g_autoptr (GArray) kept = g_array_new (FALSE, FALSE, sizeof (double));
+    flatten (json_object_get_member (model_node (m, ids[i]), "value"), kept);
+    g_assert_cmpint (kept->len, ==, latest->size);
+    for (guint k = 0; k < kept->len; k++)
+      g_assert_cmpfloat ((float) g_array_index (kept, double, k), ==,
+                         (float) grd_tensor_get (latest, k));
+  }
+  /* and they differ from the file's: the run trained them */
+  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_cmpfloat (json_object_get_double_member (model_node (m, "b2"), "value"), ==, 0);
+  g_assert_cmpfloat (grd_tensor_get (gradus_run_panel_get_latest (run, "b2"), 0), !=, 0);
+  gradus_doc_model_set_modified (m, FALSE);
+  gtk_window_destroy (GTK_WINDOW (w));
+  ui_xtest_spin (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,6 +368,7 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("gradus-ui-keep-XXXXXX", NULL);
   g_test_add_func ("/ui/keep/undo-redo", test_keep_undo_redo);
   g_test_add_func ("/ui/keep/save-resume", test_keep_save_resume);
+  g_test_add_func ("/ui/keep/vulkan", test_keep_vulkan);
   int status = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   if (!g_getenv ("GRADUS_TEST_KEEP_TMP"))

@@ -5,6 +5,7 @@
 #include "grad-check.h"
 
 #include <math.h>
+#include <string.h>
 
 static GrdTensor *
 call1 (GrdGraph *g, const GrdRef *in, gint n_in, GrdTensor *const *args, GrdRef out)
@@ -482,6 +483,31 @@ test_errors (void)
   grd_test_assert_error_names (error, GRD_ERROR_GRAPH, "rnn2", "call for 2");
 }
 
+/* a bad reference inside a body names the scan and the body node holding it
+ * ("node 'rnn': the input 0 of body node 'pre' refers to 'nope'") */
+static void
+test_body_error_names_body_node (void)
+{
+  static const char text[] =
+    "{\"format\": \"gradus-graph\", \"version\": 1, \"nodes\": ["
+    " {\"id\": \"x\", \"kind\": \"variable\", \"dtype\": \"float64\", \"shape\": [3]},"
+    " {\"id\": \"h0\", \"kind\": \"constant\", \"dtype\": \"float64\", \"value\": 0},"
+    " {\"id\": \"rnn\", \"kind\": \"scan\", \"sequences\": [\"x\"], \"outputs_info\": [\"h0\"],"
+    "  \"body\": {\"inputs\": [\"x_t\", \"h_prev\"], \"nodes\": ["
+    "   {\"id\": \"x_t\", \"kind\": \"variable\", \"dtype\": \"float64\", \"shape\": []},"
+    "   {\"id\": \"h_prev\", \"kind\": \"variable\", \"dtype\": \"float64\", \"shape\": []},"
+    "   {\"id\": \"pre\", \"kind\": \"op\", \"op\": \"add\", \"inputs\": [\"nope\", \"h_prev\"]}],"
+    "   \"outputs\": [\"pre\"]}}]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdDocument) doc = grd_document_load_from_data (text, -1, NULL, &error);
+  g_assert_null (doc);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "node 'rnn'"));
+  g_assert_nonnull (strstr (error->message, "body node 'pre'"));
+  g_assert_nonnull (strstr (error->message, "'nope'"));
+}
+
 /* the compiled body does not allocate per step beyond its outputs: a long
  * loop leaves no tensor alive */
 static void
@@ -577,6 +603,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/grad-of-grad", test_grad_of_grad);
   g_test_add_func ("/scan/grad-shared", test_grad_shared_and_sgd);
   g_test_add_func ("/scan/errors", test_errors);
+  g_test_add_func ("/scan/body-error-names-body-node", test_body_error_names_body_node);
   g_test_add_func ("/scan/no-leak", test_no_leak);
   g_test_add_func ("/scan/zero-steps", test_zero_steps);
   return g_test_run ();

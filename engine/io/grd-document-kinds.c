@@ -129,14 +129,25 @@ body_free_refs (JsonObject *body, GPtrArray *refs, GPtrArray *what)
       continue;
     JsonObject *o = json_node_get_object (e);
     JsonNode *k = json_object_get_member (o, "kind");
+    JsonNode *idn = json_object_get_member (o, "id");
+    guint first = all->len;
     node_refs (o, is_string (k) ? json_node_get_string (k) : "", all, all_what);
+    /* the body node that holds the reference is named, not only the scan */
+    for (guint r = first; r < all->len; r++) {
+      char *d = all_what->pdata[r];
+      all_what->pdata[r] = g_strdup_printf ("%s of body node '%s'", d,
+                                            is_string (idn) ? json_node_get_string (idn) : "?");
+      g_free (d);
+    }
   }
   add_ref_list (all, all_what, json_object_get_member (body, "outputs"), "body output");
   for (guint i = 0; i < all->len; i++) {
     g_autofree char *id = ref_id (all->pdata[i]);
     if (!g_hash_table_contains (own, id)) {
       g_ptr_array_add (refs, all->pdata[i]);
-      g_ptr_array_add (what, g_strdup_printf ("the body's %s", (char *) all_what->pdata[i]));
+      const char *d = all_what->pdata[i];
+      g_ptr_array_add (what, g_str_has_prefix (d, "the ") ? g_strdup (d)
+                                                          : g_strdup_printf ("the %s", d));
     }
   }
 }

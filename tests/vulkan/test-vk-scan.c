@@ -9,6 +9,7 @@
 #include "gradus.h"
 #include "grd-internal.h"
 #include "../grad-check.h"
+#include "../scan-test-helpers.h"
 #include "vulkan/grd-vk-private.h"
 #include "vulkan/grd-vk-function-private.h"
 
@@ -62,29 +63,6 @@ both (GrdGraph *g, const GrdRef *in, gint n_in, GrdTensor *const *args, const Gr
   }
 }
 
-static GrdScanSlot
-slot (GrdRef r, gint n_taps, const gint *taps)
-{
-  GrdScanSlot s = { r, n_taps, { 0 } };
-  for (gint i = 0; i < n_taps; i++)
-    s.taps[i] = taps[i];
-  return s;
-}
-
-static GrdScanSpec
-spec_new (GrdGraph *body, const GrdRef *bin, gint n_bin, const GrdRef *bout, gint n_bout)
-{
-  GrdScanSpec s = { 0 };
-  s.body = body;
-  s.body_inputs = bin;
-  s.n_body_inputs = n_bin;
-  s.body_outputs = bout;
-  s.n_body_outputs = n_bout;
-  s.n_steps = -1;
-  s.n_steps_ref = GRD_REF_NONE;
-  return s;
-}
-
 /* map: y_t = 2 x_t + w */
 static void
 test_map (void)
@@ -100,8 +78,8 @@ test_map (void)
   GrdRef y = grd_op2 (b, "add", grd_op2 (b, "mul", xt, grd_scalar (b, F64, 2, &error), &error),
                       wb, &error);
   GrdRef bin[] = { xt, wb };
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.non_sequences = &w;
@@ -155,8 +133,8 @@ test_taps (gconstpointer data)
                       xt, &error);
   GrdRef bin[] = { xt, y2, y1 };
   gint taps[] = { -2, -1 }, seq_taps[] = { 0 };
-  GrdScanSlot seq = slot (x, 1, seq_taps), st = slot (y0, 2, taps);
-  GrdScanSpec sp = spec_new (b, bin, 3, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 1, seq_taps), st = grd_test_scan_slot (y0, 2, taps);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 3, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &st;
@@ -209,8 +187,8 @@ test_n_steps (gconstpointer data)
   GrdRef ab = grd_graph_variable (b, "a_in", F64, 0, NULL, &error);
   GrdRef y = grd_op2 (b, "mul", p, ab, &error);
   GrdRef bin[] = { p, ab };
-  GrdScanSlot st = slot (grd_scalar (g, F64, 1, &error), 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &y, 1);
+  GrdScanSlot st = grd_test_scan_slot (grd_scalar (g, F64, 1, &error), 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &y, 1);
   sp.outputs_info = &st;
   sp.n_outputs_info = 1;
   sp.non_sequences = &a;
@@ -269,8 +247,8 @@ rnn_build (Rnn *m)
                       &error);
   GrdRef bin[] = { xt, hp, Wb, Ub, bb };
   GrdRef nonseq[] = { m->W, m->U, m->bias };
-  GrdScanSlot seq = slot (m->x, 0, NULL), st = slot (m->h0, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 5, &h, 1);
+  GrdScanSlot seq = grd_test_scan_slot (m->x, 0, NULL), st = grd_test_scan_slot (m->h0, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 5, &h, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &st;
@@ -339,8 +317,8 @@ test_random_body (void)
                                    grd_scalar (b, F64, 0, &error), grd_scalar (b, F64, 1, &error),
                                    11, &error);
   GrdRef y = grd_op2 (b, "add", xt, noise, &error);
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, &xt, 1, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, &xt, 1, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   GrdRef out = grd_graph_scan (g, "noisy", &sp, &error);
@@ -374,8 +352,9 @@ test_nested (gconstpointer data)
   GrdRef acc = grd_graph_variable (ib, "acc", F64, 0, NULL, &error);
   GrdRef next = grd_op2 (ib, "add", acc, e, &error);
   GrdRef ibin[] = { e, acc };
-  GrdScanSlot iseq = slot (xt, 0, NULL), ist = slot (grd_scalar (b, F64, 0, &error), 0, NULL);
-  GrdScanSpec isp = spec_new (ib, ibin, 2, &next, 1);
+  GrdScanSlot iseq = grd_test_scan_slot (xt, 0, NULL);
+  GrdScanSlot ist = grd_test_scan_slot (grd_scalar (b, F64, 0, &error), 0, NULL);
+  GrdScanSpec isp = grd_test_scan_spec (ib, ibin, 2, &next, 1);
   isp.sequences = &iseq;
   isp.n_sequences = 1;
   isp.outputs_info = &ist;
@@ -383,8 +362,8 @@ test_nested (gconstpointer data)
   if (device_count)
     isp.n_steps_ref = grd_op1 (b, "argmax", xt, &error);
   GrdRef sums = grd_graph_scan (b, "inner", &isp, &error);
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, &xt, 1, &sums, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, &xt, 1, &sums, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   GrdRef out = grd_graph_scan (g, "outer", &sp, &error);

@@ -542,8 +542,8 @@ nested_shapes (GrdVkFunction *fn, GrdVkStep *st, Transfers *tr, GError **error)
                    grd_vk_slot (fn, node->inputs[fs + q])->shape[0], t);
       return FALSE;
     }
-  /* Every step is recorded into the call's one command buffer, with its own
-   * copies and temporaries (docs/scan.md): a bound keeps that memory finite. */
+  /* Every step is recorded into the call's one command buffer (docs/scan.md):
+   * a bound keeps that command memory finite. */
   if (t > GRD_VK_SCAN_MAX_STEPS) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': a scan of %" G_GINT64_FORMAT
                  " steps is more than the Vulkan back end records in one call (%d); run it on the CPU",

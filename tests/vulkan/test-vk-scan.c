@@ -447,6 +447,83 @@ test_ifelse (gconstpointer data)
   grd_graph_unref (m.g);
 }
 
+/* p_t = max_pool_2x2 (x_t + h_{t-1}), h_t = 0.5 h_{t-1} + 0.01 sum (p_t),
+ * both stacked, T steps from an input: a body with a temporary per step (the
+ * pool's argmax). The device memory a call allocates is the same for 100 and
+ * 2000 steps (the body's temporaries are reused from step to step), the
+ * outputs match the CPU's and the 100 steps are the first rows of the 2000
+ * bit for bit. Each step pools anew: an earlier step's argmax is not reused. */
+static void
+test_bounded_temps (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GrdGraph) b = grd_graph_new ();
+  gint64 sh[] = { 1, 1, 4, 4 }, sx[] = { 2000, 1, 1, 4, 4 };
+  GrdRef x = grd_graph_variable (g, "x", F64, 5, NULL, &error);
+  GrdRef h0 = grd_graph_variable (g, "h0", F64, 4, sh, &error);
+  GrdRef ns = grd_graph_variable (g, "n", GRD_DTYPE_INT64, 0, NULL, &error);
+  GrdRef xt = grd_graph_variable (b, "x_t", F64, 4, sh, &error);
+  GrdRef hp = grd_graph_variable (b, "h_prev", F64, 4, sh, &error);
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.ws[0] = a.ws[1] = 2;
+  a.pool_stride[0] = a.pool_stride[1] = 1;
+  a.pool_mode = GRD_POOL_MAX;
+  a.ignore_border = TRUE;
+  GrdRef xh = grd_op2 (b, "add", xt, hp, &error);
+  GrdRef p = grd_graph_op (b, "pool", "pool_2d", &xh, 1, &a, &error);
+  GrdRef h = grd_op2 (b, "add", grd_op2 (b, "mul", hp, grd_scalar (b, F64, 0.5, &error), &error),
+                      grd_op2 (b, "mul", grd_op1 (b, "sum", p, &error),
+                               grd_scalar (b, F64, 0.01, &error), &error), &error);
+  GrdRef bin[] = { xt, hp }, bout[] = { h, p };
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSlot info[] = { grd_test_scan_slot (h0, 0, NULL),
+                         grd_test_scan_slot (GRD_REF_NONE, 0, NULL) };
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, bout, 2);
+  sp.sequences = &seq;
+  sp.n_sequences = 1;
+  sp.outputs_info = info;
+  sp.n_outputs_info = 2;
+  sp.n_steps_ref = ns;
+  GrdRef out = grd_graph_scan (g, "pooled", &sp, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) xv = grd_test_random (F64, 5, sx, -1, 1, 22);
+  GrdRef outs[] = { out, { out.node, 1 } }, in[] = { x, h0, ns };
+  g_autoptr (GrdTensor) hv = grd_test_random (F64, 4, sh, -1, 1, 21);
+  g_autoptr (GrdTensor) n100 = grd_tensor_new_scalar (GRD_DTYPE_INT64, 100);
+  g_autoptr (GrdTensor) n2000 = grd_tensor_new_scalar (GRD_DTYPE_INT64, 2000);
+  GrdTensor *args100[] = { xv, hv, n100 }, *args2000[] = { xv, hv, n2000 };
+  both (g, in, 3, args100, outs, 2, NULL);
+  both (g, in, 3, args2000, outs, 2, NULL);
+  /* the per-function statistic: the first call makes the value buffers
+   * (2000 rows); the next ones allocate temporaries only */
+  GrdVkFunction *fn = grd_vk_function_new (g, in, 3, outs, 2, NULL, 0, &error);
+  g_assert_no_error (error);
+  GrdTensor *warm[2], *short_run[2], *long_run[2];
+  g_assert_true (grd_vk_function_call (fn, args2000, warm, &error));
+  g_assert_true (grd_vk_function_call (fn, args100, short_run, &error));
+  gint64 bytes100 = fn->call_bytes;
+  g_assert_true (grd_vk_function_call (fn, args2000, long_run, &error));
+  gint64 bytes2000 = fn->call_bytes;
+  g_assert_no_error (error);
+  g_test_message ("bytes a call allocates: %" G_GINT64_FORMAT " (100 steps), %" G_GINT64_FORMAT
+                  " (2000 steps)", bytes100, bytes2000);
+  g_assert_cmpint (bytes100, >, 0);
+  g_assert_cmpint (bytes2000, ==, bytes100);
+  for (gint o = 0; o < 2; o++) {
+    g_assert_cmpint (short_run[o]->shape[0], ==, 100);
+    g_assert_cmpint (long_run[o]->shape[0], ==, 2000);
+    g_assert_cmpmem (short_run[o]->data, short_run[o]->size * 8, long_run[o]->data,
+                     short_run[o]->size * 8);
+    g_assert_cmpmem (warm[o]->data, warm[o]->size * 8, long_run[o]->data, long_run[o]->size * 8);
+    grd_tensor_unref (warm[o]);
+    grd_tensor_unref (short_run[o]);
+    grd_tensor_unref (long_run[o]);
+  }
+  grd_vk_function_free (fn);
+}
+
 /* The dispatches a call of `f` records. */
 static gint64
 dispatches (GrdFunction *f, GrdTensor *const *args)
@@ -506,6 +583,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/vk-scan/nested", GINT_TO_POINTER (0), test_nested);
   g_test_add_data_func ("/vk-scan/nested-device-count", GINT_TO_POINTER (1), test_nested);
   g_test_add_func ("/vk-scan/random-body", test_random_body);
+  g_test_add_func ("/vk-scan/bounded-temps", test_bounded_temps);
   g_test_add_data_func ("/vk-ifelse/input-condition", GINT_TO_POINTER (0), test_ifelse);
   g_test_add_data_func ("/vk-ifelse/device-condition", GINT_TO_POINTER (1), test_ifelse);
   g_test_add_func ("/vk-ifelse/lazy", test_ifelse_lazy);

@@ -4,7 +4,9 @@
  *     in shared memory (grd-vk-conv-tiled.c) for every geometry and
  *     attribute. The simple kernels below (one invocation per output element
  *     gathering from global memory) remain for GRADUS_VULKAN_CONV=simple,
- *     which the tests and bench/vk-conv-bench.c compare against.
+ *     which the tests and bench/vk-conv-bench.c compare against. conv2d and
+ *     _conv2d_grad_input also run with an elementwise epilogue
+ *     (grd-vk-epilogue.c).
  *   pool_2d, _pool_2d_grad, _pool_2d_gather: the windows of ops/ops-pool.c.
  *     A max pool writes each window's argmax (the first largest element,
  *     row-major, as on the CPU) to a temporary next to its output; the

@@ -3,7 +3,9 @@
  * At creation the schedule (the CPU's: needed op nodes in index order) is
  * cut into steps: chains of elementwise nodes whose intermediate values have
  * one reader become one fused kernel; shape ops that keep the element order
- * become aliases; every other node is one or two dispatches. At each call the
+ * become aliases; a conv2d or _conv2d_grad_input read by one such chain
+ * takes it as the epilogue of its tiled kernel (grd-vk-epilogue.c); every
+ * other node is one or two dispatches. At each call the
  * runtime shapes come from the ops' own type rules applied to the runtime
  * shapes, buffers come from a per-slot pool kept across calls, and all steps
  * are recorded into one command buffer with a barrier wherever a dispatch

@@ -119,8 +119,7 @@ put_function (GString *s, const char *T, const GrdVkEw *epi, gint self)
     g_autoptr (GString) idx = g_string_new ("0u");
     for (gint d = 0; d < 4; d++)
       if (epi->st[k][d])
-        g_string_append_printf (idx, " + c%d * %" G_GINT64_FORMAT "u", d,
-                                epi->st[k][d]);
+        g_string_append_printf (idx, " + c%d * %" G_GINT64_FORMAT "u", d, epi->st[k][d]);
     g_autofree char *load = grd_vk_glsl_load (b++, epi->dt[k], idx->str);
     g_string_append_printf (s, "    %s l%d = %s;\n", grd_vk_glsl_type (epi->dt[k]), k, load);
   }

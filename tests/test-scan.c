@@ -3,6 +3,7 @@
  * backpropagation through time checked against finite differences. The
  * expected values are computed here by plain C loops, independently. */
 #include "grad-check.h"
+#include "scan-test-helpers.h"
 
 #include <math.h>
 #include <string.h>
@@ -17,29 +18,6 @@ call1 (GrdGraph *g, const GrdRef *in, gint n_in, GrdTensor *const *args, GrdRef 
   g_assert_true (grd_function_call (f, args, &r, &error));
   g_assert_no_error (error);
   return r;
-}
-
-static GrdScanSlot
-slot (GrdRef r, gint n_taps, const gint *taps)
-{
-  GrdScanSlot s = { r, n_taps, { 0 } };
-  for (gint i = 0; i < n_taps; i++)
-    s.taps[i] = taps[i];
-  return s;
-}
-
-static GrdScanSpec
-spec_new (GrdGraph *body, const GrdRef *bin, gint n_bin, const GrdRef *bout, gint n_bout)
-{
-  GrdScanSpec s = { 0 };
-  s.body = body;
-  s.body_inputs = bin;
-  s.n_body_inputs = n_bin;
-  s.body_outputs = bout;
-  s.n_body_outputs = n_bout;
-  s.n_steps = -1;
-  s.n_steps_ref = GRD_REF_NONE;
-  return s;
 }
 
 /* map: y_t = 2 x_t + w, with w a non-sequence; output of a vector sequence */
@@ -57,8 +35,8 @@ test_map (void)
   GrdRef y = grd_op2 (b, "add", grd_op2 (b, "mul", xt, grd_scalar (b, GRD_DTYPE_FLOAT64, 2, &error),
                                          &error), wb, &error);
   GrdRef bin[] = { xt, wb };
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.non_sequences = &w;
@@ -100,9 +78,10 @@ test_taps (void)
   GrdRef ot = grd_op2 (b, "sub", ut, up, &error);
   GrdRef bin[] = { up, ut, ym2, ym1 }, bout[] = { yt, ot };
   gint ut_taps[] = { -1, 0 }, y_taps[] = { -2, -1 };
-  GrdScanSlot seq = slot (u, 2, ut_taps);
-  GrdScanSlot info[] = { slot (y0, 2, y_taps), slot (GRD_REF_NONE, 0, NULL) };
-  GrdScanSpec sp = spec_new (b, bin, 4, bout, 2);
+  GrdScanSlot seq = grd_test_scan_slot (u, 2, ut_taps);
+  GrdScanSlot info[] = { grd_test_scan_slot (y0, 2, y_taps),
+                         grd_test_scan_slot (GRD_REF_NONE, 0, NULL) };
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 4, bout, 2);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = info;
@@ -140,8 +119,8 @@ test_n_steps_and_backwards (void)
     GrdRef at = grd_op2 (b, "add", grd_op2 (b, "mul", ap, grd_scalar (b, GRD_DTYPE_FLOAT64, 10, &error),
                                             &error), xt, &error);
     GrdRef bin[] = { xt, ap };
-    GrdScanSlot seq = slot (x, 0, NULL), info = slot (a0, 0, NULL);
-    GrdScanSpec sp = spec_new (b, bin, 2, &at, 1);
+    GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL), info = grd_test_scan_slot (a0, 0, NULL);
+    GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &at, 1);
     sp.sequences = &seq;
     sp.n_sequences = 1;
     sp.outputs_info = &info;
@@ -193,15 +172,15 @@ test_nested (void)
   GrdRef row = grd_graph_variable (outer, "row", GRD_DTYPE_FLOAT64, 1, sv, &error);
   GrdRef zero = grd_scalar (outer, GRD_DTYPE_FLOAT64, 0, &error);
   GrdRef ibin[] = { e, sprev };
-  GrdScanSlot iseq = slot (row, 0, NULL), iinfo = slot (zero, 0, NULL);
-  GrdScanSpec isp = spec_new (inner, ibin, 2, &snext, 1);
+  GrdScanSlot iseq = grd_test_scan_slot (row, 0, NULL), iinfo = grd_test_scan_slot (zero, 0, NULL);
+  GrdScanSpec isp = grd_test_scan_spec (inner, ibin, 2, &snext, 1);
   isp.sequences = &iseq;
   isp.n_sequences = 1;
   isp.outputs_info = &iinfo;
   isp.n_outputs_info = 1;
   GrdRef cums = grd_graph_scan (outer, "inner", &isp, &error);
-  GrdScanSlot oseq = slot (m, 0, NULL);
-  GrdScanSpec osp = spec_new (outer, &row, 1, &cums, 1);
+  GrdScanSlot oseq = grd_test_scan_slot (m, 0, NULL);
+  GrdScanSpec osp = grd_test_scan_spec (outer, &row, 1, &cums, 1);
   osp.sequences = &oseq;
   osp.n_sequences = 1;
   GrdRef out = grd_graph_scan (g, "outer", &osp, &error);
@@ -233,8 +212,8 @@ build_rnn (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
                                                                grd_op2 (b, "dot", hp, U, error), error),
                                           bb, error), error);
   GrdRef bin[] = { xt, hp, W, U, bb };
-  GrdScanSlot seq = slot (v[0], 0, NULL), info = slot (v[1], 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 5, &h, 1);
+  GrdScanSlot seq = grd_test_scan_slot (v[0], 0, NULL), info = grd_test_scan_slot (v[1], 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 5, &h, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &info;
@@ -362,8 +341,8 @@ build_dropout_rnn (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
   GrdRef h = grd_op2 (b, "div", grd_op2 (b, "mul", grd_op1 (b, "tanh", pre, error), mask, error),
                       grd_scalar (b, GRD_DTYPE_FLOAT64, 0.7, error), error);
   GrdRef bin[] = { xt, hp, W, U };
-  GrdScanSlot seq = slot (v[0], 0, NULL), info = slot (v[1], 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 4, &h, 1);
+  GrdScanSlot seq = grd_test_scan_slot (v[0], 0, NULL), info = grd_test_scan_slot (v[1], 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 4, &h, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &info;
@@ -400,8 +379,8 @@ build_taps (GrdGraph *g, const GrdRef *v, gpointer data, GError **error)
                       grd_op2 (b, "mul", xm, xp, error), error);
   GrdRef bin[] = { xm, xp, ym2, ym1 };
   gint xt[] = { -1, 1 }, yt[] = { -2, -1 };
-  GrdScanSlot seq = slot (v[0], 2, xt), info = slot (v[1], 2, yt);
-  GrdScanSpec sp = spec_new (b, bin, 4, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (v[0], 2, xt), info = grd_test_scan_slot (v[1], 2, yt);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 4, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &info;
@@ -436,8 +415,8 @@ test_grad_shared_and_sgd (void)
   GrdRef ab = grd_graph_variable (b, "a", GRD_DTYPE_FLOAT64, 0, NULL, &error);
   GrdRef y = grd_op2 (b, "mul", ab, xt, &error);
   GrdRef bin[] = { xt, ab };
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.non_sequences = &a;
@@ -468,8 +447,8 @@ test_errors (void)
   GrdRef hp = grd_graph_variable (b, "h_prev", GRD_DTYPE_FLOAT64, 0, NULL, &error);
   GrdRef h = grd_op2 (b, "add", xt, hp, &error);
   GrdRef bin[] = { xt, hp };
-  GrdScanSlot seq = slot (x, 0, NULL), info = slot (h0, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &h, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL), info = grd_test_scan_slot (h0, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &h, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &info;

@@ -184,7 +184,12 @@ grd_vk_record_steps (GrdVkRec *r, GArray *steps, GError **error)
     GrdNode *node = grd_vk_node_at (fn, st->node);
     g_autoptr (GError) local = NULL;
     r->n_prefer = 0;
-    if (st->kind == GRD_VK_STEP_FUSED)
+    if (st->kind == GRD_VK_STEP_CONV_FUSED) {
+      GrdNode *conv = grd_vk_node_at (fn, st->producer);
+      for (gint k = 0; k < conv->n_inputs && k < GRD_VK_MAX_BINDINGS / 2; k++)
+        r->prefer[r->n_prefer++] = conv->inputs[k];
+    }
+    if (st->kind == GRD_VK_STEP_FUSED || st->kind == GRD_VK_STEP_CONV_FUSED)
       for (guint k = 0; k < st->leaves->len; k++)
         r->prefer[r->n_prefer++] = g_array_index (st->leaves, GrdRef, k);
     else
@@ -216,6 +221,7 @@ grd_vk_record_steps (GrdVkRec *r, GArray *steps, GError **error)
     case GRD_VK_STEP_IFELSE: good = grd_vk_step_ifelse (r, st, &local); break;
     case GRD_VK_STEP_TAP_GATHER: good = grd_vk_step_tap (r, st, FALSE, &local); break;
     case GRD_VK_STEP_TAP_SCATTER: good = grd_vk_step_tap (r, st, TRUE, &local); break;
+    case GRD_VK_STEP_CONV_FUSED: good = grd_vk_step_conv_fused (r, st, &local); break;
     }
     if (!good)
       g_set_error (error, GRD_ERROR, local ? local->code : GRD_ERROR_UNSUPPORTED,
@@ -536,8 +542,8 @@ nested_shapes (GrdVkFunction *fn, GrdVkStep *st, Transfers *tr, GError **error)
                    grd_vk_slot (fn, node->inputs[fs + q])->shape[0], t);
       return FALSE;
     }
-  /* Every step is recorded into the call's one command buffer, with its own
-   * copies and temporaries (docs/scan.md): a bound keeps that memory finite. */
+  /* Every step is recorded into the call's one command buffer (docs/scan.md):
+   * a bound keeps that command memory finite. */
   if (t > GRD_VK_SCAN_MAX_STEPS) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "node '%s': a scan of %" G_GINT64_FORMAT
                  " steps is more than the Vulkan back end records in one call (%d); run it on the CPU",
@@ -646,6 +652,7 @@ grd_vk_function_call (GrdVkFunction *fn, GrdTensor *const *inputs, GrdTensor **o
   g_autoptr (GPtrArray) host = g_ptr_array_new_with_free_func ((GDestroyNotify) grd_tensor_unref);
   g_autoptr (GByteArray) key = NULL;
   gint n = fn->n_nodes;
+  gint64 bytes_before = fn->ctx->n_bytes;
 
   /* step counts and conditions only the device computes: a submission of their own first */
   if (fn->pre) {
@@ -776,6 +783,7 @@ out:
   }
   release_borrowed (fn);
   transfers_clear (&tr);
+  fn->call_bytes = fn->ctx->n_bytes - bytes_before;
   return ok;
 }
 

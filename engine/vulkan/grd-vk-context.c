@@ -625,6 +625,7 @@ grd_vk_buffer_new (GrdVkContext *ctx, VkDeviceSize size, GError **error)
     }
   }
   n_live_buffers++;
+  ctx->n_bytes += (gint64) req.size;
   g_mutex_unlock (&alloc_lock);
   if (!grd_vk_check (vkBindBufferMemory (ctx->device, buffer, block->memory, offset),
                      "vkBindBufferMemory", error)) {

@@ -55,7 +55,8 @@ op_functions (GString *s, Kind kind, const char *T)
       "  return b0.d[((n * C + g * CG + c) * uint(H) + uint(r)) * uint(W) + uint(q)];\n}\n"
       "void store(uint g, uint sp, uint m, uint col, %s v) {\n"
       "  uint j = col %% uint(OW), t = col / uint(OW), i = t %% uint(OH), n = t / uint(OH);\n"
-      "  b2.d[((n * O + g * OG + m) * uint(OH) + i) * uint(OW) + j] = v;\n}\n"
+      "  uint o = g * OG + m;\n"
+      "  put(((n * O + o) * uint(OH) + i) * uint(OW) + j, n, o, i, j, v);\n}\n"
       "#define M OG\n#define NC (N * uint(OH * OW))\n#define K (CG * KH * KW)\n",
       T, T, T, T);
     break;
@@ -74,7 +75,8 @@ op_functions (GString *s, Kind kind, const char *T)
       "  return b0.d[((n * O + g * OG + o) * uint(OH) + uint(ni)) * uint(OW) + uint(nj)];\n}\n"
       "void store(uint g, uint sp, uint m, uint col, %s v) {\n"
       "  uint s = col %% uint(W), t = col / uint(W), r = t %% uint(H), n = t / uint(H);\n"
-      "  b2.d[((n * C + g * CG + m) * uint(H) + r) * uint(W) + s] = v;\n}\n"
+      "  uint ci = g * CG + m;\n"
+      "  put(((n * C + ci) * uint(H) + r) * uint(W) + s, n, ci, r, s, v);\n}\n"
       "#define M CG\n#define NC (N * uint(H * W))\n#define K (OG * KH * KW)\n",
       T, T, T, T, T);
     break;
@@ -90,11 +92,40 @@ op_functions (GString *s, Kind kind, const char *T)
       "  return b0.d[((n * C + g * CG + c) * uint(H) + uint(r)) * uint(W) + uint(q)];\n}\n"
       "void store(uint g, uint sp, uint m, uint col, %s v) {\n"
       "  uint c = col / (KH * KW), ab = col %% (KH * KW);\n"
-      "  b2.d[sp * (O * CG * KH * KW) + TAP((g * OG + m) * CG + c, ab / KW, ab %% KW)] = v;\n}\n"
+      "  YB.d[sp * (O * CG * KH * KW) + TAP((g * OG + m) * CG + c, ab / KW, ab %% KW)] = v;\n}\n"
       "#define M OG\n#define NC (CG * KH * KW)\n#define K (N * uint(OH * OW))\n",
       T, T, T, T);
     break;
   }
+}
+
+/* put(e, c0, c1, c2, c3, v): the result v of flat output element e, at
+ * coordinates (c0..c3) of the 4-D output, stored into YB; with an epilogue,
+ * its group applied first: the other leaves read at their broadcast
+ * positions (binding 2 + their rank among them), v as leaf `self`. */
+static void
+put_function (GString *s, const char *T, const GrdVkEw *epi, gint self)
+{
+  g_string_append_printf (s, "void put(uint e, uint c0, uint c1, uint c2, uint c3, %s v) {\n", T);
+  if (!epi) {
+    g_string_append (s, "  YB.d[e] = v;\n}\n");
+    return;
+  }
+  for (gint k = 0, b = 2; k < epi->n; k++) {
+    if (k == self) {
+      g_string_append_printf (s, "    %s l%d = v;\n", T, k);
+      continue;
+    }
+    g_autoptr (GString) idx = g_string_new ("0u");
+    for (gint d = 0; d < 4; d++)
+      if (epi->st[k][d])
+        g_string_append_printf (idx, " + c%d * %" G_GINT64_FORMAT "u", d, epi->st[k][d]);
+    g_autofree char *load = grd_vk_glsl_load (b++, epi->dt[k], idx->str);
+    g_string_append_printf (s, "    %s l%d = %s;\n", grd_vk_glsl_type (epi->dt[k]), k, load);
+  }
+  g_string_append (s, epi->body);
+  g_autofree char *store = grd_vk_glsl_store (2 + epi->n - 1, epi->odt, "e", "res");
+  g_string_append_printf (s, "    %s\n}\n", store);
 }
 
 /* The tile loop: TILES tiles of (split, group, tile row, tile column). */
@@ -156,7 +187,8 @@ split_for (gint64 tiles, gint64 k, gint bk)
 
 gboolean
 grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
-                   GrdVkBuffer *b0, GrdVkBuffer *b1, GError **error)
+                   GrdVkBuffer *b0, GrdVkBuffer *b1, const GrdVkEw *epi, gint self,
+                   GError **error)
 {
   GrdVkRec *r = c->priv;
   Kind kind = g_str_equal (op, "conv2d") ? FWD
@@ -185,22 +217,35 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "too many tiles for 32-bit indices");
     return FALSE;
   }
+  g_return_val_if_fail (!epi || (kind != GRAD_W && epi->rank == 4 && epi->n >= 1
+                                  && epi->n + 2 <= GRD_VK_MAX_BINDINGS), FALSE);
   const char *T = grd_vk_glsl_type (c->out_dtype);
+  /* bindings: b0, b1, the epilogue's other leaves, the output last */
+  gint n_bufs = epi ? 2 + epi->n : 3;
   g_autoptr (GString) s = g_string_new (NULL);
   defines (s, g, bk);
   grd_vk_glsl_buffer (s, 0, c->out_dtype, TRUE);
   grd_vk_glsl_buffer (s, 1, c->out_dtype, TRUE);
-  grd_vk_glsl_buffer (s, 2, c->out_dtype, FALSE);
+  for (gint k = 0, b = 2; epi && k < epi->n; k++)
+    if (k != self)
+      grd_vk_glsl_buffer (s, b++, epi->dt[k], TRUE);
+  grd_vk_glsl_buffer (s, n_bufs - 1, epi ? epi->odt : c->out_dtype, FALSE);
+  g_string_append_printf (s, "#define YB b%d\n", n_bufs - 1);
+  put_function (s, T, epi, self);
   op_functions (s, kind, T);
   gemm_main (s, T, tm, tn, g->groups, splits, kchunk);
-  GrdVkKernel *kern = c->kernel (c, s, 3, error);
+  GrdVkKernel *kern = c->kernel (c, s, n_bufs, error);
   if (!kern)
     return FALSE;
   guint32 push[1] = { 0 };
   guint32 groups = (guint32) MIN (tiles, 65535);
   if (kind != GRAD_W || splits == 1) {
-    GrdVkBuffer *bufs[3] = { b0, b1, c->out_buf };
-    c->dispatch (c, kern, bufs, 3, push, 1, groups);
+    GrdVkBuffer *bufs[GRD_VK_MAX_BINDINGS] = { b0, b1 };
+    for (gint k = 0, b = 2; epi && k < epi->n; k++)
+      if (k != self)
+        bufs[b++] = epi->buf[k];
+    bufs[n_bufs - 1] = c->out_buf;
+    c->dispatch (c, kern, bufs, n_bufs, push, 1, groups);
     return TRUE;
   }
   /* partial sums of each chunk of k, then their sum in chunk order */
@@ -209,10 +254,9 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "too many partial sums");
     return FALSE;
   }
-  GrdVkBuffer *part = grd_vk_buffer_new (r->fn->ctx, (VkDeviceSize) bytes, error);
+  GrdVkBuffer *part = grd_vk_rec_temp (r, (VkDeviceSize) bytes, error);
   if (!part)
     return FALSE;
-  g_ptr_array_add (r->temps, part);
   GrdVkBuffer *bufs[3] = { b0, b1, part };
   c->dispatch (c, kern, bufs, 3, push, 1, groups);
   g_autoptr (GString) sum = g_string_new (NULL);

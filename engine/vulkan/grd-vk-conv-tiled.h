@@ -1,7 +1,7 @@
 /* grd-vk-conv-tiled.h: the tiled conv kernels of grd-vk-conv-tiled.c. */
 #pragma once
 
-#include "grd-vk-private.h"
+#include "grd-vk-function-private.h"
 #include "../ops/ops-conv.h"
 
 G_BEGIN_DECLS
@@ -12,8 +12,17 @@ G_BEGIN_DECLS
 void     grd_vk_conv_defines (GString *s, const GrdConvGeom *g);
 
 /* Records conv2d, _conv2d_grad_input or _conv2d_grad_filters (`op`) of
- * geometry g reading b0, b1 (the simple kernel's order) into c->out_buf. */
+ * geometry g reading b0, b1 (the simple kernel's order) into c->out_buf.
+ * With `epi` (conv2d and _conv2d_grad_input only): an elementwise program
+ * over the 4-D output whose leaf `self` is the conv's result; its other
+ * leaves are read, its body applied, and `res` stored instead. */
 gboolean grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
-                            GrdVkBuffer *b0, GrdVkBuffer *b1, GError **error);
+                            GrdVkBuffer *b0, GrdVkBuffer *b1, const GrdVkEw *epi, gint self,
+                            GError **error);
+
+/* conv2d or _conv2d_grad_input of c->node with the epilogue `epi` (above),
+ * the tiled kernel whatever GRADUS_VULKAN_CONV says. */
+gboolean grd_vk_conv_record_epilogue (GrdVkExtCall *c, const GrdVkEw *epi, gint self,
+                                      GError **error);
 
 G_END_DECLS

@@ -4,7 +4,9 @@
  *     in shared memory (grd-vk-conv-tiled.c) for every geometry and
  *     attribute. The simple kernels below (one invocation per output element
  *     gathering from global memory) remain for GRADUS_VULKAN_CONV=simple,
- *     which the tests and bench/vk-conv-bench.c compare against.
+ *     which the tests and bench/vk-conv-bench.c compare against. conv2d and
+ *     _conv2d_grad_input also run with an elementwise epilogue
+ *     (grd-vk-epilogue.c).
  *   pool_2d, _pool_2d_grad, _pool_2d_gather: the windows of ops/ops-pool.c.
  *     A max pool writes each window's argmax (the first largest element,
  *     row-major, as on the CPU) to a temporary next to its output; the
@@ -77,16 +79,24 @@ grd_vk_conv_defines (GString *s, const GrdConvGeom *g)
     g->dh, g->dw, g->oh, g->ow, g->flip ? "KH - 1u - (a)" : "(a)", g->flip ? "KW - 1u - (b)" : "(b)");
 }
 
+/* The geometry of conv op `op` from its inputs' shapes. */
+static gboolean
+conv_geom (GrdVkExtCall *c, const char *op, GrdConvGeom *g, GError **error)
+{
+  gboolean forward = g_str_equal (op, "conv2d"), grad_in = g_str_equal (op, "_conv2d_grad_input");
+  gint xi = forward ? 0 : grad_in ? 2 : 0, wi = forward ? 1 : grad_in ? 1 : 2;
+  return grd_conv_geom (&c->node->attrs, c->in_shape[xi], c->in_shape[wi], g, error);
+}
+
 static gboolean
 record_conv (GrdVkExtCall *c, const char *op, GError **error)
 {
   gboolean forward = g_str_equal (op, "conv2d"), grad_in = g_str_equal (op, "_conv2d_grad_input");
-  gint xi = forward ? 0 : grad_in ? 2 : 0, wi = forward ? 1 : grad_in ? 1 : 2;
   GrdConvGeom g;
-  if (!grd_conv_geom (&c->node->attrs, c->in_shape[xi], c->in_shape[wi], &g, error))
+  if (!conv_geom (c, op, &g, error))
     return FALSE;
   if (g_strcmp0 (g_getenv ("GRADUS_VULKAN_CONV"), "simple") != 0)
-    return grd_vk_conv_tiled (c, op, &g, c->in_buf[0], c->in_buf[1], error);
+    return grd_vk_conv_tiled (c, op, &g, c->in_buf[0], c->in_buf[1], NULL, -1, error);
   const char *T = grd_vk_glsl_type (c->out_dtype);
   g_autoptr (GString) s = g_string_new (NULL);
   grd_vk_conv_defines (s, &g);
@@ -218,11 +228,7 @@ argmax_key (const GrdNode *node)
 static GrdVkBuffer *
 argmax_buffer (GrdVkExtCall *c, gint64 n, GError **error)
 {
-  GrdVkRec *r = c->priv;
-  GrdVkBuffer *b = grd_vk_buffer_new (r->fn->ctx, (VkDeviceSize) MAX (n, 1) * 4, error);
-  if (b)
-    g_ptr_array_add (r->temps, b);
-  return b;
+  return grd_vk_rec_temp (c->priv, (VkDeviceSize) MAX (n, 1) * 4, error);
 }
 
 /* Max pooling through a stored argmax: pool_2d writes it with its output;
@@ -392,10 +398,10 @@ record_pool (GrdVkExtCall *c, const char *op, GError **error)
   return run (c, s, n_in + 1, bufs, error);
 }
 
-gboolean
-grd_vk_ext_record (GrdVkExtCall *c, GError **error)
+/* What every kernel here assumes of its inputs and sizes. */
+static gboolean
+ext_check (GrdVkExtCall *c, GError **error)
 {
-  const char *op = c->node->op->name;
   for (gint j = 0; j < c->n_in; j++)
     if (c->in_dtype[j] != c->out_dtype) {
       g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED,
@@ -410,9 +416,32 @@ grd_vk_ext_record (GrdVkExtCall *c, GError **error)
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "too many elements for 32-bit indices");
     return FALSE;
   }
+  return TRUE;
+}
+
+gboolean
+grd_vk_ext_record (GrdVkExtCall *c, GError **error)
+{
+  const char *op = c->node->op->name;
+  if (!ext_check (c, error))
+    return FALSE;
   if (c->out_size == 0)
     return TRUE;
   if (g_str_has_prefix (op, "_conv2d") || g_str_equal (op, "conv2d"))
     return record_conv (c, op, error);
   return record_pool (c, op, error);
+}
+
+gboolean
+grd_vk_conv_record_epilogue (GrdVkExtCall *c, const GrdVkEw *epi, gint self, GError **error)
+{
+  const char *op = c->node->op->name;
+  GrdConvGeom g;
+  if (!ext_check (c, error))
+    return FALSE;
+  if (c->out_size == 0)
+    return TRUE;
+  if (!conv_geom (c, op, &g, error))
+    return FALSE;
+  return grd_vk_conv_tiled (c, op, &g, c->in_buf[0], c->in_buf[1], epi, self, error);
 }

@@ -8,8 +8,11 @@
 
 G_BEGIN_DECLS
 
-/* The most steps a scan records into one Vulkan call (each step holds its
- * copies and temporaries until the submission ends). */
+/* The most steps a scan records into one Vulkan call. The body's temporaries
+ * are reused from step to step, so device memory does not grow with the
+ * steps; the command buffer does (each step's copies, barriers and
+ * dispatches stay recorded until the submission ends: about 2.4 KB per step
+ * of a three-kernel body on lavapipe, more per kernel). */
 #define GRD_VK_SCAN_MAX_STEPS 10000
 
 typedef enum {
@@ -38,6 +41,8 @@ typedef enum {
   GRD_VK_STEP_IFELSE,      /* ifelse: only the taken branch's function is recorded */
   GRD_VK_STEP_TAP_GATHER,  /* _tap_gather: row copies */
   GRD_VK_STEP_TAP_SCATTER, /* _tap_scatter: zeros, then row copies */
+  GRD_VK_STEP_CONV_FUSED,  /* a conv whose only reader's elementwise group is applied to its
+                            * tiles before the store (grd-vk-epilogue.c) */
 } GrdVkStepKind;
 
 typedef struct {
@@ -46,6 +51,7 @@ typedef struct {
   GArray *members;    /* GRD_VK_STEP_FUSED: node indices, schedule order, root last */
   GArray *leaves;     /* GRD_VK_STEP_FUSED: GrdRef read from outside the group */
   char   *body;       /* GRD_VK_STEP_FUSED: GLSL statements leaving the result in `res` */
+  gint    producer;   /* GRD_VK_STEP_CONV_FUSED: the conv node, one of the group's leaves */
   /* GRD_VK_STEP_SCAN: the body (sub[0]); GRD_VK_STEP_IFELSE: then, else */
   GrdVkFunction *sub[2];
   gint64  n_steps;    /* this call: GRD_VK_STEP_SCAN's step count, GRD_VK_STEP_TAP_*'s rows */
@@ -98,6 +104,11 @@ struct _GrdVkFunction {
    * submission of their own, and they are read back. */
   GArray       *pre_refs;  /* GrdRef */
   GrdVkFunction *pre;
+  /* Statistic (tests): device bytes the last call allocated, value buffers
+   * made or grown and temporaries, its nested functions' included (the
+   * context's count before and after the call: allocations of other threads
+   * meanwhile count too). */
+  gint64        call_bytes;
 };
 
 /* One recorded dispatch: bindings as slots (>= 0) or temporaries (-1 - i). */
@@ -108,6 +119,13 @@ typedef struct {
   guint32      push[GRD_VK_PUSH_WORDS];
   guint32      gx, gy;
 } GrdVkReplay;
+
+/* Temporaries handed out again at each step of a scan (grd_vk_rec_temp):
+ * the barriers between steps order their uses. */
+typedef struct {
+  GPtrArray *bufs;  /* GrdVkBuffer*, owned by the submission's temps */
+  guint      next;
+} GrdVkTempPool;
 
 typedef struct {
   GrdVkFunction  *fn;
@@ -120,6 +138,7 @@ typedef struct {
   gint            n_prefer;
   GHashTable     *kept;     /* key -> GrdVkBuffer* among temps that later steps read
                              * (grd-vk-conv.c: max pooling's argmax) */
+  GrdVkTempPool  *pool;     /* inside a scan's body: temporaries reused per step; else NULL */
 } GrdVkRec;
 
 /* Kernel parameters: the first GRD_VK_PUSH_WORDS go in push constants, the
@@ -174,6 +193,12 @@ void          grd_vk_emit_coords (GString *s, GrdVkParams *p, const char *prefix
 char         *grd_vk_offset_expr (GrdVkParams *p, const char *prefix, gint rank, gint off_param,
                                   const gint *stride_param);
 gboolean      grd_vk_step_ext (GrdVkRec *r, GrdVkStep *st, GError **error);
+/* The kernel-file call of op node `node` writing `out` (its inputs from their slots). */
+void          grd_vk_ext_call_init (GrdVkRec *r, const GrdNode *node, GrdVkBuffer *out_buf,
+                                    const GrdVkValue *out, GrdVkExtCall *call);
+/* A temporary buffer of at least `size` bytes for this submission (from
+ * r->pool inside a scan's body). */
+GrdVkBuffer  *grd_vk_rec_temp (GrdVkRec *r, VkDeviceSize size, GError **error);
 
 /* grd-vk-elementwise.c */
 void          grd_vk_ew_out_contiguous (GrdVkEw *e, GrdVkValue *out);
@@ -230,6 +255,11 @@ gboolean      grd_vk_known_scalar (GrdVkFunction *fn, const GrdNode *node, gint 
                                    GError **error);
 GrdVkFunction *grd_vk_function_new_nested (GrdGraph *graph, const GrdRef *inputs, gint n_inputs,
                                            const GrdRef *outputs, gint n_outputs, GError **error);
+
+/* grd-vk-epilogue.c: conv2d or _conv2d_grad_input with the elementwise group
+ * that reads it applied before the store */
+gboolean      grd_vk_epilogue_op (const char *op);
+gboolean      grd_vk_step_conv_fused (GrdVkRec *r, GrdVkStep *st, GError **error);
 
 /* grd-vk-gather.c */
 gboolean      grd_vk_step_take (GrdVkRec *r, GrdVkStep *st, gboolean grad, GError **error);

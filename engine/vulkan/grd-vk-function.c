@@ -3,7 +3,9 @@
  * At creation the schedule (the CPU's: needed op nodes in index order) is
  * cut into steps: chains of elementwise nodes whose intermediate values have
  * one reader become one fused kernel; shape ops that keep the element order
- * become aliases; every other node is one or two dispatches. At each call the
+ * become aliases; a conv2d or _conv2d_grad_input read by one such chain
+ * takes it as the epilogue of its tiled kernel (grd-vk-epilogue.c); every
+ * other node is one or two dispatches. At each call the
  * runtime shapes come from the ops' own type rules applied to the runtime
  * shapes, buffers come from a per-slot pool kept across calls, and all steps
  * are recorded into one command buffer with a barrier wherever a dispatch
@@ -273,6 +275,100 @@ build_fused (GrdVkFunction *fn, GrdVkStep *st, const gint *group_of, GError **er
   return TRUE;
 }
 
+/* The values the fused group rooted at `root` reads from outside it. */
+static GArray *
+group_leaves (GrdVkFunction *fn, const gint *group_of, gint root)
+{
+  GArray *leaves = g_array_new (FALSE, FALSE, sizeof (GrdRef));
+  for (guint q = 0; q < fn->schedule->len; q++) {
+    gint i = g_array_index (fn->schedule, gint, q);
+    if (group_of[i] != root)
+      continue;
+    GrdNode *node = grd_vk_node_at (fn, i);
+    for (gint j = 0; j < node->n_inputs; j++) {
+      GrdRef r = node->inputs[j];
+      if (group_of[r.node] == root && grd_vk_node_at (fn, r.node)->kind == GRD_NODE_OP)
+        continue;
+      guint k;
+      for (k = 0; k < leaves->len && !grd_ref_equal (g_array_index (leaves, GrdRef, k), r); k++)
+        ;
+      if (k == leaves->len)
+        g_array_append_val (leaves, r);
+    }
+  }
+  return leaves;
+}
+
+/* Input j of `node` is read for its shape only, never bound to a kernel. */
+static gboolean
+shape_only_input (const GrdNode *node, gint j)
+{
+  const char *op = node->op->name;
+  if (!strcmp (op, "_broadcast_to"))
+    return j >= 1;
+  if (!strcmp (op, "_reduce_to") || !strcmp (op, "_unreduce") || !strcmp (op, "_reshape_like"))
+    return j == 1;
+  if (!strcmp (op, "_conv2d_grad_input"))
+    return j == 2;
+  return !strcmp (op, "shape");
+}
+
+/* Conv epilogues (grd-vk-epilogue.c): a conv2d or _conv2d_grad_input whose
+ * result has one reader, in an elementwise group of the same dtype and a
+ * result shaped like the conv's (checked again per call), is recorded by that
+ * group's step: the group runs on the conv's tiles in registers and the
+ * conv's own buffer is never made. Per node: for a group's root, the conv it
+ * absorbs (-1: none); -2 for that conv. GRADUS_VULKAN_EPILOGUE=off or
+ * GRADUS_VULKAN_CONV=simple when the function is made turn it off. */
+static gint *
+plan_epilogues (GrdVkFunction *fn, const gint *group_of, const gboolean *keep)
+{
+  gint *producer_of = g_new (gint, MAX (fn->n_nodes, 1));
+  for (gint i = 0; i < fn->n_nodes; i++)
+    producer_of[i] = -1;
+  if (g_strcmp0 (g_getenv ("GRADUS_VULKAN_EPILOGUE"), "off") == 0
+      || g_strcmp0 (g_getenv ("GRADUS_VULKAN_CONV"), "simple") == 0)
+    return producer_of;
+  for (guint p = 0; p < fn->schedule->len; p++) {
+    gint c = g_array_index (fn->schedule, gint, p);
+    GrdNode *conv = grd_vk_node_at (fn, c);
+    GrdVkStepKind kind;
+    if (!step_kind (fn, c, &kind) || kind != GRD_VK_STEP_EXT
+        || !grd_vk_epilogue_op (conv->op->name) || conv->n_outputs != 1)
+      continue;
+    /* the one reader of its values (others may read its shape) */
+    gint q = -1, n_value_readers = 0;
+    for (guint pp = p + 1; pp < fn->schedule->len; pp++) {
+      gint i = g_array_index (fn->schedule, gint, pp);
+      GrdNode *reader = grd_vk_node_at (fn, i);
+      for (gint j = 0; j < reader->n_inputs; j++)
+        if (reader->inputs[j].node == c && !shape_only_input (reader, j)) {
+          q = i;
+          n_value_readers++;
+        }
+    }
+    GrdVkStepKind qkind;
+    if (n_value_readers != 1 || keep[fn->slot_base[c]] || !step_kind (fn, q, &qkind)
+        || qkind != GRD_VK_STEP_FUSED || group_of[q] < 0)
+      continue;
+    gint root = group_of[q];
+    const GrdType *rt = &grd_vk_node_at (fn, root)->types[0], *ct = &conv->types[0];
+    gboolean fits = producer_of[root] == -1 && rt->dtype == ct->dtype && rt->rank == ct->rank
+                    && grd_vk_node_at (fn, root)->n_outputs == 1;
+    for (gint d = 0; fits && d < rt->rank; d++)
+      fits = rt->dims[d] < 0 || ct->dims[d] < 0 || rt->dims[d] == ct->dims[d];
+    if (!fits)
+      continue;
+    /* the conv's three bindings and the group's leaves but the conv */
+    g_autoptr (GArray) leaves = group_leaves (fn, group_of, root);
+    if (leaves->len - 1 + 3 > GRD_VK_MAX_BINDINGS)
+      continue;
+    producer_of[root] = c;
+    producer_of[c] = -2;
+  }
+  return producer_of;
+}
+
 /* A random node among the ancestors of `refs`: what `pre` would draw a second time. */
 static const GrdNode *
 random_ancestor (GrdVkFunction *fn, GArray *refs)
@@ -506,23 +602,7 @@ function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const GrdRef
     gint root = g_array_index (fn->schedule, gint, p);
     if (group_of[root] != root)
       continue;
-    g_autoptr (GArray) leaves = g_array_new (FALSE, FALSE, sizeof (GrdRef));
-    for (guint q = 0; q <= p; q++) {
-      gint i = g_array_index (fn->schedule, gint, q);
-      if (group_of[i] != root)
-        continue;
-      GrdNode *node = grd_vk_node_at (fn, i);
-      for (gint j = 0; j < node->n_inputs; j++) {
-        GrdRef r = node->inputs[j];
-        if (group_of[r.node] == root && grd_vk_node_at (fn, r.node)->kind == GRD_NODE_OP)
-          continue;
-        guint k;
-        for (k = 0; k < leaves->len && !grd_ref_equal (g_array_index (leaves, GrdRef, k), r); k++)
-          ;
-        if (k == leaves->len)
-          g_array_append_val (leaves, r);
-      }
-    }
+    g_autoptr (GArray) leaves = group_leaves (fn, group_of, root);
     if (leaves->len + 1 > GRD_VK_MAX_BINDINGS)
       for (guint q = 0; q <= p; q++) {
         gint i = g_array_index (fn->schedule, gint, q);
@@ -530,13 +610,17 @@ function_new (GrdGraph *graph, const GrdRef *inputs, gint n_inputs, const GrdRef
           group_of[i] = i;
       }
   }
+  g_autofree gint *producer_of = plan_epilogues (fn, group_of, keep);
   for (guint p = 0; p < fn->schedule->len; p++) {
     gint i = g_array_index (fn->schedule, gint, p);
     GrdVkStepKind kind;
     step_kind (fn, i, &kind);
     if (kind == GRD_VK_STEP_FUSED && group_of[i] != i)
       continue;
-    GrdVkStep st = { .kind = kind, .node = i };
+    if (producer_of[i] == -2)  /* recorded by its reader's step */
+      continue;
+    GrdVkStep st = { .kind = producer_of[i] >= 0 ? GRD_VK_STEP_CONV_FUSED : kind, .node = i,
+                     .producer = producer_of[i] };
     g_array_append_val (fn->steps, st);
     if (kind == GRD_VK_STEP_FUSED
         && !build_fused (fn, &g_array_index (fn->steps, GrdVkStep, fn->steps->len - 1), group_of,

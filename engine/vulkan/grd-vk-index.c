@@ -204,10 +204,9 @@ write_positions (GrdVkRec *r, const GrdNode *node, GrdVkValue *x, GrdVkValue *y,
                  " walks (%d)", node->id, nb, CHAIN_MAX);
     return FALSE;
   }
-  GrdVkBuffer *tmp = grd_vk_buffer_new (fn->ctx, MAX (3 * nb * 4, 16), error);
+  GrdVkBuffer *tmp = grd_vk_rec_temp (r, MAX (3 * nb * 4, 16), error);
   if (!tmp)
     return FALSE;
-  g_ptr_array_add (r->temps, tmp);
   GrdVkBuffer *bufs[GRD_MAX_RANK + 3];
 
   /* bases */

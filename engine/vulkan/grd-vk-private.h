@@ -43,6 +43,7 @@ typedef struct {
   gint              n_compiles;    /* glslang runs */
   gint              n_disk_hits;   /* kernels read from the disk cache */
   gint64            n_dispatches;  /* compute dispatches recorded (scan steps count each) */
+  gint64            n_bytes;       /* device bytes given to buffers (grd_vk_buffer_new) */
 } GrdVkContext;
 
 struct _GrdVkBuffer {

@@ -164,27 +164,62 @@ ext_dispatch (GrdVkExtCall *call, GrdVkKernel *k, GrdVkBuffer *const *bufs, gint
   grd_vk_dispatch (call->priv, k, bufs, n, push, n_push, gx, 1);
 }
 
+void
+grd_vk_ext_call_init (GrdVkRec *r, const GrdNode *node, GrdVkBuffer *out_buf,
+                      const GrdVkValue *out, GrdVkExtCall *call)
+{
+  GrdVkFunction *fn = r->fn;
+  *call = (GrdVkExtCall) { .node = node, .n_in = MIN (node->n_inputs, GRD_VK_MAX_BINDINGS),
+                           .out_buf = out_buf, .out_dtype = out->dtype, .out_rank = out->rank,
+                           .out_size = out->size, .priv = r, .kernel = ext_kernel,
+                           .dispatch = ext_dispatch };
+  memcpy (call->out_shape, out->shape, sizeof call->out_shape);
+  for (gint j = 0; j < call->n_in; j++) {
+    GrdVkValue *v = grd_vk_slot (fn, node->inputs[j]);
+    call->in_buf[j] = v->buf;
+    call->in_dtype[j] = v->dtype;
+    call->in_rank[j] = v->rank;
+    memcpy (call->in_shape[j], v->shape, sizeof call->in_shape[j]);
+  }
+}
+
 gboolean
 grd_vk_step_ext (GrdVkRec *r, GrdVkStep *st, GError **error)
 {
   GrdVkFunction *fn = r->fn;
   GrdNode *node = grd_vk_node_at (fn, st->node);
   GrdVkValue *out = grd_vk_slot (fn, (GrdRef) { st->node, 0 });
-  GrdVkExtCall call = { .node = node, .n_in = MIN (node->n_inputs, GRD_VK_MAX_BINDINGS),
-                        .out_buf = out->buf, .out_dtype = out->dtype, .out_rank = out->rank,
-                        .out_size = out->size, .priv = r, .kernel = ext_kernel,
-                        .dispatch = ext_dispatch };
-  memcpy (call.out_shape, out->shape, sizeof call.out_shape);
-  for (gint j = 0; j < call.n_in; j++) {
-    GrdVkValue *v = grd_vk_slot (fn, node->inputs[j]);
-    call.in_buf[j] = v->buf;
-    call.in_dtype[j] = v->dtype;
-    call.in_rank[j] = v->rank;
-    memcpy (call.in_shape[j], v->shape, sizeof call.in_shape[j]);
-  }
+  GrdVkExtCall call;
+  grd_vk_ext_call_init (r, node, out->buf, out, &call);
   if (grd_vk_random_handles (node->op->name)) {
     r->record_ok = FALSE;  /* a new draw number every call: never replayed */
     return grd_vk_random_record (&call, fn->ctx->has_float64, error);
   }
   return grd_vk_ext_record (&call, error);
+}
+
+GrdVkBuffer *
+grd_vk_rec_temp (GrdVkRec *r, VkDeviceSize size, GError **error)
+{
+  GrdVkTempPool *pool = r->pool;
+  if (pool && pool->next < pool->bufs->len) {
+    GrdVkBuffer *b = pool->bufs->pdata[pool->next];
+    if (b->size >= size) {
+      pool->next++;
+      return b;
+    }
+  }
+  GrdVkBuffer *b = grd_vk_buffer_new (r->fn->ctx, size, error);
+  if (!b)
+    return NULL;
+  g_ptr_array_add (r->temps, b);
+  if (pool) {
+    /* a step asked for more than the last one: the bigger one from now on */
+    if (pool->next < pool->bufs->len)
+      pool->bufs->pdata[pool->next] = b;
+    else
+      g_ptr_array_add (pool->bufs, b);
+    pool->next++;
+  }
+  return b;
 }

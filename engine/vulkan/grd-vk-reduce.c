@@ -280,10 +280,9 @@ grd_vk_step_reduce (GrdVkRec *r, GrdVkStep *st, GError **error)
     if (!final) {
       for (gint i = 0; i < (ri.arg ? 2 : 1); i++) {
         gsize es = i ? 8 : grd_vk_device_size (ri.ad);
-        outb[i] = grd_vk_buffer_new (fn->ctx, out->size * n_chunks * es, error);
+        outb[i] = grd_vk_rec_temp (r, out->size * n_chunks * es, error);
         if (!outb[i])
           return FALSE;
-        g_ptr_array_add (r->temps, outb[i]);
       }
     }
     if (!reduce_pass (r, &ri, first, final, out->size, m, nk, ks, kst, nr, rs, rst, in, outb,

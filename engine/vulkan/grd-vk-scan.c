@@ -127,10 +127,21 @@ grd_vk_step_scan (GrdVkRec *r, GrdVkStep *st, GError **error)
     return TRUE;
   }
   g_autoptr (GPtrArray) written = g_ptr_array_new ();
-  GrdVkRec sr = { .fn = sub, .cmd = r->cmd, .written = written, .temps = r->temps };
-  for (gint64 i = 0; i < T; i++) {
+  /* The body's temporaries: the same ones at every step (a step asks for the
+   * same sizes in the same order; the full barriers between steps order the
+   * uses), so a call's memory does not grow with the step count. An inner
+   * scan takes the places after its enclosing body's. */
+  g_autoptr (GPtrArray) own_bufs = r->pool ? NULL : g_ptr_array_new ();
+  GrdVkTempPool own = { own_bufs, 0 }, *pool = r->pool ? r->pool : &own;
+  guint base = pool->next;
+  GrdVkRec sr = { .fn = sub, .cmd = r->cmd, .written = written, .temps = r->temps, .pool = pool };
+  gboolean ok = TRUE;
+  for (gint64 i = 0; ok && i < T; i++) {
     gint64 pos = l.reverse ? T - 1 - i : i;
     gint bi = 0;
+    pool->next = base;
+    /* a max pool's argmax is this step's (grd-vk-conv.c) */
+    g_clear_pointer (&sr.kept, g_hash_table_unref);
     for (gint q = 0; q < l.n_seq; q++, bi++) {
       GrdVkValue *seq = grd_vk_slot (fn, node->inputs[fs + q]);
       GrdVkValue *dst = grd_vk_slot (sub, l.body_inputs[bi]);
@@ -163,7 +174,8 @@ grd_vk_step_scan (GrdVkRec *r, GrdVkStep *st, GError **error)
     grd_vk_full_barrier (r);
     if (!grd_vk_record_steps (&sr, sub->steps, error)) {
       g_prefix_error (error, "step %" G_GINT64_FORMAT ": ", i);
-      return FALSE;
+      ok = FALSE;
+      break;
     }
     grd_vk_full_barrier (&sr);
     for (gint o = 0; o < l.n_out; o++) {
@@ -175,7 +187,8 @@ grd_vk_step_scan (GrdVkRec *r, GrdVkStep *st, GError **error)
     }
     grd_vk_full_barrier (r);
   }
-  return TRUE;
+  g_clear_pointer (&sr.kept, g_hash_table_unref);
+  return ok;
 }
 
 gboolean
@@ -195,8 +208,11 @@ grd_vk_step_ifelse (GrdVkRec *r, GrdVkStep *st, GError **error)
   }
   grd_vk_full_barrier (r);
   g_autoptr (GPtrArray) written = g_ptr_array_new ();
-  GrdVkRec sr = { .fn = sub, .cmd = r->cmd, .written = written, .temps = r->temps };
-  if (!grd_vk_record_steps (&sr, sub->steps, error)) {
+  GrdVkRec sr = { .fn = sub, .cmd = r->cmd, .written = written, .temps = r->temps,
+                  .pool = r->pool };
+  gboolean ok = grd_vk_record_steps (&sr, sub->steps, error);
+  g_clear_pointer (&sr.kept, g_hash_table_unref);
+  if (!ok) {
     g_prefix_error (error, "the %s branch: ", st->taken ? "else" : "then");
     return FALSE;
   }

@@ -9,6 +9,7 @@
 #include "gradus.h"
 #include "grd-internal.h"
 #include "../grad-check.h"
+#include "../scan-test-helpers.h"
 #include "vulkan/grd-vk-private.h"
 #include "vulkan/grd-vk-function-private.h"
 
@@ -62,29 +63,6 @@ both (GrdGraph *g, const GrdRef *in, gint n_in, GrdTensor *const *args, const Gr
   }
 }
 
-static GrdScanSlot
-slot (GrdRef r, gint n_taps, const gint *taps)
-{
-  GrdScanSlot s = { r, n_taps, { 0 } };
-  for (gint i = 0; i < n_taps; i++)
-    s.taps[i] = taps[i];
-  return s;
-}
-
-static GrdScanSpec
-spec_new (GrdGraph *body, const GrdRef *bin, gint n_bin, const GrdRef *bout, gint n_bout)
-{
-  GrdScanSpec s = { 0 };
-  s.body = body;
-  s.body_inputs = bin;
-  s.n_body_inputs = n_bin;
-  s.body_outputs = bout;
-  s.n_body_outputs = n_bout;
-  s.n_steps = -1;
-  s.n_steps_ref = GRD_REF_NONE;
-  return s;
-}
-
 /* map: y_t = 2 x_t + w */
 static void
 test_map (void)
@@ -100,8 +78,8 @@ test_map (void)
   GrdRef y = grd_op2 (b, "add", grd_op2 (b, "mul", xt, grd_scalar (b, F64, 2, &error), &error),
                       wb, &error);
   GrdRef bin[] = { xt, wb };
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.non_sequences = &w;
@@ -155,8 +133,8 @@ test_taps (gconstpointer data)
                       xt, &error);
   GrdRef bin[] = { xt, y2, y1 };
   gint taps[] = { -2, -1 }, seq_taps[] = { 0 };
-  GrdScanSlot seq = slot (x, 1, seq_taps), st = slot (y0, 2, taps);
-  GrdScanSpec sp = spec_new (b, bin, 3, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 1, seq_taps), st = grd_test_scan_slot (y0, 2, taps);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 3, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &st;
@@ -209,8 +187,8 @@ test_n_steps (gconstpointer data)
   GrdRef ab = grd_graph_variable (b, "a_in", F64, 0, NULL, &error);
   GrdRef y = grd_op2 (b, "mul", p, ab, &error);
   GrdRef bin[] = { p, ab };
-  GrdScanSlot st = slot (grd_scalar (g, F64, 1, &error), 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 2, &y, 1);
+  GrdScanSlot st = grd_test_scan_slot (grd_scalar (g, F64, 1, &error), 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, &y, 1);
   sp.outputs_info = &st;
   sp.n_outputs_info = 1;
   sp.non_sequences = &a;
@@ -269,8 +247,8 @@ rnn_build (Rnn *m)
                       &error);
   GrdRef bin[] = { xt, hp, Wb, Ub, bb };
   GrdRef nonseq[] = { m->W, m->U, m->bias };
-  GrdScanSlot seq = slot (m->x, 0, NULL), st = slot (m->h0, 0, NULL);
-  GrdScanSpec sp = spec_new (b, bin, 5, &h, 1);
+  GrdScanSlot seq = grd_test_scan_slot (m->x, 0, NULL), st = grd_test_scan_slot (m->h0, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 5, &h, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   sp.outputs_info = &st;
@@ -339,8 +317,8 @@ test_random_body (void)
                                    grd_scalar (b, F64, 0, &error), grd_scalar (b, F64, 1, &error),
                                    11, &error);
   GrdRef y = grd_op2 (b, "add", xt, noise, &error);
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, &xt, 1, &y, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, &xt, 1, &y, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   GrdRef out = grd_graph_scan (g, "noisy", &sp, &error);
@@ -374,8 +352,9 @@ test_nested (gconstpointer data)
   GrdRef acc = grd_graph_variable (ib, "acc", F64, 0, NULL, &error);
   GrdRef next = grd_op2 (ib, "add", acc, e, &error);
   GrdRef ibin[] = { e, acc };
-  GrdScanSlot iseq = slot (xt, 0, NULL), ist = slot (grd_scalar (b, F64, 0, &error), 0, NULL);
-  GrdScanSpec isp = spec_new (ib, ibin, 2, &next, 1);
+  GrdScanSlot iseq = grd_test_scan_slot (xt, 0, NULL);
+  GrdScanSlot ist = grd_test_scan_slot (grd_scalar (b, F64, 0, &error), 0, NULL);
+  GrdScanSpec isp = grd_test_scan_spec (ib, ibin, 2, &next, 1);
   isp.sequences = &iseq;
   isp.n_sequences = 1;
   isp.outputs_info = &ist;
@@ -383,8 +362,8 @@ test_nested (gconstpointer data)
   if (device_count)
     isp.n_steps_ref = grd_op1 (b, "argmax", xt, &error);
   GrdRef sums = grd_graph_scan (b, "inner", &isp, &error);
-  GrdScanSlot seq = slot (x, 0, NULL);
-  GrdScanSpec sp = spec_new (b, &xt, 1, &sums, 1);
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSpec sp = grd_test_scan_spec (b, &xt, 1, &sums, 1);
   sp.sequences = &seq;
   sp.n_sequences = 1;
   GrdRef out = grd_graph_scan (g, "outer", &sp, &error);
@@ -468,6 +447,83 @@ test_ifelse (gconstpointer data)
   grd_graph_unref (m.g);
 }
 
+/* p_t = max_pool_2x2 (x_t + h_{t-1}), h_t = 0.5 h_{t-1} + 0.01 sum (p_t),
+ * both stacked, T steps from an input: a body with a temporary per step (the
+ * pool's argmax). The device memory a call allocates is the same for 100 and
+ * 2000 steps (the body's temporaries are reused from step to step), the
+ * outputs match the CPU's and the 100 steps are the first rows of the 2000
+ * bit for bit. Each step pools anew: an earlier step's argmax is not reused. */
+static void
+test_bounded_temps (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GrdGraph) b = grd_graph_new ();
+  gint64 sh[] = { 1, 1, 4, 4 }, sx[] = { 2000, 1, 1, 4, 4 };
+  GrdRef x = grd_graph_variable (g, "x", F64, 5, NULL, &error);
+  GrdRef h0 = grd_graph_variable (g, "h0", F64, 4, sh, &error);
+  GrdRef ns = grd_graph_variable (g, "n", GRD_DTYPE_INT64, 0, NULL, &error);
+  GrdRef xt = grd_graph_variable (b, "x_t", F64, 4, sh, &error);
+  GrdRef hp = grd_graph_variable (b, "h_prev", F64, 4, sh, &error);
+  GrdAttrs a;
+  grd_attrs_init (&a);
+  a.ws[0] = a.ws[1] = 2;
+  a.pool_stride[0] = a.pool_stride[1] = 1;
+  a.pool_mode = GRD_POOL_MAX;
+  a.ignore_border = TRUE;
+  GrdRef xh = grd_op2 (b, "add", xt, hp, &error);
+  GrdRef p = grd_graph_op (b, "pool", "pool_2d", &xh, 1, &a, &error);
+  GrdRef h = grd_op2 (b, "add", grd_op2 (b, "mul", hp, grd_scalar (b, F64, 0.5, &error), &error),
+                      grd_op2 (b, "mul", grd_op1 (b, "sum", p, &error),
+                               grd_scalar (b, F64, 0.01, &error), &error), &error);
+  GrdRef bin[] = { xt, hp }, bout[] = { h, p };
+  GrdScanSlot seq = grd_test_scan_slot (x, 0, NULL);
+  GrdScanSlot info[] = { grd_test_scan_slot (h0, 0, NULL),
+                         grd_test_scan_slot (GRD_REF_NONE, 0, NULL) };
+  GrdScanSpec sp = grd_test_scan_spec (b, bin, 2, bout, 2);
+  sp.sequences = &seq;
+  sp.n_sequences = 1;
+  sp.outputs_info = info;
+  sp.n_outputs_info = 2;
+  sp.n_steps_ref = ns;
+  GrdRef out = grd_graph_scan (g, "pooled", &sp, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) xv = grd_test_random (F64, 5, sx, -1, 1, 22);
+  GrdRef outs[] = { out, { out.node, 1 } }, in[] = { x, h0, ns };
+  g_autoptr (GrdTensor) hv = grd_test_random (F64, 4, sh, -1, 1, 21);
+  g_autoptr (GrdTensor) n100 = grd_tensor_new_scalar (GRD_DTYPE_INT64, 100);
+  g_autoptr (GrdTensor) n2000 = grd_tensor_new_scalar (GRD_DTYPE_INT64, 2000);
+  GrdTensor *args100[] = { xv, hv, n100 }, *args2000[] = { xv, hv, n2000 };
+  both (g, in, 3, args100, outs, 2, NULL);
+  both (g, in, 3, args2000, outs, 2, NULL);
+  /* the per-function statistic: the first call makes the value buffers
+   * (2000 rows); the next ones allocate temporaries only */
+  GrdVkFunction *fn = grd_vk_function_new (g, in, 3, outs, 2, NULL, 0, &error);
+  g_assert_no_error (error);
+  GrdTensor *warm[2], *short_run[2], *long_run[2];
+  g_assert_true (grd_vk_function_call (fn, args2000, warm, &error));
+  g_assert_true (grd_vk_function_call (fn, args100, short_run, &error));
+  gint64 bytes100 = fn->call_bytes;
+  g_assert_true (grd_vk_function_call (fn, args2000, long_run, &error));
+  gint64 bytes2000 = fn->call_bytes;
+  g_assert_no_error (error);
+  g_test_message ("bytes a call allocates: %" G_GINT64_FORMAT " (100 steps), %" G_GINT64_FORMAT
+                  " (2000 steps)", bytes100, bytes2000);
+  g_assert_cmpint (bytes100, >, 0);
+  g_assert_cmpint (bytes2000, ==, bytes100);
+  for (gint o = 0; o < 2; o++) {
+    g_assert_cmpint (short_run[o]->shape[0], ==, 100);
+    g_assert_cmpint (long_run[o]->shape[0], ==, 2000);
+    g_assert_cmpmem (short_run[o]->data, short_run[o]->size * 8, long_run[o]->data,
+                     short_run[o]->size * 8);
+    g_assert_cmpmem (warm[o]->data, warm[o]->size * 8, long_run[o]->data, long_run[o]->size * 8);
+    grd_tensor_unref (warm[o]);
+    grd_tensor_unref (short_run[o]);
+    grd_tensor_unref (long_run[o]);
+  }
+  grd_vk_function_free (fn);
+}
+
 /* The dispatches a call of `f` records. */
 static gint64
 dispatches (GrdFunction *f, GrdTensor *const *args)
@@ -527,6 +583,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/vk-scan/nested", GINT_TO_POINTER (0), test_nested);
   g_test_add_data_func ("/vk-scan/nested-device-count", GINT_TO_POINTER (1), test_nested);
   g_test_add_func ("/vk-scan/random-body", test_random_body);
+  g_test_add_func ("/vk-scan/bounded-temps", test_bounded_temps);
   g_test_add_data_func ("/vk-ifelse/input-condition", GINT_TO_POINTER (0), test_ifelse);
   g_test_add_data_func ("/vk-ifelse/device-condition", GINT_TO_POINTER (1), test_ifelse);
   g_test_add_func ("/vk-ifelse/lazy", test_ifelse_lazy);

@@ -953,7 +953,10 @@ store_block (const Plan *p, const ColAcc *acc, gint64 w, void *out, gint64 oi)
 typedef struct {
   const Plan *p;
   void       *out;
-  Part       *parts;     /* n_chunks x outer x inner partials, when columns are cut */
+  /* when columns are cut: n_chunks x outer x inner partials, one array per
+   * field so that chunk sums are combined with vector adds */
+  double     *pa, *pb;
+  gint64     *pidx;
   gint64      n_blocks, n_chunks, rows_per_chunk, units_per_task, n_units;
 } ColJob;
 
@@ -973,10 +976,11 @@ col_task (gpointer data, gint task)
     else
       cols_f64 (p, o, c0, w, r0, r1, &acc);
     gint64 oi = o * p->l.inner + c0;
-    if (j->parts) {
-      Part *dst = j->parts + c * p->l.outer * p->l.inner + oi;
-      for (gint64 k = 0; k < w; k++)
-        dst[k] = (Part) { acc.a[k], acc.b[k], acc.idx[k] };
+    if (j->pa) {
+      gint64 at = c * p->l.outer * p->l.inner + oi;
+      memcpy (j->pa + at, acc.a, sizeof (double) * w);
+      memcpy (j->pb + at, acc.b, sizeof (double) * w);
+      memcpy (j->pidx + at, acc.idx, sizeof (gint64) * w);
     } else {
       store_block (p, &acc, w, j->out, oi);
     }
@@ -986,7 +990,7 @@ col_task (gpointer data, gint task)
 static void
 run_cols (const Plan *p, void *out)
 {
-  ColJob j = { p, out, NULL, 0, 0, 0, 0, 0 };
+  ColJob j = { p, out, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
   gint64 bw = MIN (p->l.inner, COL_BLOCK);
   j.n_blocks = (p->l.inner + COL_BLOCK - 1) / COL_BLOCK;
   /* a column is cut into chunks of about TASK_ELEMS / bw rows, at most MAX_ROW_CHUNKS */
@@ -996,16 +1000,39 @@ run_cols (const Plan *p, void *out)
   j.n_units = p->l.outer * j.n_blocks * j.n_chunks;
   j.units_per_task = MAX (1, TASK_ELEMS / MAX (1, j.rows_per_chunk * bw));
   gint64 n_out = p->l.outer * p->l.inner;
-  g_autofree Part *parts = j.n_chunks > 1 ? g_new (Part, j.n_chunks * n_out) : NULL;
-  j.parts = parts;
+  gboolean cut = j.n_chunks > 1;
+  g_autofree double *pa = cut ? g_new (double, j.n_chunks * n_out) : NULL;
+  g_autofree double *pb = cut ? g_new (double, j.n_chunks * n_out) : NULL;
+  g_autofree gint64 *pidx = cut ? g_new (gint64, j.n_chunks * n_out) : NULL;
+  j.pa = pa;
+  j.pb = pb;
+  j.pidx = pidx;
   gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
   grd_parallel_for (n_tasks, col_task, &j);
-  if (!parts)
+  if (!cut)
     return;
+  if (p->kind == RK_SUM || p->kind == RK_MEAN || p->kind == RK_REDUCE_TO) {
+    /* chunk sums added in chunk order, as part_combine does, a block at a time */
+    ColAcc acc;
+    for (gint64 o0 = 0; o0 < n_out; o0 += COL_BLOCK) {
+      gint64 w = MIN (COL_BLOCK, n_out - o0);
+      memcpy (acc.a, pa + o0, sizeof (double) * w);
+      for (gint64 c = 1; c < j.n_chunks; c++) {
+        const double *restrict src = pa + c * n_out + o0;
+        for (gint64 k = 0; k < w; k++)
+          acc.a[k] += src[k];
+      }
+      store_block (p, &acc, w, out, o0);
+    }
+    return;
+  }
   for (gint64 oi = 0; oi < n_out; oi++) {
-    Part r = parts[oi];
-    for (gint64 c = 1; c < j.n_chunks; c++)
-      part_combine (p->kind, &r, &parts[c * n_out + oi]);
+    Part r = { pa[oi], pb[oi], pidx[oi] };
+    for (gint64 c = 1; c < j.n_chunks; c++) {
+      gint64 at = c * n_out + oi;
+      Part later = { pa[at], pb[at], pidx[at] };
+      part_combine (p->kind, &r, &later);
+    }
     part_store (p, &r, out, oi);
   }
 }
@@ -1116,7 +1143,8 @@ reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error
   if (!(o && o->ref_count == 1 && o->dtype == p.out_dt && o->rank == p.rank
         && memcmp (o->shape, p.shape, sizeof (gint64) * p.rank) == 0)) {
     grd_tensor_unref (o);
-    o = *out = grd_tensor_try_new (p.out_dt, p.rank, p.shape, error);
+    /* every element is written: no zeroing (16 MB for a broadcast gradient) */
+    o = *out = grd_tensor_try_new_uninit (p.out_dt, p.rank, p.shape, error);
     if (!o)
       return FALSE;
   }

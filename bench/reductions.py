@@ -16,7 +16,8 @@ usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u|v] 
   (v) reductions over one axis fused with their elementwise producer, or
       feeding an elementwise consumer, 4096x1000 float32: sum(x*x, axis=1),
       mean(tanh(x*y), axis=0), a bias gradient _reduce_to(g*h, b) (sum over
-      axis 0) and x - max(x, axis=1, keepdims) (the reduction's consumer)
+      axis 0), max(abs(x-y), axis=1) (a max fused with its producer) and
+      x - max(x, axis=1, keepdims) (the reduction's consumer)
   (r) every reduction op in every layout of a 4096x1000 float32 matrix
       (rows: axis 1; columns: axis 0; all axes; keepdims: axis 0 kept; middle:
       axis 1 of 256x16x1000), and the gradient helpers _reduce_to (a bias
@@ -262,6 +263,10 @@ def main():
                                         lambda x, y: np.tanh(x * y).mean(axis=0), lambda x, y: torch.tanh(x * y).mean(0)),
             "_reduce_to(g*h, b)": ([w.op("q", "mul", ["x", "y"]), w.op("r", "_reduce_to", ["q", "b"])],
                                    lambda x, y: (x * y).sum(axis=0), lambda x, y: (x * y).sum(0)),
+            "max(abs(x-y), axis=1)": ([w.op("d", "sub", ["x", "y"]), w.op("q", "abs", ["d"]),
+                                       w.op("r", "max", ["q"], {"axis": 1})],
+                                      lambda x, y: np.abs(x - y).max(axis=1),
+                                      lambda x, y: torch.amax(torch.abs(x - y), 1)),
             "x - max(x, 1, keep)": ([w.op("m", "max", ["x"], {"axis": 1, "keepdims": True}),
                                      w.op("r", "sub", ["x", "m"])],
                                     lambda x, y: x - x.max(axis=1, keepdims=True),

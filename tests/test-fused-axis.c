@@ -1,8 +1,9 @@
-/* test-fused-axis.c: sums over axes fused with their elementwise producers
- * (sum(x**2, axis=1), mean(tanh(x*w + b), axis=0), a bias gradient
- * _reduce_to(g * h)) against the unfused reference, over random
- * compositions: random chains of elementwise ops on full-shape and
- * broadcast inputs, ending in a sum, mean or _reduce_to over a random run of
+/* test-fused-axis.c: sums, maxima and minima over axes fused with their
+ * elementwise producers (sum(x**2, axis=1), mean(tanh(x*w + b), axis=0), a
+ * bias gradient _reduce_to(g * h), max(abs(x - y), axis=1)) against the
+ * unfused reference, over random compositions: random chains of elementwise
+ * ops on full-shape and broadcast inputs (NaNs now and then for max and
+ * min), ending in a sum, mean, _reduce_to, max or min over a random run of
  * axes (keepdims or not), in float32 and float64, in shapes from one
  * element to rows and columns longer than one task. Each program must show
  * the fused sum in its description; results must not depend on the thread
@@ -21,7 +22,7 @@ typedef struct {
   gint     rank;
   gint64   shape[4];
   gint     red0, red_len;   /* the reduced run of axes */
-  gint     kind;            /* 0 sum, 1 mean, 2 _reduce_to */
+  gint     kind;            /* 0 sum, 1 mean, 2 _reduce_to, 3 max, 4 min */
   gboolean keepdims;
   gboolean extra_out;       /* an intermediate value is an output too */
   gint     n_ops;
@@ -68,7 +69,7 @@ make_case (GRand *rng, gint index, Case *c)
     c->red0 = g_rand_int_range (rng, 0, c->rank);
     c->red_len = g_rand_int_range (rng, 1, c->rank - c->red0 + 1);
   }
-  c->kind = g_rand_int_range (rng, 0, 3);
+  c->kind = g_rand_int_range (rng, 0, 5);
   /* _reduce_to drops leading axes or keeps them as 1: reduced runs at the front */
   if (c->kind == 2 && c->red0 > 0)
     c->keepdims = TRUE;
@@ -122,7 +123,8 @@ run_case (const Case *c, GrdTensor *const *in, gint n_in, guint passes, Result *
       axes[k] = c->red0 + k;
     g_assert_true (grd_attrs_set_axes (&attrs, axes, c->red_len, NULL));
     attrs.keepdims = c->keepdims;
-    outs[0] = grd_graph_op (g, "r", c->kind ? "mean" : "sum", &last, 1, &attrs, &error);
+    static const char *const names[] = { "sum", "mean", NULL, "max", "min" };
+    outs[0] = grd_graph_op (g, "r", names[c->kind], &last, 1, &attrs, &error);
   }
   /* an extra output: the first op's value when it is not the summed one */
   gint n_out = c->extra_out && c->n_ops > 1 ? 2 : 1;
@@ -151,6 +153,10 @@ make_inputs (const Case *c, guint64 seed, GrdTensor **in)
   in[0] = grd_test_random (c->dt, c->rank, c->shape, -1, 1, seed);
   in[1] = grd_test_random (c->dt, c->rank, c->shape, -1, 1, seed + 1);
   in[2] = grd_test_random (c->dt, MAX (brank, 0), bshape, -1, 1, seed + 2);
+  /* max and min: now and then NaNs in x, which win wherever they reach */
+  if (c->kind >= 3 && seed % 3 == 0)
+    for (gint64 i = (gint64) (seed % 11); i < in[0]->size; i += 997)
+      grd_tensor_set (in[0], i, NAN);
   if (c->kind != 2)
     return 3;
   /* leading reduced axes dropped (no keepdims), else reduced axes kept as 1 */
@@ -174,7 +180,7 @@ reduce_of_fused_loop (const char *program)
   g_auto (GStrv) lines = g_strsplit (program, "\n", -1);
   for (gint i = 0; lines[i]; i++) {
     const char *at = NULL;
-    static const char *const ops[] = { "= sum(", "= mean(", "= _reduce_to(" };
+    static const char *const ops[] = { "= sum(", "= mean(", "= _reduce_to(", "= max(", "= min(" };
     for (gsize k = 0; k < G_N_ELEMENTS (ops) && !at; k++)
       if ((at = strstr (lines[i], ops[k])))
         at = strchr (at, '(') + 1;
@@ -217,7 +223,7 @@ test_random_compositions (void)
     gboolean f32 = c.dt == GRD_DTYPE_FLOAT32;
     /* float32 ops (the vector exp/tanh) differ from libm's by an ulp or
      * two per element; sums of n of them by up to n such errors */
-    double atol = (f32 ? 4e-6 : 1e-13) * (double) n;
+    double atol = (f32 ? 4e-6 : 1e-13) * (double) (c.kind >= 3 ? 1 : n);
     grd_test_assert_close (got.out[0], want.out[0], f32 ? 1e-5 : 1e-12, atol);
     if (got.out[1])
       grd_test_assert_close (got.out[1], want.out[1], f32 ? 1e-5 : 1e-12, f32 ? 1e-6 : 1e-14);
@@ -289,12 +295,13 @@ big_results (void)
   static const gint64 shapes[][2] = { { 4096, 1000 }, { 3, 70001 }, { 9000, 33 } };
   guint32 h = 2166136261u;
   for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
-    for (gint axis = 0; axis < 2; axis++) {
+    for (gint axis = 0; axis < 4; axis++) {
       Case c = { 0 };
+      c.kind = axis < 2 ? 0 : 3;   /* sums, then maxima */
       c.dt = GRD_DTYPE_FLOAT32;
       c.rank = 2;
       memcpy (c.shape, shapes[s], sizeof shapes[s]);
-      c.red0 = axis;
+      c.red0 = axis % 2;
       c.red_len = 1;
       c.n_ops = 2;
       c.op[0] = 100 + 2;   /* mul x y */

@@ -214,6 +214,163 @@ test_gradient_helpers (void)
   check_same ("_unreduce", &a, in, 2, TRUE);
 }
 
+/* ---------------------------------------------------------- property tests */
+
+/* lengths around the vector widths (16 float32, 8 float64), the argmax
+ * group (4 vectors) and the row chunk (32768) */
+static const gint64 prop_dims[] = { 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65,
+                                    100, 127, 128, 129, 255, 257, 1000 };
+
+/* Case `trial` of the property tests: a random shape (rank 1 to 3, axes of
+ * length 1 included, now and then one row longer than a chunk) and values
+ * of one of four kinds: continuous, few distinct values (ties, with 0 and
+ * -0), few distinct values with infinities, continuous with NaNs. The same
+ * trial always gives the same tensor. */
+static GrdTensor *
+prop_case (gint trial)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (9000 + trial);
+  GrdDType dtype = trial & 1 ? F64 : F32;
+  gint rank = g_rand_int_range (rng, 1, 4);
+  gint64 shape[3], size = 1;
+  for (gint d = 0; d < rank; d++) {
+    shape[d] = prop_dims[g_rand_int_range (rng, 0, G_N_ELEMENTS (prop_dims))];
+    size *= shape[d];
+  }
+  if (trial % 10 == 9) {
+    /* one long row: pieces of 32768 combined in order */
+    rank = 1;
+    shape[0] = size = g_rand_int_range (rng, 32700, 70000);
+  }
+  gint kind = g_rand_int_range (rng, 0, 4);
+  g_autofree double *v = g_new (double, size);
+  for (gint64 i = 0; i < size; i++) {
+    switch (kind) {
+    case 0:
+      v[i] = g_rand_double_range (rng, -1, 1);
+      break;
+    case 1:
+      v[i] = g_rand_int_range (rng, -2, 3);
+      if (v[i] == 0 && g_rand_boolean (rng))
+        v[i] = -0.0;
+      break;
+    case 2: {
+      gint32 r = g_rand_int_range (rng, 0, 40);
+      v[i] = r == 0 ? INFINITY : r == 1 ? -INFINITY : r % 3;
+      break;
+    }
+    default:
+      v[i] = g_rand_int_range (rng, 0, 300) == 0 ? NAN : g_rand_double_range (rng, -1, 1);
+    }
+  }
+  if (kind == 2 && g_rand_int_range (rng, 0, 3) == 0)
+    for (gint64 i = 0; i < size; i++)
+      v[i] = -INFINITY;   /* every value the identity of argmax */
+  return grd_test_tensor (dtype, rank, shape, v);
+}
+
+static const char *const prop_ops[] = { "argmax", "argmin", "max", "min", "sum", "mean",
+                                        "_reduce_to", "_unreduce" };
+#define PROP_TRIALS 120
+
+/* The attributes (and second input) of layout `l` of a case: l = 0 all
+ * axes, then each axis alone, kept or not. FALSE when there is no such
+ * layout. */
+static gboolean
+prop_layout (GrdTensor *x, gint l, GrdAttrs *a)
+{
+  if (l == 0) {
+    grd_attrs_init (a);
+    return TRUE;
+  }
+  gint d = (l - 1) / 2;
+  if (d >= x->rank)
+    return FALSE;
+  *a = grd_attrs_axis (d, (l - 1) % 2);
+  return TRUE;
+}
+
+/* Runs op of layout l on case x through `passes`: for _reduce_to the value
+ * is summed to the shape with axis d of x set to 1 (l > 0) or to a scalar;
+ * for _unreduce the sum of x is broadcast back. */
+static GrdTensor *
+prop_run (const char *op, GrdTensor *x, const GrdAttrs *a, guint passes, char **program)
+{
+  g_autoptr (GError) error = NULL;
+  GrdTensor *r;
+  if (g_str_equal (op, "_reduce_to")) {
+    gint64 like_shape[3];
+    gint like_rank = a->has_axis ? x->rank : 0;
+    for (gint d = 0; d < like_rank; d++)
+      like_shape[d] = d == a->axes[0] ? 1 : x->shape[d];
+    g_autoptr (GrdTensor) like = grd_test_random (x->dtype, like_rank, like_shape, 0, 1, 5);
+    GrdTensor *in[] = { x, like };
+    GrdAttrs none;
+    grd_attrs_init (&none);
+    r = run_op (op, &none, in, 2, passes, program, &error);
+  } else if (g_str_equal (op, "_unreduce")) {
+    GrdTensor *xin[] = { x };
+    g_autoptr (GrdTensor) red = grd_test_eval_op ("sum", a, xin, 1);
+    GrdTensor *in[] = { red, x };
+    r = run_op (op, a, in, 2, passes, program, &error);
+  } else {
+    GrdTensor *in[] = { x };
+    r = run_op (op, a, in, 1, passes, program, &error);
+  }
+  g_assert_no_error (error);
+  return r;
+}
+
+/* argmax, argmin, max, min and _unreduce equal the reference to the bit
+ * (NaN where it has NaN; positions of first occurrences); sums within
+ * rounding. Every case takes the kernel ("[fast]"). */
+static void
+test_properties (gconstpointer data)
+{
+  const char *op = data;
+  gboolean exact = !g_str_equal (op, "sum") && !g_str_equal (op, "mean") && !g_str_equal (op, "_reduce_to");
+  for (gint trial = 0; trial < PROP_TRIALS; trial++) {
+    g_autoptr (GrdTensor) x = prop_case (trial);
+    if (!exact && trial % 4 == 3)
+      continue;   /* NaNs: sums are NaN on both sides, nothing to compare */
+    GrdAttrs a;
+    for (gint l = 0; prop_layout (x, l, &a); l++) {
+      g_autofree char *program = NULL;
+      g_autoptr (GrdTensor) want = prop_run (op, x, &a, 0, NULL);
+      g_autoptr (GrdTensor) got = prop_run (op, x, &a, GRD_PASS_ALL, &program);
+      g_autofree char *shape = grd_tensor_describe (x);
+      g_test_message ("%s trial %d of %s, layout %d\n%s", op, trial, shape, l, program);
+      g_assert_nonnull (strstr (program, "[fast]"));
+      g_assert_cmpint (got->dtype, ==, want->dtype);
+      g_assert_cmpint (got->rank, ==, want->rank);
+      g_assert_cmpmem (got->shape, sizeof (gint64) * got->rank, want->shape, sizeof (gint64) * want->rank);
+      if (exact)
+        g_assert_cmpmem (got->data, got->size * grd_dtype_size (got->dtype), want->data,
+                         want->size * grd_dtype_size (want->dtype));
+      else
+        grd_test_assert_close (got, want, x->dtype == F32 ? 2e-6 : 1e-12, x->dtype == F32 ? 1e-5 : 1e-11);
+    }
+  }
+}
+
+/* every property case's result bits, hashed (for the thread count test) */
+static guint32
+property_results (guint32 h)
+{
+  for (gsize k = 0; k < G_N_ELEMENTS (prop_ops); k++)
+    for (gint trial = 0; trial < PROP_TRIALS; trial++) {
+      g_autoptr (GrdTensor) x = prop_case (trial);
+      GrdAttrs a;
+      for (gint l = 0; prop_layout (x, l, &a); l++) {
+        g_autoptr (GrdTensor) r = prop_run (prop_ops[k], x, &a, GRD_PASS_ALL, NULL);
+        const guint8 *bytes = r->data;
+        for (gint64 i = 0; i < r->size * (gint64) grd_dtype_size (r->dtype); i++)
+          h = (h ^ bytes[i]) * 16777619u;
+      }
+    }
+  return h;
+}
+
 static double
 kahan_f32 (const float *x, gint64 n, gint64 stride)
 {
@@ -277,6 +434,7 @@ big_results (void)
       for (gint64 i = 0; i < r->size * (gint64) grd_dtype_size (r->dtype); i++)
         h = (h ^ bytes[i]) * 16777619u;
     }
+  h = property_results (h);
   return g_strdup_printf ("%08x", h);
 }
 
@@ -315,6 +473,10 @@ main (int argc, char **argv)
   for (gsize k = 0; k < G_N_ELEMENTS (ops); k++) {
     g_autofree char *path = g_strdup_printf ("/engine/reduce-kernels/layouts/%s", ops[k]);
     g_test_add_data_func (path, ops[k], test_every_layout);
+  }
+  for (gsize k = 0; k < G_N_ELEMENTS (prop_ops); k++) {
+    g_autofree char *path = g_strdup_printf ("/engine/reduce-kernels/properties/%s", prop_ops[k]);
+    g_test_add_data_func (path, prop_ops[k], test_properties);
   }
   g_test_add_func ("/engine/reduce-kernels/special-values", test_special_values);
   g_test_add_func ("/engine/reduce-kernels/chunked-extremes", test_chunked_extremes);

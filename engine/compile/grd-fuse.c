@@ -56,10 +56,11 @@ grd_fused_describe (GrdFused *f)
     GrdInstr *ins = &g_array_index (f->originals, GrdInstr, i);
     g_string_append_printf (s, "%s%s", i ? " " : "", ins->op->name);
   }
+  const char *what = f->reduce_best > 0 ? "max" : f->reduce_best < 0 ? "min" : f->reduce_mean ? "mean" : "sum";
   if (f->reduce_sum && f->reduce_axis)
-    g_string_append (s, f->reduce_mean ? " (mean over axes fused)" : " (sum over axes fused)");
+    g_string_append_printf (s, " (%s over axes fused)", what);
   else if (f->reduce_sum)
-    g_string_append (s, f->reduce_mean ? " (mean fused)" : " (sum fused)");
+    g_string_append_printf (s, " (%s fused)", what);
   return g_string_free (s, FALSE);
 }
 
@@ -225,6 +226,7 @@ build_fused (GrdProgram *prog, Region *r, const gint *region_of, guint n_marked)
     g_array_append_val (out_regs, reg);
     f->reduce_sum = TRUE;
     f->reduce_mean = g_str_equal (s->op->name, "mean");
+    f->reduce_best = g_str_equal (s->op->name, "max") ? 1 : g_str_equal (s->op->name, "min") ? -1 : 0;
     const GrdType *ot = &grd_program_value (prog, s->out[0])->type;
     gint64 lay[3];
     if (ot->rank > 0 && axis_reduce_layout (prog, s, lay)) {
@@ -395,6 +397,7 @@ grd_pass_fuse (GrdProgram *prog)
     gint64 lay[3];
     if (ins->kind == GRD_INSTR_OP
         && (g_str_equal (ins->op->name, "sum") || g_str_equal (ins->op->name, "mean")
+            || g_str_equal (ins->op->name, "max") || g_str_equal (ins->op->name, "min")
             || g_str_equal (ins->op->name, "_reduce_to"))) {
       GrdPValue *u = grd_program_value (prog, ins->in[0]);
       gboolean reduce_to = g_str_equal (ins->op->name, "_reduce_to");
@@ -709,6 +712,79 @@ block_sum (GrdDType dt, const void *r, gint len, double sum)
   return sum;
 }
 
+/* The max (best > 0) or min of acc and a block of len register values; a
+ * NaN wins (and stays once in acc). Lanes keep the best ignoring NaN and
+ * add v - v, NaN for a NaN or an infinity; only then is the block looked
+ * at again for a NaN. */
+#define DEF_BLOCK_BEST(NAME, T, OP)                                                       \
+  static double NAME (const T *restrict p, gint len, double acc)                          \
+  {                                                                                       \
+    T m[32], t[32];                                                                       \
+    for (gint l = 0; l < 32; l++) {                                                       \
+      m[l] = (T) acc;                                                                     \
+      t[l] = 0;                                                                           \
+    }                                                                                     \
+    gint e = 0;                                                                           \
+    for (; e + 32 <= len; e += 32)                                                        \
+      for (gint l = 0; l < 32; l++) {                                                     \
+        T v = p[e + l];                                                                   \
+        m[l] = v OP m[l] ? v : m[l];                                                      \
+        t[l] += v - v;                                                                    \
+      }                                                                                   \
+    T r = m[0], special = 0;                                                              \
+    for (gint l = 0; l < 32; l++) {                                                       \
+      r = m[l] OP r ? m[l] : r;                                                           \
+      special += t[l];                                                                    \
+    }                                                                                     \
+    for (; e < len; e++) {                                                                \
+      r = p[e] OP r ? p[e] : r;                                                           \
+      special += p[e] - p[e];                                                             \
+    }                                                                                     \
+    if (special != special)                                                               \
+      for (e = 0; e < len; e++)                                                           \
+        if (p[e] != p[e])                                                                 \
+          return p[e];                                                                    \
+    return r;                                                                             \
+  }
+
+DEF_BLOCK_BEST (block_max_f32, float, >)
+DEF_BLOCK_BEST (block_min_f32, float, <)
+DEF_BLOCK_BEST (block_max_f64, double, >)
+DEF_BLOCK_BEST (block_min_f64, double, <)
+
+/* acc reduced with a block of len register values: the region's sum, max or min */
+static double
+block_reduce (const GrdFused *f, const void *r, gint len, double acc)
+{
+  if (f->reduce_best == 0)
+    return block_sum (f->dtype, r, len, acc);
+  if (acc != acc)
+    return acc;
+  if (f->dtype == GRD_DTYPE_FLOAT32)
+    return f->reduce_best > 0 ? block_max_f32 (r, len, acc) : block_min_f32 (r, len, acc);
+  return f->reduce_best > 0 ? block_max_f64 (r, len, acc) : block_min_f64 (r, len, acc);
+}
+
+/* the identity of the region's reduction */
+static double
+reduce_identity (const GrdFused *f)
+{
+  return f->reduce_best > 0 ? -INFINITY : f->reduce_best < 0 ? INFINITY : 0;
+}
+
+/* later combined into acc (later follows acc in the reduction's order) */
+static inline double
+reduce_combine (const GrdFused *f, double acc, double later)
+{
+  if (f->reduce_best == 0)
+    return acc + later;
+  if (acc != acc)
+    return acc;
+  if (later != later)
+    return later;
+  return f->reduce_best > 0 ? (later > acc ? later : acc) : (later < acc ? later : acc);
+}
+
 /* One task's registers: a block of scratch per register, and which scalar
  * inputs have been spread over their block already. */
 typedef struct {
@@ -790,13 +866,13 @@ run_chunk (gpointer data, gint task)
   GrdFused *f = run->f;
   Scratch s;
   scratch_init (run, &s);
-  double sum = 0;
+  double sum = reduce_identity (f);
   gint64 start = task * run->chunk, end = MIN (run->total, start + run->chunk);
   for (gint64 o = start; o < end; o += run->block) {
     gint len = (gint) MIN ((gint64) run->block, end - o);
     run_block (run, &s, o, len);
     if (f->reduce_sum)
-      sum = block_sum (f->dtype, s.regs[f->out_regs[0]], len, sum);
+      sum = block_reduce (f, s.regs[f->out_regs[0]], len, sum);
   }
   if (run->partial)
     run->partial[task] = sum;
@@ -835,7 +911,14 @@ axis_span (Run *run, Scratch *s, gint64 start, gint64 end, gint64 line, gboolean
       gint64 p = (o + e) % line, seg = MIN (len - e, line - p);
       if (rows) {
         double *a = &acc[(o + e) / line - first_line];
-        *a = block_sum (f->dtype, r + e * es, (gint) seg, *a);
+        *a = block_reduce (f, r + e * es, (gint) seg, *a);
+      } else if (f->reduce_best) {
+        /* max or min down columns: one element per column, a NaN stays */
+        double *restrict a = acc + p;
+        for (gint64 k = 0; k < seg; k++) {
+          double v = f->dtype == GRD_DTYPE_FLOAT32 ? ((const float *) r)[e + k] : ((const double *) r)[e + k];
+          a[k] = reduce_combine (f, a[k], v);
+        }
       } else if (f->dtype == GRD_DTYPE_FLOAT32) {
         const float *restrict x = (const float *) r + e;
         double *restrict a = acc + p;
@@ -910,6 +993,9 @@ run_axis (Run *run, GrdTensor *out)
   }
   gint64 n_parts = inner == 1 ? outer * j.pieces : outer * j.chunks * inner;
   g_autofree double *parts = g_new0 (double, n_parts);
+  if (f->reduce_best)
+    for (gint64 i = 0; i < n_parts; i++)
+      parts[i] = reduce_identity (f);
   j.parts = parts;
   if (n_tasks > 1)
     grd_parallel_for (n_tasks, axis_task, &j);
@@ -918,9 +1004,9 @@ run_axis (Run *run, GrdTensor *out)
   gint64 per = inner == 1 ? j.pieces : j.chunks;
   for (gint64 oi = 0; oi < n_out; oi++) {
     gint64 o = oi / inner, k = oi % inner;
-    double v = 0;
+    double v = reduce_identity (f);
     for (gint64 c = 0; c < per; c++)
-      v += inner == 1 ? parts[o * per + c] : parts[(o * per + c) * inner + k];
+      v = reduce_combine (f, v, inner == 1 ? parts[o * per + c] : parts[(o * per + c) * inner + k]);
     if (f->reduce_mean)
       v /= (double) n;
     if (f->dtype == GRD_DTYPE_FLOAT32)
@@ -962,6 +1048,11 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
   if (!grd_broadcast_shapes (in, f->n_in, &run.rank, run.shape, error))
     return FALSE;
   run.total = grd_shape_size (run.rank, run.shape);
+  if (f->reduce_best && run.total == 0) {
+    /* the max of nothing: the reference's error */
+    *fallback = TRUE;
+    return FALSE;
+  }
   /* a sum over axes was planned for the static shape only */
   if (f->reduce_axis && (run.rank != f->loop_rank
                          || memcmp (run.shape, f->loop_dims, sizeof (gint64) * run.rank) != 0)) {
@@ -1014,6 +1105,7 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
     run_axis (&run, out[0]);
     return TRUE;
   }
+
   gint n_tasks = (gint) ((run.total + run.chunk - 1) / run.chunk);
   double partial_small[16];
   if (f->reduce_sum)
@@ -1023,9 +1115,9 @@ grd_fused_run (GrdFused *f, GrdTensor *const *in, GrdTensor **out, gboolean *fal
   else if (n_tasks == 1)
     run_chunk (&run, 0);
   if (f->reduce_sum) {
-    double s = 0;
+    double s = reduce_identity (f);
     for (gint t = 0; t < n_tasks; t++)
-      s += run.partial[t];
+      s = reduce_combine (f, s, run.partial[t]);
     /* an empty mean is 0/0, NaN, as the reference's */
     grd_tensor_set (out[0], 0, f->reduce_mean ? s / (double) run.total : s);
     if (run.partial != partial_small)

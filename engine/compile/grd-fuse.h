@@ -23,6 +23,8 @@ struct _GrdFused {
   guint64  *out_deps;   /* bit i: output depends on input i (for run-time shape checks) */
   gboolean  reduce_sum; /* output 0 is the sum over every element of its register */
   gboolean  reduce_mean; /* with reduce_sum: that sum divided by the element count */
+  gint      reduce_best; /* with reduce_sum: instead of the sum, the max (1) or min (-1);
+                          * a NaN wins, as in the reference */
   /* with reduce_sum: the sum runs over one run of axes only (sum or mean
    * with an axis, _reduce_to): the loop's shape seen as [outer, n, inner]
    * with n reduced, fixed when compiled (other shapes run the originals) */

@@ -542,101 +542,125 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
   return special && nan ? NAN : r;
 }
 
-/* argmax/argmin of a row in one pass: four vectors of lanes keep their best
- * value and where it was (selects by mask); the vectors, then the lanes, are
- * merged keeping the earliest of equal values. *special as for
- * DEF_FAST_BEST. */
-#define SEL(VT, VI, g, a, b) ((VT) (((VI) (a) & (g)) | ((VI) (b) & ~(g))))
-#define DEF_FAST_ARG(NAME, T, VT, VI, IT, W, OP, EXP)                                          \
-  static inline void NAME##_merge (VT *m, VI *id, VT m2, VI id2)                          \
-  {                                                                                       \
-    VI g = (m2 OP *m) | ((m2 == *m) & (id2 < *id));                                       \
-    *m = SEL (VT, VI, g, m2, *m);                                                         \
-    *id = SEL (VI, VI, g, id2, *id);                                                      \
-  }                                                                                       \
-  static gint64 NAME (const T *restrict x, gint64 n, T init, gboolean *special)           \
-  {                                                                                       \
-    VT m[4];                                                                              \
-    VI id[4], lane, step, bad = { 0 };                                                    \
-    for (gint j = 0; j < W; j++) {                                                        \
-      for (gint k = 0; k < 4; k++) {                                                      \
-        m[k][j] = init;                                                                   \
-        id[k][j] = -1;                                                                    \
-      }                                                                                   \
-      lane[j] = j;                                                                        \
-      step[j] = W;                                                                        \
-    }                                                                                     \
-    gint64 i = 0;                                                                         \
-    for (; i + 4 * W <= n; i += 4 * W) {                                                  \
-      VI p = lane + (IT) i;                                                               \
-      for (gint k = 0; k < 4; k++, p += step) {                                           \
-        VT v;                                                                             \
-        memcpy (&v, x + i + k * W, sizeof v);                                             \
-        VI g = v OP m[k];                                                                 \
-        m[k] = SEL (VT, VI, g, v, m[k]);                                                  \
-        id[k] = SEL (VI, VI, g, p, id[k]);                                                \
-        bad |= ((VI) v & (IT) EXP) == (IT) EXP;                                           \
-      }                                                                                   \
-    }                                                                                     \
-    /* a lane that never took a value (index -1) holds the identity: then the */         \
-    /* row is empty or special, and the scalar loop below decides */                      \
-    NAME##_merge (&m[0], &id[0], m[1], id[1]);                                            \
-    NAME##_merge (&m[2], &id[2], m[3], id[3]);                                            \
-    NAME##_merge (&m[0], &id[0], m[2], id[2]);                                            \
-    T r = init;                                                                           \
-    gboolean special_seen = FALSE;                                                        \
-    gint64 ri = -1;                                                                       \
-    for (gint j = 0; j < W; j++) {                                                        \
-      special_seen |= bad[j] != 0;                                                        \
-      gboolean take = m[0][j] OP r || (m[0][j] == r && (ri < 0 || id[0][j] < ri));        \
-      r = take ? m[0][j] : r;                                                             \
-      ri = take ? id[0][j] : ri;                                                          \
-    }                                                                                     \
-    for (; i < n; i++) {                                                                  \
-      if (ri < 0 || x[i] OP r) {                                                          \
-        r = x[i];                                                                         \
-        ri = i;                                                                           \
-      }                                                                                   \
-      special_seen |= !isfinite (x[i]);                                                   \
-    }                                                                                     \
-    *special = special_seen || ri < 0 || r == init;                                       \
-    return MAX (ri, 0);                                                                   \
-  }
+typedef gint32 v8i __attribute__ ((vector_size (32)));
+typedef gint32 v4i __attribute__ ((vector_size (16)));
 
-/* a lane is special (NaN or an infinity) when its exponent bits are all set:
- * integer tests, so no chain of float adds holds the loop back */
-DEF_FAST_ARG (fast_argmax_f32, float, v16f, v16i, gint32, 16, >, 0x7f800000)
-DEF_FAST_ARG (fast_argmin_f32, float, v16f, v16i, gint32, 16, <, 0x7f800000)
-DEF_FAST_ARG (fast_argmax_f64, double, v8d, v8l, gint64, 8, >, G_GINT64_CONSTANT (0x7ff0000000000000))
-DEF_FAST_ARG (fast_argmin_f64, double, v8d, v8l, gint64, 8, <, G_GINT64_CONSTANT (0x7ff0000000000000))
+/* whether any lane of a 64-byte compare mask is set: halves ORed down to
+ * 128 bits, so the test is a few vector ops and one branch */
+static inline gboolean
+any_lane (v16i e)
+{
+  v8i h = __builtin_shufflevector (e, e, 0, 1, 2, 3, 4, 5, 6, 7)
+          | __builtin_shufflevector (e, e, 8, 9, 10, 11, 12, 13, 14, 15);
+  v4i q = __builtin_shufflevector (h, h, 0, 1, 2, 3) | __builtin_shufflevector (h, h, 4, 5, 6, 7);
+  guint64 lo, hi;
+  memcpy (&lo, &q, 8);
+  memcpy (&hi, (const char *) &q + 8, 8);
+  return (lo | hi) != 0;
+}
 
-/* first position in the row equal to v (NaN: the first NaN); blocks of 16
- * are tested with vector compares, the hit found within its block */
-#define DEF_FIND(NAME, T)                                                                 \
+/* first position in the row equal to v (NaN: the first NaN; n - 1 when
+ * none); four vectors are compared at a time and the hit is then found
+ * among their elements */
+#define DEF_FIND(NAME, T, VT, VI, W)                                                      \
   static gint64 NAME (const T *restrict x, gint64 n, T v)                                 \
   {                                                                                       \
     gint64 i = 0;                                                                         \
-    if (v == v) {                                                                         \
-      for (; i + 16 <= n; i += 16) {                                                      \
-        gint any = 0;                                                                     \
-        for (gint j = 0; j < 16; j++)                                                     \
-          any |= x[i + j] == v;                                                           \
-        if (any)                                                                          \
-          break;                                                                          \
-      }                                                                                   \
-      for (; i < n; i++)                                                                  \
-        if (x[i] == v)                                                                    \
-          return i;                                                                       \
-    } else {                                                                              \
-      for (; i < n; i++)                                                                  \
-        if (x[i] != x[i])                                                                 \
-          return i;                                                                       \
+    gboolean nan = v != v;                                                                \
+    VT vv = (VT) { 0 } + v;                                                               \
+    for (; i + 4 * W <= n; i += 4 * W) {                                                  \
+      VT a0, a1, a2, a3;                                                                  \
+      memcpy (&a0, x + i, sizeof a0);                                                     \
+      memcpy (&a1, x + i + W, sizeof a1);                                                 \
+      memcpy (&a2, x + i + 2 * W, sizeof a2);                                             \
+      memcpy (&a3, x + i + 3 * W, sizeof a3);                                             \
+      VI e = nan ? (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3)                      \
+                 : (a0 == vv) | (a1 == vv) | (a2 == vv) | (a3 == vv);                     \
+      v16i e16;                                                                           \
+      memcpy (&e16, &e, sizeof e16);                                                      \
+      if (any_lane (e16))                                                                 \
+        break;                                                                            \
     }                                                                                     \
+    for (; i < n; i++)                                                                    \
+      if (nan ? x[i] != x[i] : x[i] == v)                                                 \
+        return i;                                                                         \
     return n - 1;                                                                         \
   }
 
-DEF_FIND (find_f32, float)
-DEF_FIND (find_f64, double)
+DEF_FIND (find_f32, float, v16f, v16i, 16)
+DEF_FIND (find_f64, double, v8d, v8l, 8)
+
+/* argmax/argmin of a row piece in one pass. The row is read in groups of
+ * four vectors: the group's lane-wise best (three vector max/min) is
+ * compared with each lane's best so far, and a lane that improves strictly
+ * records where the group starts: no per-element index bookkeeping. The
+ * first group holding the overall best is then the smallest recorded start
+ * among the lanes that hold it, and the position is looked up in those few
+ * elements: the first occurrence, as in the reference. A row that is not a
+ * whole number of groups ends with a group overlapping the one before (a
+ * value seen twice cannot become strictly better). Infinities need nothing
+ * special (a row of -inf: every lane keeps the start 0); a NaN anywhere
+ * makes the answer the first NaN, found by a second look. */
+#define SEL(VT, VI, g, a, b) ((VT) (((VI) (a) & (g)) | ((VI) (b) & ~(g))))
+#define DEF_ARG_ROW(NAME, T, VT, VI, IT, W, OP, FIND)                                     \
+  static inline VT NAME##_best (VT a, VT b)                                               \
+  {                                                                                       \
+    return SEL (VT, VI, a OP b, a, b);                                                    \
+  }                                                                                       \
+  static gint64 NAME (const T *restrict x, gint64 n, T init, T *value)                    \
+  {                                                                                       \
+    const gint64 G = 4 * W;                                                               \
+    if (n < G) {                                                                          \
+      gint64 at = 0;                                                                      \
+      for (gint64 i = 0; i < n; i++) {                                                    \
+        if (x[i] != x[i]) {                                                               \
+          *value = NAN;                                                                   \
+          return i;                                                                       \
+        }                                                                                 \
+        if (x[i] OP x[at])                                                                \
+          at = i;                                                                         \
+      }                                                                                   \
+      *value = x[at];                                                                     \
+      return at;                                                                          \
+    }                                                                                     \
+    VT m = (VT) { 0 } + init;                                                             \
+    VI start = { 0 }, nan = { 0 };                                                        \
+    for (gint64 i = 0;;) {                                                                \
+      VT v0, v1, v2, v3;                                                                  \
+      memcpy (&v0, x + i, sizeof v0);                                                     \
+      memcpy (&v1, x + i + W, sizeof v1);                                                 \
+      memcpy (&v2, x + i + 2 * W, sizeof v2);                                             \
+      memcpy (&v3, x + i + 3 * W, sizeof v3);                                             \
+      VT g = NAME##_best (NAME##_best (v0, v1), NAME##_best (v2, v3));                    \
+      VI up = g OP m;                                                                     \
+      m = SEL (VT, VI, up, g, m);                                                         \
+      start = SEL (VI, VI, up, (VI) { 0 } + (IT) i, start);                               \
+      nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);                           \
+      if (i + G == n)                                                                     \
+        break;                                                                            \
+      i = i + 2 * G <= n ? i + G : n - G;                                                 \
+    }                                                                                     \
+    T best = m[0];                                                                        \
+    gboolean any_nan = FALSE;                                                             \
+    for (gint j = 0; j < W; j++) {                                                        \
+      best = m[j] OP best ? m[j] : best;                                                  \
+      any_nan |= nan[j] != 0;                                                             \
+    }                                                                                     \
+    if (any_nan) {                                                                        \
+      *value = NAN;                                                                       \
+      return FIND (x, n, (T) NAN);                                                        \
+    }                                                                                     \
+    gint64 at = n;                                                                        \
+    for (gint j = 0; j < W; j++)                                                          \
+      at = m[j] == best && start[j] < at ? start[j] : at;                                 \
+    *value = best;                                                                        \
+    return at + FIND (x + at, G, best);                                                   \
+  }
+
+DEF_ARG_ROW (argmax_row_f32, float, v16f, v16i, gint32, 16, >, find_f32)
+DEF_ARG_ROW (argmin_row_f32, float, v16f, v16i, gint32, 16, <, find_f32)
+DEF_ARG_ROW (argmax_row_f64, double, v8d, v8l, gint64, 8, >, find_f64)
+DEF_ARG_ROW (argmin_row_f64, double, v8d, v8l, gint64, 8, <, find_f64)
 
 /* logsumexp's (shift, sum of exp(x - shift)) of a row */
 static void
@@ -683,26 +707,18 @@ row_part (const Plan *p, gint64 off, gint64 n, gint64 first, Part *r)
     break;
   case RK_ARGMAX:
   case RK_ARGMIN: {
-    gboolean special, mx = p->kind == RK_ARGMAX;
-    gint64 at;
+    gboolean mx = p->kind == RK_ARGMAX;
     if (p->dt == GRD_DTYPE_FLOAT32) {
       const float *x = (const float *) p->x + off;
-      at = mx ? fast_argmax_f32 (x, n, -INFINITY, &special) : fast_argmin_f32 (x, n, INFINITY, &special);
-      r->a = x[at];
+      float v;
+      r->idx = first + (mx ? argmax_row_f32 (x, n, -INFINITY, &v) : argmin_row_f32 (x, n, INFINITY, &v));
+      r->a = v;
     } else {
       const double *x = (const double *) p->x + off;
-      at = mx ? fast_argmax_f64 (x, n, -INFINITY, &special) : fast_argmin_f64 (x, n, INFINITY, &special);
-      r->a = x[at];
+      double v;
+      r->idx = first + (mx ? argmax_row_f64 (x, n, -INFINITY, &v) : argmin_row_f64 (x, n, INFINITY, &v));
+      r->a = v;
     }
-    if (!special) {
-      r->idx = first + at;
-      break;
-    }
-    /* NaN or infinities: the exact two passes */
-    r->a = best_row (p, mx, off, n);
-    r->idx = first + (p->dt == GRD_DTYPE_FLOAT32
-                        ? find_f32 ((const float *) p->x + off, n, (float) r->a)
-                        : find_f64 ((const double *) p->x + off, n, r->a));
     break;
   }
   case RK_LSE:
@@ -809,15 +825,26 @@ typedef struct {
       }                                                                                   \
       break;                                                                              \
     }                                                                                     \
-    case RK_PROD:                                                                         \
+    case RK_PROD: {                                                                       \
       for (gint64 k = 0; k < w; k++)                                                      \
         a[k] = 1;                                                                         \
-      for (gint64 r = r0; r < r1; r++) {                                                  \
+      gint64 r = r0;                                                                      \
+      /* four rows at a time, multiplied pairwise in float64 (a float32 */                \
+      /* pair's product is exact), then into a: a quarter of the loads */                 \
+      /* and stores of a */                                                               \
+      for (; r + 4 <= r1; r += 4) {                                                       \
+        const T *restrict x0 = base + r * ld, *restrict x1 = x0 + ld;                     \
+        const T *restrict x2 = x1 + ld, *restrict x3 = x2 + ld;                           \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          a[k] *= ((double) x0[k] * (double) x1[k]) * ((double) x2[k] * (double) x3[k]);  \
+      }                                                                                   \
+      for (; r < r1; r++) {                                                               \
         const T *restrict x = base + r * ld;                                              \
         for (gint64 k = 0; k < w; k++)                                                    \
           a[k] *= x[k];                                                                   \
       }                                                                                   \
       break;                                                                              \
+    }                                                                                     \
     case RK_MAX:                                                                          \
     case RK_MIN: {                                                                        \
       /* the best so far in the input's type; a NaN, once there, stays */                 \
@@ -937,7 +964,10 @@ store_block (const Plan *p, const ColAcc *acc, gint64 w, void *out, gint64 oi)
 typedef struct {
   const Plan *p;
   void       *out;
-  Part       *parts;     /* n_chunks x outer x inner partials, when columns are cut */
+  /* when columns are cut: n_chunks x outer x inner partials, one array per
+   * field so that chunk sums are combined with vector adds */
+  double     *pa, *pb;
+  gint64     *pidx;
   gint64      n_blocks, n_chunks, rows_per_chunk, units_per_task, n_units;
 } ColJob;
 
@@ -957,10 +987,11 @@ col_task (gpointer data, gint task)
     else
       cols_f64 (p, o, c0, w, r0, r1, &acc);
     gint64 oi = o * p->l.inner + c0;
-    if (j->parts) {
-      Part *dst = j->parts + c * p->l.outer * p->l.inner + oi;
-      for (gint64 k = 0; k < w; k++)
-        dst[k] = (Part) { acc.a[k], acc.b[k], acc.idx[k] };
+    if (j->pa) {
+      gint64 at = c * p->l.outer * p->l.inner + oi;
+      memcpy (j->pa + at, acc.a, sizeof (double) * w);
+      memcpy (j->pb + at, acc.b, sizeof (double) * w);
+      memcpy (j->pidx + at, acc.idx, sizeof (gint64) * w);
     } else {
       store_block (p, &acc, w, j->out, oi);
     }
@@ -970,7 +1001,7 @@ col_task (gpointer data, gint task)
 static void
 run_cols (const Plan *p, void *out)
 {
-  ColJob j = { p, out, NULL, 0, 0, 0, 0, 0 };
+  ColJob j = { p, out, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
   gint64 bw = MIN (p->l.inner, COL_BLOCK);
   j.n_blocks = (p->l.inner + COL_BLOCK - 1) / COL_BLOCK;
   /* a column is cut into chunks of about TASK_ELEMS / bw rows, at most MAX_ROW_CHUNKS */
@@ -980,16 +1011,39 @@ run_cols (const Plan *p, void *out)
   j.n_units = p->l.outer * j.n_blocks * j.n_chunks;
   j.units_per_task = MAX (1, TASK_ELEMS / MAX (1, j.rows_per_chunk * bw));
   gint64 n_out = p->l.outer * p->l.inner;
-  g_autofree Part *parts = j.n_chunks > 1 ? g_new (Part, j.n_chunks * n_out) : NULL;
-  j.parts = parts;
+  gboolean cut = j.n_chunks > 1;
+  g_autofree double *pa = cut ? g_new (double, j.n_chunks * n_out) : NULL;
+  g_autofree double *pb = cut ? g_new (double, j.n_chunks * n_out) : NULL;
+  g_autofree gint64 *pidx = cut ? g_new (gint64, j.n_chunks * n_out) : NULL;
+  j.pa = pa;
+  j.pb = pb;
+  j.pidx = pidx;
   gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
   grd_parallel_for (n_tasks, col_task, &j);
-  if (!parts)
+  if (!cut)
     return;
+  if (p->kind == RK_SUM || p->kind == RK_MEAN || p->kind == RK_REDUCE_TO) {
+    /* chunk sums added in chunk order, as part_combine does, a block at a time */
+    ColAcc acc;
+    for (gint64 o0 = 0; o0 < n_out; o0 += COL_BLOCK) {
+      gint64 w = MIN (COL_BLOCK, n_out - o0);
+      memcpy (acc.a, pa + o0, sizeof (double) * w);
+      for (gint64 c = 1; c < j.n_chunks; c++) {
+        const double *restrict src = pa + c * n_out + o0;
+        for (gint64 k = 0; k < w; k++)
+          acc.a[k] += src[k];
+      }
+      store_block (p, &acc, w, out, o0);
+    }
+    return;
+  }
   for (gint64 oi = 0; oi < n_out; oi++) {
-    Part r = parts[oi];
-    for (gint64 c = 1; c < j.n_chunks; c++)
-      part_combine (p->kind, &r, &parts[c * n_out + oi]);
+    Part r = { pa[oi], pb[oi], pidx[oi] };
+    for (gint64 c = 1; c < j.n_chunks; c++) {
+      gint64 at = c * n_out + oi;
+      Part later = { pa[at], pb[at], pidx[at] };
+      part_combine (p->kind, &r, &later);
+    }
     part_store (p, &r, out, oi);
   }
 }
@@ -1100,7 +1154,8 @@ reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error
   if (!(o && o->ref_count == 1 && o->dtype == p.out_dt && o->rank == p.rank
         && memcmp (o->shape, p.shape, sizeof (gint64) * p.rank) == 0)) {
     grd_tensor_unref (o);
-    o = *out = grd_tensor_try_new (p.out_dt, p.rank, p.shape, error);
+    /* every element is written: no zeroing (16 MB for a broadcast gradient) */
+    o = *out = grd_tensor_try_new_uninit (p.out_dt, p.rank, p.shape, error);
     if (!o)
       return FALSE;
   }

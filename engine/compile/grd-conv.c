@@ -11,6 +11,7 @@
  * the engine's workers, which sleep while OpenBLAS's threads run the gemms,
  * so the two never compete for the cores. */
 #include "grd-conv.h"
+#include "grd-conv-winograd.h"
 #include "grd-fuse.h"
 #include "../ops/ops-conv.h"
 
@@ -29,6 +30,12 @@ guint64
 grd_conv_gemm_us_total (void)
 {
   return (guint64) g_atomic_pointer_get (&gemm_us_total);
+}
+
+void
+grd_conv_gemm_add_us (gint64 us)
+{
+  g_atomic_pointer_add (&gemm_us_total, (gssize) us);
 }
 
 typedef struct {
@@ -254,6 +261,13 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   GrdTensor *o = output_like (out, x->dtype, forward ? yshape : grad_in ? x->shape : w->shape, error);
   if (!o)
     return FALSE;
+  if (o->size > 0 && x->size > 0 && w->size > 0) {
+    GrdConvPass pass = forward ? GRD_CONV_PASS_FORWARD
+                       : grad_in ? GRD_CONV_PASS_GRAD_INPUT : GRD_CONV_PASS_GRAD_FILTERS;
+    if (grd_conv_winograd_chosen (&g, pass))
+      return grd_conv_winograd (pass, &g, f64, x->data, w->data, gy ? gy->data : NULL, o->data,
+                                gemm_us, error);
+  }
   if (!forward)
     memset (o->data, 0, (gsize) o->size * es);
   if (o->size == 0 || x->size == 0 || w->size == 0)

@@ -509,8 +509,8 @@ wino_check (const WinoCase *c, guint64 seed, double *gemm_err)
 /* Random geometries (batch, groups, channels, odd sizes and sizes that are
  * not multiples of the 2x2 tile, every border mode, flip or not), then the
  * shapes that take the other block layouts: several images a block with a
- * remainder, tile rows of one image a block, more blocks than the filter
- * gradient's chunks. float32 is held to 1e-5 of the largest value. */
+ * remainder, tile rows of one image a block. float32 is held to 1e-5 of
+ * the largest value. */
 static void
 test_winograd_geometries (void)
 {
@@ -538,6 +538,35 @@ test_winograd_geometries (void)
     worst = MAX (worst, wino_check (&big[k], 500 + k * 3, &worst_gemm));
   g_test_message ("float32 error over the largest value: Winograd %.3g, gemm %.3g", worst, worst_gemm);
   g_assert_cmpfloat (worst, <=, 1e-5);
+}
+
+/* A layer whose filter gradient sums several blocks a chunk (34 blocks of
+ * tile rows, 17 chunks), too large for the reference executor: against the
+ * gemm path, float64. */
+static void
+test_winograd_large (void)
+{
+  WinoCase c = { 17, 1, 64, 64, 40, 40, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) };
+  gint64 xs[4] = { c.n, c.cg, c.h, c.w }, ws[4] = { c.og, c.cg, 3, 3 }, ys[4] = { c.n, c.og, c.h, c.w };
+  const gint64 *shapes[3] = { xs, ws, ys };
+  GrdTensor *in[3];
+  for (gint k = 0; k < 3; k++)
+    in[k] = grd_test_random (GRD_DTYPE_FLOAT64, 4, shapes[k], -1, 1, 700 + (guint64) k);
+  GrdTensor *r[2][3] = { { NULL } };
+  g_autoptr (GError) error = NULL;
+  for (gint path = 0; path < 2; path++) {
+    g_setenv ("GRADUS_CONV", path ? "gemm" : "winograd", TRUE);
+    g_autoptr (GrdFunction) fn = wino_function (&c, GRD_DTYPE_FLOAT64, GRD_PASS_ALL);
+    g_assert_true (grd_function_call (fn, in, r[path], &error));
+    g_assert_no_error (error);
+  }
+  g_unsetenv ("GRADUS_CONV");
+  for (gint k = 0; k < 3; k++) {
+    grd_test_assert_close (r[0][k], r[1][k], 1e-10, 1e-10);
+    grd_tensor_unref (r[0][k]);
+    grd_tensor_unref (r[1][k]);
+    grd_tensor_unref (in[k]);
+  }
 }
 
 /* The gradients of 3x3 stride-1 convolutions on the Winograd path against
@@ -590,6 +619,12 @@ test_winograd_rule (void)
   g_unsetenv ("GRADUS_CONV");
   g_assert_true (grd_conv_geom (&valid, tiny_xs, tiny_ws, &g, NULL));
   g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_FORWARD));
+  /* 8 channels at 28x28 yes; 64 at 7x7 no */
+  gint64 x8[] = { 64, 8, 28, 28 }, w8[] = { 8, 8, 3, 3 }, x7[] = { 64, 64, 7, 7 }, w7[] = { 64, 64, 3, 3 };
+  g_assert_true (grd_conv_geom (&half, x8, w8, &g, NULL));
+  g_assert_true (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_GRAD_FILTERS));
+  g_assert_true (grd_conv_geom (&half, x7, w7, &g, NULL));
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_GRAD_FILTERS));
   /* strides and dilation never, even forced */
   g_setenv ("GRADUS_CONV", "winograd", TRUE);
   g_assert_true (grd_conv_geom (&strided, xs, ws, &g, NULL));
@@ -617,6 +652,7 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/document", test_document);
   g_test_add_func ("/conv/scratch-cache", test_scratch_cache);
   g_test_add_func ("/conv/winograd/geometries", test_winograd_geometries);
+  g_test_add_func ("/conv/winograd/large", test_winograd_large);
   g_test_add_func ("/conv/winograd/grad", test_winograd_grad);
   g_test_add_func ("/conv/winograd/rule", test_winograd_rule);
   return g_test_run ();

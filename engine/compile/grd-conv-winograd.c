@@ -37,8 +37,11 @@
  * gemms (OpenBLAS packs its operands anew each call), which paid more than
  * keeping them in L2 did (2 and 4 MiB against 0.25 and 1 MiB: 15% less CPU time) */
 #define BLOCK_BYTES (4 << 20)
-/* the filters' gradient is summed in this many chunks of blocks */
-#define WGRAD_CHUNKS 16
+/* the filters' gradient is summed in at most this many chunks of blocks,
+ * whose partial sums take at most PARTIAL_BYTES together: a chunk a block
+ * where that fits, so that the workers share the blocks evenly */
+#define WGRAD_CHUNKS 64
+#define PARTIAL_BYTES (16 << 20)
 
 typedef struct {
   gboolean f64;
@@ -371,10 +374,13 @@ grd_conv_winograd_chosen (const GrdConvGeom *g, GrdConvPass pass)
   if (env && g_str_equal (env, "winograd"))
     return TRUE;
   (void) pass;
-  /* the transforms cost about 16 (ci + co) additions a tile against
-   * 32 ci co multiply-adds in the gemms: few channels leave the gemms too
-   * small to pay for them (see docs/ops-conv-index.md) */
-  return g->cg >= 16 && g->og >= 16 && g->oh * g->ow >= 16;
+  /* The transforms cost about 16 (ci + co) additions a tile against the
+   * gemms' 32 ci co multiply-adds, and small images waste a larger part of
+   * their tiles (a 7x7 output takes 20 tiles of 4 outputs, padded rows
+   * included): measured (docs/perf.md), Winograd took 0.5 to 0.85 of the
+   * gemm path's time from 8 channels and 10x10 images up, and up to 1.8
+   * times it below (3 or 16 channels in, 8x8; 64 channels, 7x7). */
+  return g->cg >= 8 && g->og >= 8 && MIN (g->oh, g->ow) >= 10 && MIN (g->h, g->w) >= 10;
 }
 
 /* Sets the tiling of wi for an output of oh x ow and the channel counts:
@@ -542,10 +548,11 @@ grd_conv_winograd (GrdConvPass pass, const GrdConvGeom *g, gboolean f64, const v
     slots_free (&wi);
     return TRUE;
   }
+  gsize part = (gsize) (g->groups * 16 * wi.co * wi.ci);
   gint64 chunks = MIN (wi.n_blocks, WGRAD_CHUNKS);
+  chunks = MAX (1, MIN (chunks, (gint64) (PARTIAL_BYTES / (part * es))));
   wi.blocks_per_chunk = (wi.n_blocks + chunks - 1) / chunks;
   chunks = (wi.n_blocks + wi.blocks_per_chunk - 1) / wi.blocks_per_chunk;
-  gsize part = (gsize) (g->groups * 16 * wi.co * wi.ci);
   wi.partial = grd_scratch_take (part * (gsize) chunks, es, error);
   if (!wi.partial) {
     slots_free (&wi);

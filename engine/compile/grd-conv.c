@@ -466,6 +466,26 @@ grd_conv_reduce_wants (GrdProgram *prog, GrdInstr *ins)
   return runs > 1;
 }
 
+/* A run summed in double in 8 independent lanes (one add after another
+ * waits for the last: the bias gradients' runs of h w were latency bound),
+ * added pairwise at the end. */
+#define DEFINE_SUM_RUN(T, SUFFIX)                                                            \
+  static double                                                                              \
+  sum_run_##SUFFIX (const T *p, gint64 run)                                                  \
+  {                                                                                          \
+    double lane[8] = { 0 };                                                                  \
+    gint64 k = 0;                                                                            \
+    for (; k + 8 <= run; k += 8)                                                             \
+      for (gint l = 0; l < 8; l++)                                                           \
+        lane[l] += p[k + l];                                                                 \
+    for (; k < run; k++)                                                                     \
+      lane[k & 7] += p[k];                                                                   \
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
+  }
+
+DEFINE_SUM_RUN (float, f32)
+DEFINE_SUM_RUN (double, f64)
+
 gboolean
 grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
@@ -519,10 +539,7 @@ grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GErro
     if (f64) {
       const double *p = (const double *) g->data + r * run;
       if (summed) {
-        double t = 0;
-        for (gint64 k = 0; k < run; k++)
-          t += p[k];
-        acc[dst] += t;
+        acc[dst] += sum_run_f64 (p, run);
       } else {
         for (gint64 k = 0; k < run; k++)
           acc[dst + k] += p[k];
@@ -530,10 +547,7 @@ grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GErro
     } else {
       const float *p = (const float *) g->data + r * run;
       if (summed) {
-        double t = 0;
-        for (gint64 k = 0; k < run; k++)
-          t += p[k];
-        acc[dst] += t;
+        acc[dst] += sum_run_f32 (p, run);
       } else {
         for (gint64 k = 0; k < run; k++)
           acc[dst + k] += p[k];

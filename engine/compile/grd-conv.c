@@ -50,7 +50,7 @@ typedef struct {
   const gint32 *gidx;  /* small images: per tap and column, the offset read, or -1 */
 } ColsJob;
 
-/* Rows shorter than this make im2col gather through an index table
+/* Rows shorter than this make im2col gather (col2im scatter) through an index table
  * instead: the per-row bookkeeping costs more than the copy (the digits
  * CNN's 8x8 and 2x2 outputs). */
 #define SHORT_ROW 16
@@ -145,6 +145,20 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
   {                                                                                          \
     const GrdConvGeom *g = j->g;                                                             \
     gint64 ohw = g->oh * g->ow;                                                              \
+    if (j->gidx) {                                                                           \
+      /* within a tap no two columns read the same element: no conflicts */                  \
+      for (gint64 c = c0; c < c1; c++) {                                                     \
+        T *base = (T *) j->gx + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w;          \
+        for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
+          const T *src = (const T *) j->cols + (c * g->kh * g->kw + t) * j->L;               \
+          const gint32 *ix = j->gidx + t * j->L;                                             \
+          for (gint64 q = 0; q < j->L; q++)                                                  \
+            if (ix[q] >= 0)                                                                  \
+              base[ix[q]] += src[q];                                                         \
+        }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
     for (gint64 c = c0; c < c1; c++)                                                         \
       for (gint64 a = 0; a < g->kh; a++)                                                     \
         for (gint64 b = 0; b < g->kw; b++) {                                                 \
@@ -325,9 +339,9 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
     grd_scratch_give (wf);
     return FALSE;
   }
-  /* small images: the gather table, for im2col (not col2im) */
+  /* small images: the gather table, for im2col and col2im */
   gint32 *gidx = NULL;
-  if (g.ow < SHORT_ROW && !grad_in && nb * g.c * g.h * g.w < G_MAXINT32) {
+  if (g.ow < SHORT_ROW && nb * g.c * g.h * g.w < G_MAXINT32) {
     gidx = grd_scratch_take ((gsize) (g.kh * g.kw * nb * ohw), sizeof (gint32), error);
     if (!gidx) {
       grd_scratch_give (tmp);

@@ -593,6 +593,51 @@ test_winograd_grad (void)
   g_unsetenv ("GRADUS_CONV");
 }
 
+/* The gradients of sum (conv2d (x, w) * gy) need neither the convolution
+ * nor the product: the shape that _unreduce reads comes from gy, and
+ * gy * _unreduce (1) is gy, so the function runs the two gradient ops only. */
+static void
+test_dead_forward (void)
+{
+  WinoCase c = { 2, 1, 3, 4, 6, 6, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) };
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 xs[] = { 2, 3, 6, 6 }, ws[] = { 4, 3, 3, 3 }, ys[] = { 2, 4, 6, 6 };
+  GrdRef vars[3];
+  vars[0] = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 4, xs, &error);
+  vars[1] = grd_graph_variable (g, "w", GRD_DTYPE_FLOAT32, 4, ws, &error);
+  vars[2] = grd_graph_variable (g, "gy", GRD_DTYPE_FLOAT32, 4, ys, &error);
+  GrdRef y = grd_graph_op (g, "conv", "conv2d", vars, 2, &c.a, &error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", y, vars[2], &error), &error);
+  GrdRef grads[2];
+  grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, grads, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdFunction) fn = grd_function_new (g, vars, 3, grads, 2, NULL, 0, &error);
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, vars, 3, grads, 2, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_autofree char *text = grd_function_describe (fn);
+  g_assert_nonnull (strstr (text, "_conv2d_grad_input"));
+  g_assert_nonnull (strstr (text, "_conv2d_grad_filters"));
+  g_assert_null (strstr (text, " conv2d("));
+  g_assert_null (strstr (text, "fused"));
+  g_assert_null (strstr (text, "_unreduce"));
+  /* and the values are still the reference's */
+  GrdTensor *in[3], *r[2] = { NULL }, *f[2] = { NULL };
+  const gint64 *shapes[3] = { xs, ws, ys };
+  for (gint k = 0; k < 3; k++)
+    in[k] = grd_test_random (GRD_DTYPE_FLOAT32, 4, shapes[k], -1, 1, 900 + (guint64) k);
+  g_assert_true (grd_function_call (ref, in, r, &error));
+  g_assert_true (grd_function_call (fn, in, f, &error));
+  g_assert_no_error (error);
+  for (gint k = 0; k < 2; k++) {
+    grd_test_assert_close (f[k], r[k], 1e-5, 1e-5);
+    grd_tensor_unref (f[k]);
+    grd_tensor_unref (r[k]);
+  }
+  for (gint k = 0; k < 3; k++)
+    grd_tensor_unref (in[k]);
+}
+
 /* The rule: Winograd for 3x3 stride-1 undilated filters with enough channels
  * and output; GRADUS_CONV forces either path where it applies. */
 static void
@@ -655,5 +700,6 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/winograd/large", test_winograd_large);
   g_test_add_func ("/conv/winograd/grad", test_winograd_grad);
   g_test_add_func ("/conv/winograd/rule", test_winograd_rule);
+  g_test_add_func ("/conv/dead-forward", test_dead_forward);
   return g_test_run ();
 }

@@ -30,7 +30,6 @@
 #include "grd-fuse.h"
 
 #include <cblas.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* what a block's V and M may take together: larger blocks make fewer, larger

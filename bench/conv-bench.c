@@ -1,7 +1,9 @@
 /* conv-bench.c: times a graph file's function like `gradus bench` and says
  * how much of the time went to BLAS gemm: the dense products (the profile's
  * "gemm" steps) plus the gemms inside the convolution kernels (their
- * counter). For bench/conv.py.
+ * counter; the Winograd path's gemms run on the engine's workers and count
+ * their thread time over the number of threads). GRADUS_CONV=gemm|winograd
+ * forces the convolutions' path. For bench/conv.py.
  *
  * usage: gradus-conv-bench FILE [STEPS]
  * prints {"call_us_median", "call_us_min", "gemm_share", "conv_share", "steps"} */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convolutions: Gradus against PyTorch, side by side in one run.
 
-usage: python3 bench/conv.py [--build build] [--steps N]
+usage: python3 bench/conv.py [--build build] [--steps N] [--conv gemm|winograd]
 
 Workloads (issue 12):
   (f) a conv layer: batch 64, 32 -> 64 channels, 3x3 filters, 28x28 images,
@@ -12,7 +12,11 @@ Workloads (issue 12):
       softmax crossentropy), minibatch 64 of the 8x8 digits, float32
 Gradus's side is bench/conv-bench.c (the function called from C, feeds made
 outside the timing), which also reports the share of time spent in BLAS
-gemm. Each side is measured in ROUNDS rounds and keeps its best median;
+gemm (the Winograd path's gemms run on the engine's workers: their thread
+time over the number of threads). --conv sets GRADUS_CONV for Gradus's side
+(the path its convolutions take; by default the rule of
+docs/ops-conv-index.md). Each side is measured in ROUNDS rounds and keeps its
+best median;
 PyTorch at its better thread count (1 or 2). Needs Debian's python3-torch.
 """
 import json, os, shutil, statistics, subprocess, sys, tempfile, time
@@ -127,6 +131,8 @@ def main():
     args = sys.argv[1:]
     build = args[args.index("--build") + 1] if "--build" in args else "build"
     steps = int(args[args.index("--steps") + 1]) if "--steps" in args else 20
+    if "--conv" in args:
+        os.environ["GRADUS_CONV"] = args[args.index("--conv") + 1]
     exe = os.path.join(build, "bench", "gradus-conv-bench")
     tmp = tempfile.mkdtemp(prefix="gradus-conv-bench-")
     shutil.copy(DIGITS, tmp)

@@ -8,6 +8,7 @@
 #include "conv-cases.h"
 #include "grd-internal.h"
 #include "compile/grd-program.h"
+#include "compile/grd-conv-winograd.h"
 
 #include <math.h>
 #include <string.h>
@@ -413,6 +414,271 @@ test_scratch_cache (void)
   grd_scratch_give (NULL);
 }
 
+/* ------------------------------------------------------------ Winograd */
+
+typedef struct {
+  gint64 n, groups, cg, og, h, w;
+  GrdAttrs a;
+} WinoCase;
+
+/* y = conv2d (x, w), and the gradients of sum (y * gy) for x and w, of
+ * dtype dt, compiled (passes) or on the reference executor (0). */
+static GrdFunction *
+wino_function (const WinoCase *c, GrdDType dt, guint passes)
+{
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GrdRef vars[3];
+  vars[0] = grd_graph_variable (g, "x", dt, 4, NULL, &error);
+  vars[1] = grd_graph_variable (g, "w", dt, 4, NULL, &error);
+  vars[2] = grd_graph_variable (g, "gy", dt, 4, NULL, &error);
+  GrdRef outs[3];
+  outs[0] = grd_graph_op (g, "conv", "conv2d", vars, 2, &c->a, &error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", outs[0], vars[2], &error), &error);
+  grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, outs + 1, &error);
+  g_assert_no_error (error);
+  GrdFunction *fn = grd_function_new_with_passes (g, vars, 3, outs, 3, NULL, 0, passes, &error);
+  g_assert_no_error (error);
+  return fn;
+}
+
+/* The largest |got - want| over the largest |want|. */
+static double
+rel_error (const GrdTensor *got, const GrdTensor *want)
+{
+  g_assert_true (grd_tensor_same_shape (got, want));
+  double err = 0, big = 0;
+  for (gint64 i = 0; i < want->size; i++) {
+    double a = grd_tensor_get (got, i), b = grd_tensor_get (want, i);
+    err = MAX (err, fabs (a - b));
+    big = MAX (big, fabs (b));
+  }
+  return big > 0 ? err / big : err;
+}
+
+/* One geometry: the Winograd path (forced) against the reference executor
+ * in float64 on the same (rounded) values, in float64 and float32; returns
+ * the float32 error, and the gemm path's in *gemm_err. */
+static double
+wino_check (const WinoCase *c, guint64 seed, double *gemm_err)
+{
+  GrdConvGeom geom;
+  gint64 xs[4] = { c->n, c->groups * c->cg, c->h, c->w };
+  gint64 ws[4] = { c->groups * c->og, c->cg, 3, 3 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (grd_conv_geom (&c->a, xs, ws, &geom, &error));
+  g_assert_true (grd_conv_winograd_applies (&geom));
+  gint64 ys[4] = { geom.n, geom.o, geom.oh, geom.ow };
+  double f32_err = 0;
+  for (gint d = 0; d < 2; d++) {
+    GrdDType dt = d ? GRD_DTYPE_FLOAT32 : GRD_DTYPE_FLOAT64;
+    GrdTensor *in[3], *in64[3];
+    const gint64 *shapes[3] = { xs, ws, ys };
+    for (gint k = 0; k < 3; k++) {
+      in[k] = grd_test_random (dt, 4, shapes[k], -1, 1, seed + (guint64) k);
+      in64[k] = grd_tensor_cast (in[k], GRD_DTYPE_FLOAT64);
+    }
+    g_autoptr (GrdFunction) ref = wino_function (c, GRD_DTYPE_FLOAT64, 0);
+    GrdTensor *r[3] = { NULL }, *f[3] = { NULL };
+    g_assert_true (grd_function_call (ref, in64, r, &error));
+    for (gint path = 0; path < 2; path++) {
+      g_setenv ("GRADUS_CONV", path ? "gemm" : "winograd", TRUE);
+      g_autoptr (GrdFunction) fast = wino_function (c, dt, GRD_PASS_ALL);
+      g_assert_true (grd_function_call (fast, in, f, &error));
+      g_assert_no_error (error);
+      for (gint k = 0; k < 3; k++) {
+        if (dt == GRD_DTYPE_FLOAT64)
+          grd_test_assert_close (f[k], r[k], 1e-10, 1e-12);
+        else if (path == 0)
+          f32_err = MAX (f32_err, rel_error (f[k], r[k]));
+        else
+          *gemm_err = MAX (*gemm_err, rel_error (f[k], r[k]));
+        g_clear_pointer (&f[k], grd_tensor_unref);
+      }
+    }
+    g_unsetenv ("GRADUS_CONV");
+    for (gint k = 0; k < 3; k++) {
+      grd_tensor_unref (r[k]);
+      grd_tensor_unref (in[k]);
+      grd_tensor_unref (in64[k]);
+    }
+  }
+  return f32_err;
+}
+
+/* Random geometries (batch, groups, channels, odd sizes and sizes that are
+ * not multiples of the 2x2 tile, every border mode, flip or not), then the
+ * shapes that take the other block layouts: several images a block with a
+ * remainder, tile rows of one image a block. float32 is held to 1e-5 of
+ * the largest value. */
+static void
+test_winograd_geometries (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (12);
+  double worst = 0, worst_gemm = 0;
+  for (gint k = 0; k < 48; k++) {
+    WinoCase c = { 0 };
+    c.n = g_rand_int_range (rng, 1, 5);
+    c.groups = g_rand_int_range (rng, 1, 4);
+    c.cg = g_rand_int_range (rng, 1, 6);
+    c.og = g_rand_int_range (rng, 1, 6);
+    c.h = g_rand_int_range (rng, 3, 13);
+    c.w = g_rand_int_range (rng, 3, 13);
+    gint border = (gint[]) { GRD_BORDER_VALID, GRD_BORDER_HALF, GRD_BORDER_FULL, GRD_BORDER_EXPLICIT }[k % 4];
+    c.a = conv_attrs (border, g_rand_int_range (rng, 0, 4), 1, 1, c.groups, (k / 4) % 2 == 0);
+    c.a.border[1] = g_rand_int_range (rng, 0, 4);
+    worst = MAX (worst, wino_check (&c, 100 + (guint64) k * 3, &worst_gemm));
+  }
+  WinoCase big[] = {
+    { 9, 1, 64, 64, 16, 16, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) },
+    { 9, 1, 16, 16, 44, 100, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, FALSE) },
+    { 2, 2, 8, 8, 45, 97, conv_attrs (GRD_BORDER_FULL, 0, 1, 1, 2, TRUE) },
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (big); k++)
+    worst = MAX (worst, wino_check (&big[k], 500 + k * 3, &worst_gemm));
+  g_test_message ("float32 error over the largest value: Winograd %.3g, gemm %.3g", worst, worst_gemm);
+  g_assert_cmpfloat (worst, <=, 1e-5);
+}
+
+/* A layer whose filter gradient sums several blocks a chunk (34 blocks of
+ * tile rows, 17 chunks), too large for the reference executor: against the
+ * gemm path, float64. */
+static void
+test_winograd_large (void)
+{
+  WinoCase c = { 17, 1, 64, 64, 40, 40, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) };
+  gint64 xs[4] = { c.n, c.cg, c.h, c.w }, ws[4] = { c.og, c.cg, 3, 3 }, ys[4] = { c.n, c.og, c.h, c.w };
+  const gint64 *shapes[3] = { xs, ws, ys };
+  GrdTensor *in[3];
+  for (gint k = 0; k < 3; k++)
+    in[k] = grd_test_random (GRD_DTYPE_FLOAT64, 4, shapes[k], -1, 1, 700 + (guint64) k);
+  GrdTensor *r[2][3] = { { NULL } };
+  g_autoptr (GError) error = NULL;
+  for (gint path = 0; path < 2; path++) {
+    g_setenv ("GRADUS_CONV", path ? "gemm" : "winograd", TRUE);
+    g_autoptr (GrdFunction) fn = wino_function (&c, GRD_DTYPE_FLOAT64, GRD_PASS_ALL);
+    g_assert_true (grd_function_call (fn, in, r[path], &error));
+    g_assert_no_error (error);
+  }
+  g_unsetenv ("GRADUS_CONV");
+  for (gint k = 0; k < 3; k++) {
+    grd_test_assert_close (r[0][k], r[1][k], 1e-10, 1e-10);
+    grd_tensor_unref (r[0][k]);
+    grd_tensor_unref (r[1][k]);
+    grd_tensor_unref (in[k]);
+  }
+}
+
+/* The gradients of 3x3 stride-1 convolutions on the Winograd path against
+ * finite differences (float64). */
+static void
+test_winograd_grad (void)
+{
+  g_setenv ("GRADUS_CONV", "winograd", TRUE);
+  gint64 xs[] = { 2, 4, 5, 6 };
+  GrdAttrs cases[] = {
+    conv_attrs (GRD_BORDER_VALID, 0, 1, 1, 1, TRUE),
+    conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 2, FALSE),
+    conv_attrs (GRD_BORDER_FULL, 0, 1, 1, 1, TRUE),
+    conv_attrs (GRD_BORDER_EXPLICIT, 3, 1, 1, 4, TRUE),
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++) {
+    gint64 ws[] = { 4, 4 / cases[k].num_groups, 3, 3 };
+    g_autoptr (GrdTensor) x = grd_test_random (GRD_DTYPE_FLOAT64, 4, xs, -1, 1, 30 + k);
+    g_autoptr (GrdTensor) w = grd_test_random (GRD_DTYPE_FLOAT64, 4, ws, -1, 1, 40 + k);
+    GrdTensor *in[] = { x, w };
+    grd_test_verify_grad ("conv2d", &cases[k], in, 2);
+    grd_test_verify_grad_unknown_dims ("conv2d", &cases[k], in, 2);
+  }
+  g_unsetenv ("GRADUS_CONV");
+}
+
+/* The gradients of sum (conv2d (x, w) * gy) need neither the convolution
+ * nor the product: the shape that _unreduce reads comes from gy, and
+ * gy * _unreduce (1) is gy, so the function runs the two gradient ops only. */
+static void
+test_dead_forward (void)
+{
+  WinoCase c = { 2, 1, 3, 4, 6, 6, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) };
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 xs[] = { 2, 3, 6, 6 }, ws[] = { 4, 3, 3, 3 }, ys[] = { 2, 4, 6, 6 };
+  GrdRef vars[3];
+  vars[0] = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 4, xs, &error);
+  vars[1] = grd_graph_variable (g, "w", GRD_DTYPE_FLOAT32, 4, ws, &error);
+  vars[2] = grd_graph_variable (g, "gy", GRD_DTYPE_FLOAT32, 4, ys, &error);
+  GrdRef y = grd_graph_op (g, "conv", "conv2d", vars, 2, &c.a, &error);
+  GrdRef cost = grd_op1 (g, "sum", grd_op2 (g, "mul", y, vars[2], &error), &error);
+  GrdRef grads[2];
+  grd_graph_grad (g, "grads", cost, vars, 2, NULL, 0, grads, &error);
+  g_assert_no_error (error);
+  g_autoptr (GrdFunction) fn = grd_function_new (g, vars, 3, grads, 2, NULL, 0, &error);
+  g_autoptr (GrdFunction) ref = grd_function_new_with_passes (g, vars, 3, grads, 2, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_autofree char *text = grd_function_describe (fn);
+  g_assert_nonnull (strstr (text, "_conv2d_grad_input"));
+  g_assert_nonnull (strstr (text, "_conv2d_grad_filters"));
+  g_assert_null (strstr (text, " conv2d("));
+  g_assert_null (strstr (text, "fused"));
+  g_assert_null (strstr (text, "_unreduce"));
+  /* and the values are still the reference's */
+  GrdTensor *in[3], *r[2] = { NULL }, *f[2] = { NULL };
+  const gint64 *shapes[3] = { xs, ws, ys };
+  for (gint k = 0; k < 3; k++)
+    in[k] = grd_test_random (GRD_DTYPE_FLOAT32, 4, shapes[k], -1, 1, 900 + (guint64) k);
+  g_assert_true (grd_function_call (ref, in, r, &error));
+  g_assert_true (grd_function_call (fn, in, f, &error));
+  g_assert_no_error (error);
+  for (gint k = 0; k < 2; k++) {
+    grd_test_assert_close (f[k], r[k], 1e-5, 1e-5);
+    grd_tensor_unref (f[k]);
+    grd_tensor_unref (r[k]);
+  }
+  for (gint k = 0; k < 3; k++)
+    grd_tensor_unref (in[k]);
+}
+
+/* The rule: Winograd for 3x3 stride-1 undilated filters with enough channels
+ * and output; GRADUS_CONV forces either path where it applies. */
+static void
+test_winograd_rule (void)
+{
+  gint64 xs[] = { 64, 32, 28, 28 }, ws[] = { 64, 32, 3, 3 }, small_ws[] = { 16, 1, 3, 3 };
+  gint64 tiny_xs[] = { 64, 16, 4, 4 }, tiny_ws[] = { 32, 16, 3, 3 }, small_xs[] = { 64, 1, 8, 8 };
+  GrdAttrs half = conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE);
+  GrdAttrs valid = conv_attrs (GRD_BORDER_VALID, 0, 1, 1, 1, TRUE);
+  GrdAttrs strided = conv_attrs (GRD_BORDER_HALF, 0, 2, 1, 1, TRUE);
+  GrdAttrs dilated = conv_attrs (GRD_BORDER_HALF, 0, 1, 2, 1, TRUE);
+  GrdConvGeom g;
+  g_unsetenv ("GRADUS_CONV");
+  g_assert_true (grd_conv_geom (&half, xs, ws, &g, NULL));
+  g_assert_true (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_GRAD_INPUT));
+  g_setenv ("GRADUS_CONV", "gemm", TRUE);
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_GRAD_INPUT));
+  g_unsetenv ("GRADUS_CONV");
+  /* the digits CNN's layers: one channel in; a 2x2 output */
+  g_assert_true (grd_conv_geom (&half, small_xs, small_ws, &g, NULL));
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_FORWARD));
+  g_setenv ("GRADUS_CONV", "winograd", TRUE);
+  g_assert_true (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_FORWARD));
+  g_unsetenv ("GRADUS_CONV");
+  g_assert_true (grd_conv_geom (&valid, tiny_xs, tiny_ws, &g, NULL));
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_FORWARD));
+  /* 8 channels at 28x28 yes; 64 at 7x7 no */
+  gint64 x8[] = { 64, 8, 28, 28 }, w8[] = { 8, 8, 3, 3 }, x7[] = { 64, 64, 7, 7 }, w7[] = { 64, 64, 3, 3 };
+  g_assert_true (grd_conv_geom (&half, x8, w8, &g, NULL));
+  g_assert_true (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_GRAD_FILTERS));
+  g_assert_true (grd_conv_geom (&half, x7, w7, &g, NULL));
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_GRAD_FILTERS));
+  /* strides and dilation never, even forced */
+  g_setenv ("GRADUS_CONV", "winograd", TRUE);
+  g_assert_true (grd_conv_geom (&strided, xs, ws, &g, NULL));
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_FORWARD));
+  g_assert_true (grd_conv_geom (&dilated, xs, ws, &g, NULL));
+  g_assert_false (grd_conv_winograd_chosen (&g, GRD_CONV_PASS_FORWARD));
+  g_unsetenv ("GRADUS_CONV");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -430,5 +696,10 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/chunks", test_chunks);
   g_test_add_func ("/conv/document", test_document);
   g_test_add_func ("/conv/scratch-cache", test_scratch_cache);
+  g_test_add_func ("/conv/winograd/geometries", test_winograd_geometries);
+  g_test_add_func ("/conv/winograd/large", test_winograd_large);
+  g_test_add_func ("/conv/winograd/grad", test_winograd_grad);
+  g_test_add_func ("/conv/winograd/rule", test_winograd_rule);
+  g_test_add_func ("/conv/dead-forward", test_dead_forward);
   return g_test_run ();
 }

@@ -11,6 +11,7 @@
  * the engine's workers, which sleep while OpenBLAS's threads run the gemms,
  * so the two never compete for the cores. */
 #include "grd-conv.h"
+#include "grd-conv-winograd.h"
 #include "grd-fuse.h"
 #include "../ops/ops-conv.h"
 
@@ -31,6 +32,12 @@ grd_conv_gemm_us_total (void)
   return (guint64) g_atomic_pointer_get (&gemm_us_total);
 }
 
+void
+grd_conv_gemm_add_us (gint64 us)
+{
+  g_atomic_pointer_add (&gemm_us_total, (gssize) us);
+}
+
 typedef struct {
   const GrdConvGeom *g;
   gboolean f64;
@@ -40,7 +47,34 @@ typedef struct {
   void       *gx;  /* col2im: the input's gradient */
   void       *cols;
   gint64   channels_per_task;
+  const gint32 *gidx;  /* small images: per tap and column, the offset read, or -1 */
 } ColsJob;
+
+/* Rows shorter than this make im2col gather (col2im scatter) through an index table
+ * instead: the per-row bookkeeping costs more than the copy (the digits
+ * CNN's 8x8 and 2x2 outputs). */
+#define SHORT_ROW 16
+
+/* gidx [t, q] for tap t = a kw + b and column q = n oh ow + i ow + j of a
+ * chunk of nb samples: the offset of the element it reads from the first
+ * sample's plane of a channel, or -1 in the padding. */
+static void
+gather_index (const GrdConvGeom *g, gint64 nb, gint32 *gidx)
+{
+  gint64 ohw = g->oh * g->ow, L = nb * ohw, chw = g->c * g->h * g->w;
+  for (gint64 a = 0; a < g->kh; a++)
+    for (gint64 b = 0; b < g->kw; b++) {
+      gint32 *t = gidx + (a * g->kw + b) * L;
+      for (gint64 i = 0; i < g->oh; i++)
+        for (gint64 jj = 0; jj < g->ow; jj++) {
+          gint64 r = i * g->sh + a * g->dh - g->ph, s = jj * g->sw + b * g->dw - g->pw;
+          t[i * g->ow + jj] = r < 0 || r >= g->h || s < 0 || s >= g->w ? -1 : (gint32) (r * g->w + s);
+        }
+      for (gint64 n = 1; n < nb; n++)
+        for (gint64 p = 0; p < ohw; p++)
+          t[n * ohw + p] = t[p] < 0 ? -1 : (gint32) (t[p] + n * chw);
+    }
+}
 
 /* The output columns q in [*qa, *qb) whose tap q * sw + s0 falls inside the
  * image's width; the others read the zero border. */
@@ -59,6 +93,18 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
   {                                                                                          \
     const GrdConvGeom *g = j->g;                                                             \
     gint64 ohw = g->oh * g->ow;                                                              \
+    if (j->gidx) {                                                                           \
+      for (gint64 c = c0; c < c1; c++) {                                                     \
+        const T *base = (const T *) j->x + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w; \
+        for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
+          T *restrict dst = (T *) j->cols + (c * g->kh * g->kw + t) * j->L;                  \
+          const gint32 *restrict ix = j->gidx + t * j->L;                                    \
+          for (gint64 q = 0; q < j->L; q++)                                                  \
+            dst[q] = ix[q] >= 0 ? base[ix[q]] : (T) 0;                                       \
+        }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
     for (gint64 c = c0; c < c1; c++)                                                         \
       for (gint64 a = 0; a < g->kh; a++)                                                     \
         for (gint64 b = 0; b < g->kw; b++) {                                                 \
@@ -99,6 +145,20 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
   {                                                                                          \
     const GrdConvGeom *g = j->g;                                                             \
     gint64 ohw = g->oh * g->ow;                                                              \
+    if (j->gidx) {                                                                           \
+      /* within a tap no two columns read the same element: no conflicts */                  \
+      for (gint64 c = c0; c < c1; c++) {                                                     \
+        T *base = (T *) j->gx + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w;          \
+        for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
+          const T *src = (const T *) j->cols + (c * g->kh * g->kw + t) * j->L;               \
+          const gint32 *ix = j->gidx + t * j->L;                                             \
+          for (gint64 q = 0; q < j->L; q++)                                                  \
+            if (ix[q] >= 0)                                                                  \
+              base[ix[q]] += src[q];                                                         \
+        }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
     for (gint64 c = c0; c < c1; c++)                                                         \
       for (gint64 a = 0; a < g->kh; a++)                                                     \
         for (gint64 b = 0; b < g->kw; b++) {                                                 \
@@ -254,6 +314,13 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   GrdTensor *o = output_like (out, x->dtype, forward ? yshape : grad_in ? x->shape : w->shape, error);
   if (!o)
     return FALSE;
+  if (o->size > 0 && x->size > 0 && w->size > 0) {
+    GrdConvPass pass = forward ? GRD_CONV_PASS_FORWARD
+                       : grad_in ? GRD_CONV_PASS_GRAD_INPUT : GRD_CONV_PASS_GRAD_FILTERS;
+    if (grd_conv_winograd_chosen (&g, pass))
+      return grd_conv_winograd (pass, &g, f64, x->data, w->data, gy ? gy->data : NULL, o->data,
+                                gemm_us, error);
+  }
   if (!forward)
     memset (o->data, 0, (gsize) o->size * es);
   if (o->size == 0 || x->size == 0 || w->size == 0)
@@ -272,6 +339,18 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
     grd_scratch_give (wf);
     return FALSE;
   }
+  /* small images: the gather table, for im2col and col2im */
+  gint32 *gidx = NULL;
+  if (g.ow < SHORT_ROW && nb * g.c * g.h * g.w < G_MAXINT32) {
+    gidx = grd_scratch_take ((gsize) (g.kh * g.kw * nb * ohw), sizeof (gint32), error);
+    if (!gidx) {
+      grd_scratch_give (tmp);
+      grd_scratch_give (cols);
+      grd_scratch_give (wf);
+      return FALSE;
+    }
+    gather_index (&g, nb, gidx);
+  }
   if (forward || grad_in)
     flip_filters (&g, f64, w->data, wf);
   else
@@ -279,7 +358,7 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   for (gint64 n0 = 0; n0 < g.n; n0 += nb) {
     gint64 cnt = MIN (nb, g.n - n0), L = cnt * ohw;
     for (gint64 grp = 0; grp < g.groups; grp++) {
-      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0 };
+      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0, gidx };
       char *wg = (char *) wf + (gsize) (grp * g.og * K) * es;
       /* the [og, L] block of this chunk and group: in place for one sample */
       char *ys = (char *) (forward ? o->data : gy->data)
@@ -309,6 +388,7 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
     /* gWf holds the gradient of the flipped filters: flipping is its own inverse */
     flip_filters (&g, f64, wf, o->data);
   }
+  grd_scratch_give (gidx);
   grd_scratch_give (tmp);
   grd_scratch_give (cols);
   grd_scratch_give (wf);
@@ -400,6 +480,26 @@ grd_conv_reduce_wants (GrdProgram *prog, GrdInstr *ins)
   return runs > 1;
 }
 
+/* A run summed in double in 8 independent lanes (one add after another
+ * waits for the last: the bias gradients' runs of h w were latency bound),
+ * added pairwise at the end. */
+#define DEFINE_SUM_RUN(T, SUFFIX)                                                            \
+  static double                                                                              \
+  sum_run_##SUFFIX (const T *p, gint64 run)                                                  \
+  {                                                                                          \
+    double lane[8] = { 0 };                                                                  \
+    gint64 k = 0;                                                                            \
+    for (; k + 8 <= run; k += 8)                                                             \
+      for (gint l = 0; l < 8; l++)                                                           \
+        lane[l] += p[k + l];                                                                 \
+    for (; k < run; k++)                                                                     \
+      lane[k & 7] += p[k];                                                                   \
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
+  }
+
+DEFINE_SUM_RUN (float, f32)
+DEFINE_SUM_RUN (double, f64)
+
 gboolean
 grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error)
 {
@@ -453,10 +553,7 @@ grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GErro
     if (f64) {
       const double *p = (const double *) g->data + r * run;
       if (summed) {
-        double t = 0;
-        for (gint64 k = 0; k < run; k++)
-          t += p[k];
-        acc[dst] += t;
+        acc[dst] += sum_run_f64 (p, run);
       } else {
         for (gint64 k = 0; k < run; k++)
           acc[dst + k] += p[k];
@@ -464,10 +561,7 @@ grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GErro
     } else {
       const float *p = (const float *) g->data + r * run;
       if (summed) {
-        double t = 0;
-        for (gint64 k = 0; k < run; k++)
-          t += p[k];
-        acc[dst] += t;
+        acc[dst] += sum_run_f32 (p, run);
       } else {
         for (gint64 k = 0; k < run; k++)
           acc[dst + k] += p[k];

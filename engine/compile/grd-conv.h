@@ -28,5 +28,6 @@ gboolean grd_conv_reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **o
 
 /* Microseconds all calls of these kernels spent in BLAS so far (for benchmarks). */
 guint64  grd_conv_gemm_us_total (void);
+void     grd_conv_gemm_add_us (gint64 us);
 
 G_END_DECLS

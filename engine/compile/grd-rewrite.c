@@ -373,6 +373,45 @@ shapes_new (GrdProgram *prog)
 
 /* ------------------------------------------------------------ algebraic clean-up */
 
+/* Whether `ones` is _unreduce of a constant 1 to a shape that x and the
+ * product `out` provably have (the gradient of a sum, times x: just x). */
+static gboolean
+ones_like (GrdProgram *prog, Shapes *sh, gint ones, gint x, gint out)
+{
+  GrdInstr *p = producer (prog, ones);
+  return p && is_op (p, "_unreduce") && is_const_value (prog, p->in[0], 1.0)
+         && ones < sh->n && x < sh->n && out < sh->n
+         && same_type (&grd_program_value (prog, x)->type, &grd_program_value (prog, out)->type)
+         && sym_equal (sh, prog, ones, x) && sym_equal (sh, prog, x, out);
+}
+
+/* An input that an op reads only for its shape (the gradient helpers' and
+ * conv gradients' last input) reads a function input, shared variable or
+ * constant of provably the same type and shape instead, so that what
+ * computed it can die: d sum(conv2d(x, w) * gy) / dw then no longer computes
+ * the convolution to learn its shape (Theano's ShapeFeature does the same). */
+static gboolean
+shape_from_input (GrdProgram *prog, Shapes *sh, GrdInstr *ins)
+{
+  const char *name = ins->op->name;
+  gint k = g_str_equal (name, "_unreduce") || g_str_equal (name, "_reduce_to")
+           || g_str_equal (name, "_broadcast_to") || g_str_equal (name, "_reshape_like") ? 1
+           : g_str_equal (name, "_conv2d_grad_input") || g_str_equal (name, "_conv2d_grad_filters") ? 2
+           : -1;
+  if (k < 0 || k >= ins->n_in || ins->in[k] >= sh->n
+      || grd_program_value (prog, ins->in[k])->kind != GRD_PVALUE_TEMP)
+    return FALSE;
+  const GrdType *t = &grd_program_value (prog, ins->in[k])->type;
+  for (gint v = 0; v < sh->n; v++) {
+    GrdPValue *pv = grd_program_value (prog, v);
+    if (pv->kind != GRD_PVALUE_TEMP && same_type (&pv->type, t) && sym_equal (sh, prog, v, ins->in[k])) {
+      ins->in[k] = v;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 gboolean
 grd_pass_simplify (GrdProgram *prog)
 {
@@ -392,6 +431,10 @@ grd_pass_simplify (GrdProgram *prog)
         replacement = a;
       else if (is_const_value (prog, a, 1.0) && const_does_not_broadcast (prog, b, a, out))
         replacement = b;
+      else if (ones_like (prog, &sh, a, b, out))
+        replacement = b;
+      else if (ones_like (prog, &sh, b, a, out))
+        replacement = a;
     } else if (g_str_equal (name, "add")) {
       if (is_const_value (prog, b, 0.0) && const_does_not_broadcast (prog, a, b, out))
         replacement = a;
@@ -473,7 +516,8 @@ grd_pass_simplify (GrdProgram *prog)
       grd_program_replace (prog, out, replacement);
       retire (ins);
       changed = TRUE;
-    }
+    } else
+      changed |= shape_from_input (prog, &sh, grd_program_instr (prog, i));
   }
   g_free (sh.dims);
   return changed;

@@ -6,7 +6,11 @@ usage: python3 bench/conv.py [--build build] [--steps N] [--conv gemm|winograd]
 Workloads (issue 12):
   (f) a conv layer: batch 64, 32 -> 64 channels, 3x3 filters, 28x28 images,
       border_mode "half"; forward plus the gradients for input and filters
-      (the cost sum(conv2d(x, w) * gy), so both sides do the same work)
+      (the cost sum(conv2d(x, w) * gy)); Gradus's function outputs only the
+      gradients, so its compiler drops the forward conv, which PyTorch's
+      autograd cannot
+  (f+) the same with the forward result y an output too: the same work on
+      both sides
   (g) one SGD step of the digits CNN of data/examples/cnn-digits.gradus
       (conv 3x3 16 maps, relu, max pool 2x2, conv 3x3 32 maps, relu, dense,
       softmax crossentropy), minibatch 64 of the 8x8 digits, float32
@@ -45,7 +49,11 @@ def op(i, name, inputs, attrs=None):
     return n
 
 
-def conv_layer_graph():
+def conv_layer_graph(keep_forward=False):
+    """keep_forward: the forward result y is an output too. Without it the
+    compiled function computes only the two gradients (the cost is not an
+    output, so the forward conv is dead), while PyTorch's autograd must run the
+    forward; (f+) shows the layer with the forward computed, as PyTorch does."""
     nodes = [
         {"id": "x", "kind": "variable", "dtype": "float32", "shape": [64, 32, 28, 28]},
         {"id": "gy", "kind": "variable", "dtype": "float32", "shape": [64, 64, 28, 28]},
@@ -59,7 +67,8 @@ def conv_layer_graph():
     feeds = {"x": {"shape": [64, 32, 28, 28], "init": "uniform", "seed": 1, "low": -1, "high": 1},
              "gy": {"shape": [64, 64, 28, 28], "init": "normal", "seed": 2}}
     return {"format": "gradus-graph", "version": 1, "name": "conv layer forward and backward",
-            "nodes": nodes, "function": {"inputs": ["x", "gy"], "outputs": ["g:0", "g:1"]},
+            "nodes": nodes, "function": {"inputs": ["x", "gy"],
+                                        "outputs": (["y"] if keep_forward else []) + ["g:0", "g:1"]},
             "run": {"steps": 1, "feeds": feeds}}
 
 
@@ -99,6 +108,7 @@ def torch_side(torch, steps, threads):
         cost = (F.conv2d(x, w, padding=1) * gy).sum()
         cost.backward()
     r["f"] = timeit(layer, steps)
+    r["f+"] = r["f"]  # the same PyTorch work: its backward needs the forward
 
     import numpy as np
     data = np.loadtxt(DIGITS, delimiter=",",
@@ -137,7 +147,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gradus-conv-bench-")
     shutil.copy(DIGITS, tmp)
     paths = {}
-    for key, doc in (("f", conv_layer_graph()), ("g", cnn_step_graph())):
+    for key, doc in (("f", conv_layer_graph()), ("f+", conv_layer_graph(True)),
+                     ("g", cnn_step_graph())):
         paths[key] = os.path.join(tmp, key + ".gradus")
         with open(paths[key], "w") as f:
             json.dump(doc, f)
@@ -156,7 +167,8 @@ def main():
             for threads in (1, 2):
                 for key, v in torch_side(torch, steps, threads).items():
                     tr[key] = min(v, tr.get(key, float("inf")))
-    names = {"f": "(f) conv layer fwd+bwd, 64x32x28x28, 64 3x3", "g": "(g) digits CNN SGD step, batch 64"}
+    names = {"f": "(f) conv layer fwd+bwd, 64x32x28x28, 64 3x3",
+             "f+": "(f+) the same, forward result an output too", "g": "(g) digits CNN SGD step, batch 64"}
     print(f"{'workload':46} {'gradus µs':>11} {'torch µs':>11} {'gradus/torch':>12} {'gemm share':>10}")
     for key in paths:
         g = gr[key]["call_us_median"]

@@ -390,8 +390,13 @@ ones_like (GrdProgram *prog, Shapes *sh, gint ones, gint x, gint out)
  * constant of provably the same type and shape instead, so that what
  * computed it can die: d sum(conv2d(x, w) * gy) / dw then no longer computes
  * the convolution to learn its shape (Theano's ShapeFeature does the same). */
+/* At most this many candidates of the right type are compared per op: the
+ * candidates are the program's inputs, shared values and constants, which a
+ * large graph can have by the ten thousand (the pass must stay linear). */
+#define SHAPE_FROM_INPUT_CANDIDATES 64
+
 static gboolean
-shape_from_input (GrdProgram *prog, Shapes *sh, GrdInstr *ins)
+shape_from_input (GrdProgram *prog, Shapes *sh, const GArray *fixed, GrdInstr *ins)
 {
   const char *name = ins->op->name;
   gint k = g_str_equal (name, "_unreduce") || g_str_equal (name, "_reduce_to")
@@ -402,9 +407,13 @@ shape_from_input (GrdProgram *prog, Shapes *sh, GrdInstr *ins)
       || grd_program_value (prog, ins->in[k])->kind != GRD_PVALUE_TEMP)
     return FALSE;
   const GrdType *t = &grd_program_value (prog, ins->in[k])->type;
-  for (gint v = 0; v < sh->n; v++) {
-    GrdPValue *pv = grd_program_value (prog, v);
-    if (pv->kind != GRD_PVALUE_TEMP && same_type (&pv->type, t) && sym_equal (sh, prog, v, ins->in[k])) {
+  guint tried = 0;
+  for (guint j = 0; j < fixed->len && tried < SHAPE_FROM_INPUT_CANDIDATES; j++) {
+    gint v = g_array_index (fixed, gint, j);
+    if (!same_type (&grd_program_value (prog, v)->type, t))
+      continue;
+    tried++;
+    if (sym_equal (sh, prog, v, ins->in[k])) {
       ins->in[k] = v;
       return TRUE;
     }
@@ -417,6 +426,11 @@ grd_pass_simplify (GrdProgram *prog)
 {
   gboolean changed = FALSE;
   Shapes sh = shapes_new (prog);
+  /* The values shape_from_input may read instead of a temporary. */
+  g_autoptr (GArray) fixed = g_array_new (FALSE, FALSE, sizeof (gint));
+  for (gint v = 0; v < sh.n; v++)
+    if (grd_program_value (prog, v)->kind != GRD_PVALUE_TEMP)
+      g_array_append_val (fixed, v);
   guint n = prog->instrs->len;
   for (guint i = 0; i < n; i++) {
     GrdInstr *ins = grd_program_instr (prog, i);
@@ -517,7 +531,7 @@ grd_pass_simplify (GrdProgram *prog)
       retire (ins);
       changed = TRUE;
     } else
-      changed |= shape_from_input (prog, &sh, grd_program_instr (prog, i));
+      changed |= shape_from_input (prog, &sh, fixed, grd_program_instr (prog, i));
   }
   g_free (sh.dims);
   return changed;

@@ -716,6 +716,26 @@
  */
 
 /**
+ * grd_document_feeds_named: (skip)
+ */
+
+/**
+ * grd_document_run_also: (skip)
+ */
+
+/**
+ * grd_graph_random_state: (skip)
+ */
+
+/**
+ * grd_document_function_names:
+ * @doc: a document
+ *
+ * Returns: (transfer full) (array zero-terminated=1): "main" for the
+ *   file's function, then the names of its other functions
+ */
+
+/**
  * grd_feed_new: (skip)
  */
 

@@ -120,6 +120,7 @@ ref = doc.graph().lookup("a")
 fn.call([tensor(1.0), tensor(5.0)])
 check("document_function_updates_shared",
       array(doc.graph().get_value(ref)).item() == -0.88, array(doc.graph().get_value(ref)))
+check("document_function_names", doc.function_names() == ["main"], doc.function_names())
 del doc, fn, ref, g2, attrs, rows
 
 # Shapes and dtypes survive the trip, and nothing leaks once dropped.

@@ -3,12 +3,8 @@
  * step restores the file's bit for bit, the run and its plots stay through
  * the keep, its undo and redo; a saved document continues the run exactly
  * (random streams included) under `gradus run`. Issue 11. */
-#include "gradus-window.h"
 #include "gradus-keep-action.h"
-#include "gradus-run-panel.h"
-#include "gradus-plot.h"
-#include "ui-test-util.h"
-#include "ui-xtest.h"
+#include "ui-run-util.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -22,29 +18,9 @@ example (const char *name)
 }
 
 static GtkWidget *
-find_action_button (GtkWidget *root, const char *action)
-{
-  if (GTK_IS_BUTTON (root) && GTK_IS_ACTIONABLE (root) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c)) {
-    GtkWidget *found = find_action_button (c, action);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
-static GradusRunPanel *
-panel_of (GradusWindow *w)
-{
-  return GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
-}
-
-static GtkWidget *
 keep_button (GradusWindow *w)
 {
-  GtkWidget *b = find_action_button (gradus_window_get_run_panel (w), "win.keep-trained");
+  GtkWidget *b = ui_find_action_button (gradus_window_get_run_panel (w), "win.keep-trained");
   g_assert_nonnull (b);
   return b;
 }
@@ -56,28 +32,6 @@ keep_enabled (GradusWindow *w)
   /* the panel's button follows the action */
   g_assert_cmpint (gtk_widget_get_sensitive (keep_button (w)), ==, on);
   return on;
-}
-
-/* A real click on a button of the window (the panel's or the header bar's). */
-static void
-click (GradusWindow *w, const char *action)
-{
-  GtkWidget *b = find_action_button (GTK_WIDGET (w), action);
-  g_assert_nonnull (b);
-  g_assert_true (gtk_widget_get_sensitive (b));
-  g_assert_true (ui_click_widget (GTK_WINDOW (w), b));
-  UI_TEST_SPIN_UNTIL (!gradus_run_panel_is_running (panel_of (w)), 30);
-  g_assert_false (gradus_run_panel_is_running (panel_of (w)));
-}
-
-static void
-assert_plots_hold (GradusWindow *w, gint64 n)
-{
-  GPtrArray *plots = gradus_run_panel_get_plots (panel_of (w));
-  g_assert_cmpuint (plots->len, >, 0);
-  for (guint i = 0; i < plots->len; i++)
-    if (gradus_plot_get_mode (plots->pdata[i]) == GRADUS_PLOT_LINES)
-      g_assert_cmpuint (gradus_plot_get_n_points (plots->pdata[i]), ==, (guint) n);
 }
 
 /* `gradus run FILE --steps N` (and `extra`), its lines. */
@@ -150,14 +104,14 @@ test_keep_undo_redo (void)
   const gint N = 7;
   g_autofree char *path = example ("primer-3-linear-regression.gradus");
   GradusWindow *w = ui_open_window (path, 1280, 800);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   GradusDocModel *m = gradus_window_get_model (w);
   GradusRunBinding *binding = gradus_window_get_run_binding (w);
   g_assert_null (gradus_run_panel_get_error (run));
   /* nothing to keep before the first call */
   g_assert_false (keep_enabled (w));
   gradus_run_panel_set_steps (run, N);
-  click (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
   g_assert_true (keep_enabled (w));
   g_autofree char *before = signature (m);
@@ -165,7 +119,7 @@ test_keep_undo_redo (void)
   g_assert_false (gradus_doc_model_get_modified (m));
   guint syncs = gradus_run_binding_get_n_syncs (binding);
 
-  click (w, "win.keep-trained");
+  ui_press_and_wait (w, "win.keep-trained");
   g_assert_cmpstr (gradus_doc_model_undo_label (m), ==, "Keep Trained Values");
   g_assert_true (gradus_doc_model_get_modified (m));
   g_assert_false (keep_enabled (w));
@@ -186,12 +140,12 @@ test_keep_undo_redo (void)
   /* two seconds later the run is still there: plots, calls, no rebuild */
   ui_xtest_spin (2000);
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
-  assert_plots_hold (w, N);
+  ui_assert_plots_hold (w, N);
   g_assert_cmpuint (gradus_run_binding_get_n_syncs (binding), ==, syncs);
   g_assert_nonnull (strstr (gradus_run_panel_get_status (run), "kept"));
 
   /* undo: the file's values, bit for bit; the run and plots stay */
-  click (w, "win.undo");
+  ui_press_and_wait (w, "win.undo");
   g_autofree char *undone = signature (m);
   g_assert_cmpstr (undone, ==, before);
   g_autofree char *undone_text = gradus_doc_model_to_data (m, NULL);
@@ -199,23 +153,23 @@ test_keep_undo_redo (void)
   g_assert_false (gradus_doc_model_get_modified (m));
   ui_xtest_spin (2000);
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
-  assert_plots_hold (w, N);
+  ui_assert_plots_hold (w, N);
   g_assert_cmpuint (gradus_run_binding_get_n_syncs (binding), ==, syncs);
 
   /* redo: the kept values again */
-  click (w, "win.redo");
+  ui_press_and_wait (w, "win.redo");
   g_autofree char *redone = signature (m);
   g_assert_cmpstr (redone, ==, kept);
   ui_xtest_spin (600);
-  assert_plots_hold (w, N);
+  ui_assert_plots_hold (w, N);
   g_assert_cmpuint (gradus_run_binding_get_n_syncs (binding), ==, syncs);
   g_assert_cmpuint (gradus_run_binding_get_n_adopted (binding), >=, 3);
 
   /* Reset: from the kept values, nothing to keep; N calls continue the run */
-  click (w, "run.reset");
+  ui_press_and_wait (w, "run.reset");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 0);
   g_assert_false (keep_enabled (w));
-  click (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
   GArray *a = gradus_run_panel_get_series (run, "a");
   g_assert_nonnull (a);
@@ -274,18 +228,18 @@ test_keep_save_resume (void)
   g_assert_true (g_file_set_contents (orig, text, len, NULL));
 
   GradusWindow *w = ui_open_window (orig, 1280, 800);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   g_assert_null (gradus_run_panel_get_error (run));
   g_assert_false (keep_enabled (w));
   gradus_run_panel_set_steps (run, N);
-  click (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
-  click (w, "win.keep-trained");
+  ui_press_and_wait (w, "win.keep-trained");
   g_autofree char *saved = g_build_filename (dir, "mlp-kept.gradus", NULL);
   gtk_widget_activate_action (GTK_WIDGET (w), "win.save-to", "s", saved);
   g_assert_false (gradus_doc_model_get_modified (gradus_window_get_model (w)));
   ui_xtest_spin (300);
-  assert_plots_hold (w, N);
+  ui_assert_plots_hold (w, N);
 
   g_auto (GStrv) all = cli_lines (orig, N + M);
   g_auto (GStrv) cont = cli_lines (saved, M);
@@ -293,7 +247,7 @@ test_keep_save_resume (void)
     g_assert_cmpstr (cont[i], ==, all[N + i]);
   /* the window's run goes on with the same numbers */
   gradus_run_panel_set_steps (run, M);
-  click (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   GArray *loss = gradus_run_panel_get_series (run, "out:0");
   g_assert_nonnull (loss);
   g_assert_cmpuint (loss->len, ==, (guint) (N + M));
@@ -330,15 +284,15 @@ test_keep_vulkan (void)
   const gint N = 20;
   g_autofree char *path = example ("xor-mlp.gradus");
   GradusWindow *w = ui_open_window (path, 1280, 800);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   GradusDocModel *m = gradus_window_get_model (w);
   g_assert_true (gradus_run_panel_set_backend (run, GRD_BACKEND_VULKAN));
   g_test_message ("active back end: %s",
                   grd_backend_name (gradus_run_panel_get_active_backend (run)));
   gradus_run_panel_set_steps (run, N);
-  click (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, N);
-  click (w, "win.keep-trained");
+  ui_press_and_wait (w, "win.keep-trained");
   const char *ids[] = { "W1", "b1", "W2", "b2" };
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
     GrdTensor *latest = gradus_run_panel_get_latest (run, ids[i]);

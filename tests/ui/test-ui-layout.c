@@ -4,11 +4,7 @@
  * scrolling, controls wrapped), it has a usable height, the first row of
  * plots is whole on screen, and the plots follow the style. A PNG of each
  * window goes to $XDG_STATE_HOME/gradus-layout-shots/ for people to look at. */
-#include "gradus-window.h"
-#include "gradus-run-panel.h"
-#include "gradus-plot.h"
-#include "ui-test-util.h"
-#include "ui-xtest.h"
+#include "ui-run-util.h"
 
 #include <string.h>
 
@@ -21,12 +17,6 @@ static const Config configs[] = {
   { 1024, 700, FALSE }, { 1024, 700, TRUE }, { 1280, 800, FALSE },
   { 1280, 800, TRUE }, { 1600, 1000, FALSE }, { 1600, 1000, TRUE },
 };
-
-static GradusRunPanel *
-panel_of (GradusWindow *w)
-{
-  return GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
-}
 
 static graphene_rect_t
 bounds_in (GtkWidget *widget, GtkWidget *window)
@@ -52,26 +42,12 @@ grey_at (const char *png, int x, int y)
   return (0.114 * p[0] + 0.587 * p[1] + 0.299 * p[2]) / 255.0;
 }
 
-static GtkWidget *
-find_action_button (GtkWidget *root, const char *action)
-{
-  if (GTK_IS_ACTIONABLE (root) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c)) {
-    GtkWidget *found = find_action_button (c, action);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
 static void
 check_window (GradusWindow *w, const char *name, const Config *cfg, gint64 steps,
               const char *status, const char *shots)
 {
   GtkWidget *win = GTK_WIDGET (w);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   /* Screenshot first, to look at when a check fails. */
   g_autofree char *file = g_strdup_printf ("%s/%s-%dx%d-%s.png", shots, name, cfg->width,
                                            cfg->height, cfg->dark ? "dark" : "light");
@@ -156,10 +132,10 @@ test_layout (gconstpointer data)
     g_autofree char *file = g_strconcat ((const char *) names->pdata[i], ".gradus", NULL);
     g_autofree char *path = g_build_filename (dir, file, NULL);
     GradusWindow *w = windows[i] = ui_open_window (path, cfg->width, cfg->height);
-    GradusRunPanel *run = panel_of (w);
+    GradusRunPanel *run = ui_run_panel (w);
     gradus_run_panel_set_steps (run, MIN (gradus_run_panel_get_steps (run), 50));
     steps[i] = gradus_run_panel_get_steps (run);
-    GtkWidget *b = find_action_button (GTK_WIDGET (run), "run.run");
+    GtkWidget *b = ui_find_action_button (GTK_WIDGET (run), "run.run");
     g_assert_nonnull (b);
     /* The run is started through the button's action, not a pointer click:
      * with twelve windows overlapping, XTest clicks were lost in the suite

@@ -2,11 +2,7 @@
  * Xvfb). Results of a run must still be there seconds later, after moving a
  * node, after saving; the Steps field keeps what the user set; Reset clears
  * the NaN badge. Issue 10, points 1 and 3. */
-#include "gradus-window.h"
-#include "gradus-run-panel.h"
-#include "gradus-plot.h"
-#include "ui-test-util.h"
-#include "ui-xtest.h"
+#include "ui-run-util.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -20,54 +16,6 @@ example (const char *name)
   return g_build_filename (g_getenv ("GRADUS_SOURCE_DIR"), "data", "examples", name, NULL);
 }
 
-/* The button of the run panel that activates `action` ("run.run"), or NULL. */
-static GtkWidget *
-find_action_button (GtkWidget *root, const char *action)
-{
-  if (GTK_IS_ACTIONABLE (root) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c)) {
-    GtkWidget *found = find_action_button (c, action);
-    if (found)
-      return found;
-  }
-  return NULL;
-}
-
-static GradusRunPanel *
-panel_of (GradusWindow *w)
-{
-  return GRADUS_RUN_PANEL (gradus_window_get_run_panel (w));
-}
-
-/* Presses a run panel button with the pointer and waits for the run to end. */
-static void
-press_and_wait (GradusWindow *w, const char *action)
-{
-  GtkWidget *b = find_action_button (gradus_window_get_run_panel (w), action);
-  g_assert_nonnull (b);
-  g_assert_true (gtk_widget_get_sensitive (b));
-  g_assert_true (ui_click_widget (GTK_WINDOW (w), b));
-  UI_TEST_SPIN_UNTIL (!gradus_run_panel_is_running (panel_of (w)), 20);
-  g_assert_false (gradus_run_panel_is_running (panel_of (w)));
-}
-
-/* Every line plot holds `n` calls, every other plot a value. */
-static void
-assert_plots_hold (GradusWindow *w, gint64 n)
-{
-  GPtrArray *plots = gradus_run_panel_get_plots (panel_of (w));
-  g_assert_cmpuint (plots->len, >, 0);
-  for (guint i = 0; i < plots->len; i++) {
-    GradusPlot *p = plots->pdata[i];
-    if (gradus_plot_get_mode (p) == GRADUS_PLOT_LINES)
-      g_assert_cmpuint (gradus_plot_get_n_points (p), ==, (guint) n);
-    else
-      g_assert_cmpuint (gradus_plot_get_n_points (p), >, 0);
-  }
-}
-
 /* Run by a click on Run, then two seconds of an idle editor: the status and
  * the plots still show the calls (they used to be wiped about 250 ms after the
  * run, when the window handed the panel the document again). */
@@ -76,21 +24,21 @@ check_results_stay (const char *name)
 {
   g_autofree char *path = example (name);
   GradusWindow *w = ui_open_window (path, 1280, 800);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   if (gradus_run_panel_get_error (run))
     g_test_message ("%s: %s", name, gradus_run_panel_get_error (run));
   g_assert_null (gradus_run_panel_get_error (run));
   guint syncs = gradus_run_binding_get_n_syncs (gradus_window_get_run_binding (w));
   gradus_run_panel_set_steps (run, MIN (gradus_run_panel_get_steps (run), 50));
   gint64 steps = gradus_run_panel_get_steps (run);
-  press_and_wait (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, steps);
   g_autofree char *status = g_strdup (gradus_run_panel_get_status (run));
   g_assert_nonnull (strstr (status, "calls in"));
   ui_xtest_spin (2000);
   g_assert_cmpstr (gradus_run_panel_get_status (run), ==, status);
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, steps);
-  assert_plots_hold (w, steps);
+  ui_assert_plots_hold (w, steps);
   g_assert_cmpuint (gradus_run_binding_get_n_syncs (gradus_window_get_run_binding (w)), ==, syncs);
   /* The canvas has the last call's values too. */
   g_assert_nonnull (gradus_canvas_get_live_values (gradus_window_get_canvas (w)));
@@ -121,9 +69,9 @@ test_layout_edit_keeps_results (void)
 {
   g_autofree char *path = example ("primer-3-linear-regression.gradus");
   GradusWindow *w = ui_open_window (path, 1280, 800);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   GradusDocModel *m = gradus_window_get_model (w);
-  press_and_wait (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 10);
   double x0, y0, x1, y1;
   g_assert_true (gradus_doc_model_get_position (m, "x", &x0, &y0));
@@ -134,7 +82,7 @@ test_layout_edit_keeps_results (void)
   g_assert_cmpfloat (fabs (x1 - x0 - 60 / z), <=, 2 / z);
   ui_xtest_spin (600);
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 10);
-  assert_plots_hold (w, 10);
+  ui_assert_plots_hold (w, 10);
   /* The learning rate is part of the function: a new document, no calls. */
   g_autoptr (GError) error = NULL;
   JsonNode *v = json_node_new (JSON_NODE_VALUE);
@@ -157,7 +105,7 @@ test_steps_kept (void)
   g_assert_true (g_file_get_contents (src, &data, &len, NULL));
   GradusWindow *w = ui_open_window (NULL, 1280, 800);
   GradusDocModel *m = gradus_window_get_model (w);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   GradusRunBinding *binding = gradus_window_get_run_binding (w);
   g_autoptr (GError) error = NULL;
   g_assert_true (gradus_doc_model_load_data (m, data, len, NULL, &error));
@@ -168,7 +116,7 @@ test_steps_kept (void)
   g_assert_true (gradus_window_save_to (w, saved, &error));
   ui_xtest_spin (600);
   g_assert_cmpint (gradus_run_panel_get_steps (run), ==, 7);
-  press_and_wait (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 7);
   ui_xtest_spin (600);
   g_assert_cmpint (gradus_run_panel_get_steps (run), ==, 7);
@@ -180,7 +128,7 @@ test_steps_kept (void)
   UI_TEST_SPIN_UNTIL (!gradus_run_binding_is_pending (binding), 5);
   g_assert_null (gradus_run_panel_get_error (run));
   g_assert_cmpint (gradus_run_panel_get_steps (run), ==, 7);
-  press_and_wait (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 7);
   gradus_doc_model_set_modified (m, FALSE);
   gtk_window_destroy (GTK_WINDOW (w));
@@ -210,16 +158,16 @@ test_nan_badge_reset (void)
   g_assert_true (g_file_set_contents (path, nan_graph, -1, NULL));
   GradusWindow *w = ui_open_window (path, 1280, 800);
   GradusCanvas *c = gradus_window_get_canvas (w);
-  press_and_wait (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   const char *node = NULL;
   g_assert_nonnull (gradus_canvas_get_nan_badge (c, &node));
   g_assert_cmpstr (node, ==, "lw");
   ui_xtest_spin (1000);
   g_assert_nonnull (gradus_canvas_get_nan_badge (c, &node));
-  press_and_wait (w, "run.reset");
+  ui_press_and_wait (w, "run.reset");
   g_assert_null (gradus_canvas_get_nan_badge (c, NULL));
   g_assert_null (gradus_canvas_get_live_values (c));
-  g_assert_cmpint (gradus_run_panel_get_n_calls (panel_of (w)), ==, 0);
+  g_assert_cmpint (gradus_run_panel_get_n_calls (ui_run_panel (w)), ==, 0);
   gtk_window_destroy (GTK_WINDOW (w));
   ui_xtest_spin (50);
 }
@@ -231,7 +179,7 @@ test_unfinished_nodes (void)
 {
   g_autofree char *path = example ("primer-3-linear-regression.gradus");
   GradusWindow *w = ui_open_window (path, 1280, 800);
-  GradusRunPanel *run = panel_of (w);
+  GradusRunPanel *run = ui_run_panel (w);
   GradusDocModel *m = gradus_window_get_model (w);
   GradusRunBinding *binding = gradus_window_get_run_binding (w);
   guint before = gradus_doc_model_n_nodes (m);
@@ -239,7 +187,7 @@ test_unfinished_nodes (void)
   g_assert_cmpuint (gradus_doc_model_n_nodes (m), ==, before + 1);
   UI_TEST_SPIN_UNTIL (!gradus_run_binding_is_pending (binding), 5);
   g_assert_null (gradus_run_panel_get_error (run));
-  press_and_wait (w, "run.run");
+  ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 10);
   /* The output goes: the gradient it fed is what is missing now. */
   const char *ids[] = { "mse", NULL };

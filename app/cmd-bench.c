@@ -1,6 +1,8 @@
 /* cmd-bench.c: `gradus bench`: time compiling the file's function and calling it. */
 #include "commands.h"
 
+#include <cblas.h>
+
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -242,6 +244,12 @@ gradus_cmd_bench (int argc, char **argv)
   append_number (out, "call_us_min", call_ns[0] / 1e3);
   append_number (out, "call_us_mean", total / steps / 1e3);
   append_number (out, "call_us_max", call_ns[steps - 1] / 1e3);
+  /* which OpenBLAS kernels the CPU figures were measured with
+   * (engine/grd-blas-select.c) */
+  g_string_append (out, ", \"blas\": ");
+  g_autofree char *blas = g_strdup_printf ("%s; kernels %s", g_strstrip (openblas_get_config ()),
+                                           openblas_get_corename ());
+  cli_append_json_string (out, blas);
   if (profile)
     append_profile (out, fn);
   g_string_append (out, "}\n");

@@ -429,8 +429,29 @@ def bench_json():
         assert isinstance(r[key], (int, float)) and r[key] > 0, (key, r)
     assert r["call_us_min"] <= r["call_us_median"], r
     assert r["steps"] == 20 and r["backend"] == "cpu", r
-    # The shared values are not saved by bench either.
-    assert json.load(open(path))["nodes"][2]["value"] == -1.0
+    assert "OpenBLAS" in r["blas"] and "kernels" in r["blas"], r
+
+
+@test
+def bench_blas_kernels():
+    """bench names the OpenBLAS kernels its CPU figures were measured with; the
+    environment's OPENBLAS_CORETYPE chooses them (this project's build machine
+    sets Haswell; OpenBLAS's own choice there is Cooperlake, docs/perf.md)."""
+    path = example("primer-3-linear-regression.gradus")
+    with open("/proc/cpuinfo") as f:
+        flags = next((set(l.split(":", 1)[1].split()) for l in f if l.startswith("flags")), set())
+
+    def kernels(coretype):
+        env = dict(os.environ, OPENBLAS_CORETYPE=coretype)
+        p = subprocess.run([GRADUS, "bench", path, "--steps", "2", "--warmup", "0"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)["blas"].rsplit("kernels ", 1)[1].lower()
+
+    if {"avx2", "fma"} <= flags:
+        assert kernels("Haswell") == "haswell"
+    if {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= flags:
+        assert kernels("SkylakeX") == "skylakex"
 
 
 @test

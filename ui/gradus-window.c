@@ -409,14 +409,38 @@ gradus_window_restore (GradusWindow *self, const char *autosave, const char *ori
   return TRUE;
 }
 
+/* Saved into another folder, the graph still reads these data files where
+ * they are (docs/format.md, "Saving into another folder"): say so, naming
+ * them, until the user dismisses it. Nothing is copied behind their back. */
+static void
+saved_outside (GradusWindow *self, char **files)
+{
+  guint n = g_strv_length (files);
+  g_autofree char *text = NULL;
+  if (n == 1)
+    text = g_strdup_printf (_("Saved. The data file %s is outside the graph's new folder: "
+                              "running it will ask to allow it"), files[0]);
+  else {
+    g_autofree char *some = g_strjoinv (", ", files);
+    text = g_strdup_printf (_("Saved. %u data files are outside the graph's new folder (%s): "
+                              "running it will ask to allow them"), n, some);
+  }
+  gradus_window_message (self, text);
+  if (self->toast)
+    adw_toast_set_timeout (self->toast, 0);
+}
+
 gboolean
 gradus_window_save_to (GradusWindow *self, const char *path, GError **error)
 {
-  if (!gradus_doc_model_save (self->model, path, error))
+  g_auto (GStrv) outside = NULL;
+  if (!gradus_doc_model_save_full (self->model, path, &outside, error))
     return FALSE;
   remove_autosave (self);
   add_recent (path);
   update_title (self);
+  if (outside)
+    saved_outside (self, outside);
   return TRUE;
 }
 

@@ -381,7 +381,8 @@ gboolean grd_document_kind_is_extra (const char *kind);
 gboolean grd_document_kind_refs (JsonObject *obj, const char *kind, GPtrArray *refs,
                                  GPtrArray *what);
 gboolean grd_document_build_kind (GrdGraph *graph, JsonObject *obj, const char *id,
-                                  const char *kind, const char *base_dir, GError **error);
+                                  const char *kind, const char *base_dir,
+                                  const GrdLimits *limits, GError **error);
 /* An op node's "attrs" object (io/grd-document.c). */
 gboolean grd_document_parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad,
                                    const char **expected);

@@ -611,7 +611,8 @@ build_node (Builder *b, Entry *e)
                                          cc->len, NULL, &local)))
       node_fail_error (b, e, local);
   } else if (grd_document_kind_is_extra (e->kind)) {
-    if (!grd_document_build_kind (doc->graph, e->obj, e->id, e->kind, doc->base_dir, &local))
+    if (!grd_document_build_kind (doc->graph, e->obj, e->id, e->kind, doc->base_dir,
+                                  &doc->limits, &local))
       node_fail_error (b, e, local);
   } else {
     node_fail (b, e, "node '%s': \"kind\" must be \"variable\", \"constant\", \"shared\", \"op\" "

@@ -416,15 +416,12 @@ static void
 saved_outside (GradusWindow *self, char **files)
 {
   guint n = g_strv_length (files);
-  g_autofree char *text = NULL;
-  if (n == 1)
-    text = g_strdup_printf (_("Saved. The data file %s is outside the graph's new folder: "
-                              "running it will ask to allow it"), files[0]);
-  else {
-    g_autofree char *some = g_strjoinv (", ", files);
-    text = g_strdup_printf (_("Saved. %u data files are outside the graph's new folder (%s): "
-                              "running it will ask to allow them"), n, some);
-  }
+  g_autofree char *some = g_strjoinv (", ", files);
+  g_autofree char *text = g_strdup_printf (
+    ngettext ("Saved. %u data file is outside the graph's new folder (%s): running it will "
+              "ask to allow it",
+              "Saved. %u data files are outside the graph's new folder (%s): running it will "
+              "ask to allow them", n), n, some);
   gradus_window_message (self, text);
   if (self->toast)
     adw_toast_set_timeout (self->toast, 0);

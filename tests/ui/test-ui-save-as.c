@@ -159,6 +159,7 @@ test_save_as_folders (void)
   const char *names[] = { "w/bias.npy", "w/scale.npy", "data/rows.csv", "w/feed.npy" };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_nonnull (strstr (said, names[i]));
+  g_assert_nonnull (strstr (said, "4 data files"));
   g_autofree char *b_text = read_text (beside);
   g_assert_nonnull (strstr (b_text, "\"npy\" : \"../a/w/scale.npy\""));
   g_assert_nonnull (strstr (b_text, "\"csv\" : \"../a/data/rows.csv\""));

@@ -209,8 +209,10 @@ def save_into_another_folder_keeps_data():
         json.dump(doc, f)
     original = data_paths(os.path.join(a, "m.gradus"))
 
+    gradus_abs = os.path.abspath(GRADUS)   # these runs start in other folders
+
     def run_in(*args):
-        return subprocess.run([GRADUS, "run", *args], capture_output=True, text=True,
+        return subprocess.run([gradus_abs, "run", *args], capture_output=True, text=True,
                               timeout=300, cwd=proj)
 
     whole = run_in("a/m.gradus", "--steps", "6")
@@ -244,7 +246,7 @@ def save_into_another_folder_keeps_data():
     assert q.returncode == 0, q.stderr
     assert p.stdout.splitlines() + q.stdout.splitlines() == whole
     # run from any folder, it still finds them
-    elsewhere = subprocess.run([GRADUS, "run", os.path.join(proj, "b", "m.gradus"), "--steps", "3",
+    elsewhere = subprocess.run([gradus_abs, "run", os.path.join(proj, "b", "m.gradus"), "--steps", "3",
                                 "--allow-data", a], capture_output=True, text=True, timeout=300,
                                cwd=TMP)
     assert elsewhere.stdout == q.stdout, elsewhere.stderr

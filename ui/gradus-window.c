@@ -431,8 +431,13 @@ gboolean
 gradus_window_save_to (GradusWindow *self, const char *path, GError **error)
 {
   g_auto (GStrv) outside = NULL;
+  /* whether the run panel holds the document's graph, before the save
+   * rewrites its data paths for a new folder */
+  gboolean current = self->run_binding && gradus_run_binding_is_current (self->run_binding);
   if (!gradus_doc_model_save_full (self->model, path, &outside, error))
     return FALSE;
+  if (current)
+    gradus_run_binding_follow_save (self->run_binding);
   remove_autosave (self);
   add_recent (path);
   update_title (self);

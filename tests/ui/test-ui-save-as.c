@@ -5,6 +5,8 @@
  * is; beside its folder, the window names the files left outside, the copy
  * runs once they are allowed, and an undo does not bring back the old
  * folder's paths; into the same folder, the file keeps its bytes. */
+#include "gradus-keep-action.h"
+#include "gradus-run-binding.h"
 #include "ui-run-util.h"
 
 #include <glib/gstdio.h>
@@ -46,8 +48,10 @@ static const char doc_text[] =
   "  {\"id\": \"x\", \"kind\": \"variable\", \"dtype\": \"float64\", \"shape\": [2]},\n"
   "  {\"id\": \"k\", \"kind\": \"constant\", \"dtype\": \"float64\", \"value\": {\"npy\" : \"w/bias.npy\"}},\n"
   "  {\"id\": \"acc\", \"kind\": \"shared\", \"dtype\": \"float64\", \"value\": 0},\n"
+  "  {\"id\": \"p\", \"kind\": \"shared\", \"dtype\": \"float64\", \"value\": {\"npy\" : \"w/bias.npy\"}},\n"
   "  {\"id\": \"g1\", \"kind\": \"group\", \"group\": \"aff\", \"inputs\": [\"x\"]},\n"
-  "  {\"id\": \"y\", \"kind\": \"op\", \"op\": \"add\", \"inputs\": [\"g1\", \"k\"]},\n"
+  "  {\"id\": \"y0\", \"kind\": \"op\", \"op\": \"add\", \"inputs\": [\"g1\", \"k\"]},\n"
+  "  {\"id\": \"y\", \"kind\": \"op\", \"op\": \"add\", \"inputs\": [\"y0\", \"p\"]},\n"
   "  {\"id\": \"s\", \"kind\": \"op\", \"op\": \"sum\", \"inputs\": [\"y\"]},\n"
   "  {\"id\": \"acc_n\", \"kind\": \"op\", \"op\": \"add\", \"inputs\": [\"acc\", \"s\"]}],\n"
   " \"function\": {\"inputs\": [\"x\"], \"outputs\": [\"y\"],\n"
@@ -117,13 +121,14 @@ test_save_as_folders (void)
   GradusDocModel *m = gradus_window_get_model (w);
   GradusRunPanel *run = ui_run_panel (w);
   g_assert_null (gradus_run_panel_get_error (run));
+  /* an edit, for the undo history, in the panel before the run */
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gradus_doc_model_set_member (m, "y", "name", json_node_init_string (json_node_alloc (), "sum"), &error));
+  gradus_run_binding_flush (gradus_window_get_run_binding (w));
   /* the window runs it from its folder */
   gradus_run_panel_set_steps (run, 2);
   ui_press_and_wait (w, "run.run");
   g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 2);
-  /* an edit, for the undo history */
-  g_autoptr (GError) error = NULL;
-  g_assert_true (gradus_doc_model_set_member (m, "y", "name", json_node_init_string (json_node_alloc (), "sum"), &error));
 
   /* one folder up: the paths gain "a/", nothing is outside, nothing to say */
   g_autofree char *up = g_build_filename (proj, "up.gradus", NULL);
@@ -170,10 +175,21 @@ test_save_as_folders (void)
   g_assert_cmpint (cli_run (beside, a, &allowed, &allowed_err), ==, 0);
   g_assert_cmpstr (allowed, ==, want);
 
+  /* the run goes on through the saves: its values can still be kept, and
+   * the unchanged shared value kept in its file names it from here */
+  g_assert_cmpint (gradus_run_panel_get_n_calls (run), ==, 2);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (w), "keep-trained"));
+  g_assert_true (gradus_keep_trained (w, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (model_npy (m, "p"), ==, "../a/w/bias.npy");
+
   /* the model and its history speak of the new folder: undo keeps them */
   g_assert_cmpstr (model_npy (m, "k"), ==, "../a/w/bias.npy");
-  g_assert_true (gradus_doc_model_undo (m));
+  g_assert_true (gradus_doc_model_undo (m));   /* the keep */
+  g_assert_true (gradus_doc_model_undo (m));   /* the name */
   g_assert_cmpstr (model_npy (m, "k"), ==, "../a/w/bias.npy");
+  g_assert_cmpstr (model_npy (m, "p"), ==, "../a/w/bias.npy");
+  g_assert_true (gradus_doc_model_redo (m));
   g_assert_true (gradus_doc_model_redo (m));
 
   /* the window's next run from the new folder asks before reading them */

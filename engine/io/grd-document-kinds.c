@@ -338,7 +338,9 @@ build_plain (Scope *s, JsonObject *o, const char *id, const char *kind, GError *
     }
     if (kind[0] == 'c') {
       JsonNode *vn = json_object_get_member (o, "value");
-      g_autoptr (GrdTensor) v = vn ? grd_value_from_json_limited (vn, dt, s->base_dir, s->limits, &local) : NULL;
+      g_autoptr (GrdTensor) v = vn ? grd_value_from_json_limited (vn, dt, s->base_dir, s->limits,
+                                                                  &local)
+                                   : NULL;
       if (!v) {
         g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "node '%s' (constant): value: %s", id,
                      local ? local->message : "missing");

@@ -177,6 +177,7 @@ grd_json_check_depth (const char *data, gsize length, gint max_depth, const char
 
 /* ------------------------------------------------------------ data files */
 
+/* Whether `path` (resolved) is `root` (resolved) or inside it. */
 gboolean
 grd_path_within (const char *path, const char *root)
 {

@@ -123,7 +123,9 @@ test_save_as_folders (void)
   g_assert_null (gradus_run_panel_get_error (run));
   /* an edit, for the undo history, in the panel before the run */
   g_autoptr (GError) error = NULL;
-  g_assert_true (gradus_doc_model_set_member (m, "y", "name", json_node_init_string (json_node_alloc (), "sum"), &error));
+  g_assert_true (gradus_doc_model_set_member (m, "y", "name",
+                                              json_node_init_string (json_node_alloc (), "sum"),
+                                              &error));
   gradus_run_binding_flush (gradus_window_get_run_binding (w));
   /* the window runs it from its folder */
   gradus_run_panel_set_steps (run, 2);
@@ -193,7 +195,9 @@ test_save_as_folders (void)
   g_assert_true (gradus_doc_model_redo (m));
 
   /* the window's next run from the new folder asks before reading them */
-  g_assert_true (gradus_doc_model_set_member (m, "s", "name", json_node_init_string (json_node_alloc (), "total"), &error));
+  g_assert_true (gradus_doc_model_set_member (m, "s", "name",
+                                              json_node_init_string (json_node_alloc (), "total"),
+                                              &error));
   UI_TEST_SPIN_UNTIL (gradus_window_get_data_dialog (w) != NULL, 10);
   g_assert_nonnull (gradus_window_get_data_dialog (w));
   gtk_window_destroy (gradus_window_get_data_dialog (w));

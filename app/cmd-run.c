@@ -231,51 +231,13 @@ caller_call (Caller *c, gint64 step, gboolean show, const char *shown_name, GrdG
 
 /* --save: the shared values, and where the run stopped (run.resume: the next
  * step, each function's calls and each random stream's draws), so that
- * running OUT continues with the same numbers. */
-/* Data-set paths of a feeds object made absolute, so that OUT finds them
- * from any folder. */
-static void
-anchor_feeds (JsonNode *feeds, const char *base_dir)
-{
-  if (!feeds || !JSON_NODE_HOLDS_OBJECT (feeds))
-    return;
-  g_autoptr (GList) members = json_object_get_members (json_node_get_object (feeds));
-  for (GList *l = members; l; l = l->next) {
-    JsonNode *f = json_object_get_member (json_node_get_object (feeds), l->data);
-    if (!JSON_NODE_HOLDS_OBJECT (f))
-      continue;
-    static const char *const keys[] = { "csv", "npy" };
-    for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
-      JsonObject *fo = json_node_get_object (f);
-      JsonNode *p = json_object_get_member (fo, keys[k]);
-      if (p && JSON_NODE_HOLDS_VALUE (p) && json_node_get_value_type (p) == G_TYPE_STRING
-          && !g_path_is_absolute (json_node_get_string (p))) {
-        g_autofree char *abs = g_canonicalize_filename (json_node_get_string (p), base_dir);
-        json_object_set_string_member (fo, keys[k], abs);
-      }
-    }
-  }
-}
-
+ * running OUT continues with the same numbers. Data paths follow OUT to its
+ * folder (grd_data_paths_rebase, as the editor's Save As); those that end up
+ * outside it are named, since running OUT needs --allow-data for them. */
 static gboolean
-save_run (GrdDocument *doc, const char *out, gint64 next_step, GPtrArray *callers,
-          GError **error)
+save_run (GrdDocument *doc, const char *file, const char *out, gint64 next_step,
+          GPtrArray *callers, GError **error)
 {
-  JsonObject *top = json_node_get_object (grd_document_root (doc));
-  g_autofree char *base_dir = grd_document_path (doc) ? g_path_get_dirname (grd_document_path (doc))
-                                                      : g_strdup (".");
-  g_autofree char *base_abs = g_canonicalize_filename (base_dir, NULL);
-  JsonNode *run = json_object_get_member (top, "run");
-  if (run && JSON_NODE_HOLDS_OBJECT (run)) {
-    anchor_feeds (json_object_get_member (json_node_get_object (run), "feeds"), base_abs);
-    JsonNode *also = json_object_get_member (json_node_get_object (run), "also");
-    for (guint i = 0; also && JSON_NODE_HOLDS_ARRAY (also)
-                      && i < json_array_get_length (json_node_get_array (also)); i++) {
-      JsonNode *e = json_array_get_element (json_node_get_array (also), i);
-      if (JSON_NODE_HOLDS_OBJECT (e))
-        anchor_feeds (json_object_get_member (json_node_get_object (e), "feeds"), base_abs);
-    }
-  }
   g_autofree const char **names = g_new0 (const char *, callers->len + 1);
   g_autofree gint64 *calls = g_new0 (gint64, callers->len + 1);
   for (guint i = 0; i < callers->len; i++) {
@@ -284,7 +246,13 @@ save_run (GrdDocument *doc, const char *out, gint64 next_step, GPtrArray *caller
     calls[i] = c->calls;
   }
   grd_document_set_resume (doc, next_step, callers->len, names, calls);
-  return grd_document_save (doc, out, error);
+  g_auto (GStrv) outside = NULL;
+  if (!grd_document_save_full (doc, out, &outside, error))
+    return FALSE;
+  for (guint i = 0; outside && outside[i]; i++)
+    cli_error ("run", file, _("warning: --save: %s reads %s from outside its folder: run it "
+                              "with --allow-data %s"), out, outside[i], outside[i]);
+  return TRUE;
 }
 
 /* run.resume of a file saved by --save: where to start. */
@@ -466,7 +434,7 @@ gradus_cmd_run (int argc, char **argv)
   if (save && status == CLI_EXIT_OK) {
     for (guint i = 0; i < callers->len && !error; i++)
       grd_function_sync (((Caller *) g_ptr_array_index (callers, i))->fn, &error);
-    if (error || !save_run (doc, save, step, callers, &error)) {
+    if (error || !save_run (doc, file, save, step, callers, &error)) {
       cli_error ("run", file, _("--save: %s"), error->message);
       status = CLI_EXIT_ERROR;
     }

@@ -375,8 +375,30 @@ JsonNode    *grd_document_root (GrdDocument *doc);
 /* Compiles the file's "function" object. */
 GrdFunction *grd_document_function (GrdDocument *doc, GError **error);
 /* Writes the JSON with the shared variables' current values, atomically
- * (temporary file, then rename). */
+ * (temporary file, then rename). Into another folder, relative data paths
+ * are rewritten for it (grd_data_paths_rebase). */
 gboolean     grd_document_save (GrdDocument *doc, const char *path, GError **error);
+/* grd_document_save, and in `outside` (when not NULL; free it with
+ * g_strfreev) the data files the saved file reads from outside its folder
+ * when it went into another folder: loading it refuses them until allowed.
+ * NULL when none, or the folder is the same. */
+gboolean     grd_document_save_full (GrdDocument *doc, const char *path, char ***outside,
+                                     GError **error);
+/* Save As, for every writer of graph files (the editor and `gradus run
+ * --save`): rewrites in place the relative "npy" and "csv" paths of a graph
+ * file's tree read from folder `old_dir` so that each names the same file
+ * from `new_dir` ("../old/data.csv" where it must): the values of nodes,
+ * scan bodies and group definitions, and the feeds of run.feeds and
+ * run.also. Absolute paths stay. Nothing changes when both are the same
+ * folder. Returns the data files (resolved) the tree reads from outside
+ * `new_dir` afterwards, which the loader refuses unless allowed (free with
+ * g_strfreev); NULL when none or the folder is the same. */
+char       **grd_data_paths_rebase (JsonNode *tree, const char *old_dir, const char *new_dir);
+/* The data files (resolved) a graph file's tree in folder `dir` reads from
+ * outside it, in file order; NULL when none. */
+char       **grd_data_paths_outside (JsonNode *tree, const char *dir);
+/* Whether two folders are the same one (links and "." resolved). */
+gboolean     grd_data_paths_same_folder (const char *a, const char *b);
 char        *grd_document_to_data (GrdDocument *doc, gsize *length);
 /* The JSON tree grd_document_save would write now (unref it): the file with
  * the shared variables' current values (nested lists, base64 when large),

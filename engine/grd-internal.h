@@ -197,6 +197,9 @@ gboolean grd_json_check_depth (const char *data, gsize length, gint max_depth, c
  * resolves (symbolic links followed) outside base_dir and the allowed paths. */
 char    *grd_data_path (const char *base_dir, const char *name, const GrdLimits *limits,
                         GError **error);
+/* Whether `path` (resolved) is `root` (resolved) or inside it: the rule of
+ * grd_data_path for the document's folder. */
+gboolean grd_path_within (const char *path, const char *root);
 /* Reads a regular file no larger than the memory budget (NUL-terminated). */
 gboolean grd_data_read (const char *path, const GrdLimits *limits, char **contents,
                         gsize *length, GError **error);
@@ -211,11 +214,10 @@ GrdTensor *grd_npy_from_data (const guint8 *data, gsize len, const char *name,
                               const GrdLimits *limits, GError **error);
 /* grd-save.c: writes text over path whole or not at all (through symbolic
  * links, mode and owner kept, folder flushed); removes the temporary files of
- * saves of path that died; rewrites relative "npy"/"csv" paths of a tree for
- * a new folder. */
+ * saves of path that died. (Data paths for a new folder: grd_data_paths_rebase
+ * in gradus.h.) */
 gboolean grd_save_file (const char *path, const char *text, gsize len, GError **error);
 void     grd_save_clean_stale (const char *path);
-void     grd_save_rebase_paths (JsonNode *tree, const char *old_dir, const char *new_dir);
 /* A zero-filled tensor, or an error instead of an abort when memory is short. */
 GrdTensor *grd_tensor_try_new (GrdDType dtype, gint rank, const gint64 *shape, GError **error);
 /* The same without the zero fill, for a kernel that writes every element
@@ -379,7 +381,8 @@ gboolean grd_document_kind_is_extra (const char *kind);
 gboolean grd_document_kind_refs (JsonObject *obj, const char *kind, GPtrArray *refs,
                                  GPtrArray *what);
 gboolean grd_document_build_kind (GrdGraph *graph, JsonObject *obj, const char *id,
-                                  const char *kind, const char *base_dir, GError **error);
+                                  const char *kind, const char *base_dir,
+                                  const GrdLimits *limits, GError **error);
 /* An op node's "attrs" object (io/grd-document.c). */
 gboolean grd_document_parse_attrs (JsonObject *o, GrdAttrs *attrs, const char **bad,
                                    const char **expected);

@@ -20,6 +20,12 @@ gboolean     gradus_doc_model_load_data (GradusDocModel *self, const char *data,
                                          const char *path, GError **error);
 /* Atomic: a temporary file renamed over `path`. Sets the path, clears "modified". */
 gboolean     gradus_doc_model_save (GradusDocModel *self, const char *path, GError **error);
+/* The same; into another folder, relative data paths are rewritten for it
+ * (grd_data_paths_rebase: in the file, the model and its undo history), and
+ * `outside` (optional) gets the data files left outside the new folder,
+ * which running the saved file must be allowed to read (NULL: none). */
+gboolean     gradus_doc_model_save_full (GradusDocModel *self, const char *path, char ***outside,
+                                         GError **error);
 char        *gradus_doc_model_to_data (GradusDocModel *self, gsize *length);
 
 JsonNode    *gradus_doc_model_get_root (GradusDocModel *self);

@@ -192,6 +192,25 @@ sync_panel (GradusRunBinding *self, gboolean force)
     gradus_run_panel_set_problem (panel, problem);
 }
 
+void
+gradus_run_binding_follow_save (GradusRunBinding *self)
+{
+  g_return_if_fail (GRADUS_IS_RUN_BINDING (self));
+  g_autoptr (GradusRunPanel) panel = g_weak_ref_get (&self->panel);
+  /* a running function keeps its document; the usual sync follows its stop */
+  if (!panel || !self->model || gradus_run_panel_is_running (panel))
+    return;
+  JsonNode *root = gradus_doc_model_get_root (self->model);
+  g_free (self->synced);
+  self->synced = gradus_run_binding_signature (root);
+  g_free (self->synced_shape);
+  self->synced_shape = values_free_signature (root);
+  g_autofree char *problem = NULL;
+  g_autoptr (JsonNode) runnable = runnable_root (self->model, &problem);
+  if (runnable)
+    gradus_run_panel_adopt_document (panel, runnable, gradus_doc_model_get_path (self->model));
+}
+
 static gboolean
 debounce_done (gpointer data)
 {

@@ -32,6 +32,10 @@ guint             gradus_run_binding_get_n_adopted (GradusRunBinding *self);
 /* Whether the panel runs the model's function as it is now: no edit but keeps
  * (and their undo and redo) since the panel was last handed the document. */
 gboolean          gradus_run_binding_is_current (GradusRunBinding *self);
+/* The model was just saved, and the panel was current before: a save into
+ * another folder rewrote the data paths (the same files, the same graph), so
+ * the panel takes the saved JSON and path and its run goes on. */
+void              gradus_run_binding_follow_save (GradusRunBinding *self);
 /* Whether an edit waits for the panel (debounce or a run going on). */
 gboolean          gradus_run_binding_is_pending (GradusRunBinding *self);
 

@@ -409,14 +409,40 @@ gradus_window_restore (GradusWindow *self, const char *autosave, const char *ori
   return TRUE;
 }
 
+/* Saved into another folder, the graph still reads these data files where
+ * they are (docs/format.md, "Saving into another folder"): say so, naming
+ * them, until the user dismisses it. Nothing is copied behind their back. */
+static void
+saved_outside (GradusWindow *self, char **files)
+{
+  guint n = g_strv_length (files);
+  g_autofree char *some = g_strjoinv (", ", files);
+  g_autofree char *text = g_strdup_printf (
+    ngettext ("Saved. %u data file is outside the graph's new folder (%s): running it will "
+              "ask to allow it",
+              "Saved. %u data files are outside the graph's new folder (%s): running it will "
+              "ask to allow them", n), n, some);
+  gradus_window_message (self, text);
+  if (self->toast)
+    adw_toast_set_timeout (self->toast, 0);
+}
+
 gboolean
 gradus_window_save_to (GradusWindow *self, const char *path, GError **error)
 {
-  if (!gradus_doc_model_save (self->model, path, error))
+  g_auto (GStrv) outside = NULL;
+  /* whether the run panel holds the document's graph, before the save
+   * rewrites its data paths for a new folder */
+  gboolean current = self->run_binding && gradus_run_binding_is_current (self->run_binding);
+  if (!gradus_doc_model_save_full (self->model, path, &outside, error))
     return FALSE;
+  if (current)
+    gradus_run_binding_follow_save (self->run_binding);
   remove_autosave (self);
   add_recent (path);
   update_title (self);
+  if (outside)
+    saved_outside (self, outside);
   return TRUE;
 }
 

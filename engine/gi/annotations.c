@@ -681,6 +681,44 @@
  */
 
 /**
+ * grd_document_save_full:
+ * @doc: a document
+ * @path: (type filename): the file to write
+ * @outside: (out) (optional) (nullable) (transfer full) (array zero-terminated=1):
+ *   the data files the saved file reads from outside its new folder
+ * @error: where a write error is reported
+ *
+ * Returns: TRUE on success
+ */
+
+/**
+ * grd_data_paths_rebase:
+ * @tree: a graph file's JSON tree, changed in place
+ * @old_dir: (type filename): the folder its paths are relative to
+ * @new_dir: (type filename): the folder they are for afterwards
+ *
+ * Returns: (transfer full) (nullable) (array zero-terminated=1): the data
+ *   files read from outside @new_dir afterwards
+ */
+
+/**
+ * grd_data_paths_outside:
+ * @tree: a graph file's JSON tree
+ * @dir: (type filename): its folder
+ *
+ * Returns: (transfer full) (nullable) (array zero-terminated=1): the data
+ *   files it reads from outside @dir
+ */
+
+/**
+ * grd_data_paths_same_folder:
+ * @a: (type filename): a folder
+ * @b: (type filename): another
+ *
+ * Returns: whether both are the same folder
+ */
+
+/**
  * grd_document_to_data:
  * @doc: a document
  * @length: (out) (optional): the length of the text

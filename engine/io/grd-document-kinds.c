@@ -19,6 +19,7 @@ struct _Scope {
   GArray     *inner;      /* the body variable standing for it */
   GHashTable *implicit;   /* reference text -> index + 1 into outer/inner */
   const char *base_dir;
+  const GrdLimits *limits;  /* the document's: a body's data files obey them too */
 };
 
 static gboolean build_kind (Scope *scope, JsonObject *obj, const char *id, const char *kind,
@@ -337,7 +338,9 @@ build_plain (Scope *s, JsonObject *o, const char *id, const char *kind, GError *
     }
     if (kind[0] == 'c') {
       JsonNode *vn = json_object_get_member (o, "value");
-      g_autoptr (GrdTensor) v = vn ? grd_value_from_json (vn, dt, s->base_dir, &local) : NULL;
+      g_autoptr (GrdTensor) v = vn ? grd_value_from_json_limited (vn, dt, s->base_dir, s->limits,
+                                                                  &local)
+                                   : NULL;
       if (!v) {
         g_set_error (error, GRD_ERROR, GRD_ERROR_PARSE, "node '%s' (constant): value: %s", id,
                      local ? local->message : "missing");
@@ -504,7 +507,8 @@ build_scan (Scope *s, JsonObject *o, const char *id, GError **error)
   g_autoptr (GrdGraph) g = grd_graph_new ();
   Scope inner = { g, s, g_array_new (FALSE, FALSE, sizeof (GrdRef)),
                   g_array_new (FALSE, FALSE, sizeof (GrdRef)),
-                  g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), s->base_dir };
+                  g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), s->base_dir,
+                  s->limits };
   gboolean ok = build_body (&inner, body, id, error);
   g_autoptr (GArray) bin = g_array_new (FALSE, FALSE, sizeof (GrdRef));
   g_autoptr (GArray) bout = g_array_new (FALSE, FALSE, sizeof (GrdRef));
@@ -768,8 +772,8 @@ build_kind (Scope *s, JsonObject *o, const char *id, const char *kind, GError **
 
 gboolean
 grd_document_build_kind (GrdGraph *graph, JsonObject *obj, const char *id, const char *kind,
-                         const char *base_dir, GError **error)
+                         const char *base_dir, const GrdLimits *limits, GError **error)
 {
-  Scope top = { graph, NULL, NULL, NULL, NULL, base_dir };
+  Scope top = { graph, NULL, NULL, NULL, NULL, base_dir, limits };
   return build_kind (&top, obj, id, kind, error);
 }

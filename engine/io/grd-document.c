@@ -611,7 +611,8 @@ build_node (Builder *b, Entry *e)
                                          cc->len, NULL, &local)))
       node_fail_error (b, e, local);
   } else if (grd_document_kind_is_extra (e->kind)) {
-    if (!grd_document_build_kind (doc->graph, e->obj, e->id, e->kind, doc->base_dir, &local))
+    if (!grd_document_build_kind (doc->graph, e->obj, e->id, e->kind, doc->base_dir,
+                                  &doc->limits, &local))
       node_fail_error (b, e, local);
   } else {
     node_fail (b, e, "node '%s': \"kind\" must be \"variable\", \"constant\", \"shared\", \"op\" "
@@ -1348,9 +1349,10 @@ tree_to_save (GrdDocument *doc, const char *new_dir)
     GrdTensor *now = grd_graph_get_value (doc->graph, (GrdRef) { index, 0 });
     GrdTensor *then = g_hash_table_lookup (doc->loaded, id);
     JsonNode *old = json_object_get_member (eo, "value");
-    gboolean moved = new_dir && g_strcmp0 (new_dir, doc->base_dir) != 0 && old
-                     && JSON_NODE_HOLDS_OBJECT (old)
-                     && json_object_has_member (json_node_get_object (old), "npy");
+    /* the same folder by another spelling ("a" and "/home/me/a") is no move */
+    gboolean moved = new_dir && old && JSON_NODE_HOLDS_OBJECT (old)
+                     && json_object_has_member (json_node_get_object (old), "npy")
+                     && !grd_data_paths_same_folder (new_dir, doc->base_dir);
     if (then && same_tensor (now, then) && !moved)
       continue;
     json_object_set_member (eo, "value", saved_value (now));
@@ -1434,20 +1436,33 @@ grd_document_set_resume (GrdDocument *doc, gint64 next_step, guint n,
 gboolean
 grd_document_save (GrdDocument *doc, const char *path, GError **error)
 {
-  g_return_val_if_fail (path != NULL, FALSE);
+  return grd_document_save_full (doc, path, NULL, error);
+}
+
+gboolean
+grd_document_save_full (GrdDocument *doc, const char *path, char ***outside, GError **error)
+{
+  g_return_val_if_fail (doc != NULL && path != NULL, FALSE);
   g_autofree char *dir = g_path_get_dirname (path);
   JsonNode *tree = tree_to_save (doc, dir);
   /* Save As: relative data paths follow the file to its new folder */
-  grd_save_rebase_paths (tree, doc->base_dir, dir);
+  g_auto (GStrv) out = grd_data_paths_rebase (tree, doc->base_dir, dir);
   gsize len = 0;
   g_autofree char *text = tree_text (tree, &len);
   if (!grd_save_file (path, text, len, error)) {
     json_node_unref (tree);
     return FALSE;
   }
+  if (outside)
+    *outside = g_steal_pointer (&out);
   /* the file now holds the current values: the tree and the baseline follow it */
   json_node_unref (doc->root);
   doc->root = tree;
+  /* and the next save starts from the paths as written now, for this folder */
+  if (doc->file_root) {
+    json_node_unref (doc->file_root);
+    doc->file_root = deep_copy (tree);
+  }
   GHashTableIter it;
   gpointer key, val;
   g_hash_table_iter_init (&it, doc->loaded);

@@ -178,8 +178,8 @@ grd_json_check_depth (const char *data, gsize length, gint max_depth, const char
 /* ------------------------------------------------------------ data files */
 
 /* Whether `path` (resolved) is `root` (resolved) or inside it. */
-static gboolean
-path_within (const char *path, const char *root)
+gboolean
+grd_path_within (const char *path, const char *root)
 {
   gsize n = strlen (root);
   if (strncmp (path, root, n) != 0)
@@ -203,10 +203,10 @@ grd_data_path (const char *base_dir, const char *name, const GrdLimits *limits, 
   gboolean allowed = limits && limits->allow_any_data;
   g_autofree char *root = realpath (base_dir ? base_dir : ".", NULL);
   if (!allowed && root)
-    allowed = path_within (real, root);
+    allowed = grd_path_within (real, root);
   for (gint i = 0; !allowed && limits && limits->allowed_data && limits->allowed_data[i]; i++) {
     g_autofree char *extra = realpath (limits->allowed_data[i], NULL);
-    allowed = extra && path_within (real, extra);
+    allowed = extra && grd_path_within (real, extra);
   }
   if (!allowed) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_IO,

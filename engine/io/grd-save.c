@@ -144,7 +144,16 @@ grd_save_file (const char *path, const char *text, gsize len, GError **error)
   return TRUE;
 }
 
-/* ------------------------------------------------------------ Save As */
+/* ------------------------------------------------------------ Save As
+ *
+ * A graph file names its data files relative to its folder. Saved into
+ * another folder, each relative "npy" and "csv" path is rewritten so that it
+ * names the same file from there (docs/format.md, "Saving into another
+ * folder"). Where a path can sit is the format's business, so the walk
+ * follows it rather than every key of the tree (the editor's "ui" is left
+ * alone): the values of nodes (constants and shared variables), the nodes of
+ * scan bodies and of group definitions, and the feeds of run.feeds and of
+ * each run.also entry. */
 
 /* `to` relative to folder `from` (both absolute and canonical). */
 static char *
@@ -163,22 +172,46 @@ relative_to (const char *from, const char *to)
     if (!*b[k])
       continue;
     g_string_append (s, b[k]);
-    if (b[k + 1])
-      g_string_append_c (s, '/');
+    g_string_append_c (s, '/');
   }
+  /* no trailing slash; "." when `to` is `from` itself */
+  if (s->len > 0)
+    g_string_truncate (s, s->len - 1);
+  else
+    g_string_append_c (s, '.');
   return g_string_free (s, FALSE);
 }
 
-static void
-rebase_walk (JsonNode *n, const char *old_dir, const char *new_dir)
+/* A folder as the loader sees it: resolved when it exists. */
+static char *
+resolved_dir (const char *dir)
 {
-  if (JSON_NODE_HOLDS_ARRAY (n)) {
-    JsonArray *a = json_node_get_array (n);
-    for (guint i = 0; i < json_array_get_length (a); i++)
-      rebase_walk (json_array_get_element (a, i), old_dir, new_dir);
-    return;
-  }
-  if (!JSON_NODE_HOLDS_OBJECT (n))
+  char *real = realpath (dir && *dir ? dir : ".", NULL);
+  if (real)
+    return real;
+  return g_canonicalize_filename (dir && *dir ? dir : ".", NULL);
+}
+
+typedef struct {
+  const char *old_dir;   /* resolved */
+  const char *new_dir;   /* resolved; NULL: only collect */
+  GPtrArray  *outside;   /* resolved data files outside new_dir (or old_dir) */
+} Rebase;
+
+static void
+note_outside (Rebase *r, const char *real)
+{
+  const char *dir = r->new_dir ? r->new_dir : r->old_dir;
+  if (real && !grd_path_within (real, dir)
+      && !g_ptr_array_find_with_equal_func (r->outside, real, g_str_equal, NULL))
+    g_ptr_array_add (r->outside, g_strdup (real));
+}
+
+/* The "npy" and "csv" members of a value or feed object. */
+static void
+rebase_object (Rebase *r, JsonNode *n)
+{
+  if (!n || !JSON_NODE_HOLDS_OBJECT (n))
     return;
   JsonObject *o = json_node_get_object (n);
   static const char *const keys[] = { "npy", "csv" };
@@ -187,27 +220,137 @@ rebase_walk (JsonNode *n, const char *old_dir, const char *new_dir)
     if (!p || !JSON_NODE_HOLDS_VALUE (p) || json_node_get_value_type (p) != G_TYPE_STRING)
       continue;
     const char *name = json_node_get_string (p);
-    if (g_path_is_absolute (name))
+    if (!*name)
       continue;
-    g_autofree char *joined = g_build_filename (old_dir, name, NULL);
+    g_autofree char *joined = g_path_is_absolute (name) ? g_strdup (name)
+                              : g_build_filename (r->old_dir, name, NULL);
     g_autofree char *real = realpath (joined, NULL);
-    if (!real)
-      continue;   /* a missing file stays as written: nothing to point at */
-    g_autofree char *rel = relative_to (new_dir, real);
-    json_object_set_string_member (o, keys[k], rel);
+    /* an absolute path names the same file from anywhere: kept as written */
+    if (r->new_dir && !g_path_is_absolute (name)) {
+      /* the same spelling where it leads to the same file (a link keeps its
+       * name), else the path of the file itself; a missing file by its name */
+      g_autofree char *lexical = g_canonicalize_filename (name, r->old_dir);
+      g_autofree char *rel = relative_to (r->new_dir, lexical);
+      if (real) {
+        g_autofree char *again = g_build_filename (r->new_dir, rel, NULL);
+        g_autofree char *check = realpath (again, NULL);
+        if (g_strcmp0 (check, real) != 0) {
+          g_free (rel);
+          rel = relative_to (r->new_dir, real);
+        }
+      }
+      json_object_set_string_member (o, keys[k], rel);
+    }
+    note_outside (r, real);
   }
-  GList *members = json_object_get_members (o);
-  for (GList *l = members; l; l = l->next)
-    rebase_walk (json_object_get_member (o, l->data), old_dir, new_dir);
-  g_list_free (members);
 }
 
-void
-grd_save_rebase_paths (JsonNode *tree, const char *old_dir, const char *new_dir)
+static void rebase_nodes (Rebase *r, JsonNode *nodes, gint depth);
+
+/* A node's value, and a scan's body (any depth, within the loader's). */
+static void
+rebase_node (Rebase *r, JsonNode *n, gint depth)
 {
-  g_autofree char *old_real = realpath (old_dir, NULL);
-  g_autofree char *new_real = realpath (new_dir, NULL);
-  if (!old_real || !new_real || strcmp (old_real, new_real) == 0)
+  if (!n || !JSON_NODE_HOLDS_OBJECT (n) || depth > GRD_JSON_MAX_DEPTH)
     return;
-  rebase_walk (tree, old_real, new_real);
+  JsonObject *o = json_node_get_object (n);
+  rebase_object (r, json_object_get_member (o, "value"));
+  JsonNode *body = json_object_get_member (o, "body");
+  if (body && JSON_NODE_HOLDS_OBJECT (body))
+    rebase_nodes (r, json_object_get_member (json_node_get_object (body), "nodes"), depth + 1);
+}
+
+static void
+rebase_nodes (Rebase *r, JsonNode *nodes, gint depth)
+{
+  if (!nodes || !JSON_NODE_HOLDS_ARRAY (nodes))
+    return;
+  JsonArray *a = json_node_get_array (nodes);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    rebase_node (r, json_array_get_element (a, i), depth);
+}
+
+static void
+rebase_feeds (Rebase *r, JsonNode *feeds)
+{
+  if (!feeds || !JSON_NODE_HOLDS_OBJECT (feeds))
+    return;
+  JsonObjectIter it;
+  const char *id;
+  JsonNode *feed;
+  json_object_iter_init (&it, json_node_get_object (feeds));
+  while (json_object_iter_next (&it, &id, &feed))
+    rebase_object (r, feed);
+}
+
+static void
+rebase_tree (Rebase *r, JsonNode *tree)
+{
+  if (!tree || !JSON_NODE_HOLDS_OBJECT (tree))
+    return;
+  JsonObject *top = json_node_get_object (tree);
+  rebase_nodes (r, json_object_get_member (top, "nodes"), 0);
+  JsonNode *groups = json_object_get_member (top, "groups");
+  if (groups && JSON_NODE_HOLDS_OBJECT (groups)) {
+    JsonObjectIter it;
+    const char *name;
+    JsonNode *def;
+    json_object_iter_init (&it, json_node_get_object (groups));
+    while (json_object_iter_next (&it, &name, &def))
+      if (JSON_NODE_HOLDS_OBJECT (def))
+        rebase_nodes (r, json_object_get_member (json_node_get_object (def), "nodes"), 0);
+  }
+  JsonNode *run = json_object_get_member (top, "run");
+  if (!run || !JSON_NODE_HOLDS_OBJECT (run))
+    return;
+  rebase_feeds (r, json_object_get_member (json_node_get_object (run), "feeds"));
+  JsonNode *also = json_object_get_member (json_node_get_object (run), "also");
+  JsonArray *aa = also && JSON_NODE_HOLDS_ARRAY (also) ? json_node_get_array (also) : NULL;
+  for (guint i = 0; aa && i < json_array_get_length (aa); i++) {
+    JsonNode *e = json_array_get_element (aa, i);
+    if (JSON_NODE_HOLDS_OBJECT (e))
+      rebase_feeds (r, json_object_get_member (json_node_get_object (e), "feeds"));
+  }
+}
+
+static char **
+take_list (GPtrArray *list)
+{
+  if (list->len == 0) {
+    g_ptr_array_unref (list);
+    return NULL;
+  }
+  g_ptr_array_add (list, NULL);
+  return (char **) g_ptr_array_free (list, FALSE);
+}
+
+gboolean
+grd_data_paths_same_folder (const char *a, const char *b)
+{
+  g_autofree char *ra = resolved_dir (a);
+  g_autofree char *rb = resolved_dir (b);
+  return strcmp (ra, rb) == 0;
+}
+
+char **
+grd_data_paths_rebase (JsonNode *tree, const char *old_dir, const char *new_dir)
+{
+  g_return_val_if_fail (new_dir != NULL, NULL);
+  g_autofree char *from = resolved_dir (old_dir);
+  g_autofree char *to = resolved_dir (new_dir);
+  /* the same folder: not a byte changes */
+  if (strcmp (from, to) == 0)
+    return NULL;
+  Rebase r = { from, to, g_ptr_array_new_with_free_func (g_free) };
+  rebase_tree (&r, tree);
+  return take_list (r.outside);
+}
+
+char **
+grd_data_paths_outside (JsonNode *tree, const char *dir)
+{
+  g_autofree char *at = resolved_dir (dir);
+  Rebase r = { at, NULL, g_ptr_array_new_with_free_func (g_free) };
+  rebase_tree (&r, tree);
+  return take_list (r.outside);
 }

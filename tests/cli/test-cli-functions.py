@@ -10,6 +10,7 @@ import json
 import math
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -135,6 +136,127 @@ def save_reload_continue_is_one_run():
     # shuffled data sets, dropout and an also entry
     whole, parts, _ = continued(example("mlp-dropout-digits.gradus"), 60, 30)
     assert whole == parts, "the continued run differs"
+
+
+def write_npy(path, values):
+    """A float64 vector as a version 1 .npy file (no NumPy needed)."""
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }" % len(values)
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%dd" % len(values), *values))
+
+
+def data_paths(path):
+    """The npy and csv strings of a graph file, where the format reads them."""
+    doc = json.load(open(path))
+    found = []
+
+    def value(v):
+        if isinstance(v, dict):
+            found.extend(v[k] for k in ("npy", "csv") if isinstance(v.get(k), str))
+
+    def nodes(ns):
+        for n in ns:
+            value(n.get("value"))
+            nodes(n.get("body", {}).get("nodes", []))
+    nodes(doc["nodes"])
+    for d in doc.get("groups", {}).values():
+        nodes(d["nodes"])
+    run = doc.get("run", {})
+    for feeds in [run.get("feeds", {})] + [a.get("feeds", {}) for a in run.get("also", [])]:
+        for f in feeds.values():
+            value(f)
+    return found
+
+
+@test
+def save_into_another_folder_keeps_data():
+    """--save OUT elsewhere: every relative data path (a group's constant,
+    a constant, run.feeds, run.also) names the same file from OUT's folder;
+    OUT runs from there and continues the run; files left outside are named
+    on standard error with the --allow-data that OUT needs."""
+    proj = os.path.join(TMP, "moved")
+    a = os.path.join(proj, "a")
+    os.makedirs(os.path.join(a, "w"))
+    os.makedirs(os.path.join(a, "data"))
+    os.makedirs(os.path.join(proj, "b"))
+    write_npy(os.path.join(a, "w", "bias.npy"), [0.5, -0.25])
+    write_npy(os.path.join(a, "w", "scale.npy"), [3.0, 7.0])
+    write_npy(os.path.join(a, "w", "feed.npy"), [-2.0, 9.0])
+    with open(os.path.join(a, "data", "rows.csv"), "w") as f:
+        f.write("i,x\n0,1.5\n1,-4\n2,8\n3,0.25\n4,6\n5,-1\n")
+    doc = {"format": "gradus-graph", "version": 1,
+           "groups": {"aff": {"inputs": ["v"], "nodes": [
+               {"id": "c", "kind": "constant", "dtype": "float64", "value": {"npy": "w/scale.npy"}},
+               {"id": "m", "kind": "op", "op": "mul", "inputs": ["v", "c"]}], "outputs": ["m"]}},
+           "nodes": [
+               {"id": "x", "kind": "variable", "dtype": "float64", "shape": [2]},
+               {"id": "k", "kind": "constant", "dtype": "float64", "value": {"npy": "./w//bias.npy"}},
+               {"id": "acc", "kind": "shared", "dtype": "float64", "value": 0},
+               {"id": "g1", "kind": "group", "group": "aff", "inputs": ["x"]},
+               {"id": "y", "kind": "op", "op": "add", "inputs": ["g1", "k"]},
+               {"id": "s", "kind": "op", "op": "sum", "inputs": ["y"]},
+               {"id": "acc_n", "kind": "op", "op": "add", "inputs": ["acc", "s"]}],
+           "function": {"inputs": ["x"], "outputs": ["y"],
+                        "updates": [{"shared": "acc", "value": "acc_n"}]},
+           "functions": {"other": {"inputs": ["x"], "outputs": ["s"]}},
+           "run": {"steps": 3,
+                   "feeds": {"x": {"csv": "data/rows.csv", "header": True, "column": 1, "batch": 2}},
+                   "also": [{"function": "other", "every": 2,
+                             "feeds": {"x": {"npy": "w/feed.npy"}}}]}}
+    with open(os.path.join(a, "m.gradus"), "w") as f:
+        json.dump(doc, f)
+    original = data_paths(os.path.join(a, "m.gradus"))
+
+    gradus_abs = os.path.abspath(GRADUS)   # these runs start in other folders
+
+    def run_in(*args):
+        return subprocess.run([gradus_abs, "run", *args], capture_output=True, text=True,
+                              timeout=300, cwd=proj)
+
+    whole = run_in("a/m.gradus", "--steps", "6")
+    assert whole.returncode == 0, whole.stderr
+    whole = whole.stdout.splitlines()
+    assert len(whole) == 9, whole   # 6 calls of main, 3 of other
+
+    # one folder up: every file still inside OUT's folder, no allowance needed
+    p = run_in("a/m.gradus", "--steps", "3", "--save", "up.gradus")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert data_paths(os.path.join(proj, "up.gradus")) == [
+        "a/w/bias.npy", "a/w/scale.npy", "a/data/rows.csv", "a/w/feed.npy"], \
+        data_paths(os.path.join(proj, "up.gradus"))
+    q = run_in("up.gradus", "--steps", "3")
+    assert q.returncode == 0, q.stderr
+    assert p.stdout.splitlines() + q.stdout.splitlines() == whole
+
+    # beside: every file outside OUT's folder, named with the flag to give
+    p = run_in("a/m.gradus", "--steps", "3", "--save", "b/m.gradus")
+    assert p.returncode == 0, p.stderr
+    warned = p.stderr.splitlines()
+    assert len(warned) == 4 and all("warning" in w and "--allow-data" in w for w in warned), warned
+    for name in ("bias.npy", "scale.npy", "rows.csv", "feed.npy"):
+        assert any(name in w for w in warned), (name, warned)
+    assert data_paths(os.path.join(proj, "b", "m.gradus")) == [
+        "../a/w/bias.npy", "../a/w/scale.npy", "../a/data/rows.csv", "../a/w/feed.npy"]
+    refused = run_in("b/m.gradus", "--steps", "3")
+    assert refused.returncode == 1 and "outside the document's folder" in refused.stderr, \
+        refused.stderr
+    q = run_in("b/m.gradus", "--steps", "3", "--allow-data", "a")
+    assert q.returncode == 0, q.stderr
+    assert p.stdout.splitlines() + q.stdout.splitlines() == whole
+    # run from any folder, it still finds them
+    elsewhere = subprocess.run([gradus_abs, "run", os.path.join(proj, "b", "m.gradus"), "--steps", "3",
+                                "--allow-data", a], capture_output=True, text=True, timeout=300,
+                               cwd=TMP)
+    assert elsewhere.stdout == q.stdout, elsewhere.stderr
+
+    # the same folder, by another spelling: every path keeps its bytes
+    p = run_in("a/m.gradus", "--steps", "1", "--save", os.path.join(proj, "a", ".", "copy.gradus"))
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert data_paths(os.path.join(a, "copy.gradus")) == original, \
+        (data_paths(os.path.join(a, "copy.gradus")), original)
+    assert original == ["./w//bias.npy", "w/scale.npy", "data/rows.csv", "w/feed.npy"], original
 
 
 @test

@@ -69,13 +69,13 @@ gradus_doc_model_load_file (GradusDocModel *self, const char *path, GError **err
   return gradus_doc_model_load_data (self, data, len, path, error);
 }
 
-char *
-gradus_doc_model_to_data (GradusDocModel *self, gsize *length)
+static char *
+tree_data (JsonNode *root, gsize *length)
 {
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_indent (gen, 2);
-  json_generator_set_root (gen, self->root);
+  json_generator_set_root (gen, root);
   g_autofree char *text = json_generator_to_data (gen, NULL);
   char *out = g_strconcat (text, "\n", NULL);
   if (length)
@@ -83,11 +83,44 @@ gradus_doc_model_to_data (GradusDocModel *self, gsize *length)
   return out;
 }
 
+char *
+gradus_doc_model_to_data (GradusDocModel *self, gsize *length)
+{
+  return tree_data (self->root, length);
+}
+
+/* Every tree of the undo history names its data as the file now does: an
+ * undo after Save As must not bring back paths of the old folder. */
+static void
+rebase_history (GPtrArray *commands, const char *old_dir, const char *new_dir)
+{
+  for (guint i = 0; i < commands->len; i++) {
+    GradusDocCommand *c = g_ptr_array_index (commands, i);
+    g_strfreev (grd_data_paths_rebase (c->before, old_dir, new_dir));
+    g_strfreev (grd_data_paths_rebase (c->after, old_dir, new_dir));
+  }
+}
+
 gboolean
 gradus_doc_model_save (GradusDocModel *self, const char *path, GError **error)
 {
+  return gradus_doc_model_save_full (self, path, NULL, error);
+}
+
+gboolean
+gradus_doc_model_save_full (GradusDocModel *self, const char *path, char ***outside,
+                            GError **error)
+{
+  g_return_val_if_fail (GRADUS_IS_DOC_MODEL (self) && path != NULL, FALSE);
+  /* an untitled document reads its data from the current folder (as the
+   * engine does): the first save moves it too */
+  g_autofree char *old_dir = self->path ? g_path_get_dirname (self->path) : g_strdup (".");
+  g_autofree char *new_dir = g_path_get_dirname (path);
+  gboolean moved = !grd_data_paths_same_folder (old_dir, new_dir);
+  g_autoptr (JsonNode) moved_root = moved ? gradus_json_deep_copy (self->root) : NULL;
+  g_auto (GStrv) out = moved ? grd_data_paths_rebase (moved_root, old_dir, new_dir) : NULL;
   gsize len;
-  g_autofree char *data = gradus_doc_model_to_data (self, &len);
+  g_autofree char *data = tree_data (moved ? moved_root : self->root, &len);
   g_autoptr (GError) local = NULL;
   /* CONSISTENT: a temporary file renamed over the old one, so a crash leaves
    * either the old file or the new one, never half of one. */
@@ -95,11 +128,22 @@ gradus_doc_model_save (GradusDocModel *self, const char *path, GError **error)
     g_set_error (error, GRD_ERROR, GRD_ERROR_IO, "%s", local->message);
     return FALSE;
   }
+  if (moved) {
+    json_node_unref (self->root);
+    self->root = g_steal_pointer (&moved_root);
+    rebase_history (self->undo, old_dir, new_dir);
+    rebase_history (self->redo, old_dir, new_dir);
+  }
   if (g_strcmp0 (path, self->path) != 0) {
     g_free (self->path);
     self->path = g_strdup (path);
     gradus_doc_model_notify_path (self);
   }
+  /* the editor's build reads constants' data from the new folder now */
+  if (moved)
+    gradus_doc_model_rebuild (self);
   gradus_doc_model_set_modified (self, FALSE);
+  if (outside)
+    *outside = g_steal_pointer (&out);
   return TRUE;
 }

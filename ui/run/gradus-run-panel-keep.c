@@ -92,7 +92,14 @@ gradus_run_panel_dup_kept_tree (GradusRunPanel *self, GError **error)
                + next / also->every - self->first_step / also->every;
   }
   grd_document_set_resume (self->doc, next, n, names, calls);
-  return grd_document_dup_saved_tree (self->doc);
+  JsonNode *tree = grd_document_dup_saved_tree (self->doc);
+  /* The document may have been saved into another folder since this run
+   * was built (gradus_run_binding_follow_save): its data paths follow. */
+  const char *built = grd_document_path (self->doc);
+  g_autofree char *from = built ? g_path_get_dirname (built) : g_strdup (".");
+  g_autofree char *to = self->path ? g_path_get_dirname (self->path) : g_strdup (".");
+  g_strfreev (grd_data_paths_rebase (tree, from, to));
+  return tree;
 }
 
 void

@@ -44,6 +44,7 @@
 
 typedef struct {
   gboolean f64;
+  gboolean wgemm;             /* float32 products by grd-conv-wgemm.c */
   gint64   n, groups;
   gint64   ci, co;            /* channels per group read and written */
   gint64   ci_all, co_all;
@@ -107,7 +108,12 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
             gint64 lda, const void *b, gint64 ldb, double beta, void *c, gint64 ldc)
 {
   gint64 t0 = g_get_monotonic_time ();
-  if (wi->f64)
+  if (!wi->f64 && wi->wgemm) {
+    if (tb)
+      grd_conv_wgemm_nt_f32 (m, n, k, a, lda, b, ldb, beta != 0.0, c, ldc);
+    else
+      grd_conv_wgemm_nn_f32 (m, n, k, a, lda, b, ldb, c, ldc);
+  } else if (wi->f64)
     cblas_dgemm (CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int) m, (int) n,
                  (int) k, 1.0, a, (int) lda, b, (int) ldb, beta, c, (int) ldc);
   else
@@ -509,6 +515,7 @@ grd_conv_winograd (GrdConvPass pass, const GrdConvGeom *g, gboolean f64, const v
   gsize es = f64 ? sizeof (double) : sizeof (float);
   Wino wi = { 0 };
   wi.f64 = f64;
+  wi.wgemm = !f64 && grd_conv_wgemm_available ();
   wi.n = g->n;
   wi.groups = g->groups;
   if (pass == GRD_CONV_PASS_GRAD_INPUT) {

@@ -31,11 +31,12 @@
 
 #include <cblas.h>
 #include <string.h>
+#include <stdlib.h>
 
 /* what a block's V and M may take together: larger blocks make fewer, larger
  * gemms (OpenBLAS packs its operands anew each call), which paid more than
  * keeping them in L2 did (2 and 4 MiB against 0.25 and 1 MiB: 15% less CPU time) */
-#define BLOCK_BYTES (4 << 20)
+#define BLOCK_BYTES (g_getenv ("WB") ? atoi (g_getenv ("WB")) : (4 << 20))
 /* the filters' gradient is summed in at most this many chunks of blocks,
  * whose partial sums take at most PARTIAL_BYTES together: a chunk a block
  * where that fits, so that the workers share the blocks evenly */
@@ -127,47 +128,71 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
  * as flat loops over f, which vectorise; its V is set to 0 and its outputs
  * are dropped. */
 #define DEFINE_WINO(T, SUFFIX)                                                                \
-  /* rows [r0, r0 + rows) and columns [c0, c0 + bw) of a plane into buf (pitch bw),     \
-   * zero outside the image */                                                            \
-  static void                                                                                 \
-  gather_##SUFFIX (const T *plane, gint64 r0, gint64 rows, gint64 c0, gint64 bw, gint64 h,   \
-                   gint64 w, T *buf)                                                          \
-  {                                                                                           \
-    gint64 qa = CLAMP (-c0, 0, bw), qb = CLAMP (w - c0, qa, bw);                             \
-    for (gint64 k = 0; k < rows; k++) {                                                       \
-      T *b = buf + k * bw;                                                                    \
-      gint64 r = r0 + k;                                                                      \
-      if (r < 0 || r >= h) {                                                                  \
-        memset (b, 0, sizeof (T) * (gsize) bw);                                               \
-        continue;                                                                             \
-      }                                                                                       \
-      const T *row = plane + r * w + c0;                                                      \
-      for (gint64 q = 0; q < qa; q++)                                                         \
-        b[q] = 0;                                                                             \
-      memcpy (b + qa, row + qa, sizeof (T) * (gsize) (qb - qa));                              \
-      for (gint64 q = qb; q < bw; q++)                                                        \
-        b[q] = 0;                                                                             \
-    }                                                                                         \
-  }                                                                                           \
-                                                                                              \
+  /* The vertical pass of B^T d B straight from the image (no padded copy):  \
+   * t_k [r pw + q] for the R tile rows, from input rows r0 + 2 r + (0 to 3)  \
+   * and columns c0 + q, zero outside the image (zrow: w zeros); t_k has       \
+   * pitch R pw + 4 in tk. */                                                  \
+  static void                                                                 \
+  input_rows_##SUFFIX (const T *plane, gint64 r0, gint64 R, gint64 c0, gint64 pw, gint64 h,   \
+                       gint64 w, const T *zrow, T *tk)                        \
+  {                                                                           \
+    gint64 len = R * pw, qa = CLAMP (-c0, 0, pw), qb = CLAMP (w - c0, qa, pw);               \
+    for (gint64 r = 0; r < R; r++) {                                          \
+      const T *d[4];                                                          \
+      for (gint k = 0; k < 4; k++) {                                          \
+        gint64 i = r0 + 2 * r + k;                                            \
+        d[k] = i >= 0 && i < h ? plane + i * w : zrow;                        \
+      }                                                                       \
+      const T *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2],  \
+        *restrict d3 = d[3];                                                  \
+      T *restrict o0 = tk + r * pw, *restrict o1 = o0 + len + 4,             \
+        *restrict o2 = o1 + len + 4, *restrict o3 = o2 + len + 4;            \
+      for (gint64 q = 0; q < qa; q++)                                         \
+        o0[q] = o1[q] = o2[q] = o3[q] = 0;                                    \
+      for (gint64 q = qa; q < qb; q++) {                                      \
+        gint64 x = q + c0;                                                    \
+        o0[q] = d0[x] - d2[x];                                                \
+        o1[q] = d1[x] + d2[x];                                                \
+        o2[q] = d2[x] - d1[x];                                                \
+        o3[q] = d1[x] - d3[x];                                                \
+      }                                                                       \
+      for (gint64 q = qb; q < pw; q++)                                        \
+        o0[q] = o1[q] = o2[q] = o3[q] = 0;                                    \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
+  /* The rows of A g of the gradient's 2x2 tiles (g0, g0 + g1, g0 - g1, -g1)  \
+   * straight from the gradient: rows r0 + 2 r + (0, 1), columns 0 to pw, zero \
+   * outside; pitch R pw + 2 in tk. */                                        \
+  static void                                                                 \
+  grad_rows_##SUFFIX (const T *plane, gint64 r0, gint64 R, gint64 pw, gint64 h, gint64 w,     \
+                      const T *zrow, T *tk)                                   \
+  {                                                                           \
+    gint64 len = R * pw, qb = MIN (w, pw);                                    \
+    for (gint64 r = 0; r < R; r++) {                                          \
+      gint64 i = r0 + 2 * r;                                                  \
+      const T *restrict g0 = i < h ? plane + i * w : zrow;                    \
+      const T *restrict g1 = i + 1 < h ? plane + (i + 1) * w : zrow;          \
+      T *restrict q0 = tk + r * pw, *restrict q1 = q0 + len + 2,             \
+        *restrict q2 = q1 + len + 2, *restrict q3 = q2 + len + 2;            \
+      for (gint64 q = 0; q < qb; q++) {                                       \
+        q0[q] = g0[q];                                                        \
+        q1[q] = g0[q] + g1[q];                                                \
+        q2[q] = g0[q] - g1[q];                                                \
+        q3[q] = -g1[q];                                                       \
+      }                                                                       \
+      for (gint64 q = qb; q < pw; q++)                                        \
+        q0[q] = q1[q] = q2[q] = q3[q] = 0;                                    \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
   /* V_xi [f] = (B^T d B)_xi, xi = 4 k + l, for the nt = R tw1 tiles of R tile rows     \
-   * whose input rows (2 R + 2 of pitch pw = 2 tw1) are in p; tk: 4 (R pw + 4) */         \
+   * from the vertical pass in tk (input_rows) */                                          \
   static void                                                                                 \
-  input_tf_##SUFFIX (const T *p, gint64 R, gint64 tw1, T *restrict tk, T *restrict v,        \
-                     gint64 xs)                                                               \
+  input_tf_##SUFFIX (gint64 R, gint64 tw1, T *restrict tk, T *restrict v, gint64 xs)         \
   {                                                                                           \
     gint64 pw = 2 * tw1, len = R * pw, nt = R * tw1;                                         \
     T *t0 = tk, *t1 = tk + len + 4, *t2 = tk + 2 * (len + 4), *t3 = tk + 3 * (len + 4);      \
-    for (gint64 r = 0; r < R; r++) {                                                          \
-      const T *d0 = p + 2 * r * pw, *d1 = d0 + pw, *d2 = d1 + pw, *d3 = d2 + pw;              \
-      T *o0 = t0 + r * pw, *o1 = t1 + r * pw, *o2 = t2 + r * pw, *o3 = t3 + r * pw;           \
-      for (gint64 q = 0; q < pw; q++) {                                                       \
-        o0[q] = d0[q] - d2[q];                                                                \
-        o1[q] = d1[q] + d2[q];                                                                \
-        o2[q] = d2[q] - d1[q];                                                                \
-        o3[q] = d1[q] - d3[q];                                                                \
-      }                                                                                       \
-    }                                                                                         \
     T *ts[4] = { t0, t1, t2, t3 };                                                            \
     for (gint k = 0; k < 4; k++) {                                                            \
       T *t = ts[k];                                                                           \
@@ -187,23 +212,12 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
     }                                                                                         \
   }                                                                                           \
                                                                                               \
-  /* Y_xi [f] = (A g A^T)_xi of the 2x2 gradient tiles: 2 R rows of pitch pw in p */      \
+  /* Y_xi [f] = (A g A^T)_xi of the 2x2 gradient tiles from the rows in tk (grad_rows) */ \
   static void                                                                                 \
-  grad_tf_##SUFFIX (const T *p, gint64 R, gint64 tw1, T *restrict tk, T *restrict y,         \
-                    gint64 xs)                                                                \
+  grad_tf_##SUFFIX (gint64 R, gint64 tw1, T *restrict tk, T *restrict y, gint64 xs)          \
   {                                                                                           \
     gint64 pw = 2 * tw1, len = R * pw, nt = R * tw1;                                         \
     T *q0 = tk, *q1 = tk + len + 2, *q2 = tk + 2 * (len + 2), *q3 = tk + 3 * (len + 2);      \
-    /* rows of A g: g0, g0 + g1, g0 - g1, -g1 */                                             \
-    for (gint64 r = 0; r < R; r++) {                                                          \
-      const T *g0 = p + 2 * r * pw, *g1 = g0 + pw;                                            \
-      for (gint64 q = 0; q < pw; q++) {                                                       \
-        q0[r * pw + q] = g0[q];                                                               \
-        q1[r * pw + q] = g0[q] + g1[q];                                                       \
-        q2[r * pw + q] = g0[q] - g1[q];                                                       \
-        q3[r * pw + q] = -g1[q];                                                              \
-      }                                                                                       \
-    }                                                                                         \
     T *qs[4] = { q0, q1, q2, q3 };                                                            \
     for (gint k = 0; k < 4; k++) {                                                            \
       const T *qk = qs[k];                                                                    \
@@ -246,18 +260,18 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
   transform_in_##SUFFIX (const Wino *wi, const Block *bk, gint64 grp, T *v, T *y, T *buf)    \
   {                                                                                           \
     gint64 tw1 = wi->tw + 1, pw = 2 * tw1, R = bk->rows;                                      \
-    T *p = buf, *tk = buf + (2 * R + 2) * pw;                                                 \
+    T *tk = buf, *zrow = buf + 4 * (R * pw + 4);                                              \
     for (gint64 n = bk->n0; n < bk->n0 + bk->images; n++) {                                   \
       gint64 off = (n - bk->n0) * R * tw1;                                                    \
       for (gint64 c = 0; c < wi->ci; c++) {                                                   \
         const T *plane = (const T *) wi->in + ((n * wi->ci_all + grp * wi->ci + c) * wi->h * wi->w); \
-        gather_##SUFFIX (plane, 2 * bk->ti0 - wi->pt, 2 * R + 2, -wi->pl, pw, wi->h, wi->w, p); \
-        input_tf_##SUFFIX (p, R, tw1, tk, v + c * wi->tb + off, wi->ci * wi->tb);            \
+        input_rows_##SUFFIX (plane, 2 * bk->ti0 - wi->pt, R, -wi->pl, pw, wi->h, wi->w, zrow, tk); \
+        input_tf_##SUFFIX (R, tw1, tk, v + c * wi->tb + off, wi->ci * wi->tb);               \
       }                                                                                       \
       for (gint64 o = 0; y && o < wi->co; o++) {                                              \
         const T *plane = (const T *) wi->gy + ((n * wi->co_all + grp * wi->co + o) * wi->oh * wi->ow); \
-        gather_##SUFFIX (plane, 2 * bk->ti0, 2 * R, 0, pw, wi->oh, wi->ow, p);               \
-        grad_tf_##SUFFIX (p, R, tw1, tk, y + o * wi->tb + off, wi->co * wi->tb);             \
+        grad_rows_##SUFFIX (plane, 2 * bk->ti0, R, pw, wi->oh, wi->ow, zrow, tk);            \
+        grad_tf_##SUFFIX (R, tw1, tk, y + o * wi->tb + off, wi->co * wi->tb);                \
       }                                                                                       \
     }                                                                                         \
   }                                                                                           \
@@ -430,13 +444,18 @@ slots_new (Wino *wi, GError **error)
 {
   gsize es = wi->f64 ? sizeof (double) : sizeof (float);
   gint64 pw = 2 * (wi->tw + 1), R = wi->rows_per_block;
-  /* V, M (or Y), the gathered rows and the transforms' rows */
-  gsize elems = (gsize) (16 * (wi->ci + wi->co) * wi->tb + (2 * R + 2) * pw + 4 * (R * pw + 4));
+  /* V, M (or Y), the transforms' rows and a row of zeros (the rows above and
+   * below the image) */
+  gint64 zw = MAX (wi->w, wi->ow);
+  gsize zoff = (gsize) (16 * (wi->ci + wi->co) * wi->tb + 4 * (R * pw + 4));
+  gsize elems = zoff + (gsize) zw;
   wi->slot_bytes = (elems * es + 63) & ~(gsize) 63;
   wi->n_slots = grd_parallel_n_threads ();
   wi->scratch = grd_scratch_take (wi->slot_bytes * (gsize) wi->n_slots, 1, error);
   if (!wi->scratch)
     return FALSE;
+  for (gint s = 0; s < wi->n_slots; s++)
+    memset (wi->scratch + (gsize) s * wi->slot_bytes + zoff * es, 0, (gsize) zw * es);
   wi->busy = g_new0 (gint, wi->n_slots);
   wi->gemm_us = g_new0 (gint64, wi->n_slots);
   return TRUE;

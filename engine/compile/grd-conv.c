@@ -283,7 +283,8 @@ output_like (GrdTensor **out, GrdDType dtype, const gint64 *shape, GError **erro
   if (!(o && o->ref_count == 1 && o->dtype == dtype && o->rank == 4
         && memcmp (o->shape, shape, sizeof (gint64) * 4) == 0)) {
     g_clear_pointer (out, grd_tensor_unref);
-    if (!(o = grd_tensor_try_new (dtype, 4, shape, error)))
+    /* uninitialised: both paths write every element (or clear it first) */
+    if (!(o = grd_tensor_try_new_uninit (dtype, 4, shape, error)))
       return NULL;
   }
   *out = o;
@@ -321,7 +322,7 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
       return grd_conv_winograd (pass, &g, f64, x->data, w->data, gy ? gy->data : NULL, o->data,
                                 gemm_us, error);
   }
-  if (!forward)
+  if (!forward || o->size == 0 || x->size == 0 || w->size == 0)
     memset (o->data, 0, (gsize) o->size * es);
   if (o->size == 0 || x->size == 0 || w->size == 0)
     return TRUE;

@@ -127,7 +127,34 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
  * tw1 = tw + 1: the extra tile of each row (tj = tw) lets the transforms run
  * as flat loops over f, which vectorise; its V is set to 0 and its outputs
  * are dropped. */
-#define DEFINE_WINO(T, SUFFIX)                                                                \
+#define DEFINE_WINO(T, SUFFIX, VT, VI, VN, ILO, IHI)                                                                \
+  /* the loops of the vertical passes, apart so that restrict holds (and they \
+   * vectorise) */                                                            \
+  static inline void                                                          \
+  bt_rows_##SUFFIX (const T *restrict d0, const T *restrict d1, const T *restrict d2,         \
+                    const T *restrict d3, T *restrict o0, T *restrict o1, T *restrict o2,     \
+                    T *restrict o3, gint64 n)                                 \
+  {                                                                           \
+    for (gint64 q = 0; q < n; q++) {                                          \
+      o0[q] = d0[q] - d2[q];                                                  \
+      o1[q] = d1[q] + d2[q];                                                  \
+      o2[q] = d2[q] - d1[q];                                                  \
+      o3[q] = d1[q] - d3[q];                                                  \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
+  static inline void                                                          \
+  a_rows_##SUFFIX (const T *restrict g0, const T *restrict g1, T *restrict q0, T *restrict q1, \
+                   T *restrict q2, T *restrict q3, gint64 n)                  \
+  {                                                                           \
+    for (gint64 q = 0; q < n; q++) {                                          \
+      q0[q] = g0[q];                                                          \
+      q1[q] = g0[q] + g1[q];                                                  \
+      q2[q] = g0[q] - g1[q];                                                  \
+      q3[q] = -g1[q];                                                         \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
   /* The vertical pass of B^T d B straight from the image (no padded copy):  \
    * t_k [r pw + q] for the R tile rows, from input rows r0 + 2 r + (0 to 3)  \
    * and columns c0 + q, zero outside the image (zrow: w zeros); t_k has       \
@@ -149,13 +176,9 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
         *restrict o2 = o1 + len + 4, *restrict o3 = o2 + len + 4;            \
       for (gint64 q = 0; q < qa; q++)                                         \
         o0[q] = o1[q] = o2[q] = o3[q] = 0;                                    \
-      for (gint64 q = qa; q < qb; q++) {                                      \
-        gint64 x = q + c0;                                                    \
-        o0[q] = d0[x] - d2[x];                                                \
-        o1[q] = d1[x] + d2[x];                                                \
-        o2[q] = d2[x] - d1[x];                                                \
-        o3[q] = d1[x] - d3[x];                                                \
-      }                                                                       \
+      if (qb > qa)                                                            \
+        bt_rows_##SUFFIX (d0 + qa + c0, d1 + qa + c0, d2 + qa + c0, d3 + qa + c0, o0 + qa,    \
+                          o1 + qa, o2 + qa, o3 + qa, qb - qa);                \
       for (gint64 q = qb; q < pw; q++)                                        \
         o0[q] = o1[q] = o2[q] = o3[q] = 0;                                    \
     }                                                                         \
@@ -175,12 +198,7 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
       const T *restrict g1 = i + 1 < h ? plane + (i + 1) * w : zrow;          \
       T *restrict q0 = tk + r * pw, *restrict q1 = q0 + len + 2,             \
         *restrict q2 = q1 + len + 2, *restrict q3 = q2 + len + 2;            \
-      for (gint64 q = 0; q < qb; q++) {                                       \
-        q0[q] = g0[q];                                                        \
-        q1[q] = g0[q] + g1[q];                                                \
-        q2[q] = g0[q] - g1[q];                                                \
-        q3[q] = -g1[q];                                                       \
-      }                                                                       \
+      a_rows_##SUFFIX (g0, g1, q0, q1, q2, q3, qb);                           \
       for (gint64 q = qb; q < pw; q++)                                        \
         q0[q] = q1[q] = q2[q] = q3[q] = 0;                                    \
     }                                                                         \
@@ -234,26 +252,64 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
     }                                                                                         \
   }                                                                                           \
                                                                                               \
-  /* the 2x2 outputs A^T M A of the nt tiles: z [4, nt] (y00, y01, y10, y11) */              \
-  static void                                                                                 \
-  output_tf_##SUFFIX (const T *restrict m, gint64 xs, gint64 nt, T *restrict z)              \
-  {                                                                                           \
-    T *z00 = z, *z01 = z + nt, *z10 = z + 2 * nt, *z11 = z + 3 * nt;                          \
-    for (gint64 f = 0; f < nt; f++) {                                                         \
-      T p0[4], p1[4];                                                                         \
-      for (gint l = 0; l < 4; l++) {                                                          \
-        T m0 = m[l * xs + f], m1 = m[(4 + l) * xs + f], m2 = m[(8 + l) * xs + f],             \
-          m3 = m[(12 + l) * xs + f];                                                          \
-        p0[l] = m0 + m1 + m2;                                                                 \
-        p1[l] = m1 - m2 - m3;                                                                 \
-      }                                                                                       \
-      z00[f] = p0[0] + p0[1] + p0[2];                                                         \
-      z01[f] = p0[1] - p0[2] - p0[3];                                                         \
-      z10[f] = p1[0] + p1[1] + p1[2];                                                         \
-      z11[f] = p1[1] - p1[2] - p1[3];                                                         \
-    }                                                                                         \
-  }                                                                                           \
-                                                                                              \
+  /* the 2x2 outputs A^T M A of tile f: z00, z01 (row 0), z10, z11 (row 1) */ \
+  static inline void                                                          \
+  output_tile_##SUFFIX (const T *restrict m, gint64 xs, gint64 f, T *z)       \
+  {                                                                           \
+    T p0[4], p1[4];                                                           \
+    for (gint l = 0; l < 4; l++) {                                            \
+      T m0 = m[l * xs + f], m1 = m[(4 + l) * xs + f], m2 = m[(8 + l) * xs + f],               \
+        m3 = m[(12 + l) * xs + f];                                            \
+      p0[l] = m0 + m1 + m2;                                                   \
+      p1[l] = m1 - m2 - m3;                                                   \
+    }                                                                         \
+    z[0] = p0[0] + p0[1] + p0[2];                                             \
+    z[1] = p0[1] - p0[2] - p0[3];                                             \
+    z[2] = p1[0] + p1[1] + p1[2];                                             \
+    z[3] = p1[1] - p1[2] - p1[3];                                             \
+  }                                                                           \
+                                                                              \
+  /* the outputs of the tiles of a tile row into the output rows y0, y1:      \
+   * full tiles, then the left column of one more where the width is odd */   \
+  static void                                                                 \
+  output_row_##SUFFIX (const T *restrict m, gint64 xs, gint64 full, gboolean odd,             \
+                       T *restrict y0, T *restrict y1)                        \
+  {                                                                           \
+    gint64 f = 0;                                                             \
+    /* GCC does not vectorise the interleaved stores itself: VN tiles at a    \
+     * time in generic vectors, then one at a time */                         \
+    for (; f + VN <= full; f += VN) {                                         \
+      VT mv[16];                                                              \
+      for (gint xi = 0; xi < 16; xi++)                                        \
+        memcpy (&mv[xi], m + xi * xs + f, sizeof (VT));                       \
+      VT p0[4], p1[4];                                                        \
+      for (gint l = 0; l < 4; l++) {                                          \
+        p0[l] = mv[l] + mv[4 + l] + mv[8 + l];                                \
+        p1[l] = mv[4 + l] - mv[8 + l] - mv[12 + l];                           \
+      }                                                                       \
+      VT z00 = p0[0] + p0[1] + p0[2], z01 = p0[1] - p0[2] - p0[3];            \
+      VT z10 = p1[0] + p1[1] + p1[2], z11 = p1[1] - p1[2] - p1[3];            \
+      VT w[4] = { __builtin_shuffle (z00, z01, (VI) ILO), __builtin_shuffle (z00, z01, (VI) IHI), \
+                  __builtin_shuffle (z10, z11, (VI) ILO), __builtin_shuffle (z10, z11, (VI) IHI) }; \
+      memcpy (y0 + 2 * f, &w[0], 2 * sizeof (VT));                            \
+      memcpy (y1 + 2 * f, &w[2], 2 * sizeof (VT));                            \
+    }                                                                         \
+    for (; f < full; f++) {                                                   \
+      T z[4];                                                                 \
+      output_tile_##SUFFIX (m, xs, f, z);                                     \
+      y0[2 * f] = z[0];                                                       \
+      y0[2 * f + 1] = z[1];                                                   \
+      y1[2 * f] = z[2];                                                       \
+      y1[2 * f + 1] = z[3];                                                   \
+    }                                                                         \
+    if (odd) {                                                                \
+      T z[4];                                                                 \
+      output_tile_##SUFFIX (m, xs, full, z);                                  \
+      y0[2 * full] = z[0];                                                    \
+      y1[2 * full] = z[2];                                                    \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
   /* The block's tiles of group grp: V into v [16, ci, tb]; with y, the gradient's      \
    * tiles into y [16, co, tb] too. */                                                        \
   static void                                                                                 \
@@ -284,26 +340,28 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
       gint64 off = (n - bk->n0) * nt;                                                         \
       for (gint64 o = 0; o < wi->co; o++) {                                                   \
         T *plane = (T *) wi->out + ((n * wi->co_all + grp * wi->co + o) * wi->oh * wi->ow);  \
-        output_tf_##SUFFIX (m + o * wi->tb + off, wi->co * wi->tb, nt, buf);                 \
         for (gint64 r = 0; r < R; r++) {                                                      \
           gint64 i = 2 * (bk->ti0 + r);                                                       \
-          for (gint h2 = 0; h2 < 2 && i + h2 < wi->oh; h2++) {                                \
-            T *row = plane + (i + h2) * wi->ow;                                               \
-            const T *za = buf + (2 * h2) * nt + r * tw1, *zb = buf + (2 * h2 + 1) * nt + r * tw1; \
-            for (gint64 j = 0; j < full; j++) {                                               \
-              row[2 * j] = za[j];                                                             \
-              row[2 * j + 1] = zb[j];                                                         \
-            }                                                                                 \
-            if (wi->ow & 1)                                                                   \
-              row[wi->ow - 1] = za[full];                                                     \
-          }                                                                                   \
+          /* an output row past the image goes to buf */                                    \
+          output_row_##SUFFIX (m + o * wi->tb + off + r * tw1, wi->co * wi->tb, full, wi->ow & 1, \
+                               plane + i * wi->ow, i + 1 < wi->oh ? plane + (i + 1) * wi->ow : buf); \
         }                                                                                     \
       }                                                                                       \
     }                                                                                         \
   }
 
-DEFINE_WINO (float, f32)
-DEFINE_WINO (double, f64)
+/* 64-byte generic vectors, and the masks that interleave two of them */
+typedef float  WinoVf __attribute__ ((vector_size (64)));
+typedef gint32 WinoVfi __attribute__ ((vector_size (64)));
+typedef double WinoVd __attribute__ ((vector_size (64)));
+typedef gint64 WinoVdi __attribute__ ((vector_size (64)));
+#define ILO_F { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 }
+#define IHI_F { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 }
+#define ILO_D { 0, 8, 1, 9, 2, 10, 3, 11 }
+#define IHI_D { 4, 12, 5, 13, 6, 14, 7, 15 }
+
+DEFINE_WINO (float, f32, WinoVf, WinoVfi, 16, ILO_F, IHI_F)
+DEFINE_WINO (double, f64, WinoVd, WinoVdi, 8, ILO_D, IHI_D)
 
 /* The slot's V, M (or Y) and row buffers. */
 static void

@@ -31,12 +31,11 @@
 
 #include <cblas.h>
 #include <string.h>
-#include <stdlib.h>
 
 /* what a block's V and M may take together: larger blocks make fewer, larger
  * gemms (OpenBLAS packs its operands anew each call), which paid more than
  * keeping them in L2 did (2 and 4 MiB against 0.25 and 1 MiB: 15% less CPU time) */
-#define BLOCK_BYTES (g_getenv ("WB") ? atoi (g_getenv ("WB")) : (4 << 20))
+#define BLOCK_BYTES (4 << 20)
 /* the filters' gradient is summed in at most this many chunks of blocks,
  * whose partial sums take at most PARTIAL_BYTES together: a chunk a block
  * where that fits, so that the workers share the blocks evenly */

@@ -535,6 +535,9 @@ test_winograd_geometries (void)
     { 2, 2, 8, 8, 45, 97, conv_attrs (GRD_BORDER_FULL, 0, 1, 1, 2, TRUE) },
     /* past the product kernels' blocks: 21 rows (8 x 8 + 5), 20 tiles a row */
     { 3, 1, 13, 21, 11, 37, conv_attrs (GRD_BORDER_VALID, 0, 1, 1, 1, FALSE) },
+    /* the gemm path's gather table (rows under 16) with a shorter last chunk
+     * of images (36 and 28) */
+    { 64, 1, 8, 8, 10, 10, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) },
   };
   for (gsize k = 0; k < G_N_ELEMENTS (big); k++)
     worst = MAX (worst, wino_check (&big[k], 500 + k * 3, &worst_gemm));

@@ -48,6 +48,8 @@ typedef struct {
   void       *cols;
   gint64   channels_per_task;
   const gint32 *gidx;  /* small images: per tap and column, the offset read, or -1 */
+  gint64   gidx_L;     /* gidx's length a tap: a full chunk's columns (the last
+                        * chunk may be shorter, L < gidx_L) */
 } ColsJob;
 
 /* Rows shorter than this make im2col gather (col2im scatter) through an index table
@@ -98,7 +100,7 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
         const T *base = (const T *) j->x + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w; \
         for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
           T *restrict dst = (T *) j->cols + (c * g->kh * g->kw + t) * j->L;                  \
-          const gint32 *restrict ix = j->gidx + t * j->L;                                    \
+          const gint32 *restrict ix = j->gidx + t * j->gidx_L;                                    \
           for (gint64 q = 0; q < j->L; q++)                                                  \
             dst[q] = ix[q] >= 0 ? base[ix[q]] : (T) 0;                                       \
         }                                                                                    \
@@ -151,7 +153,7 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
         T *base = (T *) j->gx + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w;          \
         for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
           const T *src = (const T *) j->cols + (c * g->kh * g->kw + t) * j->L;               \
-          const gint32 *ix = j->gidx + t * j->L;                                             \
+          const gint32 *ix = j->gidx + t * j->gidx_L;                                             \
           for (gint64 q = 0; q < j->L; q++)                                                  \
             if (ix[q] >= 0)                                                                  \
               base[ix[q]] += src[q];                                                         \
@@ -359,7 +361,7 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   for (gint64 n0 = 0; n0 < g.n; n0 += nb) {
     gint64 cnt = MIN (nb, g.n - n0), L = cnt * ohw;
     for (gint64 grp = 0; grp < g.groups; grp++) {
-      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0, gidx };
+      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0, gidx, nb * ohw };
       char *wg = (char *) wf + (gsize) (grp * g.og * K) * es;
       /* the [og, L] block of this chunk and group: in place for one sample */
       char *ys = (char *) (forward ? o->data : gy->data)

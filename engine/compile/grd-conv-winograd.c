@@ -21,8 +21,11 @@
  *
  * Blocks of tiles (whole images, or tile rows of one) bound the working
  * space of the transformed input and products; the engine's workers
- * take blocks while OpenBLAS runs on one thread inside each (its own threads
- * would fight the workers for the two cores). The filters' gradient sums
+ * take blocks while the products run on one thread inside each: float32 by
+ * the AVX-512 kernels of grd-conv-wgemm.c where the CPU has them, otherwise
+ * (and float64) OpenBLAS (its own threads would fight the workers for the
+ * two cores). The transforms read the images in place and write the output
+ * rows directly (no padded copies). The filters' gradient sums
  * blocks into a fixed number of chunks added in order, so results do not
  * depend on the number of threads. */
 #include "grd-conv-winograd.h"

@@ -533,6 +533,11 @@ test_winograd_geometries (void)
     { 9, 1, 64, 64, 16, 16, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) },
     { 9, 1, 16, 16, 44, 100, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, FALSE) },
     { 2, 2, 8, 8, 45, 97, conv_attrs (GRD_BORDER_FULL, 0, 1, 1, 2, TRUE) },
+    /* past the product kernels' blocks: 21 rows (8 x 8 + 5), 20 tiles a row */
+    { 3, 1, 13, 21, 11, 37, conv_attrs (GRD_BORDER_VALID, 0, 1, 1, 1, FALSE) },
+    /* the gemm path's gather table (rows under 16) with a shorter last chunk
+     * of images (36 and 28) */
+    { 64, 1, 8, 8, 10, 10, conv_attrs (GRD_BORDER_HALF, 0, 1, 1, 1, TRUE) },
   };
   for (gsize k = 0; k < G_N_ELEMENTS (big); k++)
     worst = MAX (worst, wino_check (&big[k], 500 + k * 3, &worst_gemm));
@@ -638,6 +643,96 @@ test_dead_forward (void)
     grd_tensor_unref (in[k]);
 }
 
+/* ------------------------------------------------- AVX-512 products */
+
+/* |got - sum| within k float32 roundings of the sum of |terms| */
+static void
+assert_dot (float got, double sum, double abs_sum, gint64 k)
+{
+  double tol = (double) (k + 2) * 6e-8 * abs_sum + 1e-30;
+  if (fabs (got - sum) > tol)
+    g_error ("product %.9g, want %.9g (tolerance %.3g)", got, sum, tol);
+}
+
+/* The Winograd path's float32 products (grd-conv-wgemm.c) against double
+ * sums: sizes around the 8 x 32 and 4 x 4 register blocks and the 1024-long
+ * chunks of k, leading dimensions wider than the operands (the elements
+ * between must stay untouched), accumulating or not. */
+static void
+test_winograd_wgemm (void)
+{
+  if (!grd_conv_wgemm_available ()) {
+    g_test_skip ("this CPU lacks AVX-512; the Winograd path uses OpenBLAS");
+    return;
+  }
+  g_autoptr (GRand) rng = g_rand_new_with_seed (31);
+  const float sentinel = 12345.0f;
+  for (gint t = 0; t < 60; t++) {
+    gboolean nt = t % 2 == 1, accumulate = t % 4 == 3;
+    gint64 m = g_rand_int_range (rng, 1, 20), n = g_rand_int_range (rng, 1, 70);
+    gint64 k = t < 4 ? t / 2 * 1030 : g_rand_int_range (rng, 0, nt ? 2200 : 80);
+    if (t == 6)
+      m = 8, n = 32, k = 32;
+    gint64 lda = (nt ? k : k) + g_rand_int_range (rng, 0, 3);
+    gint64 ldb = (nt ? k : n) + g_rand_int_range (rng, 0, 3);
+    gint64 ldc = n + g_rand_int_range (rng, 0, 3);
+    gint64 brows = nt ? n : k;
+    g_autofree float *a = g_new (float, MAX (1, m * lda));
+    g_autofree float *b = g_new (float, MAX (1, brows * ldb));
+    g_autofree float *c = g_new (float, m * ldc);
+    g_autofree float *c0 = g_new (float, m * ldc);
+    for (gint64 i = 0; i < m * lda; i++)
+      a[i] = (float) g_rand_double_range (rng, -1, 1);
+    for (gint64 i = 0; i < brows * ldb; i++)
+      b[i] = (float) g_rand_double_range (rng, -1, 1);
+    for (gint64 i = 0; i < m * ldc; i++)
+      c[i] = c0[i] = i % ldc < n ? (float) g_rand_double_range (rng, -1, 1) : sentinel;
+    if (nt)
+      grd_conv_wgemm_nt_f32 (m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+    else
+      grd_conv_wgemm_nn_f32 (m, n, k, a, lda, b, ldb, c, ldc);
+    for (gint64 i = 0; i < m; i++)
+      for (gint64 j = 0; j < ldc; j++) {
+        if (j >= n) {
+          g_assert_cmpfloat (c[i * ldc + j], ==, sentinel);
+          continue;
+        }
+        double sum = accumulate ? c0[i * ldc + j] : 0, abs_sum = fabs (sum);
+        for (gint64 l = 0; l < k; l++) {
+          double p = (double) a[i * lda + l] * (nt ? b[j * ldb + l] : b[l * ldb + j]);
+          sum += p;
+          abs_sum += fabs (p);
+        }
+        assert_dot (c[i * ldc + j], sum, abs_sum, k);
+      }
+  }
+  /* the OpenBLAS path gives the same convolutions to float32 rounding */
+  WinoCase c = { 3, 1, 13, 21, 11, 37, conv_attrs (GRD_BORDER_FULL, 0, 1, 1, 1, TRUE) };
+  gint64 xs[4] = { c.n, c.cg, c.h, c.w }, ws[4] = { c.og, c.cg, 3, 3 };
+  gint64 ys[4] = { c.n, c.og, c.h + 2, c.w + 2 };
+  const gint64 *shapes[3] = { xs, ws, ys };
+  GrdTensor *in[3], *r[2][3] = { { NULL } };
+  for (gint k = 0; k < 3; k++)
+    in[k] = grd_test_random (GRD_DTYPE_FLOAT32, 4, shapes[k], -1, 1, 900 + (guint64) k);
+  g_autoptr (GError) error = NULL;
+  g_setenv ("GRADUS_CONV", "winograd", TRUE);
+  for (gint path = 0; path < 2; path++) {
+    if (path)
+      g_setenv ("GRADUS_CONV_GEMM", "blas", TRUE);
+    g_autoptr (GrdFunction) fn = wino_function (&c, GRD_DTYPE_FLOAT32, GRD_PASS_ALL);
+    g_assert_true (grd_function_call (fn, in, r[path], &error));
+    g_assert_no_error (error);
+  }
+  g_unsetenv ("GRADUS_CONV_GEMM");
+  g_unsetenv ("GRADUS_CONV");
+  for (gint k = 0; k < 3; k++) {
+    g_assert_cmpfloat (rel_error (r[0][k], r[1][k]), <=, 2e-6);
+    grd_tensor_unref (r[0][k]);
+    grd_tensor_unref (r[1][k]);
+    grd_tensor_unref (in[k]);
+  }
+}
+
 /* The rule: Winograd for 3x3 stride-1 undilated filters with enough channels
  * and output; GRADUS_CONV forces either path where it applies. */
 static void
@@ -700,6 +795,7 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/winograd/large", test_winograd_large);
   g_test_add_func ("/conv/winograd/grad", test_winograd_grad);
   g_test_add_func ("/conv/winograd/rule", test_winograd_rule);
+  g_test_add_func ("/conv/winograd/wgemm", test_winograd_wgemm);
   g_test_add_func ("/conv/dead-forward", test_dead_forward);
   return g_test_run ();
 }

@@ -21,8 +21,11 @@
  *
  * Blocks of tiles (whole images, or tile rows of one) bound the working
  * space of the transformed input and products; the engine's workers
- * take blocks while OpenBLAS runs on one thread inside each (its own threads
- * would fight the workers for the two cores). The filters' gradient sums
+ * take blocks while the products run on one thread inside each: float32 by
+ * the AVX-512 kernels of grd-conv-wgemm.c where the CPU has them, otherwise
+ * (and float64) OpenBLAS (its own threads would fight the workers for the
+ * two cores). The transforms read the images in place and write the output
+ * rows directly (no padded copies). The filters' gradient sums
  * blocks into a fixed number of chunks added in order, so results do not
  * depend on the number of threads. */
 #include "grd-conv-winograd.h"
@@ -44,6 +47,7 @@
 
 typedef struct {
   gboolean f64;
+  gboolean wgemm;             /* float32 products by grd-conv-wgemm.c */
   gint64   n, groups;
   gint64   ci, co;            /* channels per group read and written */
   gint64   ci_all, co_all;
@@ -107,7 +111,12 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
             gint64 lda, const void *b, gint64 ldb, double beta, void *c, gint64 ldc)
 {
   gint64 t0 = g_get_monotonic_time ();
-  if (wi->f64)
+  if (!wi->f64 && wi->wgemm) {
+    if (tb)
+      grd_conv_wgemm_nt_f32 (m, n, k, a, lda, b, ldb, beta != 0.0, c, ldc);
+    else
+      grd_conv_wgemm_nn_f32 (m, n, k, a, lda, b, ldb, c, ldc);
+  } else if (wi->f64)
     cblas_dgemm (CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int) m, (int) n,
                  (int) k, 1.0, a, (int) lda, b, (int) ldb, beta, c, (int) ldc);
   else
@@ -120,48 +129,90 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
  * tw1 = tw + 1: the extra tile of each row (tj = tw) lets the transforms run
  * as flat loops over f, which vectorise; its V is set to 0 and its outputs
  * are dropped. */
-#define DEFINE_WINO(T, SUFFIX)                                                                \
-  /* rows [r0, r0 + rows) and columns [c0, c0 + bw) of a plane into buf (pitch bw),     \
-   * zero outside the image */                                                            \
-  static void                                                                                 \
-  gather_##SUFFIX (const T *plane, gint64 r0, gint64 rows, gint64 c0, gint64 bw, gint64 h,   \
-                   gint64 w, T *buf)                                                          \
-  {                                                                                           \
-    gint64 qa = CLAMP (-c0, 0, bw), qb = CLAMP (w - c0, qa, bw);                             \
-    for (gint64 k = 0; k < rows; k++) {                                                       \
-      T *b = buf + k * bw;                                                                    \
-      gint64 r = r0 + k;                                                                      \
-      if (r < 0 || r >= h) {                                                                  \
-        memset (b, 0, sizeof (T) * (gsize) bw);                                               \
-        continue;                                                                             \
-      }                                                                                       \
-      const T *row = plane + r * w + c0;                                                      \
-      for (gint64 q = 0; q < qa; q++)                                                         \
-        b[q] = 0;                                                                             \
-      memcpy (b + qa, row + qa, sizeof (T) * (gsize) (qb - qa));                              \
-      for (gint64 q = qb; q < bw; q++)                                                        \
-        b[q] = 0;                                                                             \
-    }                                                                                         \
-  }                                                                                           \
-                                                                                              \
+#define DEFINE_WINO(T, SUFFIX, VT, VI, VN, ILO, IHI)                                                                \
+  /* the loops of the vertical passes, apart so that restrict holds (and they \
+   * vectorise) */                                                            \
+  static inline void                                                          \
+  bt_rows_##SUFFIX (const T *restrict d0, const T *restrict d1, const T *restrict d2,         \
+                    const T *restrict d3, T *restrict o0, T *restrict o1, T *restrict o2,     \
+                    T *restrict o3, gint64 n)                                 \
+  {                                                                           \
+    for (gint64 q = 0; q < n; q++) {                                          \
+      o0[q] = d0[q] - d2[q];                                                  \
+      o1[q] = d1[q] + d2[q];                                                  \
+      o2[q] = d2[q] - d1[q];                                                  \
+      o3[q] = d1[q] - d3[q];                                                  \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
+  static inline void                                                          \
+  a_rows_##SUFFIX (const T *restrict g0, const T *restrict g1, T *restrict q0, T *restrict q1, \
+                   T *restrict q2, T *restrict q3, gint64 n)                  \
+  {                                                                           \
+    for (gint64 q = 0; q < n; q++) {                                          \
+      q0[q] = g0[q];                                                          \
+      q1[q] = g0[q] + g1[q];                                                  \
+      q2[q] = g0[q] - g1[q];                                                  \
+      q3[q] = -g1[q];                                                         \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
+  /* The vertical pass of B^T d B straight from the image (no padded copy):  \
+   * t_k [r pw + q] for the R tile rows, from input rows r0 + 2 r + (0 to 3)  \
+   * and columns c0 + q, zero outside the image (zrow: w zeros); t_k has       \
+   * pitch R pw + 4 in tk. */                                                  \
+  static void                                                                 \
+  input_rows_##SUFFIX (const T *plane, gint64 r0, gint64 R, gint64 c0, gint64 pw, gint64 h,   \
+                       gint64 w, const T *zrow, T *tk)                        \
+  {                                                                           \
+    gint64 len = R * pw, qa = CLAMP (-c0, 0, pw), qb = CLAMP (w - c0, qa, pw);               \
+    for (gint64 r = 0; r < R; r++) {                                          \
+      const T *d[4];                                                          \
+      for (gint k = 0; k < 4; k++) {                                          \
+        gint64 i = r0 + 2 * r + k;                                            \
+        d[k] = i >= 0 && i < h ? plane + i * w : zrow;                        \
+      }                                                                       \
+      const T *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2],  \
+        *restrict d3 = d[3];                                                  \
+      T *restrict o0 = tk + r * pw, *restrict o1 = o0 + len + 4,             \
+        *restrict o2 = o1 + len + 4, *restrict o3 = o2 + len + 4;            \
+      for (gint64 q = 0; q < qa; q++)                                         \
+        o0[q] = o1[q] = o2[q] = o3[q] = 0;                                    \
+      if (qb > qa)                                                            \
+        bt_rows_##SUFFIX (d0 + qa + c0, d1 + qa + c0, d2 + qa + c0, d3 + qa + c0, o0 + qa,    \
+                          o1 + qa, o2 + qa, o3 + qa, qb - qa);                \
+      for (gint64 q = qb; q < pw; q++)                                        \
+        o0[q] = o1[q] = o2[q] = o3[q] = 0;                                    \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
+  /* The rows of A g of the gradient's 2x2 tiles (g0, g0 + g1, g0 - g1, -g1)  \
+   * straight from the gradient: rows r0 + 2 r + (0, 1), columns 0 to pw, zero \
+   * outside; pitch R pw + 2 in tk. */                                        \
+  static void                                                                 \
+  grad_rows_##SUFFIX (const T *plane, gint64 r0, gint64 R, gint64 pw, gint64 h, gint64 w,     \
+                      const T *zrow, T *tk)                                   \
+  {                                                                           \
+    gint64 len = R * pw, qb = MIN (w, pw);                                    \
+    for (gint64 r = 0; r < R; r++) {                                          \
+      gint64 i = r0 + 2 * r;                                                  \
+      const T *restrict g0 = i < h ? plane + i * w : zrow;                    \
+      const T *restrict g1 = i + 1 < h ? plane + (i + 1) * w : zrow;          \
+      T *restrict q0 = tk + r * pw, *restrict q1 = q0 + len + 2,             \
+        *restrict q2 = q1 + len + 2, *restrict q3 = q2 + len + 2;            \
+      a_rows_##SUFFIX (g0, g1, q0, q1, q2, q3, qb);                           \
+      for (gint64 q = qb; q < pw; q++)                                        \
+        q0[q] = q1[q] = q2[q] = q3[q] = 0;                                    \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
   /* V_xi [f] = (B^T d B)_xi, xi = 4 k + l, for the nt = R tw1 tiles of R tile rows     \
-   * whose input rows (2 R + 2 of pitch pw = 2 tw1) are in p; tk: 4 (R pw + 4) */         \
+   * from the vertical pass in tk (input_rows) */                                          \
   static void                                                                                 \
-  input_tf_##SUFFIX (const T *p, gint64 R, gint64 tw1, T *restrict tk, T *restrict v,        \
-                     gint64 xs)                                                               \
+  input_tf_##SUFFIX (gint64 R, gint64 tw1, T *restrict tk, T *restrict v, gint64 xs)         \
   {                                                                                           \
     gint64 pw = 2 * tw1, len = R * pw, nt = R * tw1;                                         \
     T *t0 = tk, *t1 = tk + len + 4, *t2 = tk + 2 * (len + 4), *t3 = tk + 3 * (len + 4);      \
-    for (gint64 r = 0; r < R; r++) {                                                          \
-      const T *d0 = p + 2 * r * pw, *d1 = d0 + pw, *d2 = d1 + pw, *d3 = d2 + pw;              \
-      T *o0 = t0 + r * pw, *o1 = t1 + r * pw, *o2 = t2 + r * pw, *o3 = t3 + r * pw;           \
-      for (gint64 q = 0; q < pw; q++) {                                                       \
-        o0[q] = d0[q] - d2[q];                                                                \
-        o1[q] = d1[q] + d2[q];                                                                \
-        o2[q] = d2[q] - d1[q];                                                                \
-        o3[q] = d1[q] - d3[q];                                                                \
-      }                                                                                       \
-    }                                                                                         \
     T *ts[4] = { t0, t1, t2, t3 };                                                            \
     for (gint k = 0; k < 4; k++) {                                                            \
       T *t = ts[k];                                                                           \
@@ -181,23 +232,12 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
     }                                                                                         \
   }                                                                                           \
                                                                                               \
-  /* Y_xi [f] = (A g A^T)_xi of the 2x2 gradient tiles: 2 R rows of pitch pw in p */      \
+  /* Y_xi [f] = (A g A^T)_xi of the 2x2 gradient tiles from the rows in tk (grad_rows) */ \
   static void                                                                                 \
-  grad_tf_##SUFFIX (const T *p, gint64 R, gint64 tw1, T *restrict tk, T *restrict y,         \
-                    gint64 xs)                                                                \
+  grad_tf_##SUFFIX (gint64 R, gint64 tw1, T *restrict tk, T *restrict y, gint64 xs)          \
   {                                                                                           \
     gint64 pw = 2 * tw1, len = R * pw, nt = R * tw1;                                         \
     T *q0 = tk, *q1 = tk + len + 2, *q2 = tk + 2 * (len + 2), *q3 = tk + 3 * (len + 2);      \
-    /* rows of A g: g0, g0 + g1, g0 - g1, -g1 */                                             \
-    for (gint64 r = 0; r < R; r++) {                                                          \
-      const T *g0 = p + 2 * r * pw, *g1 = g0 + pw;                                            \
-      for (gint64 q = 0; q < pw; q++) {                                                       \
-        q0[r * pw + q] = g0[q];                                                               \
-        q1[r * pw + q] = g0[q] + g1[q];                                                       \
-        q2[r * pw + q] = g0[q] - g1[q];                                                       \
-        q3[r * pw + q] = -g1[q];                                                              \
-      }                                                                                       \
-    }                                                                                         \
     T *qs[4] = { q0, q1, q2, q3 };                                                            \
     for (gint k = 0; k < 4; k++) {                                                            \
       const T *qk = qs[k];                                                                    \
@@ -214,44 +254,82 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
     }                                                                                         \
   }                                                                                           \
                                                                                               \
-  /* the 2x2 outputs A^T M A of the nt tiles: z [4, nt] (y00, y01, y10, y11) */              \
-  static void                                                                                 \
-  output_tf_##SUFFIX (const T *restrict m, gint64 xs, gint64 nt, T *restrict z)              \
-  {                                                                                           \
-    T *z00 = z, *z01 = z + nt, *z10 = z + 2 * nt, *z11 = z + 3 * nt;                          \
-    for (gint64 f = 0; f < nt; f++) {                                                         \
-      T p0[4], p1[4];                                                                         \
-      for (gint l = 0; l < 4; l++) {                                                          \
-        T m0 = m[l * xs + f], m1 = m[(4 + l) * xs + f], m2 = m[(8 + l) * xs + f],             \
-          m3 = m[(12 + l) * xs + f];                                                          \
-        p0[l] = m0 + m1 + m2;                                                                 \
-        p1[l] = m1 - m2 - m3;                                                                 \
-      }                                                                                       \
-      z00[f] = p0[0] + p0[1] + p0[2];                                                         \
-      z01[f] = p0[1] - p0[2] - p0[3];                                                         \
-      z10[f] = p1[0] + p1[1] + p1[2];                                                         \
-      z11[f] = p1[1] - p1[2] - p1[3];                                                         \
-    }                                                                                         \
-  }                                                                                           \
-                                                                                              \
+  /* the 2x2 outputs A^T M A of tile f: z00, z01 (row 0), z10, z11 (row 1) */ \
+  static inline void                                                          \
+  output_tile_##SUFFIX (const T *restrict m, gint64 xs, gint64 f, T *z)       \
+  {                                                                           \
+    T p0[4], p1[4];                                                           \
+    for (gint l = 0; l < 4; l++) {                                            \
+      T m0 = m[l * xs + f], m1 = m[(4 + l) * xs + f], m2 = m[(8 + l) * xs + f],               \
+        m3 = m[(12 + l) * xs + f];                                            \
+      p0[l] = m0 + m1 + m2;                                                   \
+      p1[l] = m1 - m2 - m3;                                                   \
+    }                                                                         \
+    z[0] = p0[0] + p0[1] + p0[2];                                             \
+    z[1] = p0[1] - p0[2] - p0[3];                                             \
+    z[2] = p1[0] + p1[1] + p1[2];                                             \
+    z[3] = p1[1] - p1[2] - p1[3];                                             \
+  }                                                                           \
+                                                                              \
+  /* the outputs of the tiles of a tile row into the output rows y0, y1:      \
+   * full tiles, then the left column of one more where the width is odd */   \
+  static void                                                                 \
+  output_row_##SUFFIX (const T *restrict m, gint64 xs, gint64 full, gboolean odd,             \
+                       T *restrict y0, T *restrict y1)                        \
+  {                                                                           \
+    gint64 f = 0;                                                             \
+    /* GCC does not vectorise the interleaved stores itself: VN tiles at a    \
+     * time in generic vectors, then one at a time */                         \
+    for (; f + VN <= full; f += VN) {                                         \
+      VT mv[16];                                                              \
+      for (gint xi = 0; xi < 16; xi++)                                        \
+        memcpy (&mv[xi], m + xi * xs + f, sizeof (VT));                       \
+      VT p0[4], p1[4];                                                        \
+      for (gint l = 0; l < 4; l++) {                                          \
+        p0[l] = mv[l] + mv[4 + l] + mv[8 + l];                                \
+        p1[l] = mv[4 + l] - mv[8 + l] - mv[12 + l];                           \
+      }                                                                       \
+      VT z00 = p0[0] + p0[1] + p0[2], z01 = p0[1] - p0[2] - p0[3];            \
+      VT z10 = p1[0] + p1[1] + p1[2], z11 = p1[1] - p1[2] - p1[3];            \
+      VT w[4] = { __builtin_shuffle (z00, z01, (VI) ILO), __builtin_shuffle (z00, z01, (VI) IHI), \
+                  __builtin_shuffle (z10, z11, (VI) ILO), __builtin_shuffle (z10, z11, (VI) IHI) }; \
+      memcpy (y0 + 2 * f, &w[0], 2 * sizeof (VT));                            \
+      memcpy (y1 + 2 * f, &w[2], 2 * sizeof (VT));                            \
+    }                                                                         \
+    for (; f < full; f++) {                                                   \
+      T z[4];                                                                 \
+      output_tile_##SUFFIX (m, xs, f, z);                                     \
+      y0[2 * f] = z[0];                                                       \
+      y0[2 * f + 1] = z[1];                                                   \
+      y1[2 * f] = z[2];                                                       \
+      y1[2 * f + 1] = z[3];                                                   \
+    }                                                                         \
+    if (odd) {                                                                \
+      T z[4];                                                                 \
+      output_tile_##SUFFIX (m, xs, full, z);                                  \
+      y0[2 * full] = z[0];                                                    \
+      y1[2 * full] = z[2];                                                    \
+    }                                                                         \
+  }                                                                           \
+                                                                              \
   /* The block's tiles of group grp: V into v [16, ci, tb]; with y, the gradient's      \
    * tiles into y [16, co, tb] too. */                                                        \
   static void                                                                                 \
   transform_in_##SUFFIX (const Wino *wi, const Block *bk, gint64 grp, T *v, T *y, T *buf)    \
   {                                                                                           \
     gint64 tw1 = wi->tw + 1, pw = 2 * tw1, R = bk->rows;                                      \
-    T *p = buf, *tk = buf + (2 * R + 2) * pw;                                                 \
+    T *tk = buf, *zrow = buf + 4 * (R * pw + 4);                                              \
     for (gint64 n = bk->n0; n < bk->n0 + bk->images; n++) {                                   \
       gint64 off = (n - bk->n0) * R * tw1;                                                    \
       for (gint64 c = 0; c < wi->ci; c++) {                                                   \
         const T *plane = (const T *) wi->in + ((n * wi->ci_all + grp * wi->ci + c) * wi->h * wi->w); \
-        gather_##SUFFIX (plane, 2 * bk->ti0 - wi->pt, 2 * R + 2, -wi->pl, pw, wi->h, wi->w, p); \
-        input_tf_##SUFFIX (p, R, tw1, tk, v + c * wi->tb + off, wi->ci * wi->tb);            \
+        input_rows_##SUFFIX (plane, 2 * bk->ti0 - wi->pt, R, -wi->pl, pw, wi->h, wi->w, zrow, tk); \
+        input_tf_##SUFFIX (R, tw1, tk, v + c * wi->tb + off, wi->ci * wi->tb);               \
       }                                                                                       \
       for (gint64 o = 0; y && o < wi->co; o++) {                                              \
         const T *plane = (const T *) wi->gy + ((n * wi->co_all + grp * wi->co + o) * wi->oh * wi->ow); \
-        gather_##SUFFIX (plane, 2 * bk->ti0, 2 * R, 0, pw, wi->oh, wi->ow, p);               \
-        grad_tf_##SUFFIX (p, R, tw1, tk, y + o * wi->tb + off, wi->co * wi->tb);             \
+        grad_rows_##SUFFIX (plane, 2 * bk->ti0, R, pw, wi->oh, wi->ow, zrow, tk);            \
+        grad_tf_##SUFFIX (R, tw1, tk, y + o * wi->tb + off, wi->co * wi->tb);                \
       }                                                                                       \
     }                                                                                         \
   }                                                                                           \
@@ -264,26 +342,28 @@ gemm_timed (Wino *wi, gint slot, gboolean tb, gint64 m, gint64 n, gint64 k, cons
       gint64 off = (n - bk->n0) * nt;                                                         \
       for (gint64 o = 0; o < wi->co; o++) {                                                   \
         T *plane = (T *) wi->out + ((n * wi->co_all + grp * wi->co + o) * wi->oh * wi->ow);  \
-        output_tf_##SUFFIX (m + o * wi->tb + off, wi->co * wi->tb, nt, buf);                 \
         for (gint64 r = 0; r < R; r++) {                                                      \
           gint64 i = 2 * (bk->ti0 + r);                                                       \
-          for (gint h2 = 0; h2 < 2 && i + h2 < wi->oh; h2++) {                                \
-            T *row = plane + (i + h2) * wi->ow;                                               \
-            const T *za = buf + (2 * h2) * nt + r * tw1, *zb = buf + (2 * h2 + 1) * nt + r * tw1; \
-            for (gint64 j = 0; j < full; j++) {                                               \
-              row[2 * j] = za[j];                                                             \
-              row[2 * j + 1] = zb[j];                                                         \
-            }                                                                                 \
-            if (wi->ow & 1)                                                                   \
-              row[wi->ow - 1] = za[full];                                                     \
-          }                                                                                   \
+          /* an output row past the image goes to buf */                                    \
+          output_row_##SUFFIX (m + o * wi->tb + off + r * tw1, wi->co * wi->tb, full, wi->ow & 1, \
+                               plane + i * wi->ow, i + 1 < wi->oh ? plane + (i + 1) * wi->ow : buf); \
         }                                                                                     \
       }                                                                                       \
     }                                                                                         \
   }
 
-DEFINE_WINO (float, f32)
-DEFINE_WINO (double, f64)
+/* 64-byte generic vectors, and the masks that interleave two of them */
+typedef float  WinoVf __attribute__ ((vector_size (64)));
+typedef gint32 WinoVfi __attribute__ ((vector_size (64)));
+typedef double WinoVd __attribute__ ((vector_size (64)));
+typedef gint64 WinoVdi __attribute__ ((vector_size (64)));
+#define ILO_F { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 }
+#define IHI_F { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 }
+#define ILO_D { 0, 8, 1, 9, 2, 10, 3, 11 }
+#define IHI_D { 4, 12, 5, 13, 6, 14, 7, 15 }
+
+DEFINE_WINO (float, f32, WinoVf, WinoVfi, 16, ILO_F, IHI_F)
+DEFINE_WINO (double, f64, WinoVd, WinoVdi, 8, ILO_D, IHI_D)
 
 /* The slot's V, M (or Y) and row buffers. */
 static void
@@ -424,13 +504,18 @@ slots_new (Wino *wi, GError **error)
 {
   gsize es = wi->f64 ? sizeof (double) : sizeof (float);
   gint64 pw = 2 * (wi->tw + 1), R = wi->rows_per_block;
-  /* V, M (or Y), the gathered rows and the transforms' rows */
-  gsize elems = (gsize) (16 * (wi->ci + wi->co) * wi->tb + (2 * R + 2) * pw + 4 * (R * pw + 4));
+  /* V, M (or Y), the transforms' rows and a row of zeros (the rows above and
+   * below the image) */
+  gint64 zw = MAX (wi->w, wi->ow);
+  gsize zoff = (gsize) (16 * (wi->ci + wi->co) * wi->tb + 4 * (R * pw + 4));
+  gsize elems = zoff + (gsize) zw;
   wi->slot_bytes = (elems * es + 63) & ~(gsize) 63;
   wi->n_slots = grd_parallel_n_threads ();
   wi->scratch = grd_scratch_take (wi->slot_bytes * (gsize) wi->n_slots, 1, error);
   if (!wi->scratch)
     return FALSE;
+  for (gint s = 0; s < wi->n_slots; s++)
+    memset (wi->scratch + (gsize) s * wi->slot_bytes + zoff * es, 0, (gsize) zw * es);
   wi->busy = g_new0 (gint, wi->n_slots);
   wi->gemm_us = g_new0 (gint64, wi->n_slots);
   return TRUE;
@@ -509,6 +594,7 @@ grd_conv_winograd (GrdConvPass pass, const GrdConvGeom *g, gboolean f64, const v
   gsize es = f64 ? sizeof (double) : sizeof (float);
   Wino wi = { 0 };
   wi.f64 = f64;
+  wi.wgemm = !f64 && grd_conv_wgemm_available ();
   wi.n = g->n;
   wi.groups = g->groups;
   if (pass == GRD_CONV_PASS_GRAD_INPUT) {

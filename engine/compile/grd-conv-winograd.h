@@ -24,4 +24,15 @@ gboolean grd_conv_winograd (GrdConvPass pass, const GrdConvGeom *g, gboolean f64
                             const void *w, const void *gy, void *out, double *gemm_us,
                             GError **error);
 
+/* The float32 products of the Winograd path in AVX-512 (grd-conv-wgemm.c):
+ * whether this CPU runs them (and GRADUS_CONV_GEMM is not "blas"), then
+ * C [m, n] = A [m, k] B [k, n], and C [m, n] (+)= A [m, k] B [n, k]^T,
+ * row-major with the given leading dimensions. Only where available. */
+gboolean grd_conv_wgemm_available (void);
+void grd_conv_wgemm_nn_f32 (gint64 m, gint64 n, gint64 k, const float *a, gint64 lda,
+                            const float *b, gint64 ldb, float *c, gint64 ldc);
+void grd_conv_wgemm_nt_f32 (gint64 m, gint64 n, gint64 k, const float *a, gint64 lda,
+                            const float *b, gint64 ldb, gboolean accumulate, float *c,
+                            gint64 ldc);
+
 G_END_DECLS

@@ -48,6 +48,8 @@ typedef struct {
   void       *cols;
   gint64   channels_per_task;
   const gint32 *gidx;  /* small images: per tap and column, the offset read, or -1 */
+  gint64   gidx_L;     /* gidx's length a tap: a full chunk's columns (the last
+                        * chunk may be shorter, L < gidx_L) */
 } ColsJob;
 
 /* Rows shorter than this make im2col gather (col2im scatter) through an index table
@@ -98,7 +100,7 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
         const T *base = (const T *) j->x + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w; \
         for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
           T *restrict dst = (T *) j->cols + (c * g->kh * g->kw + t) * j->L;                  \
-          const gint32 *restrict ix = j->gidx + t * j->L;                                    \
+          const gint32 *restrict ix = j->gidx + t * j->gidx_L;                                    \
           for (gint64 q = 0; q < j->L; q++)                                                  \
             dst[q] = ix[q] >= 0 ? base[ix[q]] : (T) 0;                                       \
         }                                                                                    \
@@ -151,7 +153,7 @@ tap_columns (const GrdConvGeom *g, gint64 s0, gint64 *qa, gint64 *qb)
         T *base = (T *) j->gx + (j->n0 * g->c + j->grp * g->cg + c) * g->h * g->w;          \
         for (gint64 t = 0; t < g->kh * g->kw; t++) {                                         \
           const T *src = (const T *) j->cols + (c * g->kh * g->kw + t) * j->L;               \
-          const gint32 *ix = j->gidx + t * j->L;                                             \
+          const gint32 *ix = j->gidx + t * j->gidx_L;                                             \
           for (gint64 q = 0; q < j->L; q++)                                                  \
             if (ix[q] >= 0)                                                                  \
               base[ix[q]] += src[q];                                                         \
@@ -283,7 +285,8 @@ output_like (GrdTensor **out, GrdDType dtype, const gint64 *shape, GError **erro
   if (!(o && o->ref_count == 1 && o->dtype == dtype && o->rank == 4
         && memcmp (o->shape, shape, sizeof (gint64) * 4) == 0)) {
     g_clear_pointer (out, grd_tensor_unref);
-    if (!(o = grd_tensor_try_new (dtype, 4, shape, error)))
+    /* uninitialised: both paths write every element (or clear it first) */
+    if (!(o = grd_tensor_try_new_uninit (dtype, 4, shape, error)))
       return NULL;
   }
   *out = o;
@@ -321,7 +324,7 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
       return grd_conv_winograd (pass, &g, f64, x->data, w->data, gy ? gy->data : NULL, o->data,
                                 gemm_us, error);
   }
-  if (!forward)
+  if (!forward || o->size == 0 || x->size == 0 || w->size == 0)
     memset (o->data, 0, (gsize) o->size * es);
   if (o->size == 0 || x->size == 0 || w->size == 0)
     return TRUE;
@@ -358,7 +361,7 @@ grd_conv_gemm (const char *op, const GrdAttrs *attrs, GrdTensor *const *in, GrdT
   for (gint64 n0 = 0; n0 < g.n; n0 += nb) {
     gint64 cnt = MIN (nb, g.n - n0), L = cnt * ohw;
     for (gint64 grp = 0; grp < g.groups; grp++) {
-      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0, gidx };
+      ColsJob j = { &g, f64, n0, cnt, grp, L, x->data, o->data, cols, 0, gidx, nb * ohw };
       char *wg = (char *) wf + (gsize) (grp * g.og * K) * es;
       /* the [og, L] block of this chunk and group: in place for one sample */
       char *ys = (char *) (forward ? o->data : gy->data)

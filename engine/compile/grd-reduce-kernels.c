@@ -82,9 +82,6 @@ f32_to_f64 (v8f f)
 #endif
 }
 
-#define CVT_float(v)  f32_to_f64 (v)
-#define CVT_double(v) (v)
-
 /* ------------------------------------------------------------ layout */
 
 typedef struct {
@@ -1003,27 +1000,61 @@ col_sum_f64 (const double *restrict x, gint64 ld, gint64 w, gint64 rows, double 
       a[k] += x[k];
 }
 
+/* the product of PROD_ROWS (4) rows of eight columns, pairwise in float64
+ * (a float32 pair's product is exact) */
+static inline v8d
+col_quad_f32 (const float *restrict x, gint64 ld)
+{
+  v8f v0, v1, v2, v3;
+  memcpy (&v0, x, 32);
+  memcpy (&v1, x + ld, 32);
+  memcpy (&v2, x + 2 * ld, 32);
+  memcpy (&v3, x + 3 * ld, 32);
+  return (f32_to_f64 (v0) * f32_to_f64 (v1)) * (f32_to_f64 (v2) * f32_to_f64 (v3));
+}
+
+static inline v8d
+col_quad_f64 (const double *restrict x, gint64 ld)
+{
+  v8d v0, v1, v2, v3;
+  memcpy (&v0, x, 64);
+  memcpy (&v1, x + ld, 64);
+  memcpy (&v2, x + 2 * ld, 64);
+  memcpy (&v3, x + 3 * ld, 64);
+  return (v0 * v1) * (v2 * v3);
+}
+
+#define COL_QUAD_float  col_quad_f32
+#define COL_QUAD_double col_quad_f64
+
 /* a[k] *= the product of column k over `rows` rows: groups of PROD_ROWS
- * rows multiplied pairwise in float64 (a float32 pair's product is exact),
- * then into a */
-#define DEF_COL_PROD(NAME, T, VT, W)                                                      \
+ * rows multiplied pairwise in float64, then into a, two groups per load and
+ * store of a (a times the first group, then times the second: the same
+ * operations as one group at a time) */
+#define DEF_COL_PROD(NAME, T, W)                                                      \
   static void NAME (const T *restrict x, gint64 ld, gint64 w, gint64 rows, double *restrict a) \
   {                                                                                       \
     gint64 r = 0;                                                                         \
+    for (; r + 2 * PROD_ROWS <= rows; r += 2 * PROD_ROWS, x += 2 * PROD_ROWS * ld) {      \
+      gint64 k = 0;                                                                       \
+      for (; k + W <= w; k += W) {                                                        \
+        v8d q0 = COL_QUAD_##T (x + k, ld), q1 = COL_QUAD_##T (x + PROD_ROWS * ld + k, ld), t;   \
+        memcpy (&t, a + k, 64);                                                           \
+        t = (t * q0) * q1;                                                                \
+        memcpy (a + k, &t, 64);                                                           \
+      }                                                                                   \
+      for (; k < w; k++)                                                                  \
+        for (gint g = 0; g < 2; g++) {                                                    \
+          const T *y = x + g * PROD_ROWS * ld + k;                                        \
+          a[k] *= ((double) y[0] * (double) y[ld]) * ((double) y[2 * ld] * (double) y[3 * ld]); \
+        }                                                                                 \
+    }                                                                                     \
     for (; r + PROD_ROWS <= rows; r += PROD_ROWS, x += PROD_ROWS * ld) {                  \
       gint64 k = 0;                                                                       \
       for (; k + W <= w; k += W) {                                                        \
-        v8d p[PROD_ROWS], t;                                                              \
-        for (gint i = 0; i < PROD_ROWS; i++) {                                            \
-          VT v;                                                                           \
-          memcpy (&v, x + i * ld + k, sizeof v);                                          \
-          p[i] = CVT_##T (v);                                                             \
-        }                                                                                 \
-        for (gint h = PROD_ROWS / 2; h >= 1; h /= 2)                                      \
-          for (gint i = 0; i < h; i++)                                                    \
-            p[i] = p[2 * i] * p[2 * i + 1];                                               \
+        v8d q = COL_QUAD_##T (x + k, ld), t;                                              \
         memcpy (&t, a + k, 64);                                                           \
-        t *= p[0];                                                                        \
+        t *= q;                                                                           \
         memcpy (a + k, &t, 64);                                                           \
       }                                                                                   \
       for (; k < w; k++) {                                                                \
@@ -1041,8 +1072,8 @@ col_sum_f64 (const double *restrict x, gint64 ld, gint64 w, gint64 rows, double 
         a[k] *= x[k];                                                                     \
   }
 
-DEF_COL_PROD (col_prod_f32, float, v8f, 8)
-DEF_COL_PROD (col_prod_f64, double, v8d, 8)
+DEF_COL_PROD (col_prod_f32, float, 8)
+DEF_COL_PROD (col_prod_f64, double, 8)
 
 /* best[k] = the max (min) of best[k] and column k over `rows` rows, best
  * coming first: the later value wins when it is strictly better or a NaN

@@ -1361,8 +1361,9 @@ col_task (gpointer data, gint task)
   }
 }
 
-static void
-run_cols (const Plan *p, void *out)
+/* FALSE when the partials' memory is not there */
+static gboolean
+run_cols (const Plan *p, void *out, GError **error)
 {
   ColJob j = { p, out, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
   gint64 bw = MIN (p->l.inner, COL_BLOCK);
@@ -1375,18 +1376,26 @@ run_cols (const Plan *p, void *out)
   j.units_per_task = MAX (1, TASK_ELEMS / MAX (1, j.rows_per_chunk * bw));
   gint64 n_out = p->l.outer * p->l.inner;
   gboolean cut = j.n_chunks > 1;
-  g_autofree double *pa = cut ? g_new (double, j.n_chunks * n_out) : NULL;
-  /* logsumexp's sums and argmax/argmin's positions only where they are used */
+  /* the partials: one array per field, logsumexp's sums and argmax/argmin's
+   * positions only where they are used; from the scratch cache, so that a
+   * function called in a loop does not fault in fresh pages each call */
   gboolean lse = p->kind == RK_LSE, arg = p->kind == RK_ARGMAX || p->kind == RK_ARGMIN;
-  g_autofree double *pb = cut && lse ? g_new (double, j.n_chunks * n_out) : NULL;
-  g_autofree gint64 *pidx = cut && arg ? g_new (gint64, j.n_chunks * n_out) : NULL;
-  j.pa = pa;
-  j.pb = pb;
-  j.pidx = pidx;
+  gint64 n_part = j.n_chunks * n_out;
+  gpointer block = NULL;
+  if (cut) {
+    block = grd_scratch_take ((gsize) n_part, sizeof (double) * (1 + lse + arg), error);
+    if (!block)
+      return FALSE;
+    j.pa = block;
+    j.pb = lse ? j.pa + n_part : NULL;
+    j.pidx = arg ? (gint64 *) (j.pa + n_part) : NULL;
+  }
+  double *pa = j.pa, *pb = j.pb;
+  gint64 *pidx = j.pidx;
   gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
   grd_parallel_for (n_tasks, col_task, &j);
   if (!cut)
-    return;
+    return TRUE;
   if (p->kind == RK_SUM || p->kind == RK_MEAN || p->kind == RK_REDUCE_TO) {
     /* chunk sums added in chunk order, as part_combine does, a block at a time */
     ColAcc acc;
@@ -1400,7 +1409,8 @@ run_cols (const Plan *p, void *out)
       }
       store_block (p, &acc, w, out, o0);
     }
-    return;
+    grd_scratch_give (block);
+    return TRUE;
   }
   for (gint64 oi = 0; oi < n_out; oi++) {
     Part r = { pa[oi], pb ? pb[oi] : 0, pidx ? pidx[oi] : 0 };
@@ -1411,6 +1421,8 @@ run_cols (const Plan *p, void *out)
     }
     part_store (p, &r, out, oi);
   }
+  grd_scratch_give (block);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ _unreduce */
@@ -1529,7 +1541,7 @@ reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error
   else if (p.l.inner == 1)
     run_rows (&p, o->data);
   else
-    run_cols (&p, o->data);
+    return run_cols (&p, o->data, error);
   return TRUE;
 }
 

@@ -666,7 +666,7 @@ DEF_ARG_SCAN (argmin_row_f64, double, v8d, v8l, gint64, 8, __m512d, __mmask8, pd
  * the lanes that hold it) and its first position in that group, all with
  * vector reductions and compare masks: on rows of 1000 the scalar version
  * of this took as long as the scan. */
-#define DEF_ARG_LOCATE(NAME, T, VT, VI, W, M512, MASK, SFX, ISFX, REDUCE)                 \
+#define DEF_ARG_LOCATE(NAME, T, VT, VI, W, M512, MASK, SFX, ISFX, REDUCE, IOTA, CVT, FIND) \
   static inline gint64 NAME##_locate (const T *restrict x, VT mv, VI sv, T *value)        \
   {                                                                                       \
     M512 m;                                                                               \
@@ -677,17 +677,28 @@ DEF_ARG_SCAN (argmin_row_f64, double, v8d, v8l, gint64, 8, __m512d, __mmask8, pd
     M512 b = _mm512_set1_##SFX (best);                                                    \
     MASK eq = _mm512_cmp_##SFX##_mask (m, b, _CMP_EQ_OQ);                                 \
     gint64 at = _mm512_mask_reduce_min_##ISFX (eq, start);                                \
-    guint64 hits = 0;                                                                     \
-    for (gint q = 0; q < 4; q++)                                                          \
-      hits |= (guint64) _mm512_cmp_##SFX##_mask (_mm512_loadu_##SFX (x + at + q * W), b, _CMP_EQ_OQ) \
-              << (q * W);                                                                 \
     *value = best;                                                                        \
-    return at + __builtin_ctzll (hits);                                                   \
+    /* the first hit's lane by compressing the lane numbers with the hit */              \
+    /* mask: GCC 12 miscompiles a mask widened to an integer (a one-byte */               \
+    /* spill read back as eight bytes, seen in the sanitizer build) */                    \
+    for (gint q = 0; q < 4; q++) {                                                        \
+      MASK h = _mm512_cmp_##SFX##_mask (_mm512_loadu_##SFX (x + at + q * W), b, _CMP_EQ_OQ); \
+      if (h)                                                                              \
+        return at + q * W                                                                 \
+               + (gint64) CVT (_mm512_castsi512_si128 (_mm512_maskz_compress_##ISFX (h, IOTA))); \
+    }                                                                                     \
+    return at + FIND (x + at, 4 * W, best);   /* not reached: the group holds best */     \
   }
-DEF_ARG_LOCATE (argmax_row_f32, float, v16f, v16i, 16, __m512, __mmask16, ps, epi32, _mm512_reduce_max_ps)
-DEF_ARG_LOCATE (argmin_row_f32, float, v16f, v16i, 16, __m512, __mmask16, ps, epi32, _mm512_reduce_min_ps)
-DEF_ARG_LOCATE (argmax_row_f64, double, v8d, v8l, 8, __m512d, __mmask8, pd, epi64, _mm512_reduce_max_pd)
-DEF_ARG_LOCATE (argmin_row_f64, double, v8d, v8l, 8, __m512d, __mmask8, pd, epi64, _mm512_reduce_min_pd)
+#define IOTA32 _mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define IOTA64 _mm512_set_epi64 (7, 6, 5, 4, 3, 2, 1, 0)
+DEF_ARG_LOCATE (argmax_row_f32, float, v16f, v16i, 16, __m512, __mmask16, ps, epi32, _mm512_reduce_max_ps,
+                IOTA32, _mm_cvtsi128_si32, find_f32)
+DEF_ARG_LOCATE (argmin_row_f32, float, v16f, v16i, 16, __m512, __mmask16, ps, epi32, _mm512_reduce_min_ps,
+                IOTA32, _mm_cvtsi128_si32, find_f32)
+DEF_ARG_LOCATE (argmax_row_f64, double, v8d, v8l, 8, __m512d, __mmask8, pd, epi64, _mm512_reduce_max_pd,
+                IOTA64, _mm_cvtsi128_si64, find_f64)
+DEF_ARG_LOCATE (argmin_row_f64, double, v8d, v8l, 8, __m512d, __mmask8, pd, epi64, _mm512_reduce_min_pd,
+                IOTA64, _mm_cvtsi128_si64, find_f64)
 #else
 #define DEF_ARG_SCAN(NAME, T, VT, VI, IT, W, OP)                                          \
   static inline VT NAME##_best (VT a, VT b)                                               \

@@ -6,7 +6,10 @@
  *               with vector lanes along the row;
  *   inner > 1   columns: whole rows of `inner` elements are accumulated into
  *               an array of accumulators (blocks of COL_BLOCK columns, in
- *               L1), so the strided axis is vectorised across the row.
+ *               L1), so the strided axis is vectorised across the row; rows
+ *               are taken in groups combined in registers first (16 for
+ *               float32 sums, 8 for float64 sums and max/min, 2 x 4 for
+ *               products), one accumulator load and store per group.
  * Work is cut into pieces whose bounds depend only on the shape (rows longer
  * than ROW_CHUNK, and columns taller than a few blocks, are split into
  * chunks whose partial results are combined in order afterwards), so the
@@ -16,9 +19,9 @@
  * Along a row: vector lanes over blocks of SUM_BLOCK elements, the block sums
  * added pairwise (a pairwise summation with a 256-element base case; float32
  * rows keep eight float64 lanes along the row instead); down
- * columns: eight rows added pairwise in the input's type, then into one
- * float64 accumulator per column within a chunk of rows, chunks added in
- * order. prod multiplies in float64 too; max, min, argmax and argmin
+ * columns: 16 float32 rows (8 float64 rows) added pairwise in the input's
+ * type, then into one float64 accumulator per column within a chunk of
+ * rows, chunks added in order. prod multiplies in float64 too; max, min, argmax and argmin
  * are exact (NaN wins, first occurrence); logsumexp is max + log(sum(exp(x -
  * max))) with float32 exp from grd-vecmath.c.
  *

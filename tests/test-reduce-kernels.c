@@ -143,6 +143,34 @@ test_special_values (void)
   }
 }
 
+/* Rows long enough for the vector kernels (groups of 64 floats, the last
+ * one overlapping), float32 and float64, with an infinity, all -inf, a NaN
+ * only in the last (overlapping) group, a NaN early, and plain values. */
+static void
+test_special_long_rows (void)
+{
+  const gint64 w = 203;
+  gint64 shape[] = { 5, w };
+  g_autofree double *v = g_new (double, 5 * w);
+  for (gint64 i = 0; i < 5 * w; i++)
+    v[i] = sin ((double) i * 0.37);
+  v[0 * w + 150] = INFINITY;
+  for (gint64 i = 0; i < w; i++)
+    v[1 * w + i] = -INFINITY;
+  v[2 * w + 202] = NAN;
+  v[3 * w + 3] = NAN;
+  v[3 * w + 100] = NAN;
+  v[4 * w + 70] = -INFINITY;
+  for (gint dt = 0; dt < 2; dt++) {
+    g_autoptr (GrdTensor) x = grd_test_tensor (dt ? F64 : F32, 2, shape, v);
+    GrdTensor *in[] = { x };
+    for (gsize k = 0; k < G_N_ELEMENTS (ops); k++) {
+      GrdAttrs a = grd_attrs_axis (1, FALSE);
+      check_same (ops[k], &a, in, 1, TRUE);
+    }
+  }
+}
+
 /* Long rows and tall columns with the NaN or the extreme near the end (in
  * the last chunk) and a tie in an earlier chunk. */
 static void
@@ -547,6 +575,7 @@ main (int argc, char **argv)
     g_test_add_data_func (path, prop_ops[k], test_properties);
   }
   g_test_add_func ("/engine/reduce-kernels/special-values", test_special_values);
+  g_test_add_func ("/engine/reduce-kernels/special-long-rows", test_special_long_rows);
   g_test_add_func ("/engine/reduce-kernels/chunked-extremes", test_chunked_extremes);
   g_test_add_func ("/engine/reduce-kernels/gradient-helpers", test_gradient_helpers);
   g_test_add_func ("/engine/reduce-kernels/column-groups", test_column_groups);

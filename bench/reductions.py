@@ -2,6 +2,7 @@
 """Reductions over axes and the per-call cost: Gradus, NumPy and PyTorch side by side.
 
 usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u|v] [--stat median|min]
+                                  [--rounds N] [--help]
 
   (f) sum and max along axis 0 and along axis 1 of a 4096x1000 float32
       matrix: the four results of one call (Gradus: one function with four
@@ -23,9 +24,10 @@ usage: python3 bench/reductions.py [--build build] [--quick] [--only f|g|r|u|v] 
       axis 1 of 256x16x1000), and the gradient helpers _reduce_to (a bias
       gradient, 4096x1000 to 1000) and _unreduce (1000 broadcast to 4096x1000)
 
-Each side is measured in ROUNDS rounds and keeps its best median (the machine
-is shared and noisy; --stat min keeps the fastest single call instead, which
-moves least when other work takes the cores). PyTorch runs at its better thread count (1 or 2).
+Each side is measured in ROUNDS rounds (--rounds N, default 3; --quick: one
+round of 5 calls) and keeps its best median (the machine is shared and noisy;
+--stat min keeps the fastest single call instead, which moves least when
+other work takes the cores). PyTorch runs at its better thread count (1 or 2).
 """
 import json, os, statistics, subprocess, sys, tempfile, time
 
@@ -172,6 +174,9 @@ def main():
         if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
             os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
     args = sys.argv[1:]
+    if "--help" in args or "-h" in args:
+        print(__doc__.strip())
+        return
     build = args[args.index("--build") + 1] if "--build" in args else "build"
     only = args[args.index("--only") + 1] if "--only" in args else "fguvr"
     quick = "--quick" in args
@@ -179,6 +184,8 @@ def main():
     STAT = args[args.index("--stat") + 1] if "--stat" in args else "median"
     reps = 5 if quick else 20
     rounds = 1 if quick else ROUNDS
+    if "--rounds" in args:
+        rounds = max(1, int(args[args.index("--rounds") + 1]))
     gradus = os.path.join(build, "app", "gradus")
     tmp = tempfile.mkdtemp(prefix="gradus-bench-red-")
     try:

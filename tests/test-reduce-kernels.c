@@ -143,6 +143,34 @@ test_special_values (void)
   }
 }
 
+/* Rows long enough for the vector kernels (groups of 64 floats, the last
+ * one overlapping), float32 and float64, with an infinity, all -inf, a NaN
+ * only in the last (overlapping) group, a NaN early, and plain values. */
+static void
+test_special_long_rows (void)
+{
+  const gint64 w = 203;
+  gint64 shape[] = { 5, w };
+  g_autofree double *v = g_new (double, 5 * w);
+  for (gint64 i = 0; i < 5 * w; i++)
+    v[i] = sin ((double) i * 0.37);
+  v[0 * w + 150] = INFINITY;
+  for (gint64 i = 0; i < w; i++)
+    v[1 * w + i] = -INFINITY;
+  v[2 * w + 202] = NAN;
+  v[3 * w + 3] = NAN;
+  v[3 * w + 100] = NAN;
+  v[4 * w + 70] = -INFINITY;
+  for (gint dt = 0; dt < 2; dt++) {
+    g_autoptr (GrdTensor) x = grd_test_tensor (dt ? F64 : F32, 2, shape, v);
+    GrdTensor *in[] = { x };
+    for (gsize k = 0; k < G_N_ELEMENTS (ops); k++) {
+      GrdAttrs a = grd_attrs_axis (1, FALSE);
+      check_same (ops[k], &a, in, 1, TRUE);
+    }
+  }
+}
+
 /* Long rows and tall columns with the NaN or the extreme near the end (in
  * the last chunk) and a tie in an earlier chunk. */
 static void
@@ -168,6 +196,67 @@ test_chunked_extremes (void)
         }
     }
   }
+}
+
+/* Columns are combined in groups of rows as a tree (sums 16 rows, products
+ * 4, max/min 8), 16 or 8 columns per vector and the rest one by one. With
+ * many ties of +0 and -0, NaN and infinities in a few columns, and heights
+ * and widths that are no multiple of a group or a vector, max and min must
+ * keep the first best (the sign of a zero) and the first NaN's place, as
+ * the reference does a row at a time; sums and products must agree. */
+static void
+test_column_groups (void)
+{
+  const gint64 shapes2[][4] = { { 2, 43, 37 }, { 3, 5, 43, 37 }, { 2, 9, 16 }, { 2, 17, 8 } };
+  const double pool[] = { 0.0, -0.0, 1, -1, 2, 0.5, -0.0, 0.0 };
+  for (gint t = 0; t < 4; t++)
+    for (gsize s = 0; s < G_N_ELEMENTS (shapes2); s++) {
+      gint dt = t & 1;
+      gboolean special = t >= 2;   /* without NaN, max and min take their fast path */
+      gint rank = (gint) shapes2[s][0];
+      const gint64 *shape = shapes2[s] + 1;
+      gint64 n = grd_shape_size (rank, shape), w = shape[rank - 1];
+      g_autofree double *v = g_new (double, n);
+      guint32 state = 7 + (guint32) s;
+      for (gint64 i = 0; i < n; i++) {
+        state = state * 1664525u + 1013904223u;
+        v[i] = pool[(state >> 16) % G_N_ELEMENTS (pool)];
+      }
+      /* column 3: a NaN low down; column w - 1 (the scalar tail when w is
+       * not a multiple of the vector): a NaN, then inf, then another NaN;
+       * -inf in column 1 */
+      if (special) {
+        v[(n / w - 2) * w + 3] = NAN;
+        v[w + w - 1] = NAN;
+        v[2 * w + w - 1] = INFINITY;
+        v[(n / w - 1) * w + w - 1] = -NAN;
+      }
+      v[5 * w + 1 < n ? 5 * w + 1 : 1] = -INFINITY;
+      g_autoptr (GrdTensor) x = grd_test_tensor (dt ? F64 : F32, rank, shape, v);
+      GrdTensor *in[] = { x };
+      for (gsize k = 0; k < G_N_ELEMENTS (ops); k++)
+        for (gint axis = 0; axis < rank - 1; axis++) {
+          GrdAttrs a = grd_attrs_axis (axis, FALSE);
+          check_same (ops[k], &a, in, 1, TRUE);
+          if (!g_str_equal (ops[k], "max") && !g_str_equal (ops[k], "min"))
+            continue;
+          /* bit for bit, but for the NaN's payload */
+          g_autoptr (GError) e1 = NULL, e2 = NULL;
+          g_autoptr (GrdTensor) want = run_op (ops[k], &a, in, 1, 0, NULL, &e1);
+          g_autoptr (GrdTensor) got = run_op (ops[k], &a, in, 1, GRD_PASS_ALL, NULL, &e2);
+          g_assert_no_error (e1);
+          g_assert_no_error (e2);
+          g_assert_cmpint (got->size, ==, want->size);
+          for (gint64 i = 0; i < got->size; i++) {
+            double gv = grd_tensor_get (got, i), wv = grd_tensor_get (want, i);
+            g_assert_cmpint (isnan (gv), ==, isnan (wv));
+            if (!isnan (gv)) {
+              g_assert_cmpfloat (gv, ==, wv);
+              g_assert_cmpint (signbit (gv), ==, signbit (wv));
+            }
+          }
+        }
+    }
 }
 
 /* _reduce_to (broadcast gradients summed back) and _unreduce (a reduction's
@@ -387,16 +476,23 @@ static void
 test_float32_accuracy (void)
 {
   g_autoptr (GError) error = NULL;
-  gint64 row[] = { 1, 2000000 }, col[] = { 2000000, 2 };
-  for (gint t = 0; t < 2; t++) {
-    g_autoptr (GrdTensor) x = grd_test_random (F32, 2, t ? col : row, 0, 1, 21);
+  /* rows; columns of 2 (summed one by one); columns of 37 (two vectors of
+   * 16 and a tail), which also run the mean */
+  const gint64 shapes2[][2] = { { 1, 2000000 }, { 2000000, 2 }, { 300000, 37 } };
+  for (gint t = 0; t < 3; t++) {
+    const gint64 *shape = shapes2[t];
+    g_autoptr (GrdTensor) x = grd_test_random (F32, 2, shape, 0, 1, 21 + t);
     GrdTensor *in[] = { x };
     GrdAttrs a = grd_attrs_axis (t ? 0 : 1, FALSE);
     g_autoptr (GrdTensor) s = run_op ("sum", &a, in, 1, GRD_PASS_ALL, NULL, &error);
     g_assert_no_error (error);
+    g_autoptr (GrdTensor) m = run_op ("mean", &a, in, 1, GRD_PASS_ALL, NULL, &error);
+    g_assert_no_error (error);
     for (gint64 k = 0; k < s->size; k++) {
-      double exact = t ? kahan_f32 ((const float *) x->data + k, col[0], 2)
-                       : kahan_f32 (x->data, row[1], 1);
+      double exact = t ? kahan_f32 ((const float *) x->data + k, shape[0], shape[1])
+                       : kahan_f32 (x->data, shape[1], 1);
+      double mean = exact / (double) (t ? shape[0] : shape[1]);
+      g_assert_cmpfloat (fabs (grd_tensor_get (m, k) - mean), <=, fabs (mean) * 6e-8);
       double got = grd_tensor_get (s, k);
       g_assert_cmpfloat (fabs (got - exact), <=, fabs (exact) * 6e-8);
     }
@@ -479,8 +575,10 @@ main (int argc, char **argv)
     g_test_add_data_func (path, prop_ops[k], test_properties);
   }
   g_test_add_func ("/engine/reduce-kernels/special-values", test_special_values);
+  g_test_add_func ("/engine/reduce-kernels/special-long-rows", test_special_long_rows);
   g_test_add_func ("/engine/reduce-kernels/chunked-extremes", test_chunked_extremes);
   g_test_add_func ("/engine/reduce-kernels/gradient-helpers", test_gradient_helpers);
+  g_test_add_func ("/engine/reduce-kernels/column-groups", test_column_groups);
   g_test_add_func ("/engine/reduce-kernels/float32-accuracy", test_float32_accuracy);
   g_test_add_func ("/engine/reduce-kernels/thread-count-independence", test_thread_count_independence);
   return g_test_run ();

@@ -6,7 +6,10 @@
  *               with vector lanes along the row;
  *   inner > 1   columns: whole rows of `inner` elements are accumulated into
  *               an array of accumulators (blocks of COL_BLOCK columns, in
- *               L1), so the strided axis is vectorised across the row.
+ *               L1), so the strided axis is vectorised across the row; rows
+ *               are taken in groups combined in registers first (16 for
+ *               float32 sums, 8 for float64 sums and max/min, 2 x 4 for
+ *               products), one accumulator load and store per group.
  * Work is cut into pieces whose bounds depend only on the shape (rows longer
  * than ROW_CHUNK, and columns taller than a few blocks, are split into
  * chunks whose partial results are combined in order afterwards), so the
@@ -16,9 +19,9 @@
  * Along a row: vector lanes over blocks of SUM_BLOCK elements, the block sums
  * added pairwise (a pairwise summation with a 256-element base case; float32
  * rows keep eight float64 lanes along the row instead); down
- * columns: eight rows added pairwise in the input's type, then into one
- * float64 accumulator per column within a chunk of rows, chunks added in
- * order. prod multiplies in float64 too; max, min, argmax and argmin
+ * columns: 16 float32 rows (8 float64 rows) added pairwise in the input's
+ * type, then into one float64 accumulator per column within a chunk of
+ * rows, chunks added in order. prod multiplies in float64 too; max, min, argmax and argmin
  * are exact (NaN wins, first occurrence); logsumexp is max + log(sum(exp(x -
  * max))) with float32 exp from grd-vecmath.c.
  *
@@ -30,6 +33,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 typedef enum {
   RK_SUM,
@@ -60,6 +66,24 @@ typedef double v8d __attribute__ ((vector_size (64)));
 typedef float  v16f __attribute__ ((vector_size (64)));
 typedef gint32 v16i __attribute__ ((vector_size (64)));
 typedef gint64 v8l __attribute__ ((vector_size (64)));
+
+/* Eight float32 to float64: one instruction with AVX-512 (GCC 12 splits
+ * __builtin_convertvector of this width into four narrow converts and two
+ * inserts, which cost as much as the loads in the column loops). */
+static inline v8d
+f32_to_f64 (v8f f)
+{
+#ifdef __AVX512F__
+  __m256 m;
+  memcpy (&m, &f, 32);
+  __m512d d = _mm512_cvtps_pd (m);
+  v8d r;
+  memcpy (&r, &d, 64);
+  return r;
+#else
+  return __builtin_convertvector (f, v8d);
+#endif
+}
 
 /* ------------------------------------------------------------ layout */
 
@@ -315,7 +339,7 @@ sum_block_f32 (const float *x, gint64 n)
   v8f lo, hi;
   memcpy (&lo, &a, 32);
   memcpy (&hi, (const char *) &a + 32, 32);
-  double s = hsum8 (__builtin_convertvector (lo, v8d) + __builtin_convertvector (hi, v8d));
+  double s = hsum8 (f32_to_f64 (lo) + f32_to_f64 (hi));
   for (; i < n; i++)
     s += x[i];
   return s;
@@ -371,13 +395,13 @@ sum_row_f32 (const float *x, gint64 n)
     v8f lo, hi;
     memcpy (&lo, &a, 32);
     memcpy (&hi, (const char *) &a + 32, 32);
-    acc += __builtin_convertvector (lo, v8d) + __builtin_convertvector (hi, v8d);
+    acc += f32_to_f64 (lo) + f32_to_f64 (hi);
   }
   /* the tail, eight at a time while it lasts */
   for (; i + 8 <= n; i += 8) {
     v8f f;
     memcpy (&f, x + i, 32);
-    acc += __builtin_convertvector (f, v8d);
+    acc += f32_to_f64 (f);
   }
   double s = hsum8 (acc);
   for (; i < n; i++)
@@ -413,8 +437,8 @@ prod_row (const Plan *p, gint64 off, gint64 n)
       v8f f0, f1;
       memcpy (&f0, x + i, 32);
       memcpy (&f1, x + i + 8, 32);
-      a0 *= __builtin_convertvector (f0, v8d);
-      a1 *= __builtin_convertvector (f1, v8d);
+      a0 *= f32_to_f64 (f0);
+      a1 *= f32_to_f64 (f1);
     }
     for (; i < n; i++)
       r *= x[i];
@@ -522,6 +546,52 @@ DEF_FAST_BEST (fast_min_f32, float, 64, <)
 DEF_FAST_BEST (fast_max_f64, double, 32, >)
 DEF_FAST_BEST (fast_min_f64, double, 32, <)
 
+#ifdef __AVX512F__
+/* With AVX-512: four vector accumulators of vmaxps/vminps (infinities need
+ * nothing special; *special is set only for a NaN, found by unordered
+ * compares of vector pairs), the last group overlapping the one before,
+ * one vector reduction at the end: about half the instructions of the form
+ * above, whose 64-lane tree at the end of each row cost as much as a
+ * row of 1000 itself. Short rows take the form above. */
+#define DEF_FAST_BEST_512(NAME, T, W, M512, MASK, SFX, BEST, REDUCE, SHORT)               \
+  static T NAME (const T *restrict x, gint64 n, T init, gboolean *special)                \
+  {                                                                                       \
+    const gint64 G = 4 * W;                                                               \
+    if (n < G)                                                                            \
+      return SHORT (x, n, init, special);                                                 \
+    M512 m0 = _mm512_set1_##SFX (init), m1 = m0, m2 = m0, m3 = m0;                        \
+    MASK nan = 0;                                                                         \
+    for (gint64 i = 0;;) {                                                                \
+      M512 v0 = _mm512_loadu_##SFX (x + i), v1 = _mm512_loadu_##SFX (x + i + W);         \
+      M512 v2 = _mm512_loadu_##SFX (x + i + 2 * W), v3 = _mm512_loadu_##SFX (x + i + 3 * W); \
+      m0 = BEST (v0, m0);                                                                 \
+      m1 = BEST (v1, m1);                                                                 \
+      m2 = BEST (v2, m2);                                                                 \
+      m3 = BEST (v3, m3);                                                                 \
+      nan |= _mm512_cmp_##SFX##_mask (v0, v1, _CMP_UNORD_Q)                               \
+             | _mm512_cmp_##SFX##_mask (v2, v3, _CMP_UNORD_Q);                            \
+      if (i + G == n)                                                                     \
+        break;                                                                            \
+      i = i + 2 * G <= n ? i + G : n - G;                                                 \
+    }                                                                                     \
+    *special = nan != 0;                                                                  \
+    return REDUCE (BEST (BEST (m0, m1), BEST (m2, m3)));                                  \
+  }
+DEF_FAST_BEST_512 (fast_max512_f32, float, 16, __m512, __mmask16, ps, _mm512_max_ps, _mm512_reduce_max_ps, fast_max_f32)
+DEF_FAST_BEST_512 (fast_min512_f32, float, 16, __m512, __mmask16, ps, _mm512_min_ps, _mm512_reduce_min_ps, fast_min_f32)
+DEF_FAST_BEST_512 (fast_max512_f64, double, 8, __m512d, __mmask8, pd, _mm512_max_pd, _mm512_reduce_max_pd, fast_max_f64)
+DEF_FAST_BEST_512 (fast_min512_f64, double, 8, __m512d, __mmask8, pd, _mm512_min_pd, _mm512_reduce_min_pd, fast_min_f64)
+#define FAST_MAX_f32 fast_max512_f32
+#define FAST_MIN_f32 fast_min512_f32
+#define FAST_MAX_f64 fast_max512_f64
+#define FAST_MIN_f64 fast_min512_f64
+#else
+#define FAST_MAX_f32 fast_max_f32
+#define FAST_MIN_f32 fast_min_f32
+#define FAST_MAX_f64 fast_max_f64
+#define FAST_MIN_f64 fast_min_f64
+#endif
+
 /* max or min of a row, NaN when it holds one */
 static double
 best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
@@ -530,12 +600,12 @@ best_row (const Plan *p, gboolean want_max, gint64 off, gint64 n)
   double r;
   if (p->dt == GRD_DTYPE_FLOAT32) {
     const float *x = (const float *) p->x + off;
-    r = want_max ? fast_max_f32 (x, n, -INFINITY, &special) : fast_min_f32 (x, n, INFINITY, &special);
+    r = want_max ? FAST_MAX_f32 (x, n, -INFINITY, &special) : FAST_MIN_f32 (x, n, INFINITY, &special);
     if (special)
       r = want_max ? max_row_f32 (x, n, -INFINITY, &nan) : min_row_f32 (x, n, INFINITY, &nan);
   } else {
     const double *x = (const double *) p->x + off;
-    r = want_max ? fast_max_f64 (x, n, -INFINITY, &special) : fast_min_f64 (x, n, INFINITY, &special);
+    r = want_max ? FAST_MAX_f64 (x, n, -INFINITY, &special) : FAST_MIN_f64 (x, n, INFINITY, &special);
     if (special)
       r = want_max ? max_row_f64 (x, n, -INFINITY, &nan) : min_row_f64 (x, n, INFINITY, &nan);
   }
@@ -602,27 +672,91 @@ DEF_FIND (find_f64, double, v8d, v8l, 8)
  * special (a row of -inf: every lane keeps the start 0); a NaN anywhere
  * makes the answer the first NaN, found by a second look. */
 #define SEL(VT, VI, g, a, b) ((VT) (((VI) (a) & (g)) | ((VI) (b) & ~(g))))
-#define DEF_ARG_ROW(NAME, T, VT, VI, IT, W, OP, FIND)                                     \
+
+/* The group scan: each lane's best (m) and the start of the group where it
+ * last improved strictly (start), over groups of 4 vectors of n >= 4 W
+ * elements; TRUE when a NaN was seen. */
+#ifdef __AVX512F__
+/* With mask registers: the group's best by vmaxps/vminps (a NaN there is
+ * caught by the unordered compares and the row redone), one compare, two
+ * masked moves: about half the instructions of the generic form, which
+ * made argmax the slowest of the row kernels (it ran below the speed of
+ * reading the rows even in cache). */
+#define DEF_ARG_SCAN(NAME, T, VT, VI, IT, W, M512, MASK, SFX, ISFX, BEST, CMP)            \
+  static gboolean NAME##_scan (const T *restrict x, gint64 n, T init, VT *m_out, VI *start_out) \
+  {                                                                                       \
+    const gint64 G = 4 * W;                                                               \
+    M512 m = _mm512_set1_##SFX (init);                                                    \
+    __m512i start = _mm512_setzero_si512 ();                                              \
+    MASK nan = 0;                                                                         \
+    for (gint64 i = 0;;) {                                                                \
+      M512 v0 = _mm512_loadu_##SFX (x + i), v1 = _mm512_loadu_##SFX (x + i + W);         \
+      M512 v2 = _mm512_loadu_##SFX (x + i + 2 * W), v3 = _mm512_loadu_##SFX (x + i + 3 * W); \
+      M512 g = BEST (BEST (v0, v1), BEST (v2, v3));                                       \
+      MASK up = _mm512_cmp_##SFX##_mask (g, m, CMP);                                      \
+      m = _mm512_mask_mov_##SFX (m, up, g);                                               \
+      start = _mm512_mask_set1_##ISFX (start, up, (IT) i);                                \
+      nan |= _mm512_cmp_##SFX##_mask (v0, v1, _CMP_UNORD_Q)                               \
+             | _mm512_cmp_##SFX##_mask (v2, v3, _CMP_UNORD_Q);                            \
+      if (i + G == n)                                                                     \
+        break;                                                                            \
+      i = i + 2 * G <= n ? i + G : n - G;                                                 \
+    }                                                                                     \
+    memcpy (m_out, &m, 64);                                                               \
+    memcpy (start_out, &start, 64);                                                       \
+    return nan != 0;                                                                      \
+  }
+DEF_ARG_SCAN (argmax_row_f32, float, v16f, v16i, gint32, 16, __m512, __mmask16, ps, epi32, _mm512_max_ps, _CMP_GT_OQ)
+DEF_ARG_SCAN (argmin_row_f32, float, v16f, v16i, gint32, 16, __m512, __mmask16, ps, epi32, _mm512_min_ps, _CMP_LT_OQ)
+DEF_ARG_SCAN (argmax_row_f64, double, v8d, v8l, gint64, 8, __m512d, __mmask8, pd, epi64, _mm512_max_pd, _CMP_GT_OQ)
+DEF_ARG_SCAN (argmin_row_f64, double, v8d, v8l, gint64, 8, __m512d, __mmask8, pd, epi64, _mm512_min_pd, _CMP_LT_OQ)
+
+/* The overall best, the first group holding it (the smallest start among
+ * the lanes that hold it) and its first position in that group, all with
+ * vector reductions and compare masks: on rows of 1000 the scalar version
+ * of this took as long as the scan. */
+#define DEF_ARG_LOCATE(NAME, T, VT, VI, W, M512, MASK, SFX, ISFX, REDUCE, IOTA, CVT, FIND) \
+  static inline gint64 NAME##_locate (const T *restrict x, VT mv, VI sv, T *value)        \
+  {                                                                                       \
+    M512 m;                                                                               \
+    __m512i start;                                                                        \
+    memcpy (&m, &mv, 64);                                                                 \
+    memcpy (&start, &sv, 64);                                                             \
+    T best = REDUCE (m);                                                                  \
+    M512 b = _mm512_set1_##SFX (best);                                                    \
+    MASK eq = _mm512_cmp_##SFX##_mask (m, b, _CMP_EQ_OQ);                                 \
+    gint64 at = _mm512_mask_reduce_min_##ISFX (eq, start);                                \
+    *value = best;                                                                        \
+    /* the first hit's lane by compressing the lane numbers with the hit */              \
+    /* mask: GCC 12 miscompiles a mask widened to an integer (a one-byte */               \
+    /* spill read back as eight bytes, seen in the sanitizer build) */                    \
+    for (gint q = 0; q < 4; q++) {                                                        \
+      MASK h = _mm512_cmp_##SFX##_mask (_mm512_loadu_##SFX (x + at + q * W), b, _CMP_EQ_OQ); \
+      if (h)                                                                              \
+        return at + q * W                                                                 \
+               + (gint64) CVT (_mm512_castsi512_si128 (_mm512_maskz_compress_##ISFX (h, IOTA))); \
+    }                                                                                     \
+    return at + FIND (x + at, 4 * W, best);   /* not reached: the group holds best */     \
+  }
+#define IOTA32 _mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define IOTA64 _mm512_set_epi64 (7, 6, 5, 4, 3, 2, 1, 0)
+DEF_ARG_LOCATE (argmax_row_f32, float, v16f, v16i, 16, __m512, __mmask16, ps, epi32, _mm512_reduce_max_ps,
+                IOTA32, _mm_cvtsi128_si32, find_f32)
+DEF_ARG_LOCATE (argmin_row_f32, float, v16f, v16i, 16, __m512, __mmask16, ps, epi32, _mm512_reduce_min_ps,
+                IOTA32, _mm_cvtsi128_si32, find_f32)
+DEF_ARG_LOCATE (argmax_row_f64, double, v8d, v8l, 8, __m512d, __mmask8, pd, epi64, _mm512_reduce_max_pd,
+                IOTA64, _mm_cvtsi128_si64, find_f64)
+DEF_ARG_LOCATE (argmin_row_f64, double, v8d, v8l, 8, __m512d, __mmask8, pd, epi64, _mm512_reduce_min_pd,
+                IOTA64, _mm_cvtsi128_si64, find_f64)
+#else
+#define DEF_ARG_SCAN(NAME, T, VT, VI, IT, W, OP)                                          \
   static inline VT NAME##_best (VT a, VT b)                                               \
   {                                                                                       \
     return SEL (VT, VI, a OP b, a, b);                                                    \
   }                                                                                       \
-  static gint64 NAME (const T *restrict x, gint64 n, T init, T *value)                    \
+  static gboolean NAME##_scan (const T *restrict x, gint64 n, T init, VT *m_out, VI *start_out) \
   {                                                                                       \
     const gint64 G = 4 * W;                                                               \
-    if (n < G) {                                                                          \
-      gint64 at = 0;                                                                      \
-      for (gint64 i = 0; i < n; i++) {                                                    \
-        if (x[i] != x[i]) {                                                               \
-          *value = NAN;                                                                   \
-          return i;                                                                       \
-        }                                                                                 \
-        if (x[i] OP x[at])                                                                \
-          at = i;                                                                         \
-      }                                                                                   \
-      *value = x[at];                                                                     \
-      return at;                                                                          \
-    }                                                                                     \
     VT m = (VT) { 0 } + init;                                                             \
     VI start = { 0 }, nan = { 0 };                                                        \
     for (gint64 i = 0;;) {                                                                \
@@ -640,21 +774,61 @@ DEF_FIND (find_f64, double, v8d, v8l, 8)
         break;                                                                            \
       i = i + 2 * G <= n ? i + G : n - G;                                                 \
     }                                                                                     \
+    *m_out = m;                                                                           \
+    *start_out = start;                                                                   \
+    gboolean any = FALSE;                                                                 \
+    for (gint j = 0; j < W; j++)                                                          \
+      any |= nan[j] != 0;                                                                 \
+    return any;                                                                           \
+  }
+DEF_ARG_SCAN (argmax_row_f32, float, v16f, v16i, gint32, 16, >)
+DEF_ARG_SCAN (argmin_row_f32, float, v16f, v16i, gint32, 16, <)
+DEF_ARG_SCAN (argmax_row_f64, double, v8d, v8l, gint64, 8, >)
+DEF_ARG_SCAN (argmin_row_f64, double, v8d, v8l, gint64, 8, <)
+
+#define DEF_ARG_LOCATE(NAME, T, VT, W, OP, FIND)                                          \
+  static inline gint64 NAME##_locate (const T *restrict x, VT m, __typeof__ ((VT) { 0 } < 0) start, \
+                                      T *value)                                           \
+  {                                                                                       \
     T best = m[0];                                                                        \
-    gboolean any_nan = FALSE;                                                             \
-    for (gint j = 0; j < W; j++) {                                                        \
+    for (gint j = 0; j < W; j++)                                                          \
       best = m[j] OP best ? m[j] : best;                                                  \
-      any_nan |= nan[j] != 0;                                                             \
-    }                                                                                     \
-    if (any_nan) {                                                                        \
-      *value = NAN;                                                                       \
-      return FIND (x, n, (T) NAN);                                                        \
-    }                                                                                     \
-    gint64 at = n;                                                                        \
+    gint64 at = G_MAXINT64;                                                               \
     for (gint j = 0; j < W; j++)                                                          \
       at = m[j] == best && start[j] < at ? start[j] : at;                                 \
     *value = best;                                                                        \
-    return at + FIND (x + at, G, best);                                                   \
+    return at + FIND (x + at, 4 * W, best);                                               \
+  }
+DEF_ARG_LOCATE (argmax_row_f32, float, v16f, 16, >, find_f32)
+DEF_ARG_LOCATE (argmin_row_f32, float, v16f, 16, <, find_f32)
+DEF_ARG_LOCATE (argmax_row_f64, double, v8d, 8, >, find_f64)
+DEF_ARG_LOCATE (argmin_row_f64, double, v8d, 8, <, find_f64)
+#endif
+
+#define DEF_ARG_ROW(NAME, T, VT, VI, IT, W, OP, FIND)                                     \
+  static gint64 NAME (const T *restrict x, gint64 n, T init, T *value)                    \
+  {                                                                                       \
+    const gint64 G = 4 * W;                                                               \
+    if (n < G) {                                                                          \
+      gint64 at = 0;                                                                      \
+      for (gint64 i = 0; i < n; i++) {                                                    \
+        if (x[i] != x[i]) {                                                               \
+          *value = NAN;                                                                   \
+          return i;                                                                       \
+        }                                                                                 \
+        if (x[i] OP x[at])                                                                \
+          at = i;                                                                         \
+      }                                                                                   \
+      *value = x[at];                                                                     \
+      return at;                                                                          \
+    }                                                                                     \
+    VT m;                                                                                 \
+    VI start;                                                                             \
+    if (NAME##_scan (x, n, init, &m, &start)) {                                           \
+      *value = NAN;                                                                       \
+      return FIND (x, n, (T) NAN);                                                        \
+    }                                                                                     \
+    return NAME##_locate (x, m, start, value);                                            \
   }
 
 DEF_ARG_ROW (argmax_row_f32, float, v16f, v16i, gint32, 16, >, find_f32)
@@ -794,6 +968,294 @@ typedef struct {
   gint64 idx[COL_BLOCK];
 } ColAcc;
 
+/* Down columns, rows are taken in groups (SUM_ROWS for sums, PROD_ROWS for
+ * products, BEST_ROWS for max/min): each group is combined as a tree in
+ * registers, 16 (float32) or 8 (float64) columns per vector, and only the
+ * group's result touches the accumulators in L1. One accumulator load and
+ * store per group instead of per row: the loop then runs at the speed of
+ * reading the rows (a row at a time it was a third slower, and NumPy's
+ * column sum is a row at a time in float32). */
+#define SUM_ROWS  16   /* float32 pairwise tree of 16: within 4 roundings of the group */
+#define PROD_ROWS 4    /* products of 4 float32 values cannot overflow a double */
+#define BEST_ROWS 8
+
+/* a (16 doubles) += s, or = s when fresh */
+static inline void
+add_to_f64 (double *restrict a, v16f s, gboolean fresh)
+{
+  /* halves by shuffles, not through memory (a store then two narrower
+   * loads of it stalls store forwarding) */
+  v8f lo = __builtin_shufflevector (s, s, 0, 1, 2, 3, 4, 5, 6, 7);
+  v8f hi = __builtin_shufflevector (s, s, 8, 9, 10, 11, 12, 13, 14, 15);
+  v8d d0 = f32_to_f64 (lo), d1 = f32_to_f64 (hi);
+  if (!fresh) {
+    v8d a0, a1;
+    memcpy (&a0, a, 64);
+    memcpy (&a1, a + 8, 64);
+    d0 += a0;
+    d1 += a1;
+  }
+  memcpy (a, &d0, 64);
+  memcpy (a + 8, &d1, 64);
+}
+
+/* a[k] = the sum of column k over `rows` rows (x: first row, ld: row
+ * stride); groups of SUM_ROWS rows are added pairwise in float32 (for
+ * float64, eight rows in float64), the rest a row at a time. The first
+ * group stores into a instead of adding to zeros: where a piece is one
+ * group (a middle axis of 16) that was a fifth of the accumulator work. */
+static void
+col_sum_f32 (const float *restrict x, gint64 ld, gint64 w, gint64 rows, double *restrict a)
+{
+  gint64 r = 0;
+  gboolean fresh = rows >= SUM_ROWS;
+  if (!fresh)
+    for (gint64 k = 0; k < w; k++)
+      a[k] = 0;
+  for (; r + SUM_ROWS <= rows; r += SUM_ROWS, x += SUM_ROWS * ld, fresh = FALSE) {
+    gint64 k = 0;
+    for (; k + 16 <= w; k += 16) {
+      v16f s[SUM_ROWS];
+      for (gint i = 0; i < SUM_ROWS; i++)
+        memcpy (&s[i], x + i * ld + k, 64);
+      for (gint h = SUM_ROWS / 2; h >= 1; h /= 2)
+        for (gint i = 0; i < h; i++)
+          s[i] += s[i + h];
+      add_to_f64 (a + k, s[0], fresh);
+    }
+    for (; k < w; k++) {
+      float s[SUM_ROWS];
+      for (gint i = 0; i < SUM_ROWS; i++)
+        s[i] = x[i * ld + k];
+      for (gint h = SUM_ROWS / 2; h >= 1; h /= 2)
+        for (gint i = 0; i < h; i++)
+          s[i] += s[i + h];
+      a[k] = fresh ? (double) s[0] : a[k] + s[0];
+    }
+  }
+  for (; r < rows; r++, x += ld)
+    for (gint64 k = 0; k < w; k++)
+      a[k] += x[k];
+}
+
+static void
+col_sum_f64 (const double *restrict x, gint64 ld, gint64 w, gint64 rows, double *restrict a)
+{
+  gint64 r = 0;
+  for (gint64 k = 0; k < w; k++)
+    a[k] = 0;
+  for (; r + 8 <= rows; r += 8, x += 8 * ld) {
+    gint64 k = 0;
+    for (; k + 8 <= w; k += 8) {
+      v8d s[8], t;
+      for (gint i = 0; i < 8; i++)
+        memcpy (&s[i], x + i * ld + k, 64);
+      for (gint h = 4; h >= 1; h /= 2)
+        for (gint i = 0; i < h; i++)
+          s[i] += s[i + h];
+      memcpy (&t, a + k, 64);
+      t += s[0];
+      memcpy (a + k, &t, 64);
+    }
+    for (; k < w; k++) {
+      double s[8];
+      for (gint i = 0; i < 8; i++)
+        s[i] = x[i * ld + k];
+      for (gint h = 4; h >= 1; h /= 2)
+        for (gint i = 0; i < h; i++)
+          s[i] += s[i + h];
+      a[k] += s[0];
+    }
+  }
+  for (; r < rows; r++, x += ld)
+    for (gint64 k = 0; k < w; k++)
+      a[k] += x[k];
+}
+
+/* the product of PROD_ROWS (4) rows of eight columns, pairwise in float64
+ * (a float32 pair's product is exact) */
+static inline v8d
+col_quad_f32 (const float *restrict x, gint64 ld)
+{
+  v8f v0, v1, v2, v3;
+  memcpy (&v0, x, 32);
+  memcpy (&v1, x + ld, 32);
+  memcpy (&v2, x + 2 * ld, 32);
+  memcpy (&v3, x + 3 * ld, 32);
+  return (f32_to_f64 (v0) * f32_to_f64 (v1)) * (f32_to_f64 (v2) * f32_to_f64 (v3));
+}
+
+static inline v8d
+col_quad_f64 (const double *restrict x, gint64 ld)
+{
+  v8d v0, v1, v2, v3;
+  memcpy (&v0, x, 64);
+  memcpy (&v1, x + ld, 64);
+  memcpy (&v2, x + 2 * ld, 64);
+  memcpy (&v3, x + 3 * ld, 64);
+  return (v0 * v1) * (v2 * v3);
+}
+
+#define COL_QUAD_float  col_quad_f32
+#define COL_QUAD_double col_quad_f64
+
+/* a[k] *= the product of column k over `rows` rows: groups of PROD_ROWS
+ * rows multiplied pairwise in float64, then into a, two groups per load and
+ * store of a (a times the first group, then times the second: the same
+ * operations as one group at a time) */
+#define DEF_COL_PROD(NAME, T, W)                                                      \
+  static void NAME (const T *restrict x, gint64 ld, gint64 w, gint64 rows, double *restrict a) \
+  {                                                                                       \
+    gint64 r = 0;                                                                         \
+    for (; r + 2 * PROD_ROWS <= rows; r += 2 * PROD_ROWS, x += 2 * PROD_ROWS * ld) {      \
+      gint64 k = 0;                                                                       \
+      for (; k + W <= w; k += W) {                                                        \
+        v8d q0 = COL_QUAD_##T (x + k, ld), q1 = COL_QUAD_##T (x + PROD_ROWS * ld + k, ld), t;   \
+        memcpy (&t, a + k, 64);                                                           \
+        t = (t * q0) * q1;                                                                \
+        memcpy (a + k, &t, 64);                                                           \
+      }                                                                                   \
+      for (; k < w; k++)                                                                  \
+        for (gint g = 0; g < 2; g++) {                                                    \
+          const T *y = x + g * PROD_ROWS * ld + k;                                        \
+          a[k] *= ((double) y[0] * (double) y[ld]) * ((double) y[2 * ld] * (double) y[3 * ld]); \
+        }                                                                                 \
+    }                                                                                     \
+    for (; r + PROD_ROWS <= rows; r += PROD_ROWS, x += PROD_ROWS * ld) {                  \
+      gint64 k = 0;                                                                       \
+      for (; k + W <= w; k += W) {                                                        \
+        v8d q = COL_QUAD_##T (x + k, ld), t;                                              \
+        memcpy (&t, a + k, 64);                                                           \
+        t *= q;                                                                           \
+        memcpy (a + k, &t, 64);                                                           \
+      }                                                                                   \
+      for (; k < w; k++) {                                                                \
+        double p[PROD_ROWS];                                                              \
+        for (gint i = 0; i < PROD_ROWS; i++)                                              \
+          p[i] = x[i * ld + k];                                                           \
+        for (gint h = PROD_ROWS / 2; h >= 1; h /= 2)                                      \
+          for (gint i = 0; i < h; i++)                                                    \
+            p[i] = p[2 * i] * p[2 * i + 1];                                               \
+        a[k] *= p[0];                                                                     \
+      }                                                                                   \
+    }                                                                                     \
+    for (; r < rows; r++, x += ld)                                                        \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        a[k] *= x[k];                                                                     \
+  }
+
+DEF_COL_PROD (col_prod_f32, float, 8)
+DEF_COL_PROD (col_prod_f64, double, 8)
+
+/* best[k] = the max (min) of best[k] and column k over `rows` rows, best
+ * coming first: the later value wins when it is strictly better or a NaN
+ * while the earlier is not. That rule is associative (the result is the
+ * first NaN, else the first best), so groups of BEST_ROWS rows are combined
+ * as a tree of neighbours and then with best, exactly as one row at a time. */
+#define DEF_COL_BEST(NAME, T, VT, VI, W, OP)                                              \
+  static inline VT NAME##_pick (VT e, VT l)                                               \
+  {                                                                                       \
+    VI take = (e == e) & ((l != l) | (l OP e));                                           \
+    return SEL (VT, VI, take, l, e);                                                      \
+  }                                                                                       \
+  static inline T NAME##_pick1 (T e, T l)                                                 \
+  {                                                                                       \
+    return (e == e) & ((l != l) | (l OP e)) ? l : e;                                      \
+  }                                                                                       \
+  static void NAME (const T *restrict x, gint64 ld, gint64 w, gint64 rows, T *restrict best) \
+  {                                                                                       \
+    gint64 r = 0;                                                                         \
+    for (; r + BEST_ROWS <= rows; r += BEST_ROWS, x += BEST_ROWS * ld) {                  \
+      gint64 k = 0;                                                                       \
+      for (; k + W <= w; k += W) {                                                        \
+        VT v[BEST_ROWS], b;                                                               \
+        for (gint i = 0; i < BEST_ROWS; i++)                                              \
+          memcpy (&v[i], x + i * ld + k, sizeof (VT));                                    \
+        for (gint h = BEST_ROWS / 2; h >= 1; h /= 2)                                      \
+          for (gint i = 0; i < h; i++)                                                    \
+            v[i] = NAME##_pick (v[2 * i], v[2 * i + 1]);                                  \
+        memcpy (&b, best + k, sizeof (VT));                                               \
+        b = NAME##_pick (b, v[0]);                                                        \
+        memcpy (best + k, &b, sizeof (VT));                                               \
+      }                                                                                   \
+      for (; k < w; k++)                                                                  \
+        for (gint i = 0; i < BEST_ROWS; i++)                                              \
+          best[k] = NAME##_pick1 (best[k], x[i * ld + k]);                                \
+    }                                                                                     \
+    for (; r < rows; r++, x += ld)                                                        \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        best[k] = NAME##_pick1 (best[k], x[k]);                                           \
+  }
+
+DEF_COL_BEST (col_max_f32, float, v16f, v16i, 16, >)
+DEF_COL_BEST (col_min_f32, float, v16f, v16i, 16, <)
+DEF_COL_BEST (col_max_f64, double, v8d, v8l, 8, >)
+DEF_COL_BEST (col_min_f64, double, v8d, v8l, 8, <)
+
+/* The same without NaN: vmaxps/vminps return their second operand on ties
+ * of +0 and -0 (and on NaN), so with the earlier value second a tie keeps
+ * the first, and a column step is one instruction instead of five. NaNs
+ * are only looked for (unordered compares of row pairs); FALSE when one
+ * was seen, and the caller redoes the piece with the exact rule above.
+ * best's own NaN (from the first row) stays: it is the second operand. */
+#ifdef __AVX512F__
+#define DEF_COL_BEST_FAST(NAME, T, W, M512, MASK, SFX, BEST, EXACT1)                      \
+  static gboolean NAME (const T *restrict x, gint64 ld, gint64 w, gint64 rows, T *restrict best) \
+  {                                                                                       \
+    MASK nan = 0;                                                                         \
+    gint64 r = 0;                                                                         \
+    for (; r + BEST_ROWS <= rows; r += BEST_ROWS, x += BEST_ROWS * ld) {                  \
+      gint64 k = 0;                                                                       \
+      for (; k + W <= w; k += W) {                                                        \
+        M512 v[BEST_ROWS];                                                                \
+        for (gint i = 0; i < BEST_ROWS; i++)                                              \
+          v[i] = _mm512_loadu_##SFX (x + i * ld + k);                                     \
+        for (gint i = 0; i < BEST_ROWS; i += 2)                                           \
+          nan |= _mm512_cmp_##SFX##_mask (v[i], v[i + 1], _CMP_UNORD_Q);                  \
+        for (gint h = BEST_ROWS / 2; h >= 1; h /= 2)                                      \
+          for (gint i = 0; i < h; i++)                                                    \
+            v[i] = BEST (v[2 * i + 1], v[2 * i]);                                         \
+        _mm512_storeu_##SFX (best + k, BEST (v[0], _mm512_loadu_##SFX (best + k)));       \
+      }                                                                                   \
+      for (; k < w; k++)                                                                  \
+        for (gint i = 0; i < BEST_ROWS; i++)                                              \
+          best[k] = EXACT1 (best[k], x[i * ld + k]);                                      \
+    }                                                                                     \
+    for (; r < rows; r++, x += ld)                                                        \
+      for (gint64 k = 0; k < w; k++)                                                      \
+        best[k] = EXACT1 (best[k], x[k]);                                                 \
+    return nan == 0;                                                                      \
+  }
+DEF_COL_BEST_FAST (col_max_fast_f32, float, 16, __m512, __mmask16, ps, _mm512_max_ps, col_max_f32_pick1)
+DEF_COL_BEST_FAST (col_min_fast_f32, float, 16, __m512, __mmask16, ps, _mm512_min_ps, col_min_f32_pick1)
+DEF_COL_BEST_FAST (col_max_fast_f64, double, 8, __m512d, __mmask8, pd, _mm512_max_pd, col_max_f64_pick1)
+DEF_COL_BEST_FAST (col_min_fast_f64, double, 8, __m512d, __mmask8, pd, _mm512_min_pd, col_min_f64_pick1)
+#else
+#define DEF_COL_BEST_FAST(NAME, T, EXACT)                                                 \
+  static gboolean NAME (const T *restrict x, gint64 ld, gint64 w, gint64 rows, T *restrict best) \
+  {                                                                                       \
+    EXACT (x, ld, w, rows, best);                                                         \
+    return TRUE;                                                                          \
+  }
+DEF_COL_BEST_FAST (col_max_fast_f32, float, col_max_f32)
+DEF_COL_BEST_FAST (col_min_fast_f32, float, col_min_f32)
+DEF_COL_BEST_FAST (col_max_fast_f64, double, col_max_f64)
+DEF_COL_BEST_FAST (col_min_fast_f64, double, col_min_f64)
+#endif
+
+#define COL_SUM_float  col_sum_f32
+#define COL_SUM_double col_sum_f64
+#define COL_PROD_float  col_prod_f32
+#define COL_PROD_double col_prod_f64
+#define COL_MAX_float  col_max_f32
+#define COL_MAX_double col_max_f64
+#define COL_MIN_float  col_min_f32
+#define COL_MIN_double col_min_f64
+#define COL_MAX_FAST_float  col_max_fast_f32
+#define COL_MAX_FAST_double col_max_fast_f64
+#define COL_MIN_FAST_float  col_min_fast_f32
+#define COL_MIN_FAST_double col_min_fast_f64
+
 #define DEF_COLS(NAME, T)                                                                 \
   static void NAME (const Plan *p, gint64 o, gint64 c0, gint64 w, gint64 r0, gint64 r1,   \
                     ColAcc *acc)                                                          \
@@ -805,61 +1267,30 @@ typedef struct {
     case RK_SUM:                                                                          \
     case RK_MEAN:                                                                         \
     case RK_REDUCE_TO:                                                                    \
-    {                                                                                     \
-      for (gint64 k = 0; k < w; k++)                                                      \
-        a[k] = 0;                                                                         \
-      gint64 r = r0;                                                                      \
-      /* eight rows at a time, added pairwise in the input's type, then into */          \
-      /* the float64 accumulators: one load and store of a per eight rows */              \
-      for (; r + 8 <= r1; r += 8) {                                                       \
-        const T *restrict x0 = base + r * ld, *restrict x1 = x0 + ld, *restrict x2 = x1 + ld; \
-        const T *restrict x3 = x2 + ld, *restrict x4 = x3 + ld, *restrict x5 = x4 + ld;   \
-        const T *restrict x6 = x5 + ld, *restrict x7 = x6 + ld;                           \
-        for (gint64 k = 0; k < w; k++)                                                    \
-          a[k] += ((x0[k] + x1[k]) + (x2[k] + x3[k])) + ((x4[k] + x5[k]) + (x6[k] + x7[k])); \
-      }                                                                                   \
-      for (; r < r1; r++) {                                                               \
-        const T *restrict x = base + r * ld;                                              \
-        for (gint64 k = 0; k < w; k++)                                                    \
-          a[k] += x[k];                                                                   \
-      }                                                                                   \
+      COL_SUM_##T (base + r0 * ld, ld, w, r1 - r0, a);                                    \
       break;                                                                              \
-    }                                                                                     \
-    case RK_PROD: {                                                                       \
+    case RK_PROD:                                                                         \
       for (gint64 k = 0; k < w; k++)                                                      \
         a[k] = 1;                                                                         \
-      gint64 r = r0;                                                                      \
-      /* four rows at a time, multiplied pairwise in float64 (a float32 */                \
-      /* pair's product is exact), then into a: a quarter of the loads */                 \
-      /* and stores of a */                                                               \
-      for (; r + 4 <= r1; r += 4) {                                                       \
-        const T *restrict x0 = base + r * ld, *restrict x1 = x0 + ld;                     \
-        const T *restrict x2 = x1 + ld, *restrict x3 = x2 + ld;                           \
-        for (gint64 k = 0; k < w; k++)                                                    \
-          a[k] *= ((double) x0[k] * (double) x1[k]) * ((double) x2[k] * (double) x3[k]);  \
-      }                                                                                   \
-      for (; r < r1; r++) {                                                               \
-        const T *restrict x = base + r * ld;                                              \
-        for (gint64 k = 0; k < w; k++)                                                    \
-          a[k] *= x[k];                                                                   \
-      }                                                                                   \
+      COL_PROD_##T (base + r0 * ld, ld, w, r1 - r0, a);                                   \
       break;                                                                              \
-    }                                                                                     \
     case RK_MAX:                                                                          \
     case RK_MIN: {                                                                        \
-      /* the best so far in the input's type; a NaN, once there, stays */                 \
+      /* the best so far in the input's type, starting from the first row */             \
       T best[COL_BLOCK];                                                                  \
-      gboolean mx = p->kind == RK_MAX;                                                    \
       const T *restrict x0 = base + r0 * ld;                                              \
       for (gint64 k = 0; k < w; k++)                                                      \
         best[k] = x0[k];                                                                  \
-      for (gint64 r = r0 + 1; r < r1; r++) {                                              \
-        const T *restrict x = base + r * ld;                                              \
-        for (gint64 k = 0; k < w; k++) {                                                  \
-          T v = x[k], b = best[k];                                                        \
-          gboolean take = (b == b) & ((v != v) | (mx ? v > b : v < b));                   \
-          best[k] = take ? v : b;                                                         \
-        }                                                                                 \
+      gboolean mx = p->kind == RK_MAX;                                                    \
+      if (!(mx ? COL_MAX_FAST_##T (x0 + ld, ld, w, r1 - r0 - 1, best)                     \
+               : COL_MIN_FAST_##T (x0 + ld, ld, w, r1 - r0 - 1, best))) {                 \
+        /* a NaN: again with the exact rule */                                           \
+        for (gint64 k = 0; k < w; k++)                                                    \
+          best[k] = x0[k];                                                                \
+        if (mx)                                                                           \
+          COL_MAX_##T (x0 + ld, ld, w, r1 - r0 - 1, best);                                \
+        else                                                                              \
+          COL_MIN_##T (x0 + ld, ld, w, r1 - r0 - 1, best);                                \
       }                                                                                   \
       for (gint64 k = 0; k < w; k++)                                                      \
         a[k] = best[k];                                                                   \
@@ -990,16 +1421,19 @@ col_task (gpointer data, gint task)
     if (j->pa) {
       gint64 at = c * p->l.outer * p->l.inner + oi;
       memcpy (j->pa + at, acc.a, sizeof (double) * w);
-      memcpy (j->pb + at, acc.b, sizeof (double) * w);
-      memcpy (j->pidx + at, acc.idx, sizeof (gint64) * w);
+      if (j->pb)
+        memcpy (j->pb + at, acc.b, sizeof (double) * w);
+      if (j->pidx)
+        memcpy (j->pidx + at, acc.idx, sizeof (gint64) * w);
     } else {
       store_block (p, &acc, w, j->out, oi);
     }
   }
 }
 
-static void
-run_cols (const Plan *p, void *out)
+/* FALSE when the partials' memory is not there */
+static gboolean
+run_cols (const Plan *p, void *out, GError **error)
 {
   ColJob j = { p, out, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
   gint64 bw = MIN (p->l.inner, COL_BLOCK);
@@ -1012,16 +1446,26 @@ run_cols (const Plan *p, void *out)
   j.units_per_task = MAX (1, TASK_ELEMS / MAX (1, j.rows_per_chunk * bw));
   gint64 n_out = p->l.outer * p->l.inner;
   gboolean cut = j.n_chunks > 1;
-  g_autofree double *pa = cut ? g_new (double, j.n_chunks * n_out) : NULL;
-  g_autofree double *pb = cut ? g_new (double, j.n_chunks * n_out) : NULL;
-  g_autofree gint64 *pidx = cut ? g_new (gint64, j.n_chunks * n_out) : NULL;
-  j.pa = pa;
-  j.pb = pb;
-  j.pidx = pidx;
+  /* the partials: one array per field, logsumexp's sums and argmax/argmin's
+   * positions only where they are used; from the scratch cache, so that a
+   * function called in a loop does not fault in fresh pages each call */
+  gboolean lse = p->kind == RK_LSE, arg = p->kind == RK_ARGMAX || p->kind == RK_ARGMIN;
+  gint64 n_part = j.n_chunks * n_out;
+  gpointer block = NULL;
+  if (cut) {
+    block = grd_scratch_take ((gsize) n_part, sizeof (double) * (1 + lse + arg), error);
+    if (!block)
+      return FALSE;
+    j.pa = block;
+    j.pb = lse ? j.pa + n_part : NULL;
+    j.pidx = arg ? (gint64 *) (j.pa + n_part) : NULL;
+  }
+  double *pa = j.pa, *pb = j.pb;
+  gint64 *pidx = j.pidx;
   gint n_tasks = (gint) ((j.n_units + j.units_per_task - 1) / j.units_per_task);
   grd_parallel_for (n_tasks, col_task, &j);
   if (!cut)
-    return;
+    return TRUE;
   if (p->kind == RK_SUM || p->kind == RK_MEAN || p->kind == RK_REDUCE_TO) {
     /* chunk sums added in chunk order, as part_combine does, a block at a time */
     ColAcc acc;
@@ -1035,17 +1479,20 @@ run_cols (const Plan *p, void *out)
       }
       store_block (p, &acc, w, out, o0);
     }
-    return;
+    grd_scratch_give (block);
+    return TRUE;
   }
   for (gint64 oi = 0; oi < n_out; oi++) {
-    Part r = { pa[oi], pb[oi], pidx[oi] };
+    Part r = { pa[oi], pb ? pb[oi] : 0, pidx ? pidx[oi] : 0 };
     for (gint64 c = 1; c < j.n_chunks; c++) {
       gint64 at = c * n_out + oi;
-      Part later = { pa[at], pb[at], pidx[at] };
+      Part later = { pa[at], pb ? pb[at] : 0, pidx ? pidx[at] : 0 };
       part_combine (p->kind, &r, &later);
     }
     part_store (p, &r, out, oi);
   }
+  grd_scratch_give (block);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ _unreduce */
@@ -1164,7 +1611,7 @@ reduce_run (GrdInstr *ins, GrdTensor *const *in, GrdTensor **out, GError **error
   else if (p.l.inner == 1)
     run_rows (&p, o->data);
   else
-    run_cols (&p, o->data);
+    return run_cols (&p, o->data, error);
   return TRUE;
 }
 

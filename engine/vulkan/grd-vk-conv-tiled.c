@@ -9,7 +9,7 @@
  *                         (divisible by the stride, in range), else 0
  *   _conv2d_grad_filters  m = output channel, col = (c, a, b), k = (n, i, j)
  * A workgroup of 256 invocations computes a BM x BN tile (64 x 128, 4 x 8 per
- * invocation; 32 or 16 rows where M is that small); each slice of 16 k (8 where shared memory is short) is staged
+ * invocation); each slice of 16 k (8 where shared memory is short) is staged
  * in shared memory between barriers. Bounds are tested while staging, so every size and every
  * attribute (border modes as padding, subsample, dilation, num_groups,
  * filter_flip) takes this path; the simple kernels of grd-vk-conv.c stay
@@ -21,27 +21,20 @@
 #include "grd-vk-conv-tiled.h"
 
 /* 16 x 16 invocations, each RM x RN outputs (the best of those tried on
- * lavapipe, bench/vk-conv-bench.c: fewer barriers per product counted most).
- * RM is 4, or fewer where the product has fewer rows than a 64-row tile (32
- * input channels in _conv2d_grad_input, a first layer's 16 maps): rows past
- * M would be computed and thrown away. */
+ * lavapipe, bench/vk-conv-bench.c: fewer barriers per product counted most) */
+#define RM 4
 #define RN 8
+#define BM (16 * RM)
 #define BN (16 * RN)
-
-static gint
-rows_per_invocation (gint64 m)
-{
-  return m <= 16 ? 1 : m <= 32 ? 2 : 4;
-}
 
 typedef enum { FWD, GRAD_IN, GRAD_W } Kind;
 
 static void
-defines (GString *s, const GrdConvGeom *g, gint bk, gint rm)
+defines (GString *s, const GrdConvGeom *g, gint bk)
 {
   grd_vk_conv_defines (s, g);
   g_string_append_printf (s, "#define RM %du\n#define RN %du\n#define BM %du\n#define BN %du\n#define BK %du\n",
-                          rm, RN, 16 * rm, BN, bk);
+                          RM, RN, BM, BN, bk);
 }
 
 /* loadA(g, m, k), loadB(g, k, col) and store(g, sp, m, col, v) of one op */
@@ -212,13 +205,12 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
    * on a device with the minimum 16 KiB) */
   gsize esize = grd_vk_device_size (c->out_dtype);
   guint32 shared_max = r->fn->ctx->props.limits.maxComputeSharedMemorySize;
-  gint rm = rows_per_invocation (m), bm = 16 * rm;
-  gint bk = (bm + BN) * 16 * esize <= shared_max ? 16 : 8;
-  if ((bm + BN) * bk * esize > shared_max) {
+  gint bk = (BM + BN) * 16 * esize <= shared_max ? 16 : 8;
+  if ((BM + BN) * bk * esize > shared_max) {
     g_set_error (error, GRD_ERROR, GRD_ERROR_UNSUPPORTED, "too little shared memory for the tiles");
     return FALSE;
   }
-  gint64 tm = (m + bm - 1) / bm, tn = (nc + BN - 1) / BN;
+  gint64 tm = (m + BM - 1) / BM, tn = (nc + BN - 1) / BN;
   gboolean cpu_device = r->fn->ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
   gint64 splits = kind == GRAD_W ? split_for (tm * tn * g->groups, k, bk, cpu_device) : 1;
   gint64 kchunk = (k + splits - 1) / splits;
@@ -235,7 +227,7 @@ grd_vk_conv_tiled (GrdVkExtCall *c, const char *op, const GrdConvGeom *g,
   /* bindings: b0, b1, the epilogue's other leaves, the output last */
   gint n_bufs = epi ? 2 + epi->n : 3;
   g_autoptr (GString) s = g_string_new (NULL);
-  defines (s, g, bk, rm);
+  defines (s, g, bk);
   grd_vk_glsl_buffer (s, 0, c->out_dtype, TRUE);
   grd_vk_glsl_buffer (s, 1, c->out_dtype, TRUE);
   for (gint k = 0, b = 2; epi && k < epi->n; k++)

@@ -244,10 +244,11 @@ gradus_cmd_bench (int argc, char **argv)
   append_number (out, "call_us_min", call_ns[0] / 1e3);
   append_number (out, "call_us_mean", total / steps / 1e3);
   append_number (out, "call_us_max", call_ns[steps - 1] / 1e3);
-  /* which OpenBLAS kernels the CPU figures were measured with
-   * (engine/grd-blas-select.c) */
+  /* which OpenBLAS kernels the CPU figures were measured with: the
+   * environment's OPENBLAS_CORETYPE can pin them (docs/perf.md) */
   g_string_append (out, ", \"blas\": ");
-  g_autofree char *blas = g_strdup_printf ("%s; kernels %s", g_strstrip (openblas_get_config ()),
+  g_autofree char *config = g_strdup (openblas_get_config ());
+  g_autofree char *blas = g_strdup_printf ("%s; kernels %s", g_strstrip (config),
                                            openblas_get_corename ());
   cli_append_json_string (out, blas);
   if (profile)

@@ -3,8 +3,9 @@
  *
  * The path's 16 products a block are small in one dimension (channels, 8 to
  * a few hundred) and long in the other (tiles): OpenBLAS packs both operands
- * anew at each call, and Debian's build runs its AVX2 kernels on CPUs it does
- * not know (AMD Zen 5). These kernels read the operands where they lie:
+ * anew at each call, and runs its AVX2 kernels where OPENBLAS_CORETYPE pins
+ * them (this project's build machine, a Zen 5, does). These kernels read the
+ * operands where they lie:
  *  - nn: C [m, n] = A [m, k] B [k, n] (forward and the input's gradient;
  *    k the input channels): 8 x 32 blocks of C held in 16 registers, a
  *    32-column panel of B (k rows) and A staying in L1 while the rows of C

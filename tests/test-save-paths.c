@@ -29,31 +29,16 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
-/* A float64 vector as an .npy file (version 1, little-endian). */
+/* A float64 vector as an .npy file, by the engine's own writer. */
 static void
 write_npy (const char *path, const double *v, guint n)
 {
-  g_autofree char *dict = g_strdup_printf ("{'descr': '<f8', 'fortran_order': False, "
-                                           "'shape': (%u,), }", n);
-  GString *header = g_string_new (dict);
-  /* magic (6) + version (2) + length (2) + header, a multiple of 64 */
-  while ((10 + header->len + 1) % 64 != 0)
-    g_string_append_c (header, ' ');
-  g_string_append_c (header, '\n');
-  GByteArray *bytes = g_byte_array_new ();
-  g_byte_array_append (bytes, (const guint8 *) "\x93NUMPY\x01\x00", 8);
-  guint8 len[2] = { header->len & 0xff, header->len >> 8 };
-  g_byte_array_append (bytes, len, 2);
-  g_byte_array_append (bytes, (const guint8 *) header->str, header->len);
-  for (guint i = 0; i < n; i++) {
-    guint64 bits;
-    memcpy (&bits, &v[i], 8);
-    bits = GUINT64_TO_LE (bits);
-    g_byte_array_append (bytes, (const guint8 *) &bits, 8);
-  }
-  g_assert_true (g_file_set_contents (path, (const char *) bytes->data, bytes->len, NULL));
-  g_byte_array_unref (bytes);
-  g_string_free (header, TRUE);
+  gint64 shape[1] = { n };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdTensor) t = grd_tensor_new_from_doubles (GRD_DTYPE_FLOAT64, 1, shape, v);
+  gboolean ok = grd_npy_save (path, t, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
 }
 
 /* Every place a data path can sit; "./w//bias.npy" is an odd spelling that

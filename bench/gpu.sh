@@ -547,36 +547,35 @@ if "mm" in tr:
 else:
     row += "- | - | >= 0.5 |"
 print(row)
-g = chain_bytes / t_chain / 1e3
-row = f"| fused chain {n_chain:.0e} float32 | {g:.4g} GB/s | "
-if "copy" in tr:
-    p = 8 * n_chain / tr["copy"] / 1e3
-    row += f"{p:.0f} GB/s (device copy; eager chain {tr['chain_eager']:.0f} us) | {g / p:.2f} | >= 0.7 |"
-else:
-    row += "- | - | >= 0.7 |"
-print(row)
-g = chain_bytes / float(sys.argv[12]) / 1e3
-row = f"| x*y+3 alone, {n_chain:.0e} float32 | {g:.4g} GB/s | "
-row += f"{8 * n_chain / tr['copy'] / 1e3:.0f} GB/s (device copy) | {g / (8 * n_chain / tr['copy'] / 1e3):.2f} | - |" if "copy" in tr else "- | - | - |"
-print(row)
-row = f"| MLP step 784-512-512-10, batch | {t_mlp:.0f} us | "
-if "mlp" in tr:
-    row += f"{tr['mlp']:.0f} us | {tr['mlp'] / t_mlp:.2f} (speed-up) | > 1 |"
-else:
-    row += "- | - | > 1 |"
-print(row)
-row = f"| conv layer 64x32x28x28, 64 3x3, fwd+bwd (CPU here: {t_conv_cpu:.0f} us) | {t_conv:.0f} us | "
-if "conv" in tr:
-    row += f"{tr['conv']:.0f} us (cuDNN) | {tr['conv'] / t_conv:.2f} (speed-up) | - |"
-else:
-    row += "- | - | - |"
-print(row)
-row = f"| digits CNN SGD step, batch 64 | {t_cnn:.0f} us | "
-if "cnn" in tr:
-    row += f"{tr['cnn']:.0f} us (cuDNN) | {tr['cnn'] / t_cnn:.2f} (speed-up) | - |"
-else:
-    row += "- | - | - |"
-print(row)
+def bandwidth_row(label, t_us, note, target):
+    """a kernel reading x and y and writing one result, against the copy"""
+    g = chain_bytes / t_us / 1e3
+    row = f"| {label} | {g:.4g} GB/s | "
+    if "copy" in tr:
+        p = 8 * n_chain / tr["copy"] / 1e3
+        row += f"{p:.0f} GB/s ({note}) | {g / p:.2f} | {target} |"
+    else:
+        row += f"- | - | {target} |"
+    print(row)
+
+
+def speedup_row(label, t_us, key, note, target):
+    """a step timed on both sides: PyTorch's time over Gradus's"""
+    row = f"| {label} | {t_us:.0f} us | "
+    if key in tr:
+        row += f"{tr[key]:.0f} us{note} | {tr[key] / t_us:.2f} (speed-up) | {target} |"
+    else:
+        row += f"- | - | {target} |"
+    print(row)
+
+
+bandwidth_row(f"fused chain {n_chain:.0e} float32", t_chain,
+              f"device copy; eager chain {tr.get('chain_eager', 0):.0f} us", ">= 0.7")
+bandwidth_row(f"x*y+3 alone, {n_chain:.0e} float32", float(sys.argv[12]), "device copy", "-")
+speedup_row("MLP step 784-512-512-10, batch", t_mlp, "mlp", "", "> 1")
+speedup_row(f"conv layer 64x32x28x28, 64 3x3, fwd+bwd (CPU here: {t_conv_cpu:.0f} us)", t_conv,
+            "conv", " (cuDNN)", "-")
+speedup_row("digits CNN SGD step, batch 64", t_cnn, "cnn", " (cuDNN)", "-")
 print(f"\n{parity}")
 last = sys.argv[11].strip().splitlines()
 print(f"conv layer and CNN {last[-1] if last else 'parity: not run'}")

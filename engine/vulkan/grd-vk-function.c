@@ -162,7 +162,9 @@ mark_host (GrdVkFunction *fn)
       continue;
     if (!strcmp (node->op->name, "arange"))
       fn->host[i] = TRUE;
-    if (fn->host[i])
+    /* shape reads only its input's runtime shape: that input stays on the
+     * device (marking it would ask the host for a tensor it never has) */
+    if (fn->host[i] && strcmp (node->op->name, "shape") != 0)
       for (gint j = 0; j < node->n_inputs; j++)
         if (grd_vk_node_at (fn, node->inputs[j].node)->kind == GRD_NODE_OP)
           fn->host[node->inputs[j].node] = TRUE;

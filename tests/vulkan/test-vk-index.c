@@ -9,6 +9,7 @@
 #include "../grad-check.h"
 #include "vulkan/grd-vk-private.h"
 
+#include <math.h>
 #include <string.h>
 
 static GrdFunction *
@@ -233,6 +234,40 @@ test_arange_values (void)
   g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
 }
 
+/* The shape of a computed tensor, feeding an arange: shape reads only the
+ * runtime shape, so the tensor itself (abs(exp(x))) stays on the device. It
+ * used to be marked as known on the host with its own inputs, and the call
+ * failed: "node 'a' (abs): input 0 ('e') is not known before the call"
+ * (found by tools/grad-fuzz.sh --vulkan). */
+static void
+test_shape_of_computed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GrdGraph) g = grd_graph_new ();
+  GrdRef x = grd_graph_variable (g, "x", GRD_DTYPE_FLOAT32, 1, NULL, &error);
+  GrdRef a = grd_op1 (g, "abs", grd_op1 (g, "exp", x, &error), &error);
+  GrdAttrs ax = grd_attrs_axis (0, FALSE), none;
+  grd_attrs_init (&none);
+  GrdRef n = grd_graph_op (g, "n", "shape", &a, 1, &ax, &error);
+  GrdRef ar[] = { grd_scalar (g, GRD_DTYPE_INT64, 0, &error), n,
+                  grd_scalar (g, GRD_DTYPE_INT64, 1, &error) };
+  GrdRef r = grd_graph_op (g, "r", "arange", ar, 3, &none, &error);
+  GrdRef xi[] = { x, r };
+  GrdRef picked = grd_graph_op (g, "picked", "index", xi, 2, &none, &error);
+  GrdRef outs[] = { grd_op2 (g, "mul", a, picked, &error), n };
+  g_assert_no_error (error);
+  g_autoptr (GrdTensor) xv = vec (GRD_DTYPE_FLOAT32, 3, (double[]) { 1, -2, 0.5 });
+  GrdTensor *vals[] = { xv };
+  g_autoptr (GrdTensor) got = NULL;
+  compare (g, &x, vals, 1, outs, 2, 1e-6, &got);
+  gint64 three = 3;
+  double want[3];
+  for (gint i = 0; i < 3; i++)
+    want[i] = exp (grd_tensor_get (xv, i)) * grd_tensor_get (xv, i);
+  grd_test_assert_tensor (got, GRD_DTYPE_FLOAT32, 1, &three, want, 1e-6, 1e-6);
+  g_assert_cmpint (grd_vk_validation_messages (), ==, 0);
+}
+
 /* An arange whose stop only the device knows stays on the CPU, saying why. */
 static void
 test_arange_refused (void)
@@ -264,5 +299,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vk-index/subtensor", test_subtensor);
   g_test_add_func ("/vk-index/arange-values", test_arange_values);
   g_test_add_func ("/vk-index/arange-refused", test_arange_refused);
+  g_test_add_func ("/vk-index/shape-of-computed", test_shape_of_computed);
   return g_test_run ();
 }
